@@ -1,0 +1,68 @@
+"""Plain-text formatting for the headless CLI: tables, sizes, ages, safe strings.
+
+Daemon-supplied strings go through `safe()` before they reach a terminal, so a container
+name holding escape sequences can't move the cursor or retitle the window.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def safe(text: object) -> str:
+    """Show control characters as visible escapes (\\x1b) instead of sending them."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), str(text))
+
+
+def human_size(n: int | float | None) -> str:
+    """Docker CLI style: 1.23MB (decimal units)."""
+    if n is None or n < 0:
+        return "-"
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f}{unit}" if unit == "B" else f"{n:.3g}{unit}"
+        n /= 1000
+    return str(n)
+
+
+def human_bytes_iec(n: int | None) -> str:
+    if n is None:
+        return "-"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.1f}{unit}"
+        value /= 1024
+    return str(n)
+
+
+def ago(ts: int | float | None, now: float | None = None) -> str:
+    if not ts:
+        return "-"
+    delta = max(0, (now or time.time()) - ts)
+    for size, name in ((86400 * 365, "year"), (86400 * 30, "month"), (86400 * 7, "week"),
+                       (86400, "day"), (3600, "hour"), (60, "minute")):
+        if delta >= size:
+            n = int(delta // size)
+            return f"{n} {name}{'s' if n > 1 else ''} ago"
+    return f"{int(delta)} seconds ago" if delta >= 2 else "Less than a second ago"
+
+
+def truncate(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[safe(c) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, c in enumerate(row):
+            widths[i] = max(widths[i], len(c))
+    lines = ["   ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    for row in cells:
+        lines.append("   ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    return "\n".join(lines)

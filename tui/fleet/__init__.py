@@ -1,0 +1,31 @@
+"""The fleet controller layer: what the UI and CLI talk to. Never imports Textual."""
+
+from tui.fleet.controller import CONTAINER_ACTIONS, Fleet
+from tui.fleet.errors import (
+    DaemonError,
+    FleetError,
+    HostUnavailable,
+    ReadOnlyError,
+    RequestTimeout,
+    UnknownHost,
+)
+from tui.fleet.models import (
+    ActionResult,
+    Container,
+    FleetChange,
+    HostKeyOffer,
+    HostResult,
+    HostState,
+    HostStatus,
+    Image,
+    Network,
+    Port,
+    Volume,
+)
+from tui.fleet.session import Timing
+
+__all__ = [
+    "CONTAINER_ACTIONS", "ActionResult", "Container", "DaemonError", "Fleet", "FleetChange", "FleetError",
+    "HostKeyOffer", "HostResult", "HostState", "HostStatus", "HostUnavailable", "Image", "Network", "Port",
+    "ReadOnlyError", "RequestTimeout", "Timing", "UnknownHost", "Volume",
+]

@@ -1,0 +1,85 @@
+"""Per-host live cache of containers, images, volumes and networks.
+
+Fed by the session (events + periodic reconcile); every change calls `notify(kind)`
+once, which the fleet batches for observers. Readers get immutable model objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+KINDS = ("containers", "images", "volumes", "networks")
+
+
+class HostCache:
+    def __init__(self, host: str, notify: Callable[[str], None]):
+        self.host = host
+        self._notify = notify
+        self._items: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
+        self.loaded: set[str] = set()  # kinds fetched at least once since (re)connect
+
+    def items(self, kind: str) -> list[Any]:
+        return list(self._items[kind].values())
+
+    def get(self, kind: str, key: str) -> Any | None:
+        return self._items[kind].get(key)
+
+    def replace(self, kind: str, objects: Iterable[Any]) -> None:
+        """Replace a whole kind with a fresh listing; notifies only if something differs."""
+        fresh = {_key(o): o for o in objects}
+        first = kind not in self.loaded
+        self.loaded.add(kind)
+        if fresh != self._items[kind] or first:
+            self._items[kind] = fresh
+            self._notify(kind)
+
+    def update_containers(self, asked_ids: list[str], found: Iterable[Any]) -> None:
+        """Apply a filtered listing: asked ids that came back are upserted, the rest removed."""
+        items = self._items["containers"]
+        changed = False
+        seen = set()
+        for c in found:
+            seen.add(c.id)
+            if items.get(c.id) != c:
+                items[c.id] = c
+                changed = True
+        for cid in asked_ids:
+            full = _resolve(items, cid)
+            if full is not None and full not in seen:
+                del items[full]
+                changed = True
+        if changed:
+            self._notify("containers")
+
+    def remove_container(self, cid: str) -> None:
+        full = _resolve(self._items["containers"], cid)
+        if full is not None:
+            del self._items["containers"][full]
+            self._notify("containers")
+
+    def clear(self) -> None:
+        for kind in KINDS:
+            if self._items[kind]:
+                self._items[kind] = {}
+                self._notify(kind)
+        self.loaded.clear()
+
+    def counts(self) -> tuple[int, int, int] | None:
+        """(containers, running, images) from the cache, or None before the first listing."""
+        if not {"containers", "images"} <= self.loaded:
+            return None
+        containers = self._items["containers"].values()
+        running = sum(1 for c in containers if c.state == "running")
+        return len(containers), running, len(self._items["images"])
+
+
+def _key(obj: Any) -> str:
+    return obj.name if hasattr(obj, "mountpoint") else obj.id
+
+
+def _resolve(items: dict[str, Any], cid: str) -> str | None:
+    if cid in items:
+        return cid
+    matches = [k for k in items if k.startswith(cid)]
+    return matches[0] if len(matches) == 1 else None

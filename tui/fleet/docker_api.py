@@ -1,0 +1,210 @@
+"""The Docker Engine API for one host: aiodocker with its stream leak fixed.
+
+aiodocker 0.27's `_query` never releases the response, so a cancelled stream (events,
+logs, stats) keeps its connection checked out; after ~100 the daemon's pool is dry
+and every request hangs. `DockerClient._query` releases (or closes, if the body is
+unfinished) in a `finally`. Raw API dicts are turned into `tui.fleet.models` here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import struct
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiodocker
+import aiohttp
+
+from tui.fleet.errors import DaemonError, HostUnavailable
+from tui.fleet.models import Container, Image, Network, Port, Volume
+from tui.transports import Transport
+
+
+class DockerClient(aiodocker.Docker):
+    """aiodocker.Docker over one of our transports, with streams that release their connection."""
+
+    def __init__(self, host_name: str, transport: Transport, request_timeout: float):
+        super().__init__(
+            url=transport.base_url,
+            connector=transport.connector,
+            timeout=aiohttp.ClientTimeout(total=request_timeout, sock_connect=request_timeout),
+        )
+        self.host_name = host_name
+
+    @asynccontextmanager
+    async def _query(self, path, method="GET", **kwargs) -> AsyncIterator[aiohttp.ClientResponse]:
+        try:
+            response = await self._do_query(path, method, **kwargs)
+        except aiodocker.DockerError as exc:
+            if exc.status == 900:  # aiodocker's code for "could not connect"
+                raise HostUnavailable(_connect_error(exc)) from None
+            raise DaemonError(self.host_name, exc.status, str(exc.message)) from None
+        try:
+            yield response
+        finally:
+            if response.content.at_eof():
+                response.release()
+            else:
+                response.close()  # unfinished body: the connection can't be reused
+
+    async def ping(self) -> float:
+        """Round trip of `/_ping` in milliseconds."""
+        start = time.perf_counter()
+        async with self._query("_ping", versioned_api=False) as resp:
+            await resp.read()
+        return (time.perf_counter() - start) * 1000
+
+    async def negotiate(self) -> dict[str, Any]:
+        """`/version`, and pin the API version to the daemon's so no call asks again."""
+        version = await self._query_json("version", versioned_api=False)
+        self.api_version = "v" + str(version["ApiVersion"])
+        return version
+
+    async def get(self, path: str, **params: Any) -> Any:
+        return await self._query_json(path, params=params or None)
+
+    # ------------------------------------------------------------------ lists
+
+    async def list_containers(self, all: bool = True, filters: dict[str, list[str]] | None = None) -> list[Container]:
+        params: dict[str, Any] = {"all": "1" if all else "0"}
+        if filters:
+            params["filters"] = json.dumps(filters)
+        raw = await self._query_json("containers/json", params=params)
+        return [container_from_api(self.host_name, c) for c in raw]
+
+    async def list_images(self, all: bool = False) -> list[Image]:
+        raw = await self._query_json("images/json", params={"all": "1" if all else "0"})
+        return [image_from_api(self.host_name, i) for i in raw]
+
+    async def list_volumes(self) -> list[Volume]:
+        raw = await self._query_json("volumes")
+        return [volume_from_api(self.host_name, v) for v in raw.get("Volumes") or []]
+
+    async def list_networks(self) -> list[Network]:
+        raw = await self._query_json("networks")
+        return [network_from_api(self.host_name, n) for n in raw]
+
+    # ------------------------------------------------------------------ streams
+
+    async def event_stream(self, since: float | None = None,
+                           on_open: Callable[[], None] | None = None) -> AsyncIterator[dict[str, Any]]:
+        """The daemon's events as dicts, until the daemon closes or the caller stops iterating.
+
+        `on_open` runs once the daemon accepted the subscription, so a caller can list
+        objects after it without missing an event in between.
+        """
+        params = {"since": f"{since:.9f}"} if since else None
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=self._timeout.sock_connect)
+        async with self._query("events", params=params, timeout=timeout) as resp:
+            if on_open is not None:
+                on_open()
+            async for line in resp.content:
+                line = line.strip()
+                if line:
+                    yield json.loads(line)
+
+    async def log_stream(self, container_id: str, *, follow: bool = True, tail: int | str = "all",
+                         timestamps: bool = False, tty: bool = False) -> AsyncIterator[tuple[str, bytes]]:
+        """(stream, chunk) pairs where stream is 'stdout' or 'stderr' (aiodocker drops which)."""
+        params = {"stdout": "1", "stderr": "1", "follow": "1" if follow else "0",
+                  "tail": str(tail), "timestamps": "1" if timestamps else "0"}
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=self._timeout.sock_connect)
+        async with self._query(f"containers/{container_id}/logs", params=params, timeout=timeout) as resp:
+            if tty:
+                async for chunk in resp.content.iter_any():
+                    yield "stdout", chunk
+                return
+            while True:
+                try:
+                    header = await resp.content.readexactly(8)
+                except asyncio.IncompleteReadError:
+                    return
+                kind, length = struct.unpack(">BxxxL", header)
+                payload = await resp.content.readexactly(length)
+                yield ("stderr" if kind == 2 else "stdout"), payload
+
+    async def stats_stream(self, container_id: str) -> AsyncIterator[dict[str, Any]]:
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=self._timeout.sock_connect)
+        async with self._query(f"containers/{container_id}/stats", params={"stream": "1"},
+                               timeout=timeout) as resp:
+            async for line in resp.content:
+                if line.strip():
+                    yield json.loads(line)
+
+    # ------------------------------------------------------------------ actions
+
+    async def container_action(self, container_id: str, action: str, **options: Any) -> None:
+        if action == "remove":
+            params = {"force": "1" if options.get("force") else "0",
+                      "v": "1" if options.get("volumes") else "0"}
+            async with self._query(f"containers/{container_id}", "DELETE", params=params):
+                return
+        params: dict[str, str] = {}
+        timeout = self._timeout
+        if action == "kill" and options.get("signal"):
+            params["signal"] = str(options["signal"])
+        if action in ("stop", "restart"):
+            grace = int(options.get("timeout") if options.get("timeout") is not None else 10)
+            params["t"] = str(grace)
+            # the daemon waits up to `grace` seconds before it kills: allow for it
+            timeout = aiohttp.ClientTimeout(total=(self._timeout.total or 30) + grace)
+        async with self._query(f"containers/{container_id}/{action}", "POST", params=params or None,
+                               timeout=timeout):
+            return
+
+
+def _connect_error(exc: aiodocker.DockerError) -> str:
+    """Words for a failed connect, from the aiohttp error aiodocker wrapped."""
+    cause = exc.__context__
+    if isinstance(cause, aiohttp.ClientConnectorError):
+        err = cause.os_error
+        what = os.strerror(err.errno) if getattr(err, "errno", None) else str(err)
+        return f"cannot connect to {cause.host}:{cause.port}: {what}"
+    return str(exc.message)
+
+
+# ---------------------------------------------------------------------- API dict -> model
+
+
+def _strs(d: dict[str, Any] | None) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (d or {}).items()}
+
+
+def container_from_api(host: str, c: dict[str, Any]) -> Container:
+    names = c.get("Names") or []
+    name = names[0].lstrip("/") if names else c.get("Id", "")[:12]
+    ports = tuple(
+        Port(private=p.get("PrivatePort", 0), type=p.get("Type", "tcp"), public=p.get("PublicPort"),
+             ip=p.get("IP"))
+        for p in c.get("Ports") or []
+    )
+    return Container(
+        host=host, id=c["Id"], name=name, image=c.get("Image", ""), state=c.get("State", ""),
+        status=c.get("Status", ""), created=int(c.get("Created", 0)), ports=ports,
+        labels=_strs(c.get("Labels")), command=c.get("Command", ""), image_id=c.get("ImageID", ""),
+    )
+
+
+def image_from_api(host: str, i: dict[str, Any]) -> Image:
+    tags = tuple(t for t in (i.get("RepoTags") or []) if t != "<none>:<none>")
+    digests = tuple(d for d in (i.get("RepoDigests") or []) if d != "<none>@<none>")
+    return Image(host=host, id=i["Id"], tags=tags, size=int(i.get("Size", 0)),
+                 created=int(i.get("Created", 0)), containers=int(i.get("Containers", -1)),
+                 digests=digests, labels=_strs(i.get("Labels")))
+
+
+def volume_from_api(host: str, v: dict[str, Any]) -> Volume:
+    return Volume(host=host, name=v["Name"], driver=v.get("Driver", ""), mountpoint=v.get("Mountpoint", ""),
+                  created=v.get("CreatedAt"), labels=_strs(v.get("Labels")))
+
+
+def network_from_api(host: str, n: dict[str, Any]) -> Network:
+    subnets = tuple(cfg.get("Subnet", "") for cfg in ((n.get("IPAM") or {}).get("Config") or []) if cfg.get("Subnet"))
+    return Network(host=host, id=n["Id"], name=n.get("Name", ""), driver=n.get("Driver", ""),
+                   scope=n.get("Scope", ""), subnets=subnets, internal=bool(n.get("Internal")),
+                   labels=_strs(n.get("Labels")))

@@ -1,0 +1,33 @@
+"""Errors the fleet raises upwards; messages are meant for a user's eyes."""
+
+from __future__ import annotations
+
+
+class FleetError(Exception):
+    """Base of everything the fleet raises on purpose."""
+
+
+class HostUnavailable(FleetError):
+    """The host is not online (unreachable, auth failed, host key pending, disabled…)."""
+
+
+class ReadOnlyError(FleetError):
+    """A mutating call on a read-only fleet or host."""
+
+
+class DaemonError(FleetError):
+    """The daemon answered with an error status."""
+
+    def __init__(self, host: str, status: int, message: str):
+        super().__init__(f"{host}: {message} (HTTP {status})")
+        self.host = host
+        self.status = status
+        self.message = message
+
+
+class RequestTimeout(FleetError):
+    """The daemon did not answer within the host's request_timeout."""
+
+
+class UnknownHost(FleetError):
+    """No host of that name in the fleet."""

@@ -1,0 +1,53 @@
+"""Why a host could not be reached, as exceptions the fleet maps onto host states.
+
+They carry words a user can act on; none ever holds a secret.
+"""
+
+from __future__ import annotations
+
+
+class TransportError(Exception):
+    """Base: the connection to a daemon could not be made or was lost."""
+
+
+class Unreachable(TransportError):
+    """Network-level failure: refused, timed out, no route, socket missing, link lost."""
+
+
+class AuthFailed(TransportError):
+    """The SSH server (or TLS peer) refused our credentials."""
+
+
+class HostKeyProblem(TransportError):
+    """Base for SSH host-key verification failures; `hop` says which hop of a jump chain."""
+
+    def __init__(self, hop: str, host: str, port: int, key_type: str, fingerprint: str, message: str):
+        super().__init__(message)
+        self.hop = hop
+        self.host = host
+        self.port = port
+        self.key_type = key_type
+        self.fingerprint = fingerprint
+
+
+class HostKeyUnknown(HostKeyProblem):
+    """No key for this host in known_hosts: the user may accept it (once, or saved)."""
+
+    def __init__(self, hop: str, host: str, port: int, key_type: str, fingerprint: str, key_line: str):
+        super().__init__(
+            hop, host, port, key_type, fingerprint,
+            f"unknown host key for {hop}: {key_type} {fingerprint}",
+        )
+        self.key_line = key_line  # "ssh-ed25519 AAAA…" for known_hosts
+
+
+class HostKeyChanged(HostKeyProblem):
+    """known_hosts holds a different key for this host: refused, never offered for acceptance."""
+
+    def __init__(self, hop: str, host: str, port: int, key_type: str, fingerprint: str):
+        super().__init__(
+            hop, host, port, key_type, fingerprint,
+            f"HOST KEY CHANGED for {hop}: it now offers {key_type} {fingerprint}, which does not "
+            "match known_hosts. This may be a man-in-the-middle attack; connection refused. "
+            "If the change is legitimate, remove the old key from known_hosts.",
+        )
