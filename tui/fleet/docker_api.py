@@ -161,6 +161,12 @@ class DockerClient(aiodocker.Docker):
 def _connect_error(exc: aiodocker.DockerError) -> str:
     """Words for a failed connect, from the aiohttp error aiodocker wrapped."""
     cause = exc.__context__
+    if isinstance(cause, aiohttp.ClientConnectorCertificateError):
+        cert_error = cause.certificate_error
+        detail = getattr(cert_error, "verify_message", None) or str(cert_error)
+        return f"TLS certificate verification failed for {cause.host}:{cause.port}: {detail}"
+    if isinstance(cause, aiohttp.ClientSSLError):
+        return f"TLS handshake with {cause.host}:{cause.port} failed: {cause.os_error}"
     if isinstance(cause, aiohttp.ClientConnectorError):
         err = cause.os_error
         what = os.strerror(err.errno) if getattr(err, "errno", None) else str(err)

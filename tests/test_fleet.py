@@ -1,0 +1,287 @@
+"""The fleet controller against the real lab: fan-out, live cache, reconnect, read-only, streams."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+
+import pytest
+
+from faults import FreezableProxy
+from fleet_hosts import config, ssh_host, tcp_host, unix_host
+from tui.config.model import HostConfig
+from tui.fleet import Fleet, FleetChange, HostState, ReadOnlyError, Timing
+
+
+def fast_timing() -> Timing:
+    t = Timing()
+    t.backoff_initial = 0.2
+    t.backoff_cap = 1.0
+    t.ping_every = 0.5
+    t.reconcile_every = 2.0
+    return t
+
+
+@pytest.fixture
+async def hung_socket(tmp_path_factory):
+    """A unix socket that accepts connections and never answers (a wedged daemon)."""
+    path = str(tmp_path_factory.mktemp("hung") / "d.sock")
+    held = []
+
+    async def accept(reader, writer):
+        held.append(writer)  # keep it open, say nothing
+
+    server = await asyncio.start_unix_server(accept, path)
+    yield path
+    server.close()
+    for w in held:
+        w.close()
+
+
+async def until(predicate, timeout: float, what: str) -> float:
+    """Poll `predicate` until true; return how long it took."""
+    start = time.perf_counter()
+    while not predicate():
+        if time.perf_counter() - start > timeout:
+            raise AssertionError(f"{what}: not within {timeout}s")
+        await asyncio.sleep(0.02)
+    return time.perf_counter() - start
+
+
+class TestFanOut:
+    async def test_results_from_every_transport_with_a_host_column(self, lab):
+        names = {d: "fan-" + uuid.uuid4().hex[:6] for d in ("d1", "d2", "d3")}
+        for d, name in names.items():
+            getattr(lab, d).run_container(name, "sleep", "300")
+        fleet_config = config(unix_host(lab.d1, "unix1"), tcp_host(lab.d2, "tcp2"), ssh_host(lab, lab.d3, name="ssh"))
+        async with Fleet(fleet_config, live=False) as fleet:
+            results = {r.host: r async for r in fleet.containers(all=False)}
+        assert set(results) == {"unix1", "tcp2", "ssh"}
+        seen = {(c.host, c.name) for r in results.values() for c in r.value}
+        assert ("unix1", names["d1"]) in seen
+        assert ("tcp2", names["d2"]) in seen
+        assert ("ssh", names["d3"]) in seen
+        assert ("unix1", names["d2"]) not in seen
+
+    async def test_dead_and_hung_hosts_do_not_delay_the_others(self, lab, hung_socket):
+        fleet_config = config(
+            unix_host(lab.d1, "good"),
+            HostConfig(name="hung", url=f"unix://{hung_socket}", connect_timeout=1.5, request_timeout=1.5),
+            HostConfig(name="refused", url="tcp://127.0.0.1:9", connect_timeout=1.5),
+            HostConfig(name="off", url="unix:///nonexistent.sock", enabled=False),
+        )
+        arrivals = {}
+        start = time.perf_counter()
+        async with Fleet(fleet_config, live=False) as fleet:
+            async for result in fleet.containers():
+                arrivals[result.host] = (time.perf_counter() - start, result)
+            statuses = {s.name: s for s in fleet.hosts()}
+        assert set(arrivals) == {"good", "hung", "refused"}  # disabled hosts are not asked
+        good_time, good = arrivals["good"]
+        assert good.ok and good_time < 1.0
+        hung_time, hung = arrivals["hung"]
+        assert not hung.ok and "connect_timeout" in hung.error
+        assert hung_time < 1.5 + 1.0  # bounded by its own timeout
+        assert "refused" in arrivals["refused"][1].error.lower()
+        assert statuses["off"].state == HostState.DISABLED
+        assert statuses["hung"].state == HostState.UNREACHABLE
+
+    async def test_a_host_that_wedges_after_connecting_times_out_per_request(self, lab, tmp_path):
+        """Connected fine, then the daemon stops answering: only its request fails, after request_timeout."""
+        proxy = await FreezableProxy(str(tmp_path / "p.sock"), lab.d2.socket).start()
+        try:
+            fleet_config = config(unix_host(lab.d1, "good"),
+                                  HostConfig(name="wedged", url=f"unix://{proxy.listen_path}", request_timeout=1.0))
+            async with Fleet(fleet_config, live=False) as fleet:
+                await fleet.wait_settled(10)
+                assert fleet.host("wedged").state == HostState.ONLINE
+                proxy.freeze()
+                start = time.perf_counter()
+                results = [(r, time.perf_counter() - start) async for r in fleet.containers()]
+        finally:
+            await proxy.stop()
+        assert results[0][0].host == "good" and results[0][1] < 0.5
+        assert results[1][0].host == "wedged" and "no answer within 1s" in results[1][0].error
+        assert results[1][1] < 2.0
+
+
+class TestLiveCache:
+    async def test_container_started_outside_appears_within_one_second(self, lab):
+        changes: list[FleetChange] = []
+        fleet_config = config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh"))
+        async with Fleet(fleet_config, live=True) as fleet:
+            fleet.subscribe(changes.append)
+            await fleet.wait_settled(10)
+            await until(lambda: {"unix1", "ssh"} <= {h for h, k in _all(changes) if k == "containers"}, 5,
+                        "first listing")
+            for daemon, host in ((lab.d1, "unix1"), (lab.d2, "ssh")):
+                name = "outside-" + uuid.uuid4().hex[:6]
+                started = time.perf_counter()
+                daemon.run_container(name, "sleep", "300")
+                cli_done = time.perf_counter() - started
+                took = await until(lambda: any(c.name == name and c.state == "running"
+                                               for c in fleet.cached("containers", [host])), 5, name)
+                assert took < 1.0, f"{host}: {name} appeared {took:.2f}s after docker run returned"
+                assert cli_done < 5
+                daemon.docker("rm", "-f", name)
+                await until(lambda: all(c.name != name for c in fleet.cached("containers", [host])), 2,
+                            f"{name} removed")
+
+    async def test_observers_get_batched_notifications(self, lab):
+        batches: list[FleetChange] = []
+        async with Fleet(config(unix_host(lab.d1, "unix1")), live=True, batch_interval=0.2) as fleet:
+            await fleet.wait_settled(10)
+            await asyncio.sleep(0.5)
+            fleet.subscribe(batches.append)
+            names = ["burst-" + uuid.uuid4().hex[:6] for _ in range(5)]
+            for n in names:
+                lab.d1.run_container(n, "sleep", "300")
+            await until(lambda: set(names) <= {c.name for c in fleet.cached("containers")}, 10, "burst")
+            await asyncio.sleep(0.3)
+            lab.d1.docker("rm", "-f", *names)
+        # 5 docker runs of ~0.3 s each produce a handful of batches, not one per event
+        container_batches = [b for b in batches if b.hosts("containers")]
+        assert 1 <= len(container_batches) <= 15
+
+    async def test_daemon_killed_and_restarted(self, lab, fresh_daemon):
+        keep = "keep-" + uuid.uuid4().hex[:6]
+        fresh_daemon.run_container(keep, "sleep", "300")
+        async with Fleet(config(unix_host(fresh_daemon, "d")), live=True, timing=fast_timing()) as fleet:
+            await fleet.wait_settled(10)
+            await until(lambda: any(c.name == keep for c in fleet.cached("containers")), 5, "initial")
+            fresh_daemon.kill()
+            await until(lambda: fleet.host("d").state != HostState.ONLINE, 5, "loss noticed")
+            assert fleet.cached("containers") == []  # nothing shown from a host that is down
+            fresh_daemon.start()
+            await until(lambda: fleet.host("d").state == HostState.ONLINE, 20, "reconnected")
+            # events resumed: a container created after the restart shows up
+            after = "after-" + uuid.uuid4().hex[:6]
+            fresh_daemon.run_container(after, "sleep", "300")
+            await until(lambda: any(c.name == after for c in fleet.cached("containers")), 3, "post-restart event")
+            # reconciled: exactly the daemon's containers, no ghosts, no duplicates
+            truth = set(fresh_daemon.docker("ps", "-aq", "--no-trunc").stdout.split())
+            await until(lambda: {c.id for c in fleet.cached("containers")} == truth, 5, "reconciled")
+            cached = fleet.cached("containers")
+            assert len(cached) == len(truth)
+            assert {c.name: c.state for c in cached}[keep] in ("exited", "running")
+
+
+class TestReadOnly:
+    @pytest.mark.parametrize("where", ["fleet", "host"])
+    async def test_mutating_calls_refuse(self, lab, where):
+        name = "ro-" + uuid.uuid4().hex[:6]
+        cid = lab.d1.run_container(name, "sleep", "300")
+        host = unix_host(lab.d1, "unix1", readonly=(where == "host"))
+        async with Fleet(config(host), live=False, readonly=(where == "fleet")) as fleet:
+            await fleet.wait_settled(10)
+            with pytest.raises(ReadOnlyError, match="read-only"):
+                await fleet.container_action("unix1", cid, "stop")
+            results = await fleet.bulk_container_action([("unix1", cid)], "remove", force=True)
+            assert not results[0].ok and "read-only" in results[0].error
+            assert fleet.host("unix1").readonly
+        state = lab.d1.docker("inspect", "-f", "{{.State.Status}}", name).stdout.strip()
+        assert state == "running"
+
+
+class TestActions:
+    async def test_bulk_actions_across_hosts_report_per_container(self, lab):
+        a = lab.d1.run_container("bulk-" + uuid.uuid4().hex[:6], "sleep", "300")
+        b = lab.d2.run_container("bulk-" + uuid.uuid4().hex[:6], "sleep", "300")
+        fleet_config = config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh"))
+        async with Fleet(fleet_config, live=False) as fleet:
+            results = await fleet.bulk_container_action(
+                [("unix1", a), ("ssh", b), ("ssh", "does-not-exist")], "stop", timeout=1)
+            by_target = {r.target: r for r in results}
+            assert by_target[a].ok and by_target[b].ok
+            assert not by_target["does-not-exist"].ok and "No such container" in by_target["does-not-exist"].error
+            for action, expected in (("start", "running"), ("pause", "paused"), ("unpause", "running"),
+                                     ("kill", "exited")):
+                results = await fleet.bulk_container_action([("unix1", a), ("ssh", b)], action)
+                assert all(r.ok for r in results), results
+                assert lab.d1.docker("inspect", "-f", "{{.State.Status}}", a).stdout.strip() == expected
+                assert lab.d2.docker("inspect", "-f", "{{.State.Status}}", b).stdout.strip() == expected
+            results = await fleet.bulk_container_action([("unix1", a), ("ssh", b)], "remove", force=True)
+            assert all(r.ok for r in results)
+        assert lab.d1.docker("ps", "-aq", "--filter", f"id={a}").stdout.strip() == ""
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _all(changes):
+    return {pair for change in changes for pair in change.changed}
+
+
+class TestStreams:
+    async def test_hundreds_of_cancelled_streams_release_their_connections(self, lab):
+        """aiodocker 0.27 leaks a connection per cancelled stream; ours must not."""
+        cid = lab.d1.run_container("chatty-" + uuid.uuid4().hex[:6], "sh", "-c",
+                                   "while true; do echo tick; sleep 0.05; done")
+        async with Fleet(config(unix_host(lab.d1, "unix1")), live=False) as fleet:
+            await fleet.wait_settled(10)
+            session = fleet.session("unix1")
+            client = session.client
+            baseline = _open_fds()
+
+            async def consume(stream):
+                async for _ in stream:
+                    pass
+
+            for round_ in range(3):
+                tasks = []
+                for i in range(100):
+                    kind = (round_ * 100 + i) % 3
+                    stream = (client.log_stream(cid, follow=True, tail=1) if kind == 0 else
+                              client.stats_stream(cid) if kind == 1 else client.event_stream())
+                    tasks.append(asyncio.create_task(consume(stream)))
+                await asyncio.sleep(0.5)  # all streaming
+                assert _open_fds() >= baseline + 50
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await asyncio.sleep(0.1)
+                assert _open_fds() <= baseline + 5, f"round {round_}: sockets left open"
+            # and the host still answers promptly
+            start = time.perf_counter()
+            await session.call(lambda c: c.list_containers())
+            assert time.perf_counter() - start < 1.0
+
+    async def test_cancelled_streams_over_ssh_close_their_channels(self, lab):
+        cid = lab.d2.run_container("chatty-" + uuid.uuid4().hex[:6], "sh", "-c",
+                                   "while true; do echo tick; sleep 0.05; done")
+        async with Fleet(config(ssh_host(lab, lab.d2, name="ssh")), live=False) as fleet:
+            await fleet.wait_settled(10)
+            session = fleet.session("ssh")
+            conn = session._transport.conns[-1]  # noqa: SLF001
+            for _ in range(2):
+                tasks = [asyncio.create_task(_drain(session.client.log_stream(cid, follow=True, tail=1)))
+                         for _ in range(60)]
+                await asyncio.sleep(0.5)
+                assert len(conn._channels) >= 60  # noqa: SLF001
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await until(lambda: len(conn._channels) <= 1, 3, "channels closed")  # noqa: SLF001
+            assert (await session.call(lambda c: c.ping())) < 100
+
+    async def test_log_stream_tells_stdout_from_stderr(self, lab):
+        cid = lab.d1.run_container("logs-" + uuid.uuid4().hex[:6], "sh", "-c",
+                                   "echo out-line; echo err-line >&2; sleep 300")
+        await asyncio.sleep(0.5)
+        async with Fleet(config(unix_host(lab.d1, "unix1")), live=False) as fleet:
+            chunks = await fleet.session("unix1").call(
+                lambda c: _collect(c.log_stream(cid, follow=False)))
+        assert ("stdout", b"out-line\n") in chunks
+        assert ("stderr", b"err-line\n") in chunks
+
+
+async def _drain(stream):
+    async for _ in stream:
+        pass
+
+
+async def _collect(stream):
+    return [item async for item in stream]

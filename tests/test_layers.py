@@ -1,0 +1,49 @@
+"""The layer rule from DESIGN.md, checked on the source: imports only go downwards."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent / "tui"
+
+
+def imported_modules(package: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0] if not node.module.startswith("tui.") else node.module)
+        found[str(path.relative_to(ROOT.parent))] = names
+    return found
+
+
+@pytest.mark.parametrize("package", ["fleet", "transports", "config"])
+def test_lower_layers_never_import_textual(package):
+    offenders = {f: n & {"textual", "rich"} for f, n in imported_modules(package).items() if n & {"textual", "rich"}}
+    assert offenders == {}
+
+
+@pytest.mark.parametrize("package", ["ui", "cli"])
+def test_upper_layers_never_import_docker_or_ssh_libraries(package):
+    banned = {"aiodocker", "asyncssh", "aiohttp"}
+    offenders = {f: n & banned for f, n in imported_modules(package).items() if n & banned}
+    assert offenders == {}
+
+
+@pytest.mark.parametrize("package", ["ui", "cli"])
+def test_upper_layers_reach_the_daemons_only_through_the_fleet(package):
+    offenders = {f: {m for m in n if m.startswith("tui.transports") or m == "tui.fleet.docker_api"}
+                 for f, n in imported_modules(package).items()}
+    assert {f: m for f, m in offenders.items() if m} == {}
+
+
+def test_config_layer_uses_the_standard_library_only():
+    third_party = {"textual", "rich", "aiodocker", "asyncssh", "aiohttp", "yaml"}
+    offenders = {f: n & third_party for f, n in imported_modules("config").items() if n & third_party}
+    assert offenders == {}
