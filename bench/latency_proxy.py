@@ -58,4 +58,28 @@ class LatencyProxy:
                 dst.close()
 
         # requests go straight through; each reply chunk waits `delay` (one round trip)
-        await asyncio.gather(pipe(reader, up_writer, 0), pipe(up_reader, writer, self.delay))
+        try:
+            await asyncio.gather(pipe(reader, up_writer, 0), pipe(up_reader, writer, self.delay))
+        except asyncio.CancelledError:
+            pass
+
+
+async def _serve(directory: str, target: str, delay: float, count: int) -> None:
+    proxies = [LatencyProxy(f"{directory}/p{i}.sock", target, delay) for i in range(count)]
+    for p in proxies:
+        await p.start()
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    # A separate process, so the proxies' CPU does not count against the fleet under test.
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--target", required=True)
+    parser.add_argument("--delay", type=float, default=0.1)
+    parser.add_argument("--count", type=int, default=50)
+    a = parser.parse_args()
+    asyncio.run(_serve(a.dir, a.target, a.delay, a.count))

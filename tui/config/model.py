@@ -47,6 +47,7 @@ class HostConfig:
     readonly: bool = False
     enabled: bool = True
     source: str = "config"  # "config", "context:NAME", "DOCKER_HOST", "default"
+    description: str | None = None  # free text shown in the Hosts view (contexts: Metadata.Description)
 
     @property
     def scheme(self) -> str:
@@ -102,6 +103,7 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, for the TUI
     ui: UIConfig = field(default_factory=UIConfig)
     warnings: tuple[str, ...] = ()
+    current_context: str | None = None  # the Docker CLI's current context, when contexts were loaded
 
     def host(self, name: str) -> HostConfig:
         for host in self.hosts:

@@ -50,7 +50,7 @@ class Timing:
     backoff_initial = 0.5
     backoff_cap = 15.0
     reconcile_every = 30.0
-    ping_every = 10.0
+    ping_every = 5.0
     dirty_delay = 0.05  # coalesce a burst of events into one list request
 
 
@@ -290,7 +290,8 @@ class HostSession:
             since_reconcile = 0.0
             while True:
                 await asyncio.sleep(self.timing.ping_every)
-                self.latency_ms = await self.call(lambda c: c.ping())
+                # a short leash: a wedged daemon is noticed within ping_every + 5 s
+                self.latency_ms = await self.call(lambda c: c.ping(), timeout=min(5.0, self.config.request_timeout))
                 since_reconcile += self.timing.ping_every
                 if since_reconcile >= self.timing.reconcile_every:
                     since_reconcile = 0.0

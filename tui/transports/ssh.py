@@ -18,6 +18,7 @@ import getpass
 import os
 import re
 import shlex
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -297,6 +298,30 @@ class SSHChannelConnector(aiohttp.BaseConnector):
         return session.proto
 
 
+def _ack_promptly(conn: asyncssh.SSHClientConnection) -> None:
+    """Keep the SSH socket in TCP quick-ACK mode.
+
+    sshd sends channel data with Nagle on; a reply larger than one SSH packet (~32 KB)
+    leaves its tail waiting for our ACK, which Linux delays up to 40 ms (measured: a
+    37 KB `containers/json` took 47 ms over SSH, 3.7 ms direct). Re-arming TCP_QUICKACK
+    after each read makes the kernel ACK at once.
+    """
+    sock = conn.get_extra_info("socket")
+    quickack = getattr(socket, "TCP_QUICKACK", None)
+    if sock is None or quickack is None:
+        return
+    received = conn.data_received
+
+    def data_received(data: bytes, datatype: object = None) -> None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
+        except OSError:
+            pass
+        received(data, datatype)
+
+    conn.data_received = data_received  # type: ignore[method-assign]
+
+
 class SSHTransport(Transport):
     kind = "ssh"
 
@@ -335,6 +360,7 @@ async def open_ssh(host: HostConfig, trust: HostKeyTrust, keys: KeyLoader) -> SS
                 host, hop, conns[-1] if conns else None, trust, known, paths, client_keys,
                 lost,
             ))
+        _ack_promptly(conns[0])  # the one hop with a real TCP socket
         transport = SSHTransport(conns, host.socket)
         return transport
     except BaseException:

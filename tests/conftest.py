@@ -1,0 +1,76 @@
+"""Shared fixtures: the real test lab (tests/lab.py).
+
+The `lab` fixture is session-scoped and lazy: it starts on the first test that asks for it
+(directly or through another fixture), so `pytest tests/test_config.py` never starts a daemon.
+If the lab cannot start, every test that needs it errors with the component's log tail; it is
+never skipped.
+
+    lab            the running Lab (d1/d2/d3, registry, target/jump sshd, agent, TLS + SSH material)
+    lab_config     path of a Dockyard config (tmp_path/dockyard.toml) with the default lab hosts
+    fresh_daemon   a separate started dockerd (unix only, image loaded) for kill/restart tests
+    daemon_factory callable(tcp=False, tls=False, image=True) -> more separate daemons
+    fresh_sshd     a separate sshd (its docker_socket is lab.d1.socket) for freeze tests;
+                   thawed and stopped afterwards
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+import lab as _lab  # noqa: E402  (tests/lab.py; `from lab import IMAGE` works in test modules)
+
+
+@pytest.fixture(scope="session")
+def lab():
+    if os.geteuid() != 0:
+        raise RuntimeError("the test lab runs dockerd and sshd: run the tests as root (see .ci/run)")
+    the_lab = _lab.Lab.start()  # raises LabError with the failing component's log tail
+    try:
+        yield the_lab
+    finally:
+        the_lab.stop()
+
+
+@pytest.fixture
+def lab_config(tmp_path: Path, lab) -> Path:
+    return lab.write_config(tmp_path / "dockyard.toml")
+
+
+@pytest.fixture
+def daemon_factory(lab):
+    made: list[_lab.Daemon] = []
+
+    def make(*, tcp: bool = False, tls: bool = False, image: bool = True) -> _lab.Daemon:
+        d = lab.new_daemon(tcp=tcp, tls=tls, image=image)
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        d.stop()
+        lab.extra_daemons.remove(d)
+        shutil.rmtree(d.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def fresh_daemon(daemon_factory) -> _lab.Daemon:
+    return daemon_factory()
+
+
+@pytest.fixture
+def fresh_sshd(lab):
+    s = lab.new_sshd(docker_socket=lab.d1.socket)
+    try:
+        yield s
+    finally:
+        s.thaw()
+        s.stop()
+        lab.extra_sshds.remove(s)
+        shutil.rmtree(s.dir, ignore_errors=True)
