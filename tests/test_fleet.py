@@ -285,3 +285,25 @@ async def _drain(stream):
 
 async def _collect(stream):
     return [item async for item in stream]
+
+
+class TestStatsWatcher:
+    async def test_streams_only_what_is_watched(self, lab):
+        busy = lab.d1.run_container("busy-" + uuid.uuid4().hex[:6], "sh", "-c", "while :; do :; done")
+        idle = lab.d2.run_container("idle-" + uuid.uuid4().hex[:6], "sleep", "300")
+        fleet_config = config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh"))
+        async with Fleet(fleet_config, live=True) as fleet:
+            await fleet.wait_settled(10)
+            fleet.watch_stats([("unix1", busy), ("ssh", idle)])
+            await until(lambda: fleet.container_stats("unix1", busy) is not None
+                        and fleet.container_stats("unix1", busy).cpu_percent is not None
+                        and fleet.container_stats("ssh", idle) is not None, 6, "first samples")
+            hot = fleet.container_stats("unix1", busy)
+            assert hot.cpu_percent > 20  # a busy loop shows as busy
+            assert fleet.container_stats("ssh", idle).mem_usage > 0
+            fleet.watch_stats([("ssh", idle)])
+            assert fleet.stats.watched == {("ssh", idle)}
+            assert fleet.container_stats("unix1", busy) is None
+            fleet.watch_stats([])
+            assert fleet.stats.watched == set()
+        lab.d1.docker("rm", "-f", busy)

@@ -23,9 +23,10 @@ from tui.fleet.models import (
     Volume,
 )
 from tui.fleet.session import Timing
+from tui.fleet.stats import ContainerStats
 
 __all__ = [
-    "CONTAINER_ACTIONS", "ActionResult", "Container", "DaemonError", "Fleet", "FleetChange", "FleetError",
+    "CONTAINER_ACTIONS", "ActionResult", "Container", "ContainerStats", "DaemonError", "Fleet", "FleetChange", "FleetError",
     "HostKeyOffer", "HostResult", "HostState", "HostStatus", "HostUnavailable", "Image", "Network", "Port",
     "ReadOnlyError", "RequestTimeout", "Timing", "UnknownHost", "Volume",
 ]

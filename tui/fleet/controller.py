@@ -32,6 +32,7 @@ from tui.fleet.models import (
     Image,
 )
 from tui.fleet.session import HostSession, Timing
+from tui.fleet.stats import ContainerStats, StatsWatcher
 from tui.transports import HostKeyTrust, HostKeyUnknown, PassphrasePrompt, default_known_hosts
 
 T = TypeVar("T")
@@ -54,6 +55,7 @@ class Fleet:
         self._observers: list[Observer] = []
         self._pending: set[tuple[str, str]] = set()
         self._flush_handle: asyncio.TimerHandle | None = None
+        self.stats = StatsWatcher(self.session, self._changed)
         self.sessions: dict[str, HostSession] = {
             h.name: HostSession(h, live=live, trust=self.trust, notify=self._changed,
                                 passphrase_prompt=passphrase_prompt, timing=timing,
@@ -76,6 +78,7 @@ class Fleet:
     async def close(self) -> None:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
+        await self.stats.stop()
         await asyncio.gather(*(s.stop() for s in self.sessions.values()), return_exceptions=True)
 
     async def wait_settled(self, timeout: float | None = None, hosts: Iterable[str] | None = None) -> None:
@@ -186,6 +189,13 @@ class Fleet:
             if s.state == HostState.ONLINE:
                 out.extend(s.cache.items(kind))
         return out
+
+    def watch_stats(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Stream CPU/memory for exactly these (host, container id) pairs; others are stopped."""
+        self.stats.watch(keys)
+
+    def container_stats(self, host: str, container_id: str) -> ContainerStats | None:
+        return self.stats.latest.get((host, container_id))
 
     def subscribe(self, observer: Observer) -> Callable[[], None]:
         """Call `observer(FleetChange)` after changes, batched per `batch_interval`; returns unsubscribe."""

@@ -1,0 +1,83 @@
+"""Parsing of daemon/registry URLs and `~` paths, shared by the file loader and the contexts loader.
+
+Functions raise ValueError with a message meant to follow "key: " in an error line.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Mapping
+from urllib.parse import urlsplit
+
+
+def home(env: Mapping[str, str]) -> str:
+    """$HOME of `env` (so tests can pass a fake one), else the real home directory."""
+    return env.get("HOME") or os.path.expanduser("~")
+
+
+def expand(path: str, env: Mapping[str, str]) -> str:
+    """Expand a leading `~` (with `env`'s HOME); `~user` goes through os.path.expanduser."""
+    if path == "~" or path.startswith("~/"):
+        return home(env) + path[1:]
+    if path.startswith("~"):
+        return os.path.expanduser(path)
+    return path
+
+
+def _netloc(host: str, port: int | None) -> str:
+    host = f"[{host}]" if ":" in host else host
+    return host if port is None else f"{host}:{port}"
+
+
+def _split(url: str, secret_hint: str):
+    parts = urlsplit(url)
+    if parts.password is not None:  # checked first: never echo a url that holds a password
+        raise ValueError(f"must not hold a password; {secret_hint}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"must not have a query or fragment (got {url!r})")
+    if parts.path not in ("", "/"):
+        raise ValueError(f"must not have a path (got {url!r})")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"invalid port (got {url!r})") from None
+    if not parts.hostname:
+        raise ValueError(f"has no host (got {url!r})")
+    return parts, port
+
+
+def normalise_host_url(url: str, *, tls: bool, env: Mapping[str, str]) -> str:
+    """unix:///abs, tcp://host:port (port defaulted: 2376 with TLS, 2375 without), ssh:// kept verbatim."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("unix", "tcp", "ssh"):
+        raise ValueError(f"must start with unix://, tcp:// or ssh:// (got {url!r})")
+    if scheme == "unix":
+        path = expand(rest, env)
+        if not path.startswith("/"):
+            raise ValueError(f"unix socket path must be absolute, like unix:///var/run/docker.sock (got {url!r})")
+        return "unix://" + path
+    parts, port = _split(url, "use ssh-agent or passphrase_command")
+    if scheme == "tcp":
+        if parts.username:
+            raise ValueError(f"tcp:// urls take no user (got {url!r})")
+        return "tcp://" + _netloc(parts.hostname, port or (2376 if tls else 2375))
+    # ssh: the host may be an ~/.ssh/config alias (case-sensitive): keep it as written.
+    return url[:-1] if url.endswith("/") else url
+
+
+def normalise_registry_url(url: str) -> str:
+    """https://host[:port] or http://host[:port]; a bare host[:port] means https."""
+    if "://" not in url:
+        url = "https://" + url
+    scheme = url.split("://", 1)[0]
+    if scheme not in ("http", "https"):
+        raise ValueError(f"must be http://, https:// or a bare host[:port] (got {url!r})")
+    parts, port = _split(url, "use username with password_env, password_command or credentials = \"docker\"")
+    if parts.username:
+        raise ValueError(f"must not hold a user name; use the username key (got {url!r})")
+    return f"{scheme}://" + _netloc(parts.hostname, port)
+
+
+def registry_default_name(url: str) -> str:
+    """The host[:port] of a normalised registry url, used when `name` is omitted."""
+    return url.split("://", 1)[1]
