@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from tui import __version__
-from tui.cli.format import ago, human_bytes_iec, human_size, safe, table, truncate
+from tui.textfmt import ago, human_bytes_iec, human_size, safe, table, truncate
 from tui.config import Config, ConfigError, load_config
 from tui.fleet import Fleet, HostResult, HostState
 

@@ -7,7 +7,7 @@ complete and check the file with exactly the rules Dockyard applies.
 Supported keywords: type, properties, required, additionalProperties, items, enum, minimum,
 exclusiveMinimum, minLength, pattern, oneOf. Annotations (title, description, default, examples,
 `x-pattern-message`) are ignored by the validator. Semantic checks that a schema cannot express
-(URL parsing, duplicates, files on disk) live in `tui.config.loader`.
+(URL parsing, duplicates, files on disk) live in `tui.config.checks`.
 """
 
 from __future__ import annotations
@@ -142,7 +142,10 @@ REGISTRY_SCHEMA: dict = {
         "url": {
             "type": "string",
             "minLength": 1,
-            "description": "https://host[:port], http://host[:port] (implies insecure) or a bare host[:port] (https).",
+            "description": (
+                "https://host[:port], http://host[:port] (implies insecure) or a bare host[:port] "
+                "(https; http when insecure = true)."
+            ),
         },
         "username": {"type": "string", "minLength": 1, "description": "User name for Basic or token auth."},
         "password_env": {
@@ -176,14 +179,13 @@ REGISTRY_SCHEMA: dict = {
         "insecure": {
             "type": "boolean",
             "default": False,
-            "description": "Allow plain HTTP and unverified TLS (like dockerd's insecure-registries); gives a warning.",
+            "description": "Accept an unverified TLS certificate, and plain HTTP for a bare host[:port] url; gives a warning.",
         },
     },
 }
 
 CONFIG_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://github.com/dockyard/dockyard/config/dockyard.schema.json",
     "title": "Dockyard configuration (config.toml)",
     "description": "A fleet of Docker daemons and registries for the dockyard TUI and CLI.",
     "type": "object",
@@ -373,18 +375,6 @@ def _form(branch: dict) -> str:
         item = _ARTICLE[branch["items"]["type"]].split(" ", 1)[1]
         return f"an array of {item}s"
     return _ARTICLE.get(t, "a value")
-
-
-def format_path(path: KeyPath) -> str:
-    """("hosts", 2, "tls", "ca") -> 'hosts[2].tls.ca'; keys that are not bare TOML keys are quoted."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            text = part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part)
-            out += ("." if out else "") + text
-    return out
 
 
 def schema_json() -> str:

@@ -108,6 +108,34 @@ class Fleet:
     def host_config(self, name: str) -> HostConfig:
         return self.session(name).config
 
+    def known_hosts_path(self, name: str) -> str:
+        return default_known_hosts(self.session(name).config)
+
+    async def host_details(self, name: str) -> list[tuple[str, list[tuple[str, str]]]]:
+        """`docker info` and `docker system df` facts for one host, as titled (key, value) lists."""
+        session = self.session(name)
+        info = await session.call(lambda c: c.get("info"))
+        df = await session.call(lambda c: c.get("system/df"))
+        status = session.status()
+        connection = [("URL", session.config.url), ("Transport", status.transport),
+                      ("State", session.describe_state()),
+                      ("Latency", f"{status.latency_ms:.1f} ms" if status.latency_ms is not None else "-"),
+                      ("Read-only", "yes" if status.readonly else "no")]
+        daemon = [(k, str(info.get(k, "-"))) for k in (
+            "Name", "ServerVersion", "OperatingSystem", "KernelVersion", "Architecture", "NCPU", "MemTotal",
+            "Driver", "CgroupDriver", "CgroupVersion", "DockerRootDir", "Containers", "ContainersRunning",
+            "ContainersPaused", "ContainersStopped", "Images")]
+        usage = []
+        for label, key, size_key in (("Images", "Images", "Size"), ("Containers", "Containers", "SizeRw"),
+                                     ("Volumes", "Volumes", None), ("Build cache", "BuildCache", "Size")):
+            items = df.get(key) or []
+            if size_key:
+                total = sum(int(i.get(size_key) or 0) for i in items)
+            else:
+                total = sum(int((i.get("UsageData") or {}).get("Size") or 0) for i in items)
+            usage.append((label, f"{len(items)} items, {total / 1e6:.1f} MB"))
+        return [("Connection", connection), ("Daemon (docker info)", daemon), ("Disk usage (docker system df)", usage)]
+
     async def reconnect(self, name: str) -> None:
         await self.session(name).reconnect()
 

@@ -1,93 +1,489 @@
-"""The Textual application. For now a single Hosts table fed by the live fleet.
+"""The Textual application: the shell around the panes, the keyboard model, live updates.
 
-The UI talks only to `tui.fleet.Fleet` (never aiodocker/asyncssh): it subscribes to
-batched `FleetChange` notifications and repaints at most `refresh_hz` times a second.
+The UI talks only to `tui.fleet.Fleet`. The controller's observer marks panes stale; a
+timer repaints the *visible* pane at most `refresh_hz` times a second, and only when
+something changed — an idle screen writes nothing to the terminal.
 """
 
 from __future__ import annotations
 
+import os
+import select
+import signal
+from collections import Counter
+from collections.abc import Callable, Sequence
+
 from rich.text import Text
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.containers import Vertical
+from textual.widgets import ContentSwitcher, Footer, Input, Static
 
-from tui.cli.format import human_bytes_iec
 from tui.config.model import Config
-from tui.fleet import Fleet, FleetChange, HostState
+from tui.fleet import Container, Fleet, FleetChange, FleetError, HostState
+from tui.textfmt import safe
+from tui.ui import filtering
+from tui.ui.commands import COMMANDS, FleetCommands, CommandSuggester
+from tui.ui.dialogs.confirm import ConfirmDialog, Option
+from tui.ui.dialogs.hostkey import HostKeyDialog
+from tui.ui.dialogs.info import TextDialog, keys_table
+from tui.ui.panes.base import Pane
+from tui.ui.panes.coming import ComingPane
+from tui.ui.panes.containers import ContainersPane
+from tui.ui.panes.hosts import HostsPane
 
-STATE_STYLE = {
-    HostState.ONLINE: "green",
-    HostState.CONNECTING: "yellow",
-    HostState.DISABLED: "dim",
-    HostState.HOST_KEY_CHANGED: "bold red",
-}
+PANES = ("hosts", "containers", "images", "volumes", "networks", "registries")
+PAST_TENSE = {"stop": "stopped", "start": "started", "restart": "restarted", "pause": "paused",
+              "unpause": "unpaused", "kill": "killed", "remove": "removed"}
+
+
+class Prompt(Input):
+    """The one-line input at the bottom used by `:` command mode and `/` filter."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel", show=False)]
+
+    def __init__(self) -> None:
+        super().__init__(id="prompt", suggester=CommandSuggester(), select_on_focus=False)
+        self.mode = ""
+
+    def action_cancel(self) -> None:
+        self.app.close_prompt(cancelled=True)  # type: ignore[attr-defined]
 
 
 class DockyardApp(App[int]):
     TITLE = "Dockyard"
+    CSS_PATH = "dockyard.tcss"
+    COMMANDS = App.COMMANDS | {FleetCommands}
+    ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
+        Binding("1", "show_pane('hosts')", "Hosts", id="pane.hosts", show=False),
+        Binding("2", "show_pane('containers')", "Containers", id="pane.containers", show=False),
+        Binding("3", "show_pane('images')", "Images", id="pane.images", show=False),
+        Binding("4", "show_pane('volumes')", "Volumes", id="pane.volumes", show=False),
+        Binding("5", "show_pane('networks')", "Networks", id="pane.networks", show=False),
+        Binding("6", "show_pane('registries')", "Registries", id="pane.registries", show=False),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "command", "Command", id="app.command"),
+        Binding("slash", "filter", "Filter", id="app.filter"),
+        Binding("escape", "escape", "Clear", id="app.escape", show=False),
+        Binding("j", "cursor('down')", "Down", id="nav.down", show=False),
+        Binding("k", "cursor('up')", "Up", id="nav.up", show=False),
+        Binding("g", "cursor('top')", "Top", id="nav.top", show=False),
+        Binding("G", "cursor('bottom')", "Bottom", id="nav.bottom", show=False),
         Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("c", "reconnect", "Reconnect", id="host.reconnect"),
     ]
-    CSS = "#notice { height: auto; color: $text-muted; padding: 0 1; }"
 
-    def __init__(self, config: Config, readonly: bool | None = None):
+    def __init__(self, config: Config, *, readonly: bool | None = None, fleet: Fleet | None = None):
         super().__init__()
         self.config = config
-        self.fleet = Fleet(config, live=True, readonly=readonly)
-        self._dirty = False
+        self.fleet = fleet or Fleet(config, live=True, readonly=readonly)
+        self.readonly = self.fleet.readonly
+        self.scope: str | None = None
+        self.filter_text = ""
+        self._matcher = filtering.matcher("")
+        self._stale_summary = True
+        self._asked_keys: set[tuple[str, str]] = set()
+        self._hostkey_open = False
+        self.panes: dict[str, Pane] = {}
+        if config.ui.theme:
+            self.theme = config.ui.theme
+        if os.environ.get("NO_COLOR"):
+            self.theme = "textual-ansi"
+
+    # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield DataTable(id="hosts", cursor_type="row")
-        yield Static("Containers, images, volumes, networks and registries panes are coming.", id="notice")
+        with Vertical(id="top"):
+            yield Static(id="summary")
+            yield Static(id="tabs")
+        self.panes = {
+            "hosts": HostsPane(),
+            "containers": ContainersPane(),
+            **{name: ComingPane(name) for name in PANES[2:]},
+        }
+        with ContentSwitcher(initial="pane-containers", id="switcher"):
+            yield from self.panes.values()
+        yield Prompt()
         yield Footer()
 
+    @property
+    def active_pane(self) -> Pane:
+        switcher = self.query_one("#switcher", ContentSwitcher)
+        return self.panes[str(switcher.current).removeprefix("pane-")]
+
     async def on_mount(self) -> None:
-        table = self.query_one("#hosts", DataTable)
-        for column in ("NAME", "TRANSPORT", "STATE", "VERSION", "CONTAINERS", "IMAGES", "CPUS", "MEMORY",
-                       "LATENCY"):
-            table.add_column(column, key=column)
+        self._apply_keymap()
+        self.query_one("#prompt", Prompt).display = False
         self.fleet.subscribe(self._on_fleet_change)
         self.fleet.start()
-        self._repaint()
+        self.show_pane("containers")
         self.set_interval(1 / max(self.config.ui.refresh_hz, 0.1), self._tick)
+        if not self.is_headless:
+            self._watch_terminal()
 
     async def on_unmount(self) -> None:
         await self.fleet.close()
 
+    def _apply_keymap(self) -> None:
+        if not self.config.keys:
+            return
+        known = self.binding_ids()
+        unknown = sorted(set(self.config.keys) - known)
+        self.set_keymap({k: v for k, v in self.config.keys.items() if k in known})
+        if unknown:
+            self.flash(f"[keys] unknown binding id(s): {', '.join(unknown)}", error=True)
+
+    def binding_ids(self) -> set[str]:
+        classes = [type(self), HostsPane, ContainersPane, ConfirmDialog, HostKeyDialog, TextDialog, Prompt]
+        return {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
+
+    # ------------------------------------------------------------------ live updates
+
     def _on_fleet_change(self, change: FleetChange) -> None:
-        self._dirty = True
+        kinds = {kind for _, kind in change.changed}
+        for pane in self.panes.values():
+            if kinds & pane.kinds:
+                pane.stale = True
+                if hasattr(pane, "stale_kinds"):
+                    pane.stale_kinds |= kinds  # type: ignore[attr-defined]
+        if kinds & {"host", "containers"}:
+            self._stale_summary = True
+        if "host" in kinds:
+            self._check_host_keys()
 
     def _tick(self) -> None:
-        if self._dirty:
-            self._dirty = False
-            self._repaint()
+        pane = self.active_pane
+        if pane.stale:
+            pane.refresh_data()
+        if self._stale_summary:
+            self.update_summary()
 
-    def _repaint(self) -> None:
-        table = self.query_one("#hosts", DataTable)
-        cursor = table.cursor_row
-        table.clear()
-        for s in self.fleet.hosts():
-            state = s.state.value + (f": {s.reason}" if s.reason and s.state != HostState.ONLINE else "")
-            table.add_row(
-                Text(s.name), Text(s.transport), Text(state, style=STATE_STYLE.get(s.state, "red")),
-                Text(s.server_version or "-"),
-                Text(f"{s.containers_running}/{s.containers}" if s.containers is not None else "-"),
-                Text(str(s.images) if s.images is not None else "-"),
-                Text(str(s.cpus) if s.cpus else "-"), Text(human_bytes_iec(s.memory)),
-                Text(f"{s.latency_ms:.1f} ms" if s.latency_ms is not None else "-"),
-                key=s.name,
-            )
-        if table.row_count:
-            table.move_cursor(row=min(cursor, table.row_count - 1))
+    def update_summary(self) -> None:
+        self._stale_summary = False
+        hosts = self.fleet.hosts()
+        online = sum(1 for h in hosts if h.state == HostState.ONLINE)
+        enabled = sum(1 for h in hosts if h.state != HostState.DISABLED)
+        containers = self.fleet.cached("containers", self.scope_hosts())
+        running = sum(1 for c in containers if c.state == "running")
+        parts = [("⚓ Dockyard", "bold"), "  ",
+                 (f"hosts {online}/{enabled} online", "green" if online == enabled else "yellow"), "  ",
+                 f"containers {running}/{len(containers)} running", "  ",
+                 ("scope: ", "dim"), (safe(self.scope) if self.scope else "all hosts", "bold cyan")]
+        if self.filter_text:
+            parts += ["  ", ("filter: ", "dim"), (safe(self.filter_text), "bold yellow")]
+        marked = getattr(self.panes.get("containers"), "marked", set())
+        if marked:
+            parts += ["  ", (f"{len(marked)} marked", "bold magenta")]
+        if self.readonly:
+            parts += ["  ", (" READ-ONLY ", "reverse bold")]
+        self.query_one("#summary", Static).update(Text.assemble(*parts, no_wrap=True, overflow="ellipsis"))
+        active = self.active_pane.pane_id
+        tabs = []
+        for i, name in enumerate(PANES, 1):
+            label = f" {i} {name.capitalize()} "
+            tabs += [(label, "reverse bold" if name == active else "dim"), " "]
+        pane = self.active_pane
+        if isinstance(pane, ContainersPane):
+            tabs += [("  ", ""), ("all" if pane.show_all else "running only", "dim")]
+            if pane.sort_key:
+                tabs += [("  sort: " + pane.sort_label(), "dim")]
+            if pane.grouping != "none":
+                tabs += [(f"  grouped by {pane.grouping}", "dim")]
+        self.query_one("#tabs", Static).update(Text.assemble(*tabs, no_wrap=True, overflow="ellipsis"))
 
-    async def action_reconnect(self) -> None:
-        table = self.query_one("#hosts", DataTable)
-        if table.row_count:
-            name = self.fleet.hosts()[table.cursor_row].name
-            await self.fleet.reconnect(name)
+    # ------------------------------------------------------------------ scope, filter, panes
+
+    def scope_hosts(self) -> list[str] | None:
+        return [self.scope] if self.scope else None
+
+    def set_scope(self, host: str | None) -> None:
+        if host is not None and host not in self.fleet.sessions:
+            self.flash(f"no host named {host!r}", error=True)
+            return
+        self.scope = host
+        for pane in self.panes.values():
+            pane.stale = True
+        self.flash(f"scope: {host}" if host else "scope: all hosts")
+        self._refresh_now()
+
+    def filter_matcher(self) -> Callable[[Sequence[str], dict], bool]:
+        return self._matcher
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text.strip()
+        self._matcher = filtering.matcher(self.filter_text)
+        for pane in self.panes.values():
+            pane.stale = True
+        self._refresh_now()
+
+    def _refresh_now(self) -> None:
+        self.active_pane.refresh_data()
+        self.update_summary()
+
+    def show_pane(self, name: str) -> None:
+        if name not in self.panes:
+            return
+        previous = self.panes.get(str(self.query_one("#switcher", ContentSwitcher).current).removeprefix("pane-"))
+        self.query_one("#switcher", ContentSwitcher).current = f"pane-{name}"
+        pane = self.panes[name]
+        if not isinstance(pane, ContainersPane) and isinstance(previous, ContainersPane):
+            self.fleet.watch_stats([])  # stats only while the containers are on screen
+        pane.refresh_data()
+        pane.table.focus()
+        self.update_summary()
+        self.refresh_bindings()
+
+    def action_show_pane(self, name: str) -> None:
+        self.show_pane(name)
+
+    def action_cursor(self, where: str) -> None:
+        table = self.active_pane.table
+        {"down": table.action_cursor_down, "up": table.action_cursor_up,
+         "top": lambda: table.move_cursor(row=0), "bottom": lambda: table.move_cursor(row=table.row_count - 1),
+         }[where]()
+
+    def action_escape(self) -> None:
+        pane = self.active_pane
+        if self.filter_text:
+            self.set_filter("")
+        elif isinstance(pane, ContainersPane) and pane.marked:
+            pane.marked.clear()
+            pane.refresh_data()
+            self.update_summary()
+        elif self.scope:
+            self.set_scope(None)
+
+    # ------------------------------------------------------------------ prompt: ":" and "/"
+
+    def action_command(self) -> None:
+        self._open_prompt("command", "")
+
+    def action_filter(self) -> None:
+        self._open_prompt("filter", self.filter_text)
+
+    def _open_prompt(self, mode: str, value: str) -> None:
+        prompt = self.query_one("#prompt", Prompt)
+        prompt.mode = mode
+        prompt.placeholder = (":command (tab completes) — hosts, containers, host NAME, all, sort COL, group, q"
+                              if mode == "command" else "/filter — words, host:NAME state:running label:k=v image:…")
+        prompt.suggester.enabled = mode == "command"  # type: ignore[union-attr]
+        prompt.value = value
+        prompt.display = True
+        prompt.focus()
+        prompt.cursor_position = len(value)
+
+    def close_prompt(self, cancelled: bool = False) -> None:
+        prompt = self.query_one("#prompt", Prompt)
+        if prompt.mode == "filter" and cancelled:
+            self.set_filter("")
+        prompt.display = False
+        prompt.mode = ""
+        self.active_pane.table.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "prompt" and event.input.mode == "filter":  # type: ignore[attr-defined]
+            self.set_filter(event.value)
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "prompt":
+            return
+        mode = event.input.mode  # type: ignore[attr-defined]
+        value = event.value
+        self.close_prompt()
+        if mode == "command":
+            await self.run_command(value)
+        else:
+            self.set_filter(value)
+
+    async def run_command(self, text: str) -> None:
+        words = text.strip().lstrip(":").split()
+        if not words:
+            return
+        verb, args = words[0].lower(), words[1:]
+        if verb in ("q", "quit", "q!"):
+            self.exit(0)
+        elif verb in PANES or verb.rstrip("s") + "s" in PANES:
+            self.show_pane(verb if verb in PANES else verb.rstrip("s") + "s")
+        elif verb in ("host", "hosts") and args:
+            self.set_scope(args[0])
+        elif verb == "host" or verb == "all":
+            self.set_scope(None)
+        elif verb == "sort" and args:
+            if not self.active_pane.set_sort(args[0]):
+                self.flash(f"no column {args[0]!r} here", error=True)
+            self.update_summary()
+        elif verb == "group":
+            pane = self.panes["containers"]
+            if args and args[0] in ("none", "host", "project"):
+                pane.grouping = args[0]  # type: ignore[attr-defined]
+                pane.refresh_data()
+            else:
+                pane.action_group()  # type: ignore[attr-defined]
+            self.update_summary()
+        elif verb == "filter":
+            self.set_filter(" ".join(args))
+        elif verb == "help":
+            self.action_help()
+        else:
+            known = ", ".join(name for name, _ in COMMANDS)
+            self.flash(f"unknown command {verb!r} — try: {known}", error=True)
+
+    # ------------------------------------------------------------------ notices and dialogs
+
+    def flash(self, message: str, *, error: bool = False) -> None:
+        """A short notice; daemon text inside it is shown literally."""
+        self.notify(safe(message), severity="error" if error else "information",
+                    timeout=6 if error else 3, markup=False)
+
+    def action_help(self) -> None:
+        pane = self.active_pane
+        sections = [(f"{pane.title} pane", _describe(pane.BINDINGS)),
+                    ("Everywhere", _describe(self.BINDINGS) + [("ctrl+p", "Command palette"),
+                                                               ("space", "Mark row (containers)")]),
+                    ("Commands (:)", [(f":{name}", text) for name, text in COMMANDS]),
+                    ("Filter (/)", [("word", "substring of any visible column"),
+                                    ("host:NAME state:S", "exact host / state"),
+                                    ("label:k=v label:k", "label value / has label"),
+                                    ("image:X name:X project:X", "substring of that field"),
+                                    ("!term", "negate")])]
+        self.push_screen(TextDialog("Keys", keys_table(sections)))
+
+    def show_host_details(self, name: str) -> None:
+        self._host_details(name)
+
+    @work(exclusive=True, group="details")
+    async def _host_details(self, name: str) -> None:
+        try:
+            details = await self.fleet.host_details(name)
+        except FleetError as exc:
+            self.flash(f"{name}: {exc}", error=True)
+            return
+        body = Text()
+        for section, rows in details:
+            body.append(f"{section}\n", style="bold underline")
+            for key, value in rows:
+                body.append(f"  {safe(key):<22}", style="bold")
+                body.append(f"{safe(value)}\n")
+            body.append("\n")
+        self.push_screen(TextDialog(f"Host {name}", body))
+
+    def _check_host_keys(self) -> None:
+        if self._hostkey_open:
+            return
+        for status in self.fleet.hosts():
+            offer = status.host_key
+            if offer is not None and (status.name, offer.fingerprint) not in self._asked_keys:
+                self.ask_host_key(status.name)
+                return
+
+    def ask_host_key(self, name: str, force: bool = False) -> None:
+        status = self.fleet.host(name)
+        offer = status.host_key
+        if offer is None or (self._hostkey_open and not force):
+            return
+        self._asked_keys.add((name, offer.fingerprint))
+        self._hostkey_open = True
+        known_hosts = self.fleet.known_hosts_path(name)
+
+        async def decided(choice: str | None) -> None:
+            self._hostkey_open = False
+            if choice in ("once", "save"):
+                try:
+                    await self.fleet.accept_host_key(name, save=choice == "save")
+                    self.flash(f"{name}: host key accepted" + (" and saved to " + known_hosts
+                                                              if choice == "save" else " for this session"))
+                except FleetError as exc:
+                    self.flash(str(exc), error=True)
+            elif not offer.changed:
+                self.flash(f"{name}: host key rejected; the host stays disconnected")
+            self._check_host_keys()
+
+        self.push_screen(HostKeyDialog(name, offer, known_hosts), decided)
+
+    # ------------------------------------------------------------------ container actions
+
+    def run_container_action(self, targets: list[Container], action: str) -> None:
+        if self.readonly:
+            self.flash("read-only mode: no changes are made", error=True)
+            return
+        offline = [c for c in targets if self.fleet.host(c.host).state != HostState.ONLINE]
+        targets = [c for c in targets if c not in offline]
+        if offline:
+            self.flash(f"skipped {len(offline)} container(s) on hosts that are not online", error=True)
+        if not targets:
+            return
+        if action in ("remove", "kill") or len(targets) > 1:
+            hosts = Counter(c.host for c in targets)
+            where = ", ".join(f"{n} on {h}" for h, n in sorted(hosts.items()))
+            title = f"{action.capitalize()} {len(targets)} container(s): {where}?"
+            options = [Option("force", "Force (kill a running container first)"),
+                       Option("volumes", "Also remove its anonymous volumes")] if action == "remove" else []
+
+            def confirmed(result: dict[str, bool] | None) -> None:
+                if result is not None:
+                    self._do_container_action(targets, action, result)
+
+            self.push_screen(ConfirmDialog(title, [(c.host, f"{c.name}  ({c.image}, {c.state})") for c in targets],
+                                           action.capitalize(), options), confirmed)
+        else:
+            self._do_container_action(targets, action, {})
+
+    @work(group="actions")
+    async def _do_container_action(self, targets: list[Container], action: str, options: dict[str, bool]) -> None:
+        self.flash(f"{action}: {len(targets)} container(s)…")
+        names = {(c.host, c.id): c.name for c in targets}
+        results = await self.fleet.bulk_container_action([(c.host, c.id) for c in targets], action, **options)
+        ok = [r for r in results if r.ok]
+        failed = [r for r in results if not r.ok]
+        if ok:
+            per_host = Counter(r.host for r in ok)
+            self.flash(f"{PAST_TENSE.get(action, action)} {len(ok)} container(s): "
+                       + ", ".join(f"{n} on {h}" for h, n in sorted(per_host.items())))
+        for r in failed:
+            self.flash(f"{action} {names.get((r.host, r.target), r.target[:12])} on {r.host} failed: {r.error}",
+                       error=True)
+        pane = self.panes["containers"]
+        if isinstance(pane, ContainersPane) and action == "remove":
+            pane.marked -= {(r.host, r.target) for r in ok}
+
+    # ------------------------------------------------------------------ terminal hang-up
+
+    def _watch_terminal(self) -> None:
+        """Exit when the terminal goes away (SIGHUP, or stdin hung up / at EOF) instead of spinning."""
+        try:
+            self._loop_for_signals().add_signal_handler(signal.SIGHUP, self._hangup)
+        except (RuntimeError, ValueError, NotImplementedError):
+            pass
+        self.set_interval(1.0, self._poll_stdin)
+
+    def _loop_for_signals(self):
+        import asyncio
+
+        return asyncio.get_running_loop()
+
+    def _poll_stdin(self) -> None:
+        try:
+            poller = select.poll()
+            poller.register(0, 0)  # no events asked: only HUP/ERR/NVAL are reported
+            if any(mask & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, mask in poller.poll(0)):
+                self._hangup()
+        except (OSError, ValueError):
+            self._hangup()
+
+    def _hangup(self) -> None:
+        self.exit(0)
+
+
+def _describe(bindings: list) -> list[tuple[str, str]]:
+    out = []
+    for b in bindings:
+        if isinstance(b, Binding):
+            out.append((b.key.replace("question_mark", "?").replace("colon", ":").replace("slash", "/"),
+                        b.description or b.action))
+    return out
 
 
 def run_app(config: Config, readonly: bool | None = None) -> int:
-    return DockyardApp(config, readonly).run() or 0
+    app = DockyardApp(config, readonly=readonly)
+    return app.run() or 0

@@ -1,4 +1,4 @@
-"""Plain-text formatting for the headless CLI: tables, sizes, ages, safe strings.
+"""Plain-text formatting shared by the CLI and the UI: sizes, ages, tables, inert strings.
 
 Daemon-supplied strings go through `safe()` before they reach a terminal, so a container
 name holding escape sequences can't move the cursor or retitle the window.

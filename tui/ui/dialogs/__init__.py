@@ -1,0 +1,1 @@
+"""Modal screens: confirmations, the SSH host-key decision, help, details."""

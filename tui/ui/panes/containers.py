@@ -1,0 +1,182 @@
+"""Containers pane: every container of every host in scope, live, with bulk actions.
+
+CPU% and MEM come from stats streams the controller keeps open only for the running
+containers currently on screen (`Fleet.watch_stats`), never for the whole fleet.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from tui.fleet import Container
+from tui.textfmt import human_bytes_iec
+from tui.ui.panes.base import Column, Pane, Row, cell
+
+STATE_STYLE = {"running": "green", "paused": "yellow", "restarting": "yellow", "exited": "dim",
+               "dead": "red", "created": "cyan", "removing": "dim"}
+ACTIVE_STATES = ("running", "paused", "restarting")
+GROUPINGS = ("none", "host", "project")
+
+
+class ContainersPane(Pane):
+    pane_id = "containers"
+    title = "Containers"
+    kinds = frozenset({"containers", "stats", "host"})
+    default_sort = ""
+    columns = (
+        Column("mark", " ", 1), Column("host", "HOST"), Column("name", "NAME"), Column("image", "IMAGE"),
+        Column("state", "STATE"), Column("status", "STATUS"), Column("cpu", "CPU%", 6), Column("mem", "MEM", 9),
+        Column("ports", "PORTS"), Column("project", "PROJECT"),
+    )
+    BINDINGS = [
+        Binding("space", "mark", "Mark", id="container.mark"),
+        Binding("a", "toggle_all", "All/running", id="container.toggle_all"),
+        Binding("s", "act('stop')", "Stop", id="container.stop"),
+        Binding("S", "act('start')", "Start", id="container.start"),
+        Binding("r", "act('restart')", "Restart", id="container.restart"),
+        Binding("p", "act('pause')", "Pause/unpause", id="container.pause"),
+        Binding("ctrl+k", "act('kill')", "Kill", id="container.kill"),
+        Binding("ctrl+d", "act('remove')", "Remove", id="container.remove"),
+        Binding("o", "sort", "Sort", id="container.sort"),
+        Binding("O", "sort(True)", "Reverse sort", id="container.sort_reverse", show=False),
+        Binding("z", "group", "Group", id="container.group"),
+        Binding("ctrl+a", "mark_all", "Mark all", id="container.mark_all", show=False),
+    ]
+    MUTATING = {"act"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.show_all = False
+        self.grouping = "none"
+        self.marked: set[tuple[str, str]] = set()
+
+    # ------------------------------------------------------------------ rows
+
+    def containers(self) -> list[Container]:
+        dock = self.dock
+        items: list[Container] = dock.fleet.cached("containers", dock.scope_hosts())
+        if not self.show_all:
+            items = [c for c in items if c.state in ACTIVE_STATES]
+        return items
+
+    def build_rows(self) -> list[Row]:
+        dock = self.dock
+        match = dock.filter_matcher()
+        rows = []
+        containers = self.containers()
+        self.marked &= {(c.host, c.id) for c in containers}  # marks of vanished containers go
+        for c in containers:
+            key = (c.host, c.id)
+            stats = dock.fleet.container_stats(c.host, c.id) if c.state == "running" else None
+            cpu = f"{stats.cpu_percent:.1f}" if stats and stats.cpu_percent is not None else "-"
+            mem = human_bytes_iec(stats.mem_usage) if stats and stats.mem_usage is not None else "-"
+            ports = ", ".join(str(p) for p in c.ports)
+            texts = [c.host, c.name, c.image, c.state, c.status, cpu, mem, ports, c.project or ""]
+            if not match(texts, {"host": c.host, "state": c.state, "image": c.image, "labels": c.labels,
+                                 "project": c.project, "name": c.name}):
+                continue
+            marked = key in self.marked
+            cells = (cell("●" if marked else " ", "bold magenta"),) + tuple(
+                cell(t, STATE_STYLE.get(c.state, "") if i == 3 else ("bold magenta" if marked and i == 1 else ""))
+                for i, t in enumerate(texts))
+            rows.append(Row(_row_key(c.host, c.id), cells, {
+                "host": c.host, "name": c.name, "image": c.image, "state": c.state, "status": c.status,
+                "cpu": stats.cpu_percent if stats else None, "mem": stats.mem_usage if stats else None,
+                "ports": ports, "project": c.project or "", "mark": marked}, c))
+        return rows
+
+    def group(self, rows: list[Row]) -> list[Row]:
+        if self.grouping == "none":
+            return rows
+        field = "host" if self.grouping == "host" else "project"
+        buckets: dict[str, list[Row]] = {}
+        for r in rows:
+            buckets.setdefault(r.sort_values[field] or "(no project)", []).append(r)
+        out = []
+        for name in sorted(buckets, key=str.lower):
+            members = buckets[name]
+            running = sum(1 for r in members if r.data.state == "running")
+            header = (cell(""), cell(f"▼ {name}", "bold"), cell(f"{running}/{len(members)} running", "dim"),
+                      *(cell("") for _ in range(len(self.columns) - 3)))
+            out.append(Row(f"group:{name}", header, {}, None))
+            out.extend(members)
+        return out
+
+    def after_refresh(self) -> None:
+        self.watch_visible()
+
+    def watch_visible(self) -> None:
+        """Stream stats for the running containers on screen, nothing else."""
+        if not self.display or self.dock.active_pane is not self:
+            return
+        keys = [(r.data.host, r.data.id) for r in self.visible_rows()
+                if r.data is not None and r.data.state == "running"]
+        self.dock.fleet.watch_stats(keys)
+
+    def on_data_table_row_highlighted(self, event) -> None:
+        self.watch_visible()
+
+    # ------------------------------------------------------------------ targets and actions
+
+    def targets(self) -> list[Container]:
+        """Marked containers (any hosts), else the one under the cursor."""
+        if self.marked:
+            by_key = {(r.data.host, r.data.id): r.data for r in self.rows if r.data is not None}
+            return [by_key[k] for k in sorted(self.marked) if k in by_key]
+        row = self.cursor_row_data()
+        return [row.data] if row is not None and row.data is not None else []
+
+    def action_mark(self) -> None:
+        row = self.cursor_row_data()
+        if row is None or row.data is None:
+            return
+        key = (row.data.host, row.data.id)
+        self.marked.symmetric_difference_update({key})
+        self.refresh_data()
+        self.table.action_cursor_down()
+        self.dock.update_summary()
+
+    def action_mark_all(self) -> None:
+        keys = {(r.data.host, r.data.id) for r in self.rows if r.data is not None}
+        self.marked = set() if keys <= self.marked else keys
+        self.refresh_data()
+        self.dock.update_summary()
+
+    def action_toggle_all(self) -> None:
+        self.show_all = not self.show_all
+        self.dock.flash("showing all containers" if self.show_all else "showing running containers")
+        self.refresh_data()
+        self.dock.update_summary()
+
+    def action_sort(self, reverse: bool = False) -> None:
+        self.dock.flash(f"sorted by {self.cycle_sort(reverse)}")
+
+    def action_group(self) -> None:
+        self.grouping = GROUPINGS[(GROUPINGS.index(self.grouping) + 1) % len(GROUPINGS)]
+        self.dock.flash(f"grouping: {self.grouping}")
+        self.refresh_data()
+
+    def action_act(self, action: str) -> None:
+        targets = self.targets()
+        if not targets:
+            self.dock.flash("no container selected", error=True)
+            return
+        if action == "pause":
+            # one key toggles: pause running ones, unpause paused ones
+            paused = [c for c in targets if c.state == "paused"]
+            running = [c for c in targets if c.state != "paused"]
+            if running:
+                self.dock.run_container_action(running, "pause")
+            if paused:
+                self.dock.run_container_action(paused, "unpause")
+            return
+        self.dock.run_container_action(targets, action)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "act" and self.dock.readonly:
+            return False  # hidden in read-only mode; the controller refuses anyway
+        return True
+
+
+def _row_key(host: str, cid: str) -> str:
+    return f"{host}\x00{cid}"

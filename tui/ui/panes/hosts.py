@@ -1,0 +1,91 @@
+"""Hosts pane: one row per daemon with its connection state and facts."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from tui.fleet import HostState, HostStatus
+from tui.textfmt import human_bytes_iec
+from tui.ui.panes.base import Column, Pane, Row, cell
+
+STATE_STYLE = {
+    HostState.ONLINE: "green",
+    HostState.CONNECTING: "yellow",
+    HostState.DISABLED: "dim",
+    HostState.HOST_KEY_UNKNOWN: "bold yellow",
+    HostState.HOST_KEY_CHANGED: "bold red",
+    HostState.AUTH_FAILED: "red",
+    HostState.UNREACHABLE: "red",
+}
+
+
+def state_text(s: HostStatus) -> str:
+    if s.state == HostState.ONLINE or not s.reason:
+        return s.state.value
+    if s.state in (HostState.HOST_KEY_UNKNOWN, HostState.HOST_KEY_CHANGED) and s.host_key:
+        return f"{s.state.value}: {s.host_key.key_type} {s.host_key.fingerprint}"
+    return f"{s.state.value}: {s.reason}"
+
+
+class HostsPane(Pane):
+    pane_id = "hosts"
+    title = "Hosts"
+    kinds = frozenset({"host", "containers", "images"})
+    default_sort = ""
+    columns = (
+        Column("name", "NAME"), Column("transport", "TRANSPORT"), Column("state", "STATE"),
+        Column("version", "VERSION"), Column("containers", "CONTAINERS"), Column("images", "IMAGES"),
+        Column("cpus", "CPUS"), Column("memory", "MEMORY"), Column("latency", "LATENCY"),
+    )
+    BINDINGS = [
+        Binding("enter", "scope", "Scope to host", id="host.scope"),
+        Binding("c", "reconnect", "Reconnect", id="host.reconnect"),
+        Binding("i", "details", "Details", id="host.details"),
+    ]
+
+    def build_rows(self) -> list[Row]:
+        match = self.dock.filter_matcher()
+        rows = []
+        for s in self.dock.fleet.hosts():
+            running_total = f"{s.containers_running}/{s.containers}" if s.containers is not None else "-"
+            texts = [s.name, s.transport, state_text(s), s.server_version or "-", running_total,
+                     "-" if s.images is None else str(s.images), "-" if s.cpus is None else str(s.cpus),
+                     human_bytes_iec(s.memory) if s.memory else "-",
+                     f"{s.latency_ms:.1f} ms" if s.latency_ms is not None else "-"]
+            if not match(texts, {"host": s.name, "state": s.state.value, "labels": s.labels, "name": s.name}):
+                continue
+            cells = tuple(cell(t, STATE_STYLE.get(s.state, "") if i == 2 else "") for i, t in enumerate(texts))
+            if s.readonly:
+                cells = (cell(s.name + " (ro)"),) + cells[1:]
+            rows.append(Row(s.name, cells, {
+                "name": s.name, "transport": s.transport, "state": s.state.value, "version": s.server_version,
+                "containers": s.containers_running, "images": s.images, "cpus": s.cpus, "memory": s.memory,
+                "latency": s.latency_ms}, s))
+        return rows
+
+    def selected_host(self) -> HostStatus | None:
+        row = self.cursor_row_data()
+        return row.data if row else None
+
+    def on_data_table_row_selected(self, event) -> None:
+        event.stop()
+        self.action_scope()
+
+    def action_scope(self) -> None:
+        host = self.selected_host()
+        if host is not None and host.host_key is not None:
+            self.dock.ask_host_key(host.name, force=True)  # decide on the key first
+        elif host is not None:
+            self.dock.set_scope(host.name)
+            self.dock.show_pane("containers")
+
+    async def action_reconnect(self) -> None:
+        host = self.selected_host()
+        if host is not None:
+            self.dock.flash(f"reconnecting {host.name}…")
+            await self.dock.fleet.reconnect(host.name)
+
+    def action_details(self) -> None:
+        host = self.selected_host()
+        if host is not None:
+            self.dock.show_host_details(host.name)
