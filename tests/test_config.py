@@ -171,7 +171,7 @@ def test_full_host_mapping(tmp_path, env):
     assert config.ui.theme == "ansi-dark" and config.ui.log_tail == 10 and config.ui.refresh_hz == 0.5
     assert config.keys == {"container.stop": "s"}
     joined = "\n".join(config.warnings)
-    assert "hosts[3].url: tcp://[::1]:2375 without [hosts.tls]" in joined and "unauthenticated root access" in joined
+    assert "hosts[3].url: host 'plain': tcp://[::1]:2375 without [hosts.tls]" in joined and "unauthenticated root access" in joined
     assert "hosts[2].tls.verify: verify = false" in joined
     assert config.host("s-2") is s2
 

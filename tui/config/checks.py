@@ -146,7 +146,7 @@ class Checker:
             except ValueError as exc:
                 err(base + ("url",), str(exc))
         if scheme == "tcp" and tls_table is None and url and enabled:
-            self.report.warn(base + ("url",), f"{url} without [hosts.tls]: anyone who can reach that port has "
+            self.report.warn(base + ("url",), f"host {h.get('name')!r}: {url} without [hosts.tls]: anyone who can reach that port has "
                              "unauthenticated root access to that daemon; use TLS or ssh://")
         identity = tuple(self._identity(h, base))
         host_ssh_config = self.file(h, base, "ssh_config") or (ssh_config if scheme == "ssh" else None)
