@@ -41,7 +41,10 @@ PAST_TENSE = {"stop": "stopped", "start": "started", "restart": "restarted", "pa
 class Prompt(Input):
     """The one-line input at the bottom used by `:` command mode and `/` filter."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel", show=False)]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="prompt.cancel", show=False),
+        Binding("tab", "complete", "Complete", id="prompt.complete", show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__(id="prompt", suggester=CommandSuggester(), select_on_focus=False)
@@ -49,6 +52,12 @@ class Prompt(Input):
 
     def action_cancel(self) -> None:
         self.app.close_prompt(cancelled=True)  # type: ignore[attr-defined]
+
+    def action_complete(self) -> None:
+        """Tab takes the suggestion (the greyed completion) instead of moving focus."""
+        if self._suggestion:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
 
 
 class DockyardApp(App[int]):
@@ -303,12 +312,12 @@ class DockyardApp(App[int]):
         verb, args = words[0].lower(), words[1:]
         if verb in ("q", "quit", "q!"):
             self.exit(0)
-        elif verb in PANES or verb.rstrip("s") + "s" in PANES:
-            self.show_pane(verb if verb in PANES else verb.rstrip("s") + "s")
-        elif verb in ("host", "hosts") and args:
+        elif verb == "host" and args:
             self.set_scope(args[0])
-        elif verb == "host" or verb == "all":
+        elif verb in ("host", "all"):
             self.set_scope(None)
+        elif verb in PANES or verb + "s" in PANES or verb + "es" in PANES:
+            self.show_pane(next(p for p in PANES if p in (verb, verb + "s", verb + "es")))
         elif verb == "sort" and args:
             if not self.active_pane.set_sort(args[0]):
                 self.flash(f"no column {args[0]!r} here", error=True)

@@ -83,6 +83,8 @@ class ContainersPane(Pane):
                 "host": c.host, "name": c.name, "image": c.image, "state": c.state, "status": c.status,
                 "cpu": stats.cpu_percent if stats else None, "mem": stats.mem_usage if stats else None,
                 "ports": ports, "project": c.project or "", "mark": marked}, c))
+        order = {name: i for i, name in enumerate(dock.fleet.sessions)}
+        rows.sort(key=lambda r: (order.get(r.data.host, 0), r.data.name))  # stable base order
         return rows
 
     def group(self, rows: list[Row]) -> list[Row]:

@@ -19,12 +19,14 @@ STATE_STYLE = {
 }
 
 
-def state_text(s: HostStatus) -> str:
+def state_text(s: HostStatus, width: int = 60) -> str:
+    """State with its reason, cut to `width` (the full reason is in the details view)."""
     if s.state == HostState.ONLINE or not s.reason:
         return s.state.value
     if s.state in (HostState.HOST_KEY_UNKNOWN, HostState.HOST_KEY_CHANGED) and s.host_key:
         return f"{s.state.value}: {s.host_key.key_type} {s.host_key.fingerprint}"
-    return f"{s.state.value}: {s.reason}"
+    text = f"{s.state.value}: {s.reason}"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class HostsPane(Pane):
