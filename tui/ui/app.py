@@ -7,7 +7,6 @@ something changed — an idle screen writes nothing to the terminal.
 
 from __future__ import annotations
 
-import os
 import select
 import signal
 from collections import Counter
@@ -97,8 +96,6 @@ class DockyardApp(App[int]):
         self.panes: dict[str, Pane] = {}
         if config.ui.theme:
             self.theme = config.ui.theme
-        if os.environ.get("NO_COLOR"):
-            self.theme = "textual-ansi"
 
     # ------------------------------------------------------------------ layout
 
@@ -122,6 +119,8 @@ class DockyardApp(App[int]):
         return self.panes[str(switcher.current).removeprefix("pane-")]
 
     async def on_mount(self) -> None:
+        if not self.config.ui.theme and self.console.color_system in ("standard", "windows"):
+            self.theme = "ansi-dark"  # a 16-colour terminal: use its own palette (NO_COLOR: Textual's own)
         self._apply_keymap()
         self.query_one("#prompt", Prompt).display = False
         self.fleet.subscribe(self._on_fleet_change)
@@ -346,10 +345,22 @@ class DockyardApp(App[int]):
                     timeout=6 if error else 3, markup=False)
 
     def action_help(self) -> None:
+        """Every key that works here, as remapped by the config's [keys] table."""
         pane = self.active_pane
-        sections = [(f"{pane.title} pane", _describe(pane.BINDINGS)),
-                    ("Everywhere", _describe(self.BINDINGS) + [("ctrl+p", "Command palette"),
-                                                               ("space", "Mark row (containers)")]),
+        pane_keys: list[tuple[str, str]] = []
+        app_keys: list[tuple[str, str]] = []
+        for key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            if active.node is self.screen or not binding.description:
+                continue
+            entry = (self.get_key_display(binding), binding.description)
+            if active.node is pane:
+                pane_keys.append(entry)
+            elif active.node is self:
+                app_keys.append(entry)
+        sections = [(f"{pane.title} pane", pane_keys),
+                    ("Everywhere", app_keys + [("ctrl+p", "Command palette"), ("esc", "Clear filter, marks, scope")]),
+                    ("Table", [("j / k, ↑ / ↓", "Move"), ("g / G", "Top / bottom"), ("click header", "Sort")]),
                     ("Commands (:)", [(f":{name}", text) for name, text in COMMANDS]),
                     ("Filter (/)", [("word", "substring of any visible column"),
                                     ("host:NAME state:S", "exact host / state"),
@@ -482,15 +493,6 @@ class DockyardApp(App[int]):
 
     def _hangup(self) -> None:
         self.exit(0)
-
-
-def _describe(bindings: list) -> list[tuple[str, str]]:
-    out = []
-    for b in bindings:
-        if isinstance(b, Binding):
-            out.append((b.key.replace("question_mark", "?").replace("colon", ":").replace("slash", "/"),
-                        b.description or b.action))
-    return out
 
 
 def run_app(config: Config, readonly: bool | None = None) -> int:
