@@ -48,14 +48,15 @@ class Checker:
         value = table.get(key) if isinstance(table, dict) else None
         return value if isinstance(value, kind) else kind()
 
-    def file(self, table: Any, base: KeyPath, key: str | int, *, kind: str = "file") -> str | None:
+    def file(self, table: Any, base: KeyPath, key: str | int, *, kind: str = "file",
+             must_exist: bool = True) -> str | None:
         """An expanded path; with check_files, a missing file is an error naming the key."""
         raw = self.get(table, base, key)
         if raw is None:
             return None
         path = expand(raw, self.env)
         exists = os.path.isdir(path) if kind == "directory" else os.path.isfile(path)
-        if self.check_files and not exists:
+        if self.check_files and must_exist and not exists:
             self.report.error(base + (key,), f"{kind} not found: {path!r}")
         return path
 
@@ -155,7 +156,8 @@ class Checker:
             url=url,
             tls=tls,
             identity_file=identity,
-            known_hosts=self.file(h, base, "known_hosts"),
+            # may not exist yet: accepting a host key creates it
+            known_hosts=self.file(h, base, "known_hosts", must_exist=False),
             jump=self.jump(h, base),
             socket=self.get(h, base, "socket", DEFAULT_REMOTE_SOCKET),
             passphrase_command=self.get(h, base, "passphrase_command"),
