@@ -266,7 +266,7 @@ class Fleet:
         limit = None
         if action in ("stop", "restart"):  # the daemon waits for the grace period first
             grace = options.get("timeout")
-            limit = session.config.request_timeout + (10 if grace is None else grace)
+            limit = session.config.request_timeout + (60 if grace is None else grace)
         await session.call(lambda c: c.container_action(container_id, action, **options), timeout=limit)
 
     async def bulk_container_action(self, targets: Iterable[tuple[str, str]], action: str,

@@ -149,10 +149,12 @@ class DockerClient(aiodocker.Docker):
         if action == "kill" and options.get("signal"):
             params["signal"] = str(options["signal"])
         if action in ("stop", "restart"):
-            grace = int(options.get("timeout") if options.get("timeout") is not None else 10)
-            params["t"] = str(grace)
-            # the daemon waits up to `grace` seconds before it kills: allow for it
-            timeout = aiohttp.ClientTimeout(total=(self._timeout.total or 30) + grace)
+            # without `t` the daemon honours the container's own StopTimeout (default 10 s)
+            grace = options.get("timeout")
+            if grace is not None:
+                params["t"] = str(int(grace))
+            # the daemon waits up to the grace period before it kills: allow for it
+            timeout = aiohttp.ClientTimeout(total=(self._timeout.total or 30) + (60 if grace is None else grace))
         async with self._query(f"containers/{container_id}/{action}", "POST", params=params or None,
                                timeout=timeout):
             return
