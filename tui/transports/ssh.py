@@ -17,7 +17,6 @@ import asyncio
 import getpass
 import os
 import re
-import shlex
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -232,8 +231,8 @@ class KeyLoader:
 
     async def _passphrase(self, path: str) -> str | None:
         if self.host.passphrase_command:
-            proc = await asyncio.create_subprocess_exec(
-                *shlex.split(self.host.passphrase_command),
+            proc = await asyncio.create_subprocess_shell(  # run by the shell, as documented
+                self.host.passphrase_command,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
                 stdin=asyncio.subprocess.DEVNULL,
             )
