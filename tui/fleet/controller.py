@@ -31,6 +31,7 @@ from tui.fleet.models import (
     HostStatus,
     Image,
 )
+from tui.fleet.objects import ObjectOps
 from tui.fleet.session import HostSession, Timing
 from tui.fleet.stats import ContainerStats, StatsWatcher
 from tui.transports import HostKeyTrust, HostKeyUnknown, PassphrasePrompt, default_known_hosts
@@ -41,7 +42,7 @@ Observer = Callable[[FleetChange], None]
 CONTAINER_ACTIONS = ("start", "stop", "restart", "pause", "unpause", "kill", "remove")
 
 
-class Fleet:
+class Fleet(ObjectOps):
     """All sessions of a configuration. Use as `async with Fleet(config) as fleet:`."""
 
     def __init__(self, config: Config, *, live: bool = True, readonly: bool | None = None,

