@@ -22,11 +22,12 @@ from tui.fleet.models import (
     Port,
     Volume,
 )
+from tui.fleet.execs import ExecSession
 from tui.fleet.session import Timing
 from tui.fleet.stats import ContainerStats
 
 __all__ = [
-    "CONTAINER_ACTIONS", "ActionResult", "Container", "ContainerStats", "DaemonError", "Fleet", "FleetChange", "FleetError",
+    "CONTAINER_ACTIONS", "ActionResult", "Container", "ContainerStats", "DaemonError", "ExecSession", "Fleet", "FleetChange", "FleetError",
     "HostKeyOffer", "HostResult", "HostState", "HostStatus", "HostUnavailable", "Image", "Network", "Port",
     "ReadOnlyError", "RequestTimeout", "Timing", "UnknownHost", "Volume",
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from tui.config.model import Config, HostConfig
@@ -31,6 +31,7 @@ from tui.fleet.models import (
     HostStatus,
     Image,
 )
+from tui.fleet.execs import ExecSession, open_exec
 from tui.fleet.objects import ObjectOps
 from tui.fleet.session import HostSession, Timing
 from tui.fleet.stats import ContainerStats, StatsWatcher
@@ -269,6 +270,12 @@ class Fleet(ObjectOps):
             grace = options.get("timeout")
             limit = session.config.request_timeout + (60 if grace is None else grace)
         await session.call(lambda c: c.container_action(container_id, action, **options), timeout=limit)
+
+    async def open_exec(self, host: str, container_id: str, cmd: Sequence[str], **options: Any) -> ExecSession:
+        """An interactive exec (a shell) in a container on any host; counts as a change (read-only refuses)."""
+        self.check_writable(host)
+        session = self.session(host)
+        return await session.call(lambda c: open_exec(c, host, container_id, cmd, **options))
 
     async def bulk_container_action(self, targets: Iterable[tuple[str, str]], action: str,
                                     **options: Any) -> list[ActionResult]:

@@ -7,6 +7,7 @@ something changed — an idle screen writes nothing to the terminal.
 
 from __future__ import annotations
 
+import os
 import select
 import signal
 from collections import Counter
@@ -31,6 +32,7 @@ from tui.ui.panes.base import Pane
 from tui.ui.panes.coming import ComingPane
 from tui.ui.panes.containers import ContainersPane
 from tui.ui.panes.hosts import HostsPane
+from tui.ui.shell import run_interactive
 
 PANES = ("hosts", "containers", "images", "volumes", "networks", "registries")
 PAST_TENSE = {"stop": "stopped", "start": "started", "restart": "restarted", "pause": "paused",
@@ -466,6 +468,32 @@ class DockyardApp(App[int]):
         pane = self.panes["containers"]
         if isinstance(pane, ContainersPane) and action == "remove":
             pane.marked -= {(r.host, r.target) for r in ok}
+
+    # ------------------------------------------------------------------ exec shell
+
+    async def open_shell(self, container: Container, cmd: list[str] | None = None) -> None:
+        """Suspend the TUI, bridge the terminal to a shell in the container, come back where we were."""
+        if self._driver is None or not self._driver.can_suspend:
+            self.flash("an interactive shell needs a real terminal; this one cannot be suspended", error=True)
+            return
+        cmd = cmd or ["sh"]
+        size = self.size
+        try:
+            session = await self.fleet.open_exec(container.host, container.id, cmd, rows=size.height,
+                                                 cols=size.width)
+        except FleetError as exc:
+            self.flash(f"shell in {container.name} on {container.host}: {exc}", error=True)
+            return
+        with self.suspend():
+            os.write(1, f"[dockyard] {' '.join(cmd)} in {container.name} on {container.host} — exit the shell "
+                        "to return\r\n".encode())
+            await run_interactive(session)
+        code = await session.exit_code()
+        explained = session.explain_exit(code)
+        if explained:
+            self.flash(explained, error=True)
+        else:
+            self.flash(f"shell in {container.name} on {container.host} ended (exit {code})")
 
     # ------------------------------------------------------------------ terminal hang-up
 

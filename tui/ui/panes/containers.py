@@ -37,6 +37,7 @@ class ContainersPane(Pane):
         Binding("p", "act('pause')", "Pause/unpause", id="container.pause"),
         Binding("ctrl+k", "act('kill')", "Kill", id="container.kill"),
         Binding("ctrl+d", "act('remove')", "Remove", id="container.remove"),
+        Binding("e", "shell", "Shell", id="container.shell"),
         Binding("o", "sort", "Sort", id="container.sort"),
         Binding("O", "sort(True)", "Reverse sort", id="container.sort_reverse", show=False),
         Binding("z", "group", "Group", id="container.group"),
@@ -190,8 +191,15 @@ class ContainersPane(Pane):
             return
         self.dock.run_container_action(targets, action)
 
+    async def action_shell(self) -> None:
+        row = self.cursor_row_data()
+        if row is None or row.data is None:
+            self.dock.flash("no container selected", error=True)
+            return
+        await self.dock.open_shell(row.data)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "act" and self.dock.readonly:
+        if action in ("act", "shell") and self.dock.readonly:
             return False  # hidden in read-only mode; the controller refuses anyway
         return True
 
