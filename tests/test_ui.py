@@ -593,7 +593,7 @@ async def test_help_opens_and_esc_closes(lab):
         await until(pilot, lambda: isinstance(app.screen, TextDialog), 2, "help dialog")
         assert "Keys" in screen_text(app.screen)
         rendered = svg_text(app)
-        for text in ("Containers pane", "Stop", "ctrl+d", "Remove"):
+        for text in ("Containers pane", "Stop", "Remove", "Mark"):
             assert text in rendered, text  # on screen, above the fold
         console = Console(width=120, record=True, file=io.StringIO())
         console.print(app.screen.query_one("#body", Static).content)
@@ -640,9 +640,9 @@ async def test_z_groups_by_host_with_header_rows(lab, made):
         await pilot.press("z")
         await until(pilot, lambda: len(table_rows(app)) == 5, 2, "two header rows added")
         rows = table_rows(app)
-        # a header per host ("▼ HOST", then "running/total"), its containers below it
+        # a header per host in config order ("▼ HOST", then "running/total"), its containers below it
         assert [(r["HOST"], r["NAME"]) for r in rows] == [
-            ("▼ ssh", "1/1 running"), ("ssh", b), ("▼ unix1", "2/2 running"), ("unix1", a1), ("unix1", a2)]
+            ("▼ unix1", "2/2 running"), ("unix1", a1), ("unix1", a2), ("▼ ssh", "1/1 running"), ("ssh", b)]
         assert rows[0][" "] == ""
         assert "grouped by host" in tabs(app)
         # a header row is not a container: marking it does nothing

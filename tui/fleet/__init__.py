@@ -23,11 +23,12 @@ from tui.fleet.models import (
     Volume,
 )
 from tui.fleet.execs import ExecSession
+from tui.fleet.logs import LogLine, LogNotice, LogSource
 from tui.fleet.session import Timing
 from tui.fleet.stats import ContainerStats
 
 __all__ = [
     "CONTAINER_ACTIONS", "ActionResult", "Container", "ContainerStats", "DaemonError", "ExecSession", "Fleet", "FleetChange", "FleetError",
-    "HostKeyOffer", "HostResult", "HostState", "HostStatus", "HostUnavailable", "Image", "Network", "Port",
+    "HostKeyOffer", "HostResult", "HostState", "HostStatus", "HostUnavailable", "Image", "LogLine", "LogNotice", "LogSource", "Network", "Port",
     "ReadOnlyError", "RequestTimeout", "Timing", "UnknownHost", "Volume",
 ]

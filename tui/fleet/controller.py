@@ -32,6 +32,7 @@ from tui.fleet.models import (
     Image,
 )
 from tui.fleet.execs import ExecSession, open_exec
+from tui.fleet.logs import LogLine, LogNotice, LogSource, merged_logs
 from tui.fleet.objects import ObjectOps
 from tui.fleet.session import HostSession, Timing
 from tui.fleet.stats import ContainerStats, StatsWatcher
@@ -270,6 +271,10 @@ class Fleet(ObjectOps):
             grace = options.get("timeout")
             limit = session.config.request_timeout + (60 if grace is None else grace)
         await session.call(lambda c: c.container_action(container_id, action, **options), timeout=limit)
+
+    def logs(self, sources: Iterable[LogSource], **options: Any) -> AsyncIterator[LogLine | LogNotice]:
+        """Follow the logs of containers on any hosts, merged in timestamp order (see tui.fleet.logs)."""
+        return merged_logs(self, sources, **options)
 
     async def open_exec(self, host: str, container_id: str, cmd: Sequence[str], **options: Any) -> ExecSession:
         """An interactive exec (a shell) in a container on any host; counts as a change (read-only refuses)."""

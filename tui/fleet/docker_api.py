@@ -109,10 +109,13 @@ class DockerClient(aiodocker.Docker):
                     yield json.loads(line)
 
     async def log_stream(self, container_id: str, *, follow: bool = True, tail: int | str = "all",
-                         timestamps: bool = False, tty: bool = False) -> AsyncIterator[tuple[str, bytes]]:
+                         timestamps: bool = False, tty: bool = False,
+                         since: str | None = None) -> AsyncIterator[tuple[str, bytes]]:
         """(stream, chunk) pairs where stream is 'stdout' or 'stderr' (aiodocker drops which)."""
         params = {"stdout": "1", "stderr": "1", "follow": "1" if follow else "0",
                   "tail": str(tail), "timestamps": "1" if timestamps else "0"}
+        if since:
+            params["since"] = since
         timeout = aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=self._timeout.sock_connect)
         async with self._query(f"containers/{container_id}/logs", params=params, timeout=timeout) as resp:
             if tty:

@@ -1,0 +1,144 @@
+"""SVG snapshots of the UI (pytest-textual-snapshot), deterministic against the real lab.
+
+What makes them repeatable:
+- two fresh daemons that hold only the containers created here, with fixed names and labels,
+  all in state `created` (never started): STATUS is the constant "Created", CPU%/MEM are "-",
+  no ages, no ids on screen;
+- the config names the hosts ("alpha", "beta"), so no socket path or port is shown;
+- animations off, fixed 100x30 terminal, every toast cleared before the shot, and each shot
+  waits until both hosts are online and all rows are loaded.
+
+Left out on purpose:
+- the Hosts pane: its LATENCY (and MEMORY, CPUS of the machine) differ per run;
+- the SSH host-key dialog: the lab generates a new sshd host key (hence a new fingerprint) and
+  picks a free port (shown as the endpoint) on every run. tests/test_ui.py checks that dialog's
+  text against `ssh-keygen -lf` instead.
+
+Update the baselines with `pytest --snapshot-update tests/test_ui_snapshots.py`.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["TEXTUAL_ANIMATIONS"] = "none"  # read when textual is first imported
+
+import shutil  # noqa: E402
+import time  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+
+import pytest  # noqa: E402
+
+from fleet_hosts import config, unix_host  # noqa: E402
+from lab import IMAGE  # noqa: E402
+from tui.ui.app import DockyardApp  # noqa: E402
+
+SIZE = (100, 30)
+PROJECT = "com.docker.compose.project"
+# (host, container name, compose project or None)
+FLEET = (
+    ("alpha", "shop-web-1", "shop"),
+    ("alpha", "shop-web-2", "shop"),
+    ("alpha", "metrics", None),
+    ("beta", "shop-db-1", "shop"),
+    ("beta", "cache", "infra"),
+)
+
+
+@pytest.fixture(scope="module")
+def snapshot_daemons(lab):
+    """Two fresh daemons (like `daemon_factory`, shared by this module's tests) holding only FLEET,
+    every container created but never started."""
+    with ThreadPoolExecutor(2) as pool:
+        daemons = dict(zip(("alpha", "beta"), pool.map(lambda _: lab.new_daemon(), range(2))))
+    try:
+        for host, name, project in FLEET:
+            labels = ["--label", f"{PROJECT}={project}"] if project else []
+            daemons[host].docker("create", "--network", "none", "--name", name, *labels, IMAGE, "sleep", "1")
+        yield daemons
+    finally:
+        for d in daemons.values():
+            d.stop()
+            lab.extra_daemons.remove(d)
+            shutil.rmtree(d.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def app(snapshot_daemons) -> DockyardApp:
+    cfg = config(unix_host(snapshot_daemons["alpha"], "alpha"), unix_host(snapshot_daemons["beta"], "beta"))
+    the_app = DockyardApp(cfg)
+    the_app.animation_level = "none"
+    return the_app
+
+
+async def until(pilot, predicate, timeout: float = 10.0, what: str = "condition") -> None:
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"{what}: not within {timeout}s")
+        await pilot.pause(0.02)
+
+
+async def loaded(pilot) -> None:
+    """Both hosts online, `a` pressed (created containers are not "running"), every row painted."""
+    app = pilot.app
+    await until(pilot, lambda: "hosts 2/2 online" in str(app.query_one("#summary").content), what="hosts online")
+    await pilot.press("a")
+    await until(pilot, lambda: app.panes["containers"].table.row_count == len(FLEET), what="all rows")
+    await until(pilot, lambda: f"containers 0/{len(FLEET)} running" in str(app.query_one("#summary").content),
+                what="summary")
+    await settle(pilot)
+
+
+async def settle(pilot) -> None:
+    pilot.app.clear_notifications()
+    await pilot.pause(0.1)
+
+
+class TestContainersPane:
+    def test_containers_across_two_hosts(self, app, snap_compare):
+        assert snap_compare(app, terminal_size=SIZE, run_before=loaded)
+
+    def test_filter_applied(self, app, snap_compare):
+        async def run_before(pilot):
+            await loaded(pilot)
+            await pilot.press("slash", *"shop !host:beta", "enter")
+            await until(pilot, lambda: pilot.app.panes["containers"].table.row_count == 2, what="filtered")
+            await settle(pilot)
+
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+    def test_grouped_by_project(self, app, snap_compare):
+        async def run_before(pilot):
+            await loaded(pilot)
+            await pilot.press("z", "z")
+            await until(pilot, lambda: pilot.app.panes["containers"].grouping == "project", what="grouped")
+            await until(pilot, lambda: pilot.app.panes["containers"].table.row_count == len(FLEET) + 3,
+                        what="group headers")
+            await settle(pilot)
+
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+class TestDialogs:
+    def test_remove_confirm(self, app, snap_compare):
+        async def run_before(pilot):
+            await loaded(pilot)
+            await pilot.press("j", "space", "space", "ctrl+d")  # marks shop-web-1 and shop-web-2 (alpha)
+            from tui.ui.dialogs.confirm import ConfirmDialog
+
+            await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog), what="dialog")
+            await settle(pilot)
+
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+    def test_help(self, app, snap_compare):
+        async def run_before(pilot):
+            await loaded(pilot)
+            await pilot.press("question_mark")
+            from tui.ui.dialogs.info import TextDialog
+
+            await until(pilot, lambda: isinstance(pilot.app.screen, TextDialog), what="help")
+            await settle(pilot)
+
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
