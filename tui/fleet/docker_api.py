@@ -163,6 +163,133 @@ class DockerClient(aiodocker.Docker):
             return
 
 
+    # ------------------------------------------------------------------ images, volumes, networks (issue 5)
+    # Raw API dicts in, raw dicts out: tui/fleet/objects.py turns them into models.
+
+    def _long_timeout(self) -> aiohttp.ClientTimeout:
+        """No total/read limit (pulls, saves and loads take as long as they take)."""
+        return aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=self._timeout.sock_connect)
+
+    async def json_stream(self, path: str, method: str = "POST", *, params: dict[str, Any] | None = None,
+                          headers: dict[str, str] | None = None) -> AsyncIterator[dict[str, Any]]:
+        """A JSON-lines progress stream (pull, push), one dict per line, without a total timeout."""
+        async with self._query(path, method, params=params, headers=headers, timeout=self._long_timeout()) as resp:
+            async for line in resp.content:
+                line = line.strip()
+                if line:
+                    try:
+                        yield json.loads(line)
+                    except ValueError:
+                        yield {"status": line.decode(errors="replace")}
+
+    def pull_stream(self, repo: str, tag: str, auth_header: str) -> AsyncIterator[dict[str, Any]]:
+        """`POST /images/create?fromImage=&tag=`: the daemon's pull progress."""
+        return self.json_stream("images/create", params={"fromImage": repo, "tag": tag},
+                                headers={"X-Registry-Auth": auth_header})
+
+    def push_stream(self, repo: str, tag: str, auth_header: str) -> AsyncIterator[dict[str, Any]]:
+        """`POST /images/{repo}/push?tag=` (the daemon insists on an X-Registry-Auth header)."""
+        return self.json_stream(f"images/{repo}/push", params={"tag": tag},
+                                headers={"X-Registry-Auth": auth_header})
+
+    async def inspect_image(self, image: str) -> dict[str, Any]:
+        return await self._query_json(f"images/{image}/json")
+
+    async def image_history(self, image: str) -> list[dict[str, Any]]:
+        return await self._query_json(f"images/{image}/history")
+
+    async def tag_image(self, image: str, repo: str, tag: str) -> None:
+        async with self._query(f"images/{image}/tag", "POST", params={"repo": repo, "tag": tag}):
+            return
+
+    async def remove_image(self, image: str, force: bool = False, noprune: bool = False) -> list[dict[str, Any]]:
+        params = {"force": "1" if force else "0", "noprune": "1" if noprune else "0"}
+        return await self._query_json(f"images/{image}", "DELETE", params=params)
+
+    async def prune_images(self, filters: dict[str, list[str]]) -> dict[str, Any]:
+        return await self._query_json("images/prune", "POST", params={"filters": json.dumps(filters)},
+                                      timeout=self._long_timeout())
+
+    async def system_df(self) -> dict[str, Any]:
+        return await self._query_json("system/df", timeout=self._long_timeout())
+
+    async def save_images(self, names: list[str], chunk_size: int = 1 << 18) -> AsyncIterator[bytes]:
+        """`GET /images/get?names=a&names=b` (docker save) as a stream of chunks.
+
+        aiodocker's `export_image` takes one name and `params` cannot repeat a key, so the
+        query string is built here."""
+        from urllib.parse import urlencode
+
+        query = urlencode([("names", n) for n in names])
+        async with self._query(f"images/get?{query}", timeout=self._long_timeout()) as resp:
+            while True:
+                chunk = await resp.content.read(chunk_size)
+                if not chunk:
+                    return
+                yield chunk
+
+    async def load_images(self, chunks: AsyncIterator[bytes]) -> list[dict[str, Any]]:
+        """`POST /images/load` (docker load) fed from an async iterator; returns the daemon's messages.
+
+        The daemon answers 200 even when the tarball is bad: errors come as `{"error": …}` lines."""
+        async with self._query("images/load", "POST", params={"quiet": "1"}, data=chunks,
+                               headers={"Content-Type": "application/x-tar"},
+                               timeout=self._long_timeout()) as resp:
+            body = await resp.read()
+        messages = []
+        for line in body.splitlines():
+            line = line.strip()
+            if line:
+                try:
+                    messages.append(json.loads(line))
+                except ValueError:
+                    messages.append({"stream": line.decode(errors="replace")})
+        return messages
+
+    async def create_volume(self, name: str, labels: dict[str, str] | None = None,
+                            driver: str = "local") -> dict[str, Any]:
+        body = {"Name": name, "Driver": driver, "Labels": dict(labels or {})}
+        return await self._query_json("volumes/create", "POST", data=body)
+
+    async def inspect_volume(self, name: str) -> dict[str, Any]:
+        return await self._query_json(f"volumes/{name}")
+
+    async def remove_volume(self, name: str, force: bool = False) -> None:
+        async with self._query(f"volumes/{name}", "DELETE", params={"force": "1" if force else "0"}):
+            return
+
+    async def prune_volumes(self, filters: dict[str, list[str]] | None = None) -> dict[str, Any]:
+        params = {"filters": json.dumps(filters)} if filters else None
+        return await self._query_json("volumes/prune", "POST", params=params, timeout=self._long_timeout())
+
+    async def raw_containers(self, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+        """`containers/json?all=1` as the daemon sends it (with Mounts and NetworkSettings)."""
+        params: dict[str, Any] = {"all": "1"}
+        if filters:
+            params["filters"] = json.dumps(filters)
+        return await self._query_json("containers/json", params=params)
+
+    async def create_network(self, name: str, *, internal: bool = True, labels: dict[str, str] | None = None,
+                             driver: str = "bridge") -> dict[str, Any]:
+        body = {"Name": name, "Driver": driver, "Internal": internal, "Labels": dict(labels or {}),
+                "CheckDuplicate": True}
+        return await self._query_json("networks/create", "POST", data=body)
+
+    async def inspect_network(self, network: str) -> dict[str, Any]:
+        return await self._query_json(f"networks/{network}")
+
+    async def remove_network(self, network: str) -> None:
+        async with self._query(f"networks/{network}", "DELETE"):
+            return
+
+    async def connect_network(self, network: str, container: str) -> None:
+        await self._query_json(f"networks/{network}/connect", "POST", data={"Container": container})
+
+    async def disconnect_network(self, network: str, container: str, force: bool = False) -> None:
+        await self._query_json(f"networks/{network}/disconnect", "POST",
+                               data={"Container": container, "Force": force})
+
+
 def _connect_error(exc: aiodocker.DockerError) -> str:
     """Words for a failed connect, from the aiohttp error aiodocker wrapped."""
     cause = exc.__context__

@@ -21,13 +21,14 @@ from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
 from tui.config.model import Config
-from tui.fleet import Container, Fleet, FleetChange, FleetError, HostState
+from tui.fleet import Container, Fleet, FleetChange, FleetError, HostState, LogSource
 from tui.textfmt import safe
 from tui.ui import filtering
 from tui.ui.commands import COMMANDS, FleetCommands, CommandSuggester
 from tui.ui.dialogs.confirm import ConfirmDialog, Option
 from tui.ui.dialogs.hostkey import HostKeyDialog
 from tui.ui.dialogs.info import TextDialog, keys_table
+from tui.ui.logs import LogsScreen
 from tui.ui.panes.base import Pane
 from tui.ui.panes.coming import ComingPane
 from tui.ui.panes.containers import ContainersPane
@@ -331,6 +332,16 @@ class DockyardApp(App[int]):
             else:
                 pane.action_group()  # type: ignore[attr-defined]
             self.update_summary()
+        elif verb == "logs":
+            pane = self.panes["containers"]
+            if args:
+                self.set_filter(" ".join(args))
+            pane.refresh_data()
+            targets = [r.data for r in pane.rows if r.data is not None]
+            if targets:
+                self.open_logs(targets)
+            else:
+                self.flash("no containers match", error=True)
         elif verb == "filter":
             self.set_filter(" ".join(args))
         elif verb == "help":
@@ -469,7 +480,12 @@ class DockyardApp(App[int]):
         if isinstance(pane, ContainersPane) and action == "remove":
             pane.marked -= {(r.host, r.target) for r in ok}
 
-    # ------------------------------------------------------------------ exec shell
+    # ------------------------------------------------------------------ logs and exec shell
+
+    def open_logs(self, containers: list[Container]) -> None:
+        sources = [LogSource(c.host, c.id, c.name) for c in containers]
+        self.push_screen(LogsScreen(sources, tail=self.config.ui.log_tail))
+
 
     async def open_shell(self, container: Container, cmd: list[str] | None = None) -> None:
         """Suspend the TUI, bridge the terminal to a shell in the container, come back where we were."""

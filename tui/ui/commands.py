@@ -20,6 +20,7 @@ COMMANDS = [
     ("sort COLUMN", "sort by a column (again: reverse)"),
     ("group host|project|none", "group containers"),
     ("filter TEXT", "set the filter"),
+    ("logs FILTER", "merged logs of every container matching FILTER"),
     ("help", "list the keys"),
     ("q", "quit"),
 ]

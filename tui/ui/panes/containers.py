@@ -37,6 +37,7 @@ class ContainersPane(Pane):
         Binding("p", "act('pause')", "Pause/unpause", id="container.pause"),
         Binding("ctrl+k", "act('kill')", "Kill", id="container.kill"),
         Binding("ctrl+d", "act('remove')", "Remove", id="container.remove"),
+        Binding("l", "logs", "Logs", id="container.logs"),
         Binding("e", "shell", "Shell", id="container.shell"),
         Binding("o", "sort", "Sort", id="container.sort"),
         Binding("O", "sort(True)", "Reverse sort", id="container.sort_reverse", show=False),
@@ -190,6 +191,20 @@ class ContainersPane(Pane):
                 self.dock.run_container_action(paused, "unpause")
             return
         self.dock.run_container_action(targets, action)
+
+    def action_logs(self) -> None:
+        """Logs of the marked containers (merged across hosts), a whole group, or the cursor row."""
+        row = self.cursor_row_data()
+        if not self.marked and row is not None and row.data is None and row.key.startswith("group:"):
+            name = row.key.removeprefix("group:")
+            field = "host" if self.grouping == "host" else "project"
+            targets = [r.data for r in self.rows if r.data is not None and (r.sort_values[field] or "(no project)") == name]
+        else:
+            targets = self.targets()
+        if not targets:
+            self.dock.flash("no container selected", error=True)
+            return
+        self.dock.open_logs(targets)
 
     async def action_shell(self) -> None:
         row = self.cursor_row_data()
