@@ -221,9 +221,13 @@ class Fleet(ObjectOps):
                 out.extend(s.cache.items(kind))
         return out
 
-    def watch_stats(self, keys: Iterable[tuple[str, str]]) -> None:
-        """Stream CPU/memory for exactly these (host, container id) pairs; others are stopped."""
-        self.stats.watch(keys)
+    def watch_stats(self, keys: Iterable[tuple[str, str]], owner: str = "default") -> None:
+        """Stream CPU/memory for these (host, container id) pairs on behalf of `owner`.
+
+        Each owner (the Containers pane, a detail view) states its whole wish; streams no
+        owner wants any more are stopped.
+        """
+        self.stats.watch(keys, owner)
 
     def container_stats(self, host: str, container_id: str) -> ContainerStats | None:
         return self.stats.latest.get((host, container_id))
@@ -271,6 +275,15 @@ class Fleet(ObjectOps):
             grace = options.get("timeout")
             limit = session.config.request_timeout + (60 if grace is None else grace)
         await session.call(lambda c: c.container_action(container_id, action, **options), timeout=limit)
+
+    async def inspect_container(self, host: str, container_id: str) -> dict[str, Any]:
+        """`docker inspect` of one container, as the daemon returns it."""
+        return await self.session(host).call(lambda c: c.get(f"containers/{container_id}/json"))
+
+    async def container_top(self, host: str, container_id: str) -> tuple[list[str], list[list[str]]]:
+        """`docker top`: (column titles, process rows)."""
+        data = await self.session(host).call(lambda c: c.get(f"containers/{container_id}/top"))
+        return list(data.get("Titles") or []), [list(map(str, p)) for p in data.get("Processes") or []]
 
     def logs(self, sources: Iterable[LogSource], **options: Any) -> AsyncIterator[LogLine | LogNotice]:
         """Follow the logs of containers on any hosts, merged in timestamp order (see tui.fleet.logs)."""

@@ -80,14 +80,17 @@ class StatsWatcher:
         self._session_for = session_for
         self._notify = notify
         self._tasks: dict[Key, asyncio.Task[None]] = {}
+        self._wanted: dict[str, set[Key]] = {}
         self.latest: dict[Key, ContainerStats] = {}
 
     @property
     def watched(self) -> set[Key]:
         return set(self._tasks)
 
-    def watch(self, keys: Iterable[Key]) -> None:
-        wanted = set(keys)
+    def watch(self, keys: Iterable[Key], owner: str = "default") -> None:
+        """Set what `owner` (a pane, a detail view) wants streamed; the union of all owners is."""
+        self._wanted[owner] = set(keys)
+        wanted = set().union(*self._wanted.values())
         for key in list(self._tasks):
             if key not in wanted:
                 self._tasks.pop(key).cancel()
@@ -96,6 +99,7 @@ class StatsWatcher:
             self._tasks[key] = asyncio.create_task(self._follow(key), name=f"stats:{key[0]}:{key[1][:12]}")
 
     async def stop(self) -> None:
+        self._wanted.clear()
         tasks = list(self._tasks.values())
         self._tasks.clear()
         for t in tasks:

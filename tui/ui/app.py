@@ -28,6 +28,7 @@ from tui.ui.commands import COMMANDS, FleetCommands, CommandSuggester
 from tui.ui.dialogs.confirm import ConfirmDialog, Option
 from tui.ui.dialogs.hostkey import HostKeyDialog
 from tui.ui.dialogs.info import TextDialog, keys_table
+from tui.ui.container_view import ContainerScreen
 from tui.ui.logs import LogsScreen
 from tui.ui.panes.base import Pane
 from tui.ui.panes.coming import ComingPane
@@ -239,7 +240,7 @@ class DockyardApp(App[int]):
         self.query_one("#switcher", ContentSwitcher).current = f"pane-{name}"
         pane = self.panes[name]
         if not isinstance(pane, ContainersPane) and isinstance(previous, ContainersPane):
-            self.fleet.watch_stats([])  # stats only while the containers are on screen
+            self.fleet.watch_stats([], owner="containers")  # stats only while the containers are on screen
         pane.refresh_data()
         pane.table.focus()
         self.update_summary()
@@ -481,6 +482,9 @@ class DockyardApp(App[int]):
             pane.marked -= {(r.host, r.target) for r in ok}
 
     # ------------------------------------------------------------------ logs and exec shell
+
+    def open_container(self, container: Container) -> None:
+        self.push_screen(ContainerScreen(container))
 
     def open_logs(self, containers: list[Container]) -> None:
         sources = [LogSource(c.host, c.id, c.name) for c in containers]

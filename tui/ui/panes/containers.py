@@ -37,6 +37,7 @@ class ContainersPane(Pane):
         Binding("p", "act('pause')", "Pause/unpause", id="container.pause"),
         Binding("ctrl+k", "act('kill')", "Kill", id="container.kill"),
         Binding("ctrl+d", "act('remove')", "Remove", id="container.remove"),
+        Binding("enter", "details", "Details", id="container.details"),
         Binding("l", "logs", "Logs", id="container.logs"),
         Binding("e", "shell", "Shell", id="container.shell"),
         Binding("o", "sort", "Sort", id="container.sort"),
@@ -129,7 +130,7 @@ class ContainersPane(Pane):
             return
         keys = [(r.data.host, r.data.id) for r in self.visible_rows()
                 if r.data is not None and r.data.state == "running"]
-        self.dock.fleet.watch_stats(keys)
+        self.dock.fleet.watch_stats(keys, owner="containers")
 
     def on_data_table_row_highlighted(self, event) -> None:
         self.watch_visible()
@@ -191,6 +192,15 @@ class ContainersPane(Pane):
                 self.dock.run_container_action(paused, "unpause")
             return
         self.dock.run_container_action(targets, action)
+
+    def on_data_table_row_selected(self, event) -> None:
+        event.stop()
+        self.action_details()
+
+    def action_details(self) -> None:
+        row = self.cursor_row_data()
+        if row is not None and row.data is not None:
+            self.dock.open_container(row.data)
 
     def action_logs(self) -> None:
         """Logs of the marked containers (merged across hosts), a whole group, or the cursor row."""
