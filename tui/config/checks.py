@@ -99,6 +99,7 @@ class Checker:
                 theme=self.get(ui, ("ui",), "theme"),
                 log_tail=int(self.get(ui, ("ui",), "log_tail", UIConfig.log_tail)),
                 refresh_hz=float(self.get(ui, ("ui",), "refresh_hz", UIConfig.refresh_hz)),
+                shells={str(k): str(v) for k, v in (self.get(ui, ("ui",), "shells") or {}).items()},
             ),
             warnings=tuple(self.report.formatted(self.report.warnings) + warnings),
             current_context=current,

@@ -89,6 +89,7 @@ class UIConfig:
     theme: str | None = None
     log_tail: int = 500
     refresh_hz: float = 2.0
+    shells: dict[str, str] = field(default_factory=dict)  # "host:NAME" / "image:REPO[:TAG]" -> command
 
 
 @dataclass(frozen=True)

@@ -241,6 +241,12 @@ CONFIG_SCHEMA: dict = {
                     "default": 2.0,
                     "description": "Maximum repaints per second of a table pane.",
                 },
+                "shells": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string", "minLength": 1},
+                    "description": "Shell for `e` (exec) per host or image: \"host:NAME\" or \"image:REPO[:TAG]\" "
+                                   "-> command, e.g. \"image:postgres\" = \"bash\". Default: sh.",
+                },
             },
         },
     },

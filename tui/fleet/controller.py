@@ -31,7 +31,7 @@ from tui.fleet.models import (
     HostStatus,
     Image,
 )
-from tui.fleet.execs import ExecSession, open_exec
+from tui.fleet.execs import ExecSession, open_attach, open_exec
 from tui.fleet.logs import LogLine, LogNotice, LogSource, merged_logs
 from tui.fleet.objects import ObjectOps
 from tui.fleet.session import HostSession, Timing
@@ -284,6 +284,24 @@ class Fleet(ObjectOps):
         """`docker top`: (column titles, process rows)."""
         data = await self.session(host).call(lambda c: c.get(f"containers/{container_id}/top"))
         return list(data.get("Titles") or []), [list(map(str, p)) for p in data.get("Processes") or []]
+
+    async def open_attach(self, host: str, container_id: str) -> ExecSession:
+        """Attach to the main process (detach with ctrl-p ctrl-q); counts as a change."""
+        self.check_writable(host)
+        return await self.session(host).call(lambda c: open_attach(c, host, container_id))
+
+    async def rename_container(self, host: str, container_id: str, name: str) -> None:
+        self.check_writable(host)
+        await self.session(host).call(lambda c: c._query_json(f"containers/{container_id}/rename", "POST",
+                                                              params={"name": name}))
+
+    async def commit_container(self, host: str, container_id: str, repo: str, tag: str = "latest",
+                               message: str = "") -> str:
+        """Commit a container to an image on its own host; returns the new image id."""
+        self.check_writable(host)
+        params = {"container": container_id, "repo": repo, "tag": tag, "comment": message, "pause": "true"}
+        data = await self.session(host).call(lambda c: c._query_json("commit", "POST", params=params))
+        return str(data.get("Id", ""))
 
     def logs(self, sources: Iterable[LogSource], **options: Any) -> AsyncIterator[LogLine | LogNotice]:
         """Follow the logs of containers on any hosts, merged in timestamp order (see tui.fleet.logs)."""

@@ -89,3 +89,34 @@ async def open_exec(client: DockerClient, host: str, container_id: str, cmd: Seq
     if rows and cols:
         await session.resize(rows, cols)
     return session
+
+
+DETACH_KEYS = "ctrl-p,ctrl-q"
+
+
+class AttachSession(ExecSession):
+    """Attached to the container's main process; the daemon ends it on the detach keys."""
+
+    async def resize(self, rows: int, cols: int) -> None:
+        if self.tty:
+            with contextlib.suppress(aiodocker.DockerError, DaemonError):
+                await self._exec.resize(h=rows, w=cols)
+
+    async def exit_code(self) -> int | None:
+        return None  # detaching leaves the process running
+
+    def explain_exit(self, code: int | None) -> str | None:
+        return None
+
+
+async def open_attach(client: DockerClient, host: str, container_id: str, *,
+                      detach_keys: str = DETACH_KEYS) -> AttachSession:
+    container = DockerContainer(client, id=container_id)
+    info = await container.show()
+    if not (info.get("State") or {}).get("Running"):
+        raise FleetError(f"container {container_id[:12]} on {host} is not running")
+    tty = bool((info.get("Config") or {}).get("Tty"))
+    stream = container.attach(stdin=bool((info.get("Config") or {}).get("OpenStdin")), stdout=True, stderr=True,
+                              detach_keys=detach_keys)
+    await stream._init()  # noqa: SLF001 - surface errors now
+    return AttachSession(client, host, container_id[:12], ["attach"], container, stream, tty)

@@ -343,6 +343,8 @@ class DockyardApp(App[int]):
                 self.open_logs(targets)
             else:
                 self.flash("no containers match", error=True)
+        elif verb in ("rename", "commit", "exec"):
+            await self._container_command(verb, args)
         elif verb == "filter":
             self.set_filter(" ".join(args))
         elif verb == "help":
@@ -350,6 +352,31 @@ class DockyardApp(App[int]):
         else:
             known = ", ".join(name for name, _ in COMMANDS)
             self.flash(f"unknown command {verb!r} — try: {known}", error=True)
+
+    async def _container_command(self, verb: str, args: list[str]) -> None:
+        pane = self.panes["containers"]
+        row = pane.cursor_row_data() if isinstance(pane, ContainersPane) else None
+        c = row.data if row is not None else None
+        if c is None:
+            self.flash(f":{verb} needs a container under the cursor (Containers pane)", error=True)
+            return
+        if not args:
+            self.flash({"rename": ":rename NEW-NAME", "commit": ":commit REPO[:TAG]",
+                        "exec": ":exec COMMAND [ARGS…]"}[verb], error=True)
+            return
+        try:
+            if verb == "rename":
+                await self.fleet.rename_container(c.host, c.id, args[0])
+                self.flash(f"renamed {c.name} on {c.host} to {args[0]}")
+            elif verb == "commit":
+                repo, _, tag = args[0].rpartition(":") if ":" in args[0].split("/")[-1] else (args[0], "", "latest")
+                image_id = await self.fleet.commit_container(c.host, c.id, repo, tag or "latest",
+                                                             " ".join(args[1:]))
+                self.flash(f"committed {c.name} on {c.host} as {repo}:{tag or 'latest'} ({image_id[7:19]})")
+            else:
+                await self.open_shell(c, args)
+        except FleetError as exc:
+            self.flash(f"{verb} {c.name} on {c.host}: {exc}", error=True)
 
     # ------------------------------------------------------------------ notices and dialogs
 
@@ -491,29 +518,44 @@ class DockyardApp(App[int]):
         self.push_screen(LogsScreen(sources, tail=self.config.ui.log_tail))
 
 
-    async def open_shell(self, container: Container, cmd: list[str] | None = None) -> None:
-        """Suspend the TUI, bridge the terminal to a shell in the container, come back where we were."""
+    async def open_shell(self, container: Container, cmd: list[str] | None = None, *, attach: bool = False) -> None:
+        """Suspend the TUI, bridge the terminal to a shell (or the main process), come back where we were."""
         if self._driver is None or not self._driver.can_suspend:
-            self.flash("an interactive shell needs a real terminal; this one cannot be suspended", error=True)
+            self.flash("an interactive terminal needs a real terminal; this one cannot be suspended", error=True)
             return
-        cmd = cmd or ["sh"]
+        cmd = cmd or self.shell_for(container)
         size = self.size
         try:
-            session = await self.fleet.open_exec(container.host, container.id, cmd, rows=size.height,
-                                                 cols=size.width)
+            if attach:
+                session = await self.fleet.open_attach(container.host, container.id)
+            else:
+                session = await self.fleet.open_exec(container.host, container.id, cmd, rows=size.height,
+                                                     cols=size.width)
         except FleetError as exc:
-            self.flash(f"shell in {container.name} on {container.host}: {exc}", error=True)
+            self.flash(f"{'attach to' if attach else 'shell in'} {container.name} on {container.host}: {exc}",
+                       error=True)
             return
+        what = "attached to the main process (detach: ctrl-p ctrl-q)" if attach else \
+            f"{' '.join(cmd)} (exit the shell to return)"
         with self.suspend():
-            os.write(1, f"[dockyard] {' '.join(cmd)} in {container.name} on {container.host} — exit the shell "
-                        "to return\r\n".encode())
+            os.write(1, f"[dockyard] {safe(container.name)} on {safe(container.host)}: {what}\r\n".encode())
             await run_interactive(session)
         code = await session.exit_code()
         explained = session.explain_exit(code)
         if explained:
             self.flash(explained, error=True)
+        elif attach:
+            self.flash(f"detached from {container.name} on {container.host}")
         else:
             self.flash(f"shell in {container.name} on {container.host} ended (exit {code})")
+
+    def shell_for(self, container: Container) -> list[str]:
+        """The shell to run: a per-host, then per-image override from the config, else sh."""
+        shells = self.config.ui.shells
+        for key in (f"host:{container.host}", f"image:{container.image}", f"image:{container.image.split(':')[0]}"):
+            if key in shells:
+                return shells[key].split()
+        return ["sh"]
 
     # ------------------------------------------------------------------ terminal hang-up
 

@@ -21,6 +21,9 @@ COMMANDS = [
     ("group host|project|none", "group containers"),
     ("filter TEXT", "set the filter"),
     ("logs FILTER", "merged logs of every container matching FILTER"),
+    ("exec CMD", "run CMD interactively in the container under the cursor"),
+    ("rename NAME", "rename the container under the cursor"),
+    ("commit REPO[:TAG]", "commit the container under the cursor to an image on its host"),
     ("help", "list the keys"),
     ("q", "quit"),
 ]

@@ -40,6 +40,7 @@ class ContainersPane(Pane):
         Binding("enter", "details", "Details", id="container.details"),
         Binding("l", "logs", "Logs", id="container.logs"),
         Binding("e", "shell", "Shell", id="container.shell"),
+        Binding("A", "attach", "Attach", id="container.attach", show=False),
         Binding("o", "sort", "Sort", id="container.sort"),
         Binding("O", "sort(True)", "Reverse sort", id="container.sort_reverse", show=False),
         Binding("z", "group", "Group", id="container.group"),
@@ -223,8 +224,13 @@ class ContainersPane(Pane):
             return
         await self.dock.open_shell(row.data)
 
+    async def action_attach(self) -> None:
+        row = self.cursor_row_data()
+        if row is not None and row.data is not None:
+            await self.dock.open_shell(row.data, attach=True)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("act", "shell") and self.dock.readonly:
+        if action in ("act", "shell", "attach") and self.dock.readonly:
             return False  # hidden in read-only mode; the controller refuses anyway
         return True
 
