@@ -24,11 +24,12 @@ from tui.fleet.models import (
 )
 from tui.fleet.execs import ExecSession
 from tui.fleet.logs import LogLine, LogNotice, LogSource
+from tui.fleet.runspec import RESTART_POLICIES, RunSpec
 from tui.fleet.session import Timing
 from tui.fleet.stats import ContainerStats
 
 __all__ = [
     "CONTAINER_ACTIONS", "ActionResult", "Container", "ContainerStats", "DaemonError", "ExecSession", "Fleet", "FleetChange", "FleetError",
     "HostKeyOffer", "HostResult", "HostState", "HostStatus", "HostUnavailable", "Image", "LogLine", "LogNotice", "LogSource", "Network", "Port",
-    "ReadOnlyError", "RequestTimeout", "Timing", "UnknownHost", "Volume",
+    "RESTART_POLICIES", "ReadOnlyError", "RequestTimeout", "RunSpec", "Timing", "UnknownHost", "Volume",
 ]

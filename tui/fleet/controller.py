@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from tui.config.model import Config, HostConfig
 from tui.fleet.docker_api import DockerClient
-from tui.fleet.errors import FleetError, ReadOnlyError, UnknownHost
+from tui.fleet.errors import DaemonError, FleetError, ReadOnlyError, UnknownHost
 from tui.fleet.models import (
     ActionResult,
     Container,
@@ -34,6 +34,7 @@ from tui.fleet.models import (
 from tui.fleet.execs import ExecSession, open_attach, open_exec
 from tui.fleet.logs import LogLine, LogNotice, LogSource, merged_logs
 from tui.fleet.objects import ObjectOps
+from tui.fleet.runspec import RunSpec
 from tui.fleet.session import HostSession, Timing
 from tui.fleet.stats import ContainerStats, StatsWatcher
 from tui.transports import HostKeyTrust, HostKeyUnknown, PassphrasePrompt, default_known_hosts
@@ -289,6 +290,37 @@ class Fleet(ObjectOps):
         """Attach to the main process (detach with ctrl-p ctrl-q); counts as a change."""
         self.check_writable(host)
         return await self.session(host).call(lambda c: open_attach(c, host, container_id))
+
+    async def run_container(self, hosts: Iterable[str], spec: RunSpec) -> list[ActionResult]:
+        """Create and start the same container on several hosts at once; one result per host."""
+        errors = spec.validate()
+        if errors:
+            raise FleetError("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        body = spec.body()
+        params = {"name": spec.name} if spec.name else None
+
+        async def one(host: str) -> ActionResult:
+            try:
+                self.check_writable(host)
+
+                async def create_and_start(c: DockerClient) -> str:
+                    created = await c._query_json("containers/create", "POST", params=params, data=body)
+                    cid = created["Id"]
+                    async with c._query(f"containers/{cid}/start", "POST"):
+                        pass
+                    return cid
+
+                cid = await self.session(host).call(create_and_start)
+            except DaemonError as exc:
+                message = exc.message
+                if exc.status == 404 and "image" in message.lower():
+                    message = f"image {spec.image} is not on {host}: pull it first"
+                return ActionResult(host, spec.name or spec.image, "run", False, message)
+            except FleetError as exc:
+                return ActionResult(host, spec.name or spec.image, "run", False, str(exc))
+            return ActionResult(host, cid, "run", True)
+
+        return list(await asyncio.gather(*(one(h) for h in dict.fromkeys(hosts))))
 
     async def rename_container(self, host: str, container_id: str, name: str) -> None:
         self.check_writable(host)

@@ -21,13 +21,14 @@ from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
 from tui.config.model import Config
-from tui.fleet import Container, Fleet, FleetChange, FleetError, HostState, LogSource
+from tui.fleet import Container, Fleet, FleetChange, FleetError, HostState, LogSource, RunSpec
 from tui.textfmt import safe
 from tui.ui import filtering
 from tui.ui.commands import COMMANDS, FleetCommands, CommandSuggester
 from tui.ui.dialogs.confirm import ConfirmDialog, Option
 from tui.ui.dialogs.hostkey import HostKeyDialog
 from tui.ui.dialogs.info import TextDialog, keys_table
+from tui.ui.dialogs.run import RunDialog
 from tui.ui.container_view import ContainerScreen
 from tui.ui.logs import LogsScreen
 from tui.ui.panes.base import Pane
@@ -147,7 +148,8 @@ class DockyardApp(App[int]):
             self.flash(f"[keys] unknown binding id(s): {', '.join(unknown)}", error=True)
 
     def binding_ids(self) -> set[str]:
-        classes = [type(self), HostsPane, ContainersPane, ConfirmDialog, HostKeyDialog, TextDialog, Prompt]
+        classes = [type(self), HostsPane, ContainersPane, ConfirmDialog, HostKeyDialog, TextDialog, Prompt,
+                   RunDialog, LogsScreen, ContainerScreen]
         return {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
 
     # ------------------------------------------------------------------ live updates
@@ -512,6 +514,33 @@ class DockyardApp(App[int]):
 
     def open_container(self, container: Container) -> None:
         self.push_screen(ContainerScreen(container))
+
+    def open_run_form(self, near: Container | None = None) -> None:
+        """The new-container form; hosts preselected from the scope, the marks, or the cursor row."""
+        online = [h.name for h in self.fleet.hosts() if h.state == HostState.ONLINE and not h.readonly]
+        pane = self.panes["containers"]
+        marked_hosts = sorted({h for h, _ in getattr(pane, "marked", set())})
+        selected = [self.scope] if self.scope else marked_hosts or ([near.host] if near else online[:1])
+
+        def submitted(result: tuple[list[str], RunSpec] | None) -> None:
+            if result is not None:
+                self._run_on_hosts(*result)
+
+        self.push_screen(RunDialog(online, selected, near.image if near else ""), submitted)
+
+    @work(group="actions")
+    async def _run_on_hosts(self, hosts: list[str], spec: RunSpec) -> None:
+        self.flash(f"creating {spec.name or spec.image} on {', '.join(hosts)}…")
+        try:
+            results = await self.fleet.run_container(hosts, spec)
+        except FleetError as exc:
+            self.flash(str(exc), error=True)
+            return
+        for r in results:
+            if r.ok:
+                self.flash(f"started {spec.name or spec.image} on {r.host} ({r.target[:12]})")
+            else:
+                self.flash(f"run on {r.host} failed: {r.error}", error=True)
 
     def open_logs(self, containers: list[Container]) -> None:
         sources = [LogSource(c.host, c.id, c.name) for c in containers]

@@ -41,6 +41,7 @@ class ContainersPane(Pane):
         Binding("l", "logs", "Logs", id="container.logs"),
         Binding("e", "shell", "Shell", id="container.shell"),
         Binding("A", "attach", "Attach", id="container.attach", show=False),
+        Binding("n", "new", "New", id="container.new"),
         Binding("o", "sort", "Sort", id="container.sort"),
         Binding("O", "sort(True)", "Reverse sort", id="container.sort_reverse", show=False),
         Binding("z", "group", "Group", id="container.group"),
@@ -224,13 +225,17 @@ class ContainersPane(Pane):
             return
         await self.dock.open_shell(row.data)
 
+    def action_new(self) -> None:
+        row = self.cursor_row_data()
+        self.dock.open_run_form(row.data if row is not None else None)
+
     async def action_attach(self) -> None:
         row = self.cursor_row_data()
         if row is not None and row.data is not None:
             await self.dock.open_shell(row.data, attach=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("act", "shell", "attach") and self.dock.readonly:
+        if action in ("act", "shell", "attach", "new") and self.dock.readonly:
             return False  # hidden in read-only mode; the controller refuses anyway
         return True
 
