@@ -1,0 +1,120 @@
+"""Container deep views in the app: the run form on two hosts, merged logs, hostile log content, details."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+from rich.segment import Segment
+
+from fleet_hosts import config, ssh_host, unix_host
+from tui.fleet import RunSpec
+from tui.ui.app import DockyardApp
+from tui.ui.container_view import ContainerScreen
+from tui.ui.dialogs.run import RunDialog
+from tui.ui.logs import AnsiLog, LogsScreen, ansi_text
+
+
+async def until(predicate, timeout: float = 10, what: str = "") -> None:
+    start = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - start < timeout, what
+        await asyncio.sleep(0.05)
+
+
+def _row_index(pane, name: str) -> int:
+    return next(i for i, r in enumerate(pane.rows) if r.data is not None and r.data.name == name)
+
+
+async def test_run_form_creates_the_container_on_two_hosts(lab):
+    name = "formrun-" + uuid.uuid4().hex[:6]
+    app = DockyardApp(config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.fleet.wait_settled(10)
+        await pilot.press("n")
+        await until(lambda: isinstance(app.screen, RunDialog), 5, "form open")
+        form = app.screen
+        form.query_one("#run-image").value = "dockyard-test/busybox:latest"
+        form.query_one("#run-name").value = "bad name!"
+        form.query_one("#run-command").value = "sleep 300"
+        form.query_one("#run-network").value = "none"
+        form.query_one("#run-labels").value = "made.by=form"
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, RunDialog)  # refused: the name is marked
+        assert "letters, digits" in str(form.query_one("#err-name").render())
+        form.query_one("#run-name").value = name
+        hosts = form.query_one("#run-hosts")
+        hosts.select_all()
+        await pilot.press("ctrl+r")
+        await until(lambda: not isinstance(app.screen, RunDialog), 5, "form closed")
+        for daemon in (lab.d1, lab.d2):
+            await until(lambda d=daemon: d.docker("ps", "-q", "--filter", f"name=^{name}$").stdout.strip() != "",
+                        15, f"running on {daemon.name}")
+    for daemon in (lab.d1, lab.d2):
+        out = daemon.docker("inspect", "-f", "{{.HostConfig.NetworkMode}} {{index .Config.Labels \"made.by\"}}",
+                            name).stdout.split()
+        assert out == ["none", "form"]
+        daemon.docker("rm", "-f", name)
+
+
+def test_run_spec_rejects_bad_fields_with_their_names():
+    spec = RunSpec(image="", ports="99999:80 abc", volumes="relative:path", env="NOEQUALS", restart="sometimes")
+    errors = spec.validate()
+    assert set(errors) == {"image", "ports", "volumes", "env", "restart"}
+    good = RunSpec(image="x", ports="127.0.0.1:8080:80/udp", volumes="data:/d:ro", env="A=1 B=2", network="none")
+    assert good.validate() == {}
+    body = good.body()
+    assert body["HostConfig"]["PortBindings"] == {"80/udp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}
+    assert body["HostConfig"]["Binds"] == ["data:/d:ro"] and body["Env"] == ["A=1", "B=2"]
+
+
+async def test_merged_logs_view_shows_both_hosts_and_hostile_lines_inertly(lab):
+    tag = uuid.uuid4().hex[:6]
+    script = ("i=0; while true; do printf '\\033[31mred\\033[0m %s \\033[2J\\033]0;pwned\\007 [bold]x[/bold]\\n' $i; "
+              "i=$((i+1)); usleep 100000; done")
+    a = lab.d1.run_container(f"hostile-{tag}", "sh", "-c", script)
+    b = lab.d2.run_container(f"plain-{tag}", "sh", "-c", "while true; do echo plain; usleep 100000; done")
+    app = DockyardApp(config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh")))
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = app.panes["containers"]
+        await until(lambda: {a, b} <= {r.data.id for r in pane.rows if r.data}, 10, "rows")
+        pane.marked = {("unix1", a), ("ssh", b)}
+        await pilot.press("l")
+        await until(lambda: isinstance(app.screen, LogsScreen), 5, "logs open")
+        log = app.screen.query_one(AnsiLog)
+        await until(lambda: any(f"unix1/hostile-{tag}" in ln for ln in log.lines)
+                    and any(f"ssh/plain-{tag}" in ln for ln in log.lines), 10,
+                    f"both sources: {list(log.lines)[:5]} {app.screen.sources}")
+        line = next(ln for ln in log.lines if "hostile" in ln and "red" in ln)
+        rendered = ansi_text(line)
+        assert "\x1b" not in rendered.plain  # nothing reaches the terminal as an escape
+        assert "\\x1b[2J" in rendered.plain and "\\x1b]0;pwned\\x07" in rendered.plain
+        assert "[bold]x[/bold]" in rendered.plain  # markup shown, not applied
+        red = [span for span in rendered.spans if span.style.color is not None and span.style.color.number == 1]
+        assert red and rendered.plain[red[0].start:red[0].end] == "red"  # SGR colour kept
+        strip = log._render_line_strip(log.lines.index(line), app.screen.rich_style)  # noqa: SLF001
+        assert all("\x1b" not in seg.text for seg in strip if isinstance(seg, Segment))
+        await pilot.press("escape")
+        await until(lambda: not isinstance(app.screen, LogsScreen), 5, "back")
+
+
+async def test_container_view_shows_stats_and_inspect(lab):
+    name = "detail-" + uuid.uuid4().hex[:6]
+    lab.d1.run_container(name, "sh", "-c", "while :; do :; done")
+    app = DockyardApp(config(unix_host(lab.d1, "unix1")))
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = app.panes["containers"]
+        await until(lambda: any(r.data and r.data.name == name for r in pane.rows), 10, "row")
+        pane.table.move_cursor(row=_row_index(pane, name))
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ContainerScreen), 5, "detail open")
+        screen = app.screen
+        await until(lambda: len(screen.samples) >= 2, 10, "two stats samples")
+        assert max(screen.series["cpu"]) > 20
+        await until(lambda: screen.inspect.get("Name") == f"/{name}", 5, "inspect loaded")
+        assert (app.fleet.stats.watched & {("unix1", screen.container.id)})
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+    lab.d1.docker("rm", "-f", name)
