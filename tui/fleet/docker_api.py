@@ -325,6 +325,8 @@ def container_from_api(host: str, c: dict[str, Any]) -> Container:
         host=host, id=c["Id"], name=name, image=c.get("Image", ""), state=c.get("State", ""),
         status=c.get("Status", ""), created=int(c.get("Created", 0)), ports=ports,
         labels=_strs(c.get("Labels")), command=c.get("Command", ""), image_id=c.get("ImageID", ""),
+        volumes=tuple(m["Name"] for m in c.get("Mounts") or [] if m.get("Type") == "volume" and m.get("Name")),
+        networks=tuple(((c.get("NetworkSettings") or {}).get("Networks") or {}).keys()),
     )
 
 

@@ -92,6 +92,8 @@ class Container:
     labels: dict[str, str] = field(default_factory=dict)
     command: str = ""
     image_id: str = ""
+    volumes: tuple[str, ...] = ()  # names of the volumes it mounts
+    networks: tuple[str, ...] = ()  # names of the networks it is attached to
 
     @property
     def key(self) -> tuple[str, str]:

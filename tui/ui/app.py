@@ -35,6 +35,10 @@ from tui.ui.panes.base import Pane
 from tui.ui.panes.coming import ComingPane
 from tui.ui.panes.containers import ContainersPane
 from tui.ui.panes.hosts import HostsPane
+from tui.ui.panes.images import ImagesPane
+from tui.ui.panes.networks import NetworksPane
+from tui.ui.panes.volumes import VolumesPane
+from tui.ui.object_actions import ObjectActions
 from tui.ui.shell import run_interactive
 
 PANES = ("hosts", "containers", "images", "volumes", "networks", "registries")
@@ -64,7 +68,7 @@ class Prompt(Input):
             self.cursor_position = len(self.value)
 
 
-class DockyardApp(App[int]):
+class DockyardApp(ObjectActions, App[int]):
     TITLE = "Dockyard"
     CSS_PATH = "dockyard.tcss"
     COMMANDS = App.COMMANDS | {FleetCommands}
@@ -111,7 +115,10 @@ class DockyardApp(App[int]):
         self.panes = {
             "hosts": HostsPane(),
             "containers": ContainersPane(),
-            **{name: ComingPane(name) for name in PANES[2:]},
+            "images": ImagesPane(),
+            "volumes": VolumesPane(),
+            "networks": NetworksPane(),
+            "registries": ComingPane("registries"),
         }
         with ContentSwitcher(initial="pane-containers", id="switcher"):
             yield from self.panes.values()
@@ -148,8 +155,8 @@ class DockyardApp(App[int]):
             self.flash(f"[keys] unknown binding id(s): {', '.join(unknown)}", error=True)
 
     def binding_ids(self) -> set[str]:
-        classes = [type(self), HostsPane, ContainersPane, ConfirmDialog, HostKeyDialog, TextDialog, Prompt,
-                   RunDialog, LogsScreen, ContainerScreen]
+        classes = [type(self), HostsPane, ContainersPane, ImagesPane, VolumesPane, NetworksPane, ConfirmDialog,
+                   HostKeyDialog, TextDialog, Prompt, RunDialog, LogsScreen, ContainerScreen]
         return {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
 
     # ------------------------------------------------------------------ live updates
@@ -198,6 +205,8 @@ class DockyardApp(App[int]):
             label = f" {i} {name.capitalize()} "
             tabs += [(label, "reverse bold" if name == active else "dim"), " "]
         pane = self.active_pane
+        if isinstance(pane, ImagesPane):
+            tabs += [("  ", ""), ("drift view" if pane.drift_view else "per host", "dim")]
         if isinstance(pane, ContainersPane):
             tabs += [("  ", ""), ("all" if pane.show_all else "running only", "dim")]
             if pane.sort_key:

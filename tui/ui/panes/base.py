@@ -74,12 +74,24 @@ class Pane(Vertical):
         yield table
 
     @property
+    def active_columns(self) -> Sequence[Column]:
+        """The columns shown now (a pane with several views overrides this)."""
+        return self.columns
+
+    @property
     def table(self) -> DataTable:
         return self.query_one(DataTable)
 
     def on_mount(self) -> None:
-        for col in self.columns:
-            self.table.add_column(col.label, key=col.key, width=col.width)
+        self.reset_columns()
+
+    def reset_columns(self) -> None:
+        """(Re)create the table's columns from `active_columns` (a pane switching views calls it)."""
+        table = self.table
+        table.clear(columns=True)
+        self._rendered = []
+        for col in self.active_columns:
+            table.add_column(col.label, key=col.key, width=col.width)
 
     # ------------------------------------------------------------------ data
 
@@ -105,7 +117,7 @@ class Pane(Vertical):
     def sync_table(self, wanted: list[tuple[str, tuple[Text, ...]]]) -> None:
         table = self.table
         if [k for k, _ in wanted] == [k for k, _ in self._rendered]:
-            col_keys = [c.key for c in self.columns]
+            col_keys = [c.key for c in self.active_columns]
             for (key, cells), (_, old) in zip(wanted, self._rendered):
                 if cells != old:
                     for i, (new_cell, old_cell) in enumerate(zip(cells, old)):
@@ -145,7 +157,7 @@ class Pane(Vertical):
     # ------------------------------------------------------------------ sorting
 
     def cycle_sort(self, reverse: bool = False) -> str:
-        keys = [c.key for c in self.columns if c.key != "mark"]
+        keys = [c.key for c in self.active_columns if c.key != "mark"]
         if reverse:
             self.sort_reverse = not self.sort_reverse
         else:
@@ -156,7 +168,7 @@ class Pane(Vertical):
         return self.sort_label()
 
     def set_sort(self, key: str) -> bool:
-        keys = {c.key: c for c in self.columns}
+        keys = {c.key: c for c in self.active_columns}
         key = key.lower()
         for k, col in keys.items():
             if key in (k, col.label.lower().rstrip("%")):
@@ -169,7 +181,7 @@ class Pane(Vertical):
         return False
 
     def sort_label(self) -> str:
-        label = next((c.label for c in self.columns if c.key == self.sort_key), self.sort_key)
+        label = next((c.label for c in self.active_columns if c.key == self.sort_key), self.sort_key)
         return f"{label} {'↓' if self.sort_reverse else '↑'}"
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
