@@ -339,7 +339,7 @@ def bench_idle(lab: Lab, settle: float = 10, window: float = 30) -> None:
         results["dockyard"] = sample_cpu(all3, window, extra={"app": pid}, typescript=str(ts))
         results["dockyard"]["rss"] = rss_mb(pid)
         screen = capture(name)
-        notes.append(f"Dockyard screen during the window (first 8 lines):\n```\n"
+        notes.append("Dockyard screen during the window (first 8 lines):\n```\n"
                      + "\n".join(screen.splitlines()[:8]) + "\n```")
     finally:
         quit_app(name)

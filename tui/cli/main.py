@@ -18,6 +18,7 @@ from tui import __version__
 from tui.textfmt import ago, human_bytes_iec, human_size, safe, table, truncate
 from tui.config import Config, ConfigError, load_config
 from tui.fleet import Fleet, HostResult, HostState
+from tui.cli.registry_cmd import add_registry_parser, cmd_registry
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -51,10 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", action="append", metavar="NAME", help="only this host (repeatable)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
+    add_object_commands(sub)  # issue 5: pull, transfer (images --drift is added there too)
+
     p = sub.add_parser("config", help="configuration tools")
     csub = p.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
     c = csub.add_parser("check", help="validate the config and print the resolved hosts")
     c.add_argument("--config", dest="check_config", metavar="PATH", help="file to check")
+
+    add_registry_parser(sub)
     return parser
 
 
@@ -69,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tui.ui.app import run_app  # Textual is imported only for the UI
 
             return run_app(config, readonly=args.readonly or None)
+        if args.command == "registry":  # no fleet: registries only
+            return asyncio.run(cmd_registry(args, config))
         return asyncio.run(run_command(args, config))
     except ConfigError as exc:
         print(f"dockyard: configuration error:\n{exc}", file=sys.stderr)
@@ -129,6 +136,8 @@ async def run_command(args: argparse.Namespace, config: Config) -> int:
             return await cmd_hosts(fleet, config, args.json)
         if args.command == "ps":
             return await cmd_ps(fleet, hosts, args.all, filters, args.json)
+        if args.command in OBJECT_COMMANDS or (args.command == "images" and getattr(args, "drift", False)):
+            return await run_object_command(args, config, fleet)  # issue 5
         if args.command == "images":
             return await cmd_images(fleet, hosts, args.json)
     raise UsageError(f"unknown command {args.command!r}")
@@ -231,3 +240,120 @@ def config_check(path: str | None) -> int:
     _warn(config)
     print(f"OK: {len(config.hosts)} host(s), {len(config.registries)} registr{'y' if len(config.registries) == 1 else 'ies'}")
     return EXIT_OK
+
+
+# ====================================================================== issue 5: pull, transfer, images --drift
+# A separate block: `add_object_commands(sub)` in build_parser, `run_object_command` in run_command.
+
+OBJECT_COMMANDS = ("pull", "transfer")
+
+
+def add_object_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("pull", help="pull an image onto several hosts at once")
+    p.add_argument("image", metavar="IMAGE", help="image reference, e.g. registry:5000/team/app:1.2")
+    p.add_argument("--host", action="append", metavar="NAME", help="pull onto this host (repeatable; default: all)")
+    p.add_argument("--json", action="store_true", help="one JSON document with per-host results")
+
+    p = sub.add_parser("transfer", help="copy images host to host without a registry (streamed save → load)")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image references or IDs on the source")
+    p.add_argument("--from", dest="source", required=True, metavar="HOST", help="the host that has the images")
+    p.add_argument("--to", dest="targets", action="append", required=True, metavar="HOST",
+                   help="a host to copy them to (repeatable)")
+    p.add_argument("--json", action="store_true", help="one JSON document with per-target results")
+
+    images = sub.choices["images"]
+    images.add_argument("--drift", action="store_true",
+                        help="group by REPOSITORY:TAG across hosts and flag tags whose image IDs differ")
+
+
+async def run_object_command(args: argparse.Namespace, config: Config, fleet: Fleet) -> int:
+    if args.command == "pull":
+        return await cmd_pull(fleet, args.image, args.host, args.json)
+    if args.command == "transfer":
+        _check_hosts(config, [args.source, *args.targets])
+        return await cmd_transfer(fleet, args.images, args.source, args.targets, args.json)
+    return await cmd_drift(fleet, args.host, args.json)
+
+
+def _short_id(image_id: str | None) -> str:
+    return (image_id or "").split(":")[-1][:12] or "-"
+
+
+async def cmd_pull(fleet: Fleet, image: str, hosts, as_json: bool) -> int:
+    tty = sys.stdout.isatty() and not as_json
+    results = []
+    last_status: dict[tuple[str, str | None], str] = {}
+    async for ev in fleet.pull(image, hosts):
+        if ev.done:
+            results.append(ev)
+            if not as_json and ev.ok:
+                print(f"{safe(ev.host)}: pulled {safe(image)} ({_short_id(ev.image_id)}) in {ev.elapsed:.1f}s")
+            continue
+        if as_json:
+            continue
+        key = (ev.host, ev.layer)
+        # a line per status change; byte counts only on a terminal
+        if last_status.get(key) == ev.status and not tty:
+            continue
+        last_status[key] = ev.status
+        size = f" {human_size(ev.current)}/{human_size(ev.total)}" if ev.total else ""
+        what = f"{ev.layer[:12]}: " if ev.layer else ""
+        print(f"{safe(ev.host)}: {safe(what)}{safe(ev.status)}{size}", flush=tty)
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        print(json.dumps({
+            "image": image,
+            "results": [{"host": r.host, "ok": r.ok, "image_id": r.image_id, "digest": r.digest,
+                         "error": r.error, "seconds": round(r.elapsed, 3)} for r in results],
+            "errors": [{"host": r.host, "error": r.error} for r in failed],
+        }, indent=2))
+    for r in sorted(failed, key=lambda r: r.host):
+        print(f"dockyard: {safe(r.host)}: pull failed: {safe(r.error)}", file=sys.stderr)
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+async def cmd_transfer(fleet: Fleet, images: list[str], source: str, targets: list[str], as_json: bool) -> int:
+    tty = sys.stdout.isatty() and not as_json
+    results = []
+    async for ev in fleet.transfer(images, source, targets):
+        if ev.done:
+            results.append(ev)
+            if not as_json and ev.ok:
+                ids = ", ".join(f"{safe(ref)}={_short_id(i)}" for ref, i in ev.image_ids.items())
+                end = "\n" if not tty else "\x1b[K\n"
+                print(f"\r{safe(ev.target)}: loaded and verified {ids} "
+                      f"({human_size(ev.bytes)} in {ev.elapsed:.1f}s)", end=end)
+        elif tty:
+            total = f" of ~{human_size(ev.total)}" if ev.total else ""
+            print(f"\r{safe(source)}: {human_size(ev.bytes)}{total} at {human_size(ev.rate)}/s\x1b[K",
+                  end="", flush=True)
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        print(json.dumps({
+            "source": source, "images": images,
+            "results": [{"target": r.target, "ok": r.ok, "image_ids": r.image_ids, "error": r.error,
+                         "bytes": r.bytes, "seconds": round(r.elapsed, 3), "bytes_per_second": round(r.rate)}
+                        for r in results],
+            "errors": [{"host": r.target, "error": r.error} for r in failed],
+        }, indent=2))
+    elif tty:
+        print()
+    for r in sorted(failed, key=lambda r: r.target or ""):
+        print(f"dockyard: {safe(r.target)}: transfer failed: {safe(r.error)}", file=sys.stderr)
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+async def cmd_drift(fleet: Fleet, hosts, as_json: bool) -> int:
+    rows, failed = await fleet.drift_report(hosts)
+    if as_json:
+        print(json.dumps({"drift": [r.to_json() for r in rows],
+                          "errors": [{"host": r.host, "error": r.error} for r in failed]}, indent=2))
+    else:
+        answered = [h for h in fleet.sessions if h not in {r.host for r in failed}
+                    and (not hosts or h in hosts)]
+        print(table(["REPOSITORY:TAG", "DRIFT", *[h.upper() for h in answered]],
+                    [[r.reference, "DRIFT" if r.drifted else "", *[_short_id(r.hosts.get(h)) for h in answered]]
+                     for r in rows]))
+    for r in sorted(failed, key=lambda r: r.host):
+        print(f"dockyard: {safe(r.host)}: {safe(r.error)}", file=sys.stderr)
+    return EXIT_PARTIAL if failed else EXIT_OK

@@ -27,8 +27,20 @@ from tui.registry.errors import (
     Unauthorized,
     Unreachable,
 )
-from tui.registry.models import Layer, Manifest, PingResult, Platform, Reference, parse_reference
-from tui.registry.registries import DOCKER_HUB, RegistryEntry, find_registry, known_registries
+from tui.registry.models import (
+    Layer,
+    Manifest,
+    PingResult,
+    Platform,
+    Reference,
+    parse_reference,
+)
+from tui.registry.registries import (
+    DOCKER_HUB,
+    RegistryEntry,
+    find_registry,
+    known_registries,
+)
 
 __all__ = [
     "DOCKER_HUB", "BadReference", "CatalogUnsupported", "CredentialError", "CredentialSource", "Credentials",

@@ -25,7 +25,7 @@ import re
 import ssl
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,7 +35,12 @@ from yarl import URL
 
 from tui import __version__
 from tui.config.model import RegistryConfig
-from tui.registry.credentials import DOCKER_HUB_HOSTS, CredentialSource, Credentials, registry_host
+from tui.registry.credentials import (
+    DOCKER_HUB_HOSTS,
+    Credentials,
+    CredentialSource,
+    registry_host,
+)
 from tui.registry.errors import (
     BadReference,
     CatalogUnsupported,
@@ -66,6 +71,7 @@ from tui.registry.models import (
 )
 from tui.textfmt import safe, truncate
 
+DOCKER_HUB_API = "https://hub.docker.com"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 MAX_BODY = 16 * 1024 * 1024  # manifests, config blobs and catalog pages are small; a garbage server is not
@@ -88,8 +94,8 @@ class _Response:
 
 @dataclass
 class _Token:
-    value: str
-    expires_at: float  # time.monotonic()
+    value: str = field(repr=False)  # a bearer token is a credential too
+    expires_at: float = 0.0  # time.monotonic()
 
 
 def parse_challenges(headers: list[str]) -> list[tuple[str, dict[str, str]]]:
@@ -256,6 +262,33 @@ class RegistryClient:
             for tag in page:
                 yield tag
 
+    async def hub_repositories(self, namespace: str, page_size: int = 100,
+                               api: str = DOCKER_HUB_API) -> AsyncIterator[list[str]]:
+        """Docker Hub has no `_catalog`; its web API lists a namespace's public repositories
+        (`hub.docker.com/v2/repositories/<namespace>/`), one page of `namespace/name`s at a time."""
+        if not re.match(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$", namespace):
+            raise BadReference(f"invalid Docker Hub namespace {namespace!r}")
+        origin = URL(api).origin()
+        url: str | None = f"{api.rstrip('/')}/v2/repositories/{namespace}/?page_size={int(page_size)}"
+        seen: set[str] = set()
+        while url and url not in seen:
+            seen.add(url)
+            resp = await self._send("GET", url, {"Accept": "application/json"}, None)
+            if resp.status != 200:
+                raise self._error(resp, f"Docker Hub namespace {namespace}")
+            data = self._json(resp, f"Docker Hub namespace {namespace}")
+            results = data.get("results") or []
+            yield [f"{r.get('namespace') or namespace}/{r['name']}" for r in results
+                   if isinstance(r, dict) and isinstance(r.get("name"), str)]
+            nxt = data.get("next")
+            url = None
+            if isinstance(nxt, str) and nxt:
+                target = resp.url.join(URL(nxt))
+                if target.origin() != origin:
+                    raise NotARegistry(f"registry {self.name}: Docker Hub's next page points to another server "
+                                       f"({target.host}); not following", registry=self.name)
+                url = str(target)
+
     async def manifest(self, repository: str, reference: str = "latest", *, config: bool = True) -> Manifest:
         """The manifest (or index) `repository:reference`; `config=True` also reads the image config
         blob (created time, os/arch, labels, command)."""
@@ -277,8 +310,8 @@ class RegistryClient:
         media_type = data.get("mediaType") or resp.content_type
         if media_type not in INDEX_TYPES and "manifests" in data and "layers" not in data:
             media_type = INDEX_TYPES[0]  # OCI allows an index without mediaType
-        base = dict(registry=self.name, repository=repo, reference=reference, digest=digest,
-                    media_type=media_type, size=len(resp.body), annotations=_str_dict(data.get("annotations")))
+        base = {"registry": self.name, "repository": repo, "reference": reference, "digest": digest,
+                "media_type": media_type, "size": len(resp.body), "annotations": _str_dict(data.get("annotations"))}
         if media_type in INDEX_TYPES:
             return Manifest(**base, platforms=tuple(_platform(m) for m in data.get("manifests") or []
                                                     if isinstance(m, dict)))
@@ -587,9 +620,12 @@ class RegistryClient:
             return RateLimited(f"{prefix}rate limited: too many requests{about}{when}"
                                + (f" ({message})" if message else ""), retry_after=wait, **kw)
         if status == 401 or code == "UNAUTHORIZED":
-            hint = ("anonymous access refused: set username and a password" if anonymous
-                    else "the credentials were not accepted for this")
-            return Unauthorized(f"{prefix}unauthorized{about}: {message or hint}", **kw)
+            if anonymous:
+                detail = "anonymous access refused" + (f" ({message})" if message else "") + \
+                         "; set username with password_env / password_command, or credentials = \"docker\""
+            else:
+                detail = message or "the credentials were not accepted for this"
+            return Unauthorized(f"{prefix}unauthorized{about}: {detail}", **kw)
         if status == 403 or code == "DENIED":
             return Denied(f"{prefix}denied{about}: {message or 'the credentials are not allowed to do this'}", **kw)
         if resp.method == "DELETE" and (status == 405 or code == "UNSUPPORTED"):
