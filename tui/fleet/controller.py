@@ -222,13 +222,14 @@ class Fleet(ObjectOps):
                 out.extend(s.cache.items(kind))
         return out
 
-    def watch_stats(self, keys: Iterable[tuple[str, str]], owner: str = "default") -> None:
-        """Stream CPU/memory for these (host, container id) pairs on behalf of `owner`.
+    def watch_stats(self, keys: Iterable[tuple[str, str]], owner: str = "default",
+                    interval: float | None = None) -> None:
+        """Sample CPU/memory of these (host, container id) pairs on behalf of `owner`.
 
-        Each owner (the Containers pane, a detail view) states its whole wish; streams no
-        owner wants any more are stopped.
+        Each owner (the Containers pane, a detail view) states its whole wish, optionally
+        with a faster `interval`; containers no owner wants any more stop being sampled.
         """
-        self.stats.watch(keys, owner)
+        self.stats.watch(keys, owner, interval)
 
     def container_stats(self, host: str, container_id: str) -> ContainerStats | None:
         return self.stats.latest.get((host, container_id))

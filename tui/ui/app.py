@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import select
 import signal
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 
@@ -103,6 +104,8 @@ class DockyardApp(ObjectActions, App[int]):
         self._asked_keys: set[tuple[str, str]] = set()
         self._hostkey_open = False
         self.panes: dict[str, Pane] = {}
+        self._paint_timer = None
+        self._last_paint = 0.0
         if config.ui.theme:
             self.theme = config.ui.theme
 
@@ -138,7 +141,6 @@ class DockyardApp(ObjectActions, App[int]):
         self.fleet.subscribe(self._on_fleet_change)
         self.fleet.start()
         self.show_pane("containers")
-        self.set_interval(1 / max(self.config.ui.refresh_hz, 0.1), self._tick)
         if not self.is_headless:
             self._watch_terminal()
 
@@ -166,17 +168,28 @@ class DockyardApp(ObjectActions, App[int]):
         for pane in self.panes.values():
             if kinds & pane.kinds:
                 pane.stale = True
-                if hasattr(pane, "stale_kinds"):
-                    pane.stale_kinds |= kinds  # type: ignore[attr-defined]
+                pane.stale_kinds |= kinds & pane.kinds
         if kinds & {"host", "containers"}:
             self._stale_summary = True
         if "host" in kinds:
             self._check_host_keys()
+        if self.active_pane.stale or self._stale_summary:
+            self._schedule_paint()
+
+    def _schedule_paint(self) -> None:
+        """Leading-edge throttle: paint at once, then at most `refresh_hz` times a second."""
+        if self._paint_timer is not None:
+            return
+        interval = 1 / max(self.config.ui.refresh_hz, 0.1)
+        wait = max(0.0, self._last_paint + interval - time.monotonic())
+        self._paint_timer = self.set_timer(max(wait, 0.01), self._tick)  # (a 0 s Textual timer divides by 0)
 
     def _tick(self) -> None:
+        self._paint_timer = None
+        self._last_paint = time.monotonic()
         pane = self.active_pane
         if pane.stale:
-            pane.refresh_data()
+            pane.refresh_data(full=False)
         if self._stale_summary:
             self.update_summary()
 

@@ -1,6 +1,6 @@
 """One container up close: live stats with graphs, inspect as a foldable JSON tree, top, env, ports.
 
-Stats stream only while this view is open (its own owner in `Fleet.watch_stats`).
+Stats are sampled every second only while this view is open (its own owner in `Fleet.watch_stats`).
 Copying (`c` a value, `C` the whole document) uses OSC 52, which works over SSH.
 """
 
@@ -108,7 +108,7 @@ class ContainerScreen(Screen[None]):
     def on_mount(self) -> None:
         fleet = self.app.fleet  # type: ignore[attr-defined]
         if self.container.state == "running":
-            fleet.watch_stats([self.key], owner="detail")
+            fleet.watch_stats([self.key], owner="detail", interval=1.0)
         self._load_inspect()
         self._load_top()
         self.set_interval(1.0, self._sample)

@@ -59,6 +59,7 @@ class Pane(Vertical):
     def __init__(self) -> None:
         super().__init__(id=f"pane-{self.pane_id}")
         self.stale = True
+        self.stale_kinds: set[str] = set()  # what changed since the last refresh
         self.sort_key = self.default_sort
         self.sort_reverse = False
         self.rows: list[Row] = []
@@ -99,8 +100,10 @@ class Pane(Vertical):
         """The rows this pane should show now (filtered, unsorted)."""
         raise NotImplementedError
 
-    def refresh_data(self) -> None:
+    def refresh_data(self, full: bool = True) -> None:
+        """Rebuild rows; `full=False` (the live tick) lets a pane take a cheaper path if it has one."""
         self.stale = False
+        self.stale_kinds = set()
         rows = self.build_rows()
         if self.sort_key:
             rows.sort(key=lambda r: _sortable(r.sort_values.get(self.sort_key)), reverse=self.sort_reverse)

@@ -1,7 +1,7 @@
 """Containers pane: every container of every host in scope, live, with bulk actions.
 
-CPU% and MEM come from stats streams the controller keeps open only for the running
-containers currently on screen (`Fleet.watch_stats`), never for the whole fleet.
+CPU% and MEM come from stats the controller samples only for the running containers
+currently on screen (`Fleet.watch_stats`), never for the whole fleet.
 """
 
 from __future__ import annotations
@@ -104,6 +104,39 @@ class ContainersPane(Pane):
             "host": c.host, "name": c.name, "image": c.image, "state": c.state, "status": c.status,
             "cpu": stats.cpu_percent if stats else None, "mem": stats.mem_usage if stats else None,
             "ports": ports, "project": c.project or "", "mark": marked, "texts": texts, "fields": fields}, c)
+
+    def refresh_data(self, full: bool = True) -> None:
+        if not full and self.stale_kinds == {"stats"} and self.sort_key not in ("cpu", "mem") and self._rendered:
+            self.stale = False
+            self.stale_kinds = set()
+            self.refresh_stats()
+            return
+        super().refresh_data()
+
+    def refresh_stats(self) -> None:
+        """Only CPU/MEM changed: touch the visible rows' two cells, not the whole table."""
+        fleet = self.dock.fleet
+        by_key = {r.key: i for i, r in enumerate(self.rows)}
+        for row in self.visible_rows():
+            c = row.data
+            if c is None or c.state != "running":
+                continue
+            key = (c.host, c.id)
+            stats = fleet.container_stats(c.host, c.id)
+            marked = key in self.marked
+            cached = self._memo.get(key)
+            if cached is not None and cached[0] == (c, marked, stats):
+                continue
+            fresh = self._make_row(c, stats, marked)
+            self._memo[key] = ((c, marked, stats), fresh)
+            index = by_key[row.key]
+            self.rows[index] = fresh
+            for col in ("cpu", "mem"):
+                position = [k.key for k in self.columns].index(col)
+                self.table.update_cell(row.key, col, fresh.cells[position])
+            if index < len(self._rendered):
+                self._rendered[index] = (fresh.key, fresh.cells)
+        self.watch_visible()
 
     def group(self, rows: list[Row]) -> list[Row]:
         if self.grouping == "none":
