@@ -24,6 +24,9 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+# Tests talk to loopback only: never let a registry list include Docker Hub.
+os.environ["DOCKYARD_NO_DOCKER_HUB"] = "1"
+
 import lab as _lab  # noqa: E402  (tests/lab.py; `from lab import IMAGE` works in test modules)
 
 

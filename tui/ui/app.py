@@ -22,24 +22,34 @@ from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
 from tui.config.model import Config
-from tui.fleet import Container, Fleet, FleetChange, FleetError, HostState, LogSource, RunSpec
+from tui.fleet import (
+    Container,
+    Fleet,
+    FleetChange,
+    FleetError,
+    HostState,
+    LogSource,
+    RunSpec,
+)
+from tui.registry import RegistryError, known_registries
+from tui.registry.credentials import registry_host
 from tui.textfmt import safe
 from tui.ui import filtering
-from tui.ui.commands import COMMANDS, FleetCommands, CommandSuggester
+from tui.ui.commands import COMMANDS, CommandSuggester, FleetCommands
+from tui.ui.container_view import ContainerScreen
 from tui.ui.dialogs.confirm import ConfirmDialog, Option
 from tui.ui.dialogs.hostkey import HostKeyDialog
 from tui.ui.dialogs.info import TextDialog, keys_table
 from tui.ui.dialogs.run import RunDialog
-from tui.ui.container_view import ContainerScreen
 from tui.ui.logs import LogsScreen
+from tui.ui.object_actions import ObjectActions
 from tui.ui.panes.base import Pane
-from tui.ui.panes.coming import ComingPane
 from tui.ui.panes.containers import ContainersPane
 from tui.ui.panes.hosts import HostsPane
 from tui.ui.panes.images import ImagesPane
 from tui.ui.panes.networks import NetworksPane
+from tui.ui.panes.registries import RegistriesPane
 from tui.ui.panes.volumes import VolumesPane
-from tui.ui.object_actions import ObjectActions
 from tui.ui.shell import run_interactive
 
 PANES = ("hosts", "containers", "images", "volumes", "networks", "registries")
@@ -106,6 +116,7 @@ class DockyardApp(ObjectActions, App[int]):
         self.panes: dict[str, Pane] = {}
         self._paint_timer = None
         self._last_paint = 0.0
+        self._pane_title: Text | None = None
         if config.ui.theme:
             self.theme = config.ui.theme
 
@@ -121,7 +132,7 @@ class DockyardApp(ObjectActions, App[int]):
             "images": ImagesPane(),
             "volumes": VolumesPane(),
             "networks": NetworksPane(),
-            "registries": ComingPane("registries"),
+            "registries": RegistriesPane(),
         }
         with ContentSwitcher(initial="pane-containers", id="switcher"):
             yield from self.panes.values()
@@ -145,6 +156,7 @@ class DockyardApp(ObjectActions, App[int]):
             self._watch_terminal()
 
     async def on_unmount(self) -> None:
+        await self.panes["registries"].close_clients()  # type: ignore[attr-defined]
         await self.fleet.close()
 
     def _apply_keymap(self) -> None:
@@ -157,7 +169,8 @@ class DockyardApp(ObjectActions, App[int]):
             self.flash(f"[keys] unknown binding id(s): {', '.join(unknown)}", error=True)
 
     def binding_ids(self) -> set[str]:
-        classes = [type(self), HostsPane, ContainersPane, ImagesPane, VolumesPane, NetworksPane, ConfirmDialog,
+        classes = [type(self), HostsPane, ContainersPane, ImagesPane, VolumesPane, NetworksPane, RegistriesPane,
+                   ConfirmDialog,
                    HostKeyDialog, TextDialog, Prompt, RunDialog, LogsScreen, ContainerScreen]
         return {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
 
@@ -218,6 +231,8 @@ class DockyardApp(ObjectActions, App[int]):
             label = f" {i} {name.capitalize()} "
             tabs += [(label, "reverse bold" if name == active else "dim"), " "]
         pane = self.active_pane
+        if isinstance(pane, RegistriesPane) and self._pane_title is not None:
+            tabs += ["  ", self._pane_title]
         if isinstance(pane, ImagesPane):
             tabs += [("  ", ""), ("drift view" if pane.drift_view else "per host", "dim")]
         if isinstance(pane, ContainersPane):
@@ -229,6 +244,33 @@ class DockyardApp(ObjectActions, App[int]):
         self.query_one("#tabs", Static).update(Text.assemble(*tabs, no_wrap=True, overflow="ellipsis"))
 
     # ------------------------------------------------------------------ scope, filter, panes
+
+    def set_pane_title(self, title: Text) -> None:
+        """A pane's own status (e.g. the registry breadcrumb) shown on the tabs line."""
+        self._pane_title = title
+        self.update_summary()
+
+    async def find_registry_auth(self, reference: str) -> dict[str, str] | None:
+        """X-Registry-Auth for pulling/pushing `reference`: the matching registry's credentials, if any."""
+        first, sep, _ = reference.partition("/")
+        host = first if sep and ("." in first or ":" in first or first == "localhost") else "docker.io"
+        pane = self.panes["registries"]
+        if not pane.entries:  # type: ignore[attr-defined]
+            pane.entries = known_registries(self.config)  # type: ignore[attr-defined]
+        for entry in pane.entries:  # type: ignore[attr-defined]
+            if registry_host(entry.config.url) in (host, "registry-1.docker.io" if host == "docker.io" else host):
+                try:
+                    creds = await pane.credentials.get(entry.config)  # type: ignore[attr-defined]
+                except RegistryError as exc:
+                    self.flash(f"{entry.name}: {exc.message}", error=True)
+                    return None
+                if creds is None:
+                    return None
+                if creds.identity_token is not None:
+                    return {"identitytoken": creds.identity_token.reveal(), "serveraddress": host}
+                return {"username": creds.username or "", "password": creds.password.reveal() if creds.password else "",
+                        "serveraddress": host}
+        return None
 
     def scope_hosts(self) -> list[str] | None:
         return [self.scope] if self.scope else None
@@ -281,8 +323,11 @@ class DockyardApp(ObjectActions, App[int]):
 
     def action_escape(self) -> None:
         pane = self.active_pane
+        back = getattr(pane, "back", None)
         if self.filter_text:
             self.set_filter("")
+        elif back is not None and back():
+            pass
         elif isinstance(pane, ContainersPane) and pane.marked:
             pane.marked.clear()
             pane.refresh_data()

@@ -54,7 +54,8 @@ class ObjectActions:
         async def run(report: Reporter) -> str:
             ok = failed = 0
             layers: dict[tuple[str, str], tuple[int, int]] = {}
-            async for ev in self.fleet.pull(image, hosts):
+            auth = await self.find_registry_auth(image)
+            async for ev in self.fleet.pull(image, hosts, auth=auth):
                 if ev.kind == "layer" and ev.layer:
                     report(ev.host, ev.status, ev.current, ev.total, layer=ev.layer[:12])
                     if ev.total:
@@ -109,7 +110,7 @@ class ObjectActions:
     def _push(self: DockyardApp, host: str, reference: str) -> None:
         async def run(report: Reporter) -> str:
             result = "no answer"
-            async for ev in self.fleet.push(host, reference, auth=await self.registry_auth_for(reference)):
+            async for ev in self.fleet.push(host, reference, auth=await self.find_registry_auth(reference)):
                 if ev.kind == "layer" and ev.layer:
                     report(host, ev.status, ev.current, ev.total, layer=ev.layer[:12])
                 elif ev.kind == "status":
@@ -120,11 +121,6 @@ class ObjectActions:
             return result
 
         self.push_screen(ProgressScreen(f"Push {reference} from {host}", run))
-
-    async def registry_auth_for(self: DockyardApp, reference: str) -> dict[str, str] | None:
-        """Registry credentials for a reference, from the config (issue: registries); None = anonymous."""
-        finder = getattr(self, "find_registry_auth", None)
-        return await finder(reference) if finder else None
 
     def images_transfer(self: DockyardApp, chosen: list[tuple[Image, str]]) -> None:
         if not chosen:
