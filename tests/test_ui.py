@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from rich.text import Text
-from textual.widgets import Button, Checkbox, DataTable, Footer, Label, Static
+from textual.widgets import Button, Checkbox, Footer, Label, Static
 
 from fleet_hosts import config, ssh_host, tls_host, unix_host
 from tui.config.model import HostConfig
@@ -92,6 +92,11 @@ async def until(pilot, predicate, timeout: float = 5.0, what: str = "condition")
             raise AssertionError(f"{what}: not within {timeout}s")
         await pilot.pause(0.02)
     return time.monotonic() - start
+
+
+def showing(app: DockyardApp, dialog: type) -> bool:
+    """That dialog is the current screen and is fully mounted (composed, on_mount done)."""
+    return isinstance(app.screen, dialog) and app.screen.is_mounted
 
 
 def plain(value) -> str:
@@ -302,7 +307,7 @@ async def test_mark_across_hosts_and_stop_with_confirm(lab, made):
         assert "2 marked" in summary(app)
 
         await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), 2, "confirm dialog")
+        await until(pilot, lambda: showing(app, ConfirmDialog), 2, "confirm dialog")
         dialog = app.screen
         text = screen_text(dialog)
         assert "Stop 2 container(s): 1 on ssh, 1 on unix1?" in text
@@ -336,7 +341,7 @@ async def test_per_container_failure_is_reported_with_its_host(lab, made):
         await set_filter(pilot, token)
         await until(pilot, lambda: len(table_rows(app)) == 2, 2, "just the two")
         await pilot.press("g", "space", "space", "s")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), 2, "confirm dialog")
+        await until(pilot, lambda: showing(app, ConfirmDialog), 2, "confirm dialog")
         lab.d2.docker("rm", "-f", b)
         await pilot.press("y")
         await until(pilot, lambda: any(s == "error" and b in m for m, s in notes), 10, "failure notice")
@@ -359,7 +364,7 @@ async def test_remove_confirm_with_force_option(lab, made):
 
         # without force: the daemon refuses to remove a running container, and we say so
         await pilot.press("ctrl+d")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), 2, "remove dialog")
+        await until(pilot, lambda: showing(app, ConfirmDialog), 2, "remove dialog")
         dialog = app.screen
         text = screen_text(dialog)
         assert "Remove 1 container(s): 1 on unix1?" in text
@@ -375,14 +380,14 @@ async def test_remove_confirm_with_force_option(lab, made):
 
         # `n` cancels: nothing happens
         await pilot.press("ctrl+d")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), 2, "remove dialog again")
+        await until(pilot, lambda: showing(app, ConfirmDialog), 2, "remove dialog again")
         await pilot.press("n")
         await until(pilot, lambda: not isinstance(app.screen, ConfirmDialog), 2, "cancelled")
         assert docker_state(lab.d1, name) == "running"
 
         # with force ticked: removed on the daemon, and the row goes
         await pilot.press("ctrl+d")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), 2, "remove dialog, third time")
+        await until(pilot, lambda: showing(app, ConfirmDialog), 2, "remove dialog, third time")
         await pilot.click("#opt-force")
         assert app.screen.query_one("#opt-force", Checkbox).value is True
         await pilot.press("y")
@@ -403,7 +408,7 @@ async def test_unknown_host_key_dialog_accept_once(lab, made, tmp_path):
     app, notes = make_app(cfg)
     fingerprint, key_type = fingerprint_of(lab.target.host_key_pub)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, HostKeyDialog), 8, "host-key dialog")
+        await until(pilot, lambda: showing(app, HostKeyDialog), 8, "host-key dialog")
         dialog = app.screen
         text = screen_text(dialog)
         assert "Unknown SSH host key" in text
@@ -434,7 +439,7 @@ async def test_changed_host_key_is_a_warning_without_accept(lab, made, tmp_path)
     app, _ = make_app(cfg)
     fingerprint, _kt = fingerprint_of(lab.target.host_key_pub)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, HostKeyDialog), 8, "host-key dialog")
+        await until(pilot, lambda: showing(app, HostKeyDialog), 8, "host-key dialog")
         dialog = app.screen
         assert dialog.has_class("changed")  # the red border
         title = dialog.query(Label).first()
@@ -544,7 +549,7 @@ async def test_hostile_project_labels_render_literally(lab, made):
         assert sorted(headers) == sorted([f"▼ {HOSTILE_MARKUP}", f"▼ {safe(HOSTILE_ESCAPES)}"])
         assert f"▼ {HOSTILE_MARKUP}" in svg_text(app)
         await pilot.press("ctrl+a", "s")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), 2, "confirm")
+        await until(pilot, lambda: showing(app, ConfirmDialog), 2, "confirm")
         await pilot.pause(0.1)
         app.export_screenshot()  # renders without raising
         await pilot.press("n")
@@ -590,7 +595,7 @@ async def test_help_opens_and_esc_closes(lab):
     app, _ = make_app(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
-        await until(pilot, lambda: isinstance(app.screen, TextDialog), 2, "help dialog")
+        await until(pilot, lambda: showing(app, TextDialog), 2, "help dialog")
         assert "Keys" in screen_text(app.screen)
         rendered = svg_text(app)
         for text in ("Containers pane", "Stop", "Remove", "Mark"):

@@ -90,6 +90,11 @@ async def loaded(pilot) -> None:
     await settle(pilot)
 
 
+def showing(app, dialog: type) -> bool:
+    """That dialog is the current screen and fully mounted."""
+    return isinstance(app.screen, dialog) and app.screen.is_mounted
+
+
 async def settle(pilot) -> None:
     pilot.app.clear_notifications()
     await pilot.pause(0.1)
@@ -127,7 +132,7 @@ class TestDialogs:
             await pilot.press("j", "space", "space", "ctrl+d")  # marks shop-web-1 and shop-web-2 (alpha)
             from tui.ui.dialogs.confirm import ConfirmDialog
 
-            await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog), what="dialog")
+            await until(pilot, lambda: showing(pilot.app, ConfirmDialog), what="dialog")
             await settle(pilot)
 
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -138,7 +143,7 @@ class TestDialogs:
             await pilot.press("question_mark")
             from tui.ui.dialogs.info import TextDialog
 
-            await until(pilot, lambda: isinstance(pilot.app.screen, TextDialog), what="help")
+            await until(pilot, lambda: showing(pilot.app, TextDialog), what="help")
             await settle(pilot)
 
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -291,7 +291,6 @@ class RegistriesPane(Pane):
             return level.registry, client.image_reference(level.repo, tag=row.data), f"{level.repo}:{row.data}"
         if level.kind == "manifest" and level.items:
             client = self.client(level.registry)
-            manifest = level.items[0]
             if row is not None and row.key.startswith("p:"):
                 return level.registry, client.image_reference(level.repo, digest=row.data.digest), \
                     f"{level.repo}:{level.tag} ({row.data})"
