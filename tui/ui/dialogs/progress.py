@@ -99,7 +99,10 @@ class ProgressScreen(ModalScreen[None]):
 
     def _apply(self, widget: _Row, status: str, current: int | None, total: int | None,
                final: bool | None) -> None:
-        if not widget.is_mounted:
+        if final is not None:
+            self.results[widget.label] = (final, status)
+        if not widget.is_mounted:  # events can outrun the mount: apply once it is there
+            widget.call_after_refresh(self._apply, widget, status, current, total, final)
             return
         bar = widget.query_one(ProgressBar)
         if total:
@@ -113,8 +116,6 @@ class ProgressScreen(ModalScreen[None]):
             text = f"{status} {human_size(current)}"
         style = "green" if final is True else "bold red" if final is False else ""
         widget.query_one(Static).update(Text(safe(text), style=style, no_wrap=True, overflow="ellipsis"))
-        if final is not None:
-            self.results[widget.label] = (final, status)
 
     def action_close(self) -> None:
         self.workers.cancel_group(self, "progress")
