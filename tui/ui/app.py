@@ -117,6 +117,7 @@ class DockyardApp(ObjectActions, App[int]):
         self._paint_timer = None
         self._last_paint = 0.0
         self._pane_title: Text | None = None
+        self._filter_timer = None
         if config.ui.theme:
             self.theme = config.ui.theme
 
@@ -355,6 +356,9 @@ class DockyardApp(ObjectActions, App[int]):
         prompt.cursor_position = len(value)
 
     def close_prompt(self, cancelled: bool = False) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
         prompt = self.query_one("#prompt", Prompt)
         if prompt.mode == "filter" and cancelled:
             self.set_filter("")
@@ -364,7 +368,16 @@ class DockyardApp(ObjectActions, App[int]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "prompt" and event.input.mode == "filter":  # type: ignore[attr-defined]
-            self.set_filter(event.value)
+            # Filter as you type; on a big table wait for a pause in typing, so each key
+            # echoes at once instead of waiting for a rebuild of thousands of rows.
+            if self._filter_timer is not None:
+                self._filter_timer.stop()
+                self._filter_timer = None
+            if len(self.active_pane.rows) > 500:
+                value = event.value
+                self._filter_timer = self.set_timer(0.15, lambda: self.set_filter(value))
+            else:
+                self.set_filter(event.value)
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "prompt":
