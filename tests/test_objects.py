@@ -78,8 +78,8 @@ async def collect(stream):
 
 class TestPullPush:
     async def test_push_to_lab_registry_then_pull_onto_three_hosts_and_a_dead_one(self, lab):
-        ref = f"{lab.registry.host}/x/busybox:t1-{uid()}"
-        lab.d1.docker("tag", IMAGE, ref)
+        ref = f"{lab.registry.host}/x/unique:t1-{uid()}"
+        import_tiny_image(lab.d1, ref, size=2_000_000)  # a layer the registry has never seen: real byte progress
         async with Fleet(three(lab, DEAD), live=False) as fleet:
             pushed = await collect(fleet.push("unix1", ref))
             final = pushed[-1]

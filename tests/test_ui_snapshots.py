@@ -129,7 +129,9 @@ class TestDialogs:
     def test_remove_confirm(self, app, snap_compare):
         async def run_before(pilot):
             await loaded(pilot)
-            await pilot.press("j", "space", "space", "ctrl+d")  # marks shop-web-1 and shop-web-2 (alpha)
+            # mark shop-web-1 (alpha) and shop-db-1 (beta). One per host on purpose: the dialog lists
+            # targets sorted by (host, container id), and ids are random per run.
+            await pilot.press("j", "space", "j", "j", "space", "ctrl+d")
             from tui.ui.dialogs.confirm import ConfirmDialog
 
             await until(pilot, lambda: showing(pilot.app, ConfirmDialog), what="dialog")

@@ -98,8 +98,12 @@ class StatsWatcher:
         return set().union(*(keys for keys, _ in self._wanted.values())) if self._wanted else set()
 
     def watch(self, keys: Iterable[Key], owner: str = "default", interval: float | None = None) -> None:
-        """Set what `owner` wants sampled; the union of all owners is polled."""
-        self._wanted[owner] = (set(keys), interval or self.min_interval)
+        """Set what `owner` wants sampled; the union of all owners is polled.
+
+        Keys without an `interval` share the host's request budget; an owner that names an
+        interval (a detail view, one container) gets it regardless of the budget.
+        """
+        self._wanted[owner] = (set(keys), interval or 0.0)
         wanted = self.watched
         for key in list(self.latest):
             if key not in wanted:
@@ -117,13 +121,20 @@ class StatsWatcher:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def _plan(self, host: str) -> list[tuple[Key, float]]:
-        """This host's keys with the interval each is wanted at (the fastest owner wins)."""
-        best: dict[Key, float] = {}
+        """This host's keys with their interval: an explicit one (fastest owner wins), else the budget's."""
+        explicit: dict[Key, float] = {}
+        shared: set[Key] = set()
         for keys, interval in self._wanted.values():
             for key in keys:
-                if key[0] == host:
-                    best[key] = min(best.get(key, interval), interval)
-        return sorted(best.items())
+                if key[0] != host:
+                    continue
+                if interval:
+                    explicit[key] = min(explicit.get(key, interval), interval)
+                else:
+                    shared.add(key)
+        shared -= set(explicit)
+        budget = max(self.min_interval, len(shared) / self.per_host_rate)
+        return sorted({**{k: budget for k in shared}, **explicit}.items())
 
     async def _poll(self, host: str) -> None:
         loop = asyncio.get_running_loop()
@@ -133,7 +144,6 @@ class StatsWatcher:
                 plan = self._plan(host)
                 if not plan:
                     return
-                budget_interval = len(plan) / self.per_host_rate
                 now = loop.time()
                 for key, interval in plan:
                     due.setdefault(key, now)  # new keys: sample at once
@@ -145,8 +155,7 @@ class StatsWatcher:
                 if wait > 0:
                     await asyncio.sleep(min(wait, 0.5))  # re-plan at least twice a second
                     continue
-                interval = max(dict(plan)[key], budget_interval)
-                due[key] = now + interval
+                due[key] = now + dict(plan)[key]
                 await self._sample(key)
                 await asyncio.sleep(1 / self.per_host_rate)
         finally:

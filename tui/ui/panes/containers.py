@@ -174,9 +174,8 @@ class ContainersPane(Pane):
 
     def targets(self) -> list[Container]:
         """Marked containers (any hosts), else the one under the cursor."""
-        if self.marked:
-            by_key = {(r.data.host, r.data.id): r.data for r in self.rows if r.data is not None}
-            return [by_key[k] for k in sorted(self.marked) if k in by_key]
+        if self.marked:  # in screen order (hosts in config order, then name), as the user sees them
+            return [r.data for r in self.rows if r.data is not None and (r.data.host, r.data.id) in self.marked]
         row = self.cursor_row_data()
         return [row.data] if row is not None and row.data is not None else []
 

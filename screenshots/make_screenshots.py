@@ -1,0 +1,138 @@
+"""Regenerate the README screenshots from the real test lab.
+
+    sudo python screenshots/make_screenshots.py        (root: the lab runs dockerd and sshd)
+
+Starts a Lab (tests/lab.py: three dockerd, an sshd in front of one of them, all on loopback,
+containers with network none), creates a small demo fleet with compose-project labels, runs
+Dockyard headless at 120x32 with a config naming four hosts (unix, TLS, SSH, and one dead host)
+and saves SVGs next to this file:
+
+    hosts.svg       the Hosts pane: three online, one unreachable
+    containers.svg  every container of the fleet with its HOST column
+    filter.svg      `/project:shop` applied
+    confirm.svg     the remove confirmation for containers marked on two hosts
+    hostkey.svg     the SSH host-key dialog for a host whose key is not in known_hosts
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import lab as lab_module  # noqa: E402  (tests/lab.py)
+from fleet_hosts import config, ssh_host, tls_host, unix_host  # noqa: E402
+from tui.config.model import HostConfig  # noqa: E402
+from tui.fleet import HostState  # noqa: E402
+from tui.ui.app import DockyardApp  # noqa: E402
+from tui.ui.dialogs.confirm import ConfirmDialog  # noqa: E402
+from tui.ui.dialogs.hostkey import HostKeyDialog  # noqa: E402
+
+SIZE = (120, 32)
+PROJECT = "com.docker.compose.project"
+
+# daemon attribute -> [(name, project, running)]
+DEMO = {
+    "d1": [("shop-web-1", "shop", True), ("shop-web-2", "shop", True), ("metrics-agent", "monitoring", True),
+           ("nightly-backup", None, False)],
+    "d3": [("shop-db", "shop", True), ("shop-cache", "shop", True), ("grafana", "monitoring", True)],
+    "d2": [("edge-proxy", "edge", True), ("edge-worker-1", "edge", True), ("edge-worker-2", "edge", True)],
+}
+
+
+def build_fleet(lab) -> None:
+    for attr, containers in DEMO.items():
+        daemon = getattr(lab, attr)
+        for name, project, running in containers:
+            labels = {PROJECT: project, "com.docker.compose.service": name.rsplit("-", 1)[0]} if project else {}
+            if running:
+                daemon.run_container(name, "sleep", "86400", labels=labels)
+            else:
+                daemon.docker("create", "--network", "none", "--name", name, lab_module.IMAGE, "sleep", "1")
+
+
+def fleet_config(lab, known_hosts: str | None = None):
+    return config(
+        unix_host(lab.d1, "build-box"),
+        tls_host(lab, lab.d3, "db-tls"),
+        ssh_host(lab, lab.d2, name="edge-ssh", **({"known_hosts": known_hosts} if known_hosts else {})),
+        HostConfig(name="old-dc", url="tcp://127.0.0.1:9", connect_timeout=1),
+    )
+
+
+async def until(pilot, predicate, timeout: float = 15.0, what: str = "condition") -> None:
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            raise RuntimeError(f"{what}: not within {timeout}s")
+        await pilot.pause(0.05)
+
+
+def showing(app, dialog: type) -> bool:
+    return isinstance(app.screen, dialog) and app.screen.is_mounted
+
+
+async def shoot(pilot, name: str) -> None:
+    pilot.app.clear_notifications()
+    await pilot.pause(0.2)
+    pilot.app.save_screenshot(name, str(HERE))
+    print(f"wrote {HERE / name}")
+
+
+async def main_screens(lab) -> None:
+    app = DockyardApp(fleet_config(lab))
+    app.animation_level = "none"
+    expected = sum(1 for cs in DEMO.values() for _, _, running in cs if running)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.panes["containers"]
+        await until(pilot, lambda: len([r for r in pane.rows if r.data is not None]) == expected, what="rows")
+        await until(pilot, lambda: app.fleet.host("old-dc").state == HostState.UNREACHABLE, what="dead host")
+        # wait for the first CPU/MEM samples of the running containers on screen
+        await until(pilot, lambda: all(r.sort_values.get("cpu") is not None and r.sort_values.get("mem") is not None
+                                       for r in pane.rows if r.data), 15, "CPU and MEM of every running container")
+        await shoot(pilot, "containers.svg")
+
+        await pilot.press("1")
+        await until(pilot, lambda: app.panes["hosts"].table.row_count == 4, what="hosts rows")
+        await shoot(pilot, "hosts.svg")
+
+        await pilot.press("2", "slash", *"project:shop", "enter")
+        await until(pilot, lambda: pane.table.row_count == 4, what="filtered rows")
+        await shoot(pilot, "filter.svg")
+
+        # mark one container on build-box and one on db-tls, then ctrl+d
+        await pilot.press("g", "space", "j", "space", "ctrl+d")
+        await until(pilot, lambda: showing(app, ConfirmDialog), what="confirm dialog")
+        await shoot(pilot, "confirm.svg")
+        await pilot.press("n")
+
+
+async def hostkey_screen(lab, workdir: Path) -> None:
+    empty = workdir / "known_hosts"
+    empty.write_text("")
+    app = DockyardApp(fleet_config(lab, known_hosts=str(empty)))
+    app.animation_level = "none"
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: showing(app, HostKeyDialog), what="host-key dialog")
+        await until(pilot, lambda: app.panes["containers"].table.row_count >= 6, what="rows behind the dialog")
+        await shoot(pilot, "hostkey.svg")
+        await pilot.press("escape")
+
+
+def main() -> int:
+    with lab_module.Lab.start() as lab, tempfile.TemporaryDirectory() as tmp:
+        print(f"lab up in {lab.startup_seconds:.1f} s at {lab.root}")
+        build_fleet(lab)
+        asyncio.run(main_screens(lab))
+        asyncio.run(hostkey_screen(lab, Path(tmp)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
