@@ -17,9 +17,11 @@ and saves SVGs next to this file:
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -28,11 +30,15 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import lab as lab_module  # noqa: E402  (tests/lab.py)
 from fleet_hosts import config, ssh_host, tls_host, unix_host  # noqa: E402
-from tui.config.model import HostConfig  # noqa: E402
+from tui.config.model import HostConfig, RegistryConfig  # noqa: E402
 from tui.fleet import HostState  # noqa: E402
 from tui.ui.app import DockyardApp  # noqa: E402
 from tui.ui.dialogs.confirm import ConfirmDialog  # noqa: E402
 from tui.ui.dialogs.hostkey import HostKeyDialog  # noqa: E402
+from tui.ui.container_view import ContainerScreen  # noqa: E402
+from tui.ui.logs import LogsScreen  # noqa: E402
+
+os.environ["DOCKYARD_NO_DOCKER_HUB"] = "1"  # screenshots talk to loopback only
 
 SIZE = (120, 32)
 PROJECT = "com.docker.compose.project"
@@ -47,23 +53,29 @@ DEMO = {
 
 
 def build_fleet(lab) -> None:
+    for repo in ("shop/web", "shop/db", "monitoring/agent", "edge/proxy"):
+        ref = f"{lab.registry.host}/{repo}:1.0"
+        lab.d1.docker("tag", lab_module.IMAGE, ref)
+        lab.d1.docker("push", ref)
     for attr, containers in DEMO.items():
         daemon = getattr(lab, attr)
         for name, project, running in containers:
             labels = {PROJECT: project, "com.docker.compose.service": name.rsplit("-", 1)[0]} if project else {}
-            if running:
-                daemon.run_container(name, "sleep", "86400", labels=labels)
+            if running:  # each one logs a line now and then, so the logs view has something to show
+                script = (f"i=0; while :; do echo \"{name}: request $i served in $((i * 7 % 50 + 3)) ms\"; "
+                          "[ $((i % 5)) = 4 ] && echo \"warning: slow upstream\" >&2; i=$((i+1)); sleep 0.5; done")
+                daemon.run_container(name, "sh", "-c", script, labels=labels)
             else:
                 daemon.docker("create", "--network", "none", "--name", name, lab_module.IMAGE, "sleep", "1")
 
 
 def fleet_config(lab, known_hosts: str | None = None):
-    return config(
+    return replace(config(
         unix_host(lab.d1, "build-box"),
         tls_host(lab, lab.d3, "db-tls"),
         ssh_host(lab, lab.d2, name="edge-ssh", **({"known_hosts": known_hosts} if known_hosts else {})),
         HostConfig(name="old-dc", url="tcp://127.0.0.1:9", connect_timeout=1),
-    )
+    ), registries=(RegistryConfig(name="lab", url=lab.registry.url, insecure=True),))
 
 
 async def until(pilot, predicate, timeout: float = 15.0, what: str = "condition") -> None:
@@ -111,6 +123,42 @@ async def main_screens(lab) -> None:
         await until(pilot, lambda: showing(app, ConfirmDialog), what="confirm dialog")
         await shoot(pilot, "confirm.svg")
         await pilot.press("n")
+        await pilot.press("escape")  # clear marks
+        await pilot.press("escape")  # clear the filter
+
+        # merged logs of the edge project (three containers on the SSH host) and shop (two hosts)
+        await pilot.press("slash", *"project:shop", "enter")
+        await until(pilot, lambda: pane.table.row_count == 4, what="shop rows")
+        await pilot.press("ctrl+a", "l")
+        await until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen.log_widget.line_count >= 8,
+                    what="merged log lines")
+        await shoot(pilot, "logs.svg")
+        await pilot.press("escape")
+        await pilot.press("escape", "escape")
+
+        # one container up close
+        await until(pilot, lambda: not isinstance(app.screen, LogsScreen), what="back from logs")
+        pane.table.move_cursor(row=0)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ContainerScreen) and len(app.screen.samples) >= 3,
+                    20, what="detail samples")
+        await shoot(pilot, "container.svg")
+        await pilot.press("escape")
+
+        # images across hosts, drift view: the lab builds the test image on each daemon separately
+        await pilot.press("3", "v")
+        await until(pilot, lambda: app.panes["images"].drift_view and app.panes["images"].table.row_count >= 1,
+                    what="drift rows")
+        await shoot(pilot, "drift.svg")
+
+        # registries: the lab registry's repositories
+        await pilot.press("6")
+        reg = app.panes["registries"]
+        await until(pilot, lambda: reg.status.get("lab", ("",))[0].startswith("open"), what="registry ping")
+        await pilot.press("enter")
+        await until(pilot, lambda: reg.level.kind == "repos" and not reg.level.loading and reg.rows,
+                    what="repositories")
+        await shoot(pilot, "registries.svg")
 
 
 async def hostkey_screen(lab, workdir: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from textual.binding import Binding
 
 from tui.fleet import Container
-from tui.textfmt import human_bytes_iec
+from tui.textfmt import human_bytes_iec, truncate
 from tui.ui.panes.base import Column, Pane, Row, cell
 
 STATE_STYLE = {"running": "green", "paused": "yellow", "restarting": "yellow", "exited": "dim",
@@ -94,7 +94,8 @@ class ContainersPane(Pane):
         cpu = f"{stats.cpu_percent:.1f}" if stats and stats.cpu_percent is not None else "-"
         mem = human_bytes_iec(stats.mem_usage) if stats and stats.mem_usage is not None else "-"
         ports = ", ".join(str(p) for p in c.ports)
-        texts = [c.host, c.name, c.image, c.state, c.status, cpu, mem, ports, c.project or ""]
+        texts = [c.host, c.name, truncate(c.image, 36), c.state, compact_status(c.status), cpu, mem,
+                 truncate(ports, 30), c.project or ""]
         cells = (cell("●" if marked else " ", "bold magenta"),) + tuple(
             cell(t, STATE_STYLE.get(c.state, "") if i == 3 else ("bold magenta" if marked and i == 1 else ""))
             for i, t in enumerate(texts))
@@ -270,6 +271,16 @@ class ContainersPane(Pane):
         if action in ("act", "shell", "attach", "new") and self.dock.readonly:
             return False  # hidden in read-only mode; the controller refuses anyway
         return True
+
+
+_STATUS_WORDS = (("Less than a second", "<1s"), ("About a minute", "~1 minute"), ("About an hour", "~1 hour"))
+
+
+def compact_status(status: str) -> str:
+    """Docker's STATUS with its longest phrases shortened, so narrow terminals keep every column."""
+    for long, short in _STATUS_WORDS:
+        status = status.replace(long, short)
+    return status
 
 
 def _row_key(host: str, cid: str) -> str:

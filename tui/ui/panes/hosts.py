@@ -19,14 +19,11 @@ STATE_STYLE = {
 }
 
 
-def state_text(s: HostStatus, width: int = 60) -> str:
-    """State with its reason, cut to `width` (the full reason is in the details view)."""
-    if s.state == HostState.ONLINE or not s.reason:
-        return s.state.value
+def reason_text(s: HostStatus) -> str:
+    """Why a host is not online (the fingerprint for host-key states); empty when online."""
     if s.state in (HostState.HOST_KEY_UNKNOWN, HostState.HOST_KEY_CHANGED) and s.host_key:
-        return f"{s.state.value}: {s.host_key.key_type} {s.host_key.fingerprint}"
-    text = f"{s.state.value}: {s.reason}"
-    return text if len(text) <= width else text[: width - 1] + "…"
+        return f"{s.host_key.key_type} {s.host_key.fingerprint} ({s.host_key.hop})"
+    return "" if s.state == HostState.ONLINE else (s.reason or "")
 
 
 class HostsPane(Pane):
@@ -38,6 +35,7 @@ class HostsPane(Pane):
         Column("name", "NAME"), Column("transport", "TRANSPORT"), Column("state", "STATE"),
         Column("version", "VERSION"), Column("containers", "CONTAINERS"), Column("images", "IMAGES"),
         Column("cpus", "CPUS"), Column("memory", "MEMORY"), Column("latency", "LATENCY"),
+        Column("reason", "REASON"),
     )
     BINDINGS = [
         Binding("enter", "scope", "Scope to host", id="host.scope"),
@@ -50,19 +48,19 @@ class HostsPane(Pane):
         rows = []
         for s in self.dock.fleet.hosts():
             running_total = f"{s.containers_running}/{s.containers}" if s.containers is not None else "-"
-            texts = [s.name, s.transport, state_text(s), s.server_version or "-", running_total,
+            texts = [s.name, s.transport, s.state.value, s.server_version or "-", running_total,
                      "-" if s.images is None else str(s.images), "-" if s.cpus is None else str(s.cpus),
                      human_bytes_iec(s.memory) if s.memory else "-",
-                     f"{s.latency_ms:.1f} ms" if s.latency_ms is not None else "-"]
+                     f"{s.latency_ms:.1f} ms" if s.latency_ms is not None else "-", reason_text(s)]
             if not match(texts, {"host": s.name, "state": s.state.value, "labels": s.labels, "name": s.name}):
                 continue
-            cells = tuple(cell(t, STATE_STYLE.get(s.state, "") if i == 2 else "") for i, t in enumerate(texts))
+            cells = tuple(cell(t, STATE_STYLE.get(s.state, "") if i in (2, 9) else "") for i, t in enumerate(texts))
             if s.readonly:
                 cells = (cell(s.name + " (ro)"),) + cells[1:]
             rows.append(Row(s.name, cells, {
                 "name": s.name, "transport": s.transport, "state": s.state.value, "version": s.server_version,
                 "containers": s.containers_running, "images": s.images, "cpus": s.cpus, "memory": s.memory,
-                "latency": s.latency_ms}, s))
+                "latency": s.latency_ms, "reason": texts[9]}, s))
         return rows
 
     def selected_host(self) -> HostStatus | None:
