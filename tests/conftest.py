@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import sys
 from pathlib import Path
 
@@ -26,6 +27,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 # Tests talk to loopback only: never let a registry list include Docker Hub.
 os.environ["DOCKYARD_NO_DOCKER_HUB"] = "1"
+# ... and never write into the real home's state directory.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="dockyard-state-")
 
 import lab as _lab  # noqa: E402  (tests/lab.py; `from lab import IMAGE` works in test modules)
 

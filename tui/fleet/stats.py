@@ -138,24 +138,23 @@ class StatsWatcher:
 
     async def _poll(self, host: str) -> None:
         loop = asyncio.get_running_loop()
-        due: dict[Key, float] = {}
+        last: dict[Key, float] = {}  # when each key was last sampled
         try:
             while True:
-                plan = self._plan(host)
+                plan = dict(self._plan(host))
                 if not plan:
                     return
+                for key in list(last):
+                    if key not in plan:
+                        del last[key]
                 now = loop.time()
-                for key, interval in plan:
-                    due.setdefault(key, now)  # new keys: sample at once
-                for key in list(due):
-                    if key not in dict(plan):
-                        del due[key]
-                key = min(due, key=due.get)
-                wait = due[key] - now
+                # next due: new keys at once; an interval that shrank applies right away
+                key = min(plan, key=lambda k: last.get(k, -1e9) + plan[k])
+                wait = last.get(key, -1e9) + plan[key] - now
                 if wait > 0:
                     await asyncio.sleep(min(wait, 0.5))  # re-plan at least twice a second
                     continue
-                due[key] = now + dict(plan)[key]
+                last[key] = now
                 await self._sample(key)
                 await asyncio.sleep(1 / self.per_host_rate)
         finally:

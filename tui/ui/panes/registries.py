@@ -7,7 +7,10 @@ name instead and remember the recent ones. `esc` goes back up a level.
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.text import Text
 from textual import work
@@ -83,6 +86,7 @@ class RegistriesPane(Pane):
             self._loaded = True
             warnings: list[str] = []
             self.entries = known_registries(self.dock.config, warnings=warnings)
+            self.recent = _load_recent()
             for w in warnings:
                 self.dock.flash(w, error=True)
             self._ping_all()
@@ -270,6 +274,7 @@ class RegistriesPane(Pane):
     def _remember(self, registry: str, repo: str) -> None:
         recent = [r for r in self.recent.get(registry, []) if r != repo]
         self.recent[registry] = [repo, *recent][: self.recent_limit]
+        _save_recent(self.recent)
 
     def action_reload(self) -> None:
         level = self.level
@@ -354,3 +359,28 @@ class RegistriesPane(Pane):
         if action in ("delete", "pull") and self.dock.readonly:
             return False
         return True
+
+
+def _recent_path() -> Path:
+    """Recently opened repositories per registry (names only, no secrets), kept across runs."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+    return Path(base) / "dockyard" / "recent-repositories.json"
+
+
+def _load_recent() -> dict[str, list[str]]:
+    try:
+        data = json.loads(_recent_path().read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): [str(r) for r in v][:RegistriesPane.recent_limit] for k, v in data.items() if isinstance(v, list)}
+
+
+def _save_recent(recent: dict[str, list[str]]) -> None:
+    path = _recent_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(recent, indent=1))
+    except OSError:
+        pass  # remembering is a convenience; never an error
