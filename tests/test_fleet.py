@@ -307,3 +307,21 @@ class TestStatsWatcher:
             fleet.watch_stats([])
             assert fleet.stats.watched == set()
         lab.d1.docker("rm", "-f", busy)
+
+    async def test_a_detail_view_is_not_starved_by_a_full_pane(self, lab, fresh_daemon):
+        """30 rows share the host's request budget; the one container in a detail view still gets 1 s samples."""
+        ids = [fresh_daemon.run_container(f"crowd-{i}", "sleep", "300") for i in range(30)]
+        async with Fleet(config(unix_host(fresh_daemon, "d")), live=True) as fleet:
+            await fleet.wait_settled(10)
+            fleet.watch_stats([("d", cid) for cid in ids], owner="pane")
+            fleet.watch_stats([("d", ids[-1])], owner="detail", interval=1.0)
+            seen: list[float] = []
+
+            def sampled() -> bool:
+                stats = fleet.container_stats("d", ids[-1])
+                if stats is not None and (not seen or seen[-1] != stats.at):
+                    seen.append(stats.at)
+                return len(seen) >= 3
+
+            took = await until(sampled, 8, "three samples of the detail container")
+            assert took < 4.5  # ~1 s apart, not queued behind 30 others at 4 requests a second

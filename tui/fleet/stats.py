@@ -139,27 +139,38 @@ class StatsWatcher:
     async def _poll(self, host: str) -> None:
         loop = asyncio.get_running_loop()
         last: dict[Key, float] = {}  # when each key was last sampled
+        first_seen: dict[Key, float] = {}
         try:
             while True:
                 plan = dict(self._plan(host))
                 if not plan:
                     return
-                for key in list(last):
+                for key in list(first_seen):
                     if key not in plan:
-                        del last[key]
+                        first_seen.pop(key, None)
+                        last.pop(key, None)
                 now = loop.time()
-                # next due: new keys at once; an interval that shrank applies right away
-                key = min(plan, key=lambda k: last.get(k, -1e9) + plan[k])
-                wait = last.get(key, -1e9) + plan[key] - now
-                if wait > 0:
-                    await asyncio.sleep(min(wait, 0.5))  # re-plan at least twice a second
+                for key in plan:
+                    first_seen.setdefault(key, now)
+                # when each key is due: new keys at once; an interval that shrank applies right away
+                due = {k: (last[k] + plan[k] if k in last else first_seen[k]) for k in plan}
+                ready = [k for k in plan if due[k] <= now]
+                if not ready:
+                    await asyncio.sleep(min(min(due.values()) - now, 0.5))  # re-plan at least twice a second
                     continue
+                # an owner that asked for an interval (a detail view) goes before the shared budget
+                wanted_fast = self._explicit_keys(host)
+                explicit = [k for k in ready if k in wanted_fast]
+                key = min(explicit or ready, key=due.get)
                 last[key] = now
                 await self._sample(key)
                 await asyncio.sleep(1 / self.per_host_rate)
         finally:
             if self._pollers.get(host) is asyncio.current_task():
                 del self._pollers[host]
+
+    def _explicit_keys(self, host: str) -> set[Key]:
+        return {k for keys, interval in self._wanted.values() if interval for k in keys if k[0] == host}
 
     async def _sample(self, key: Key) -> None:
         host, cid = key

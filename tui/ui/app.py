@@ -117,6 +117,7 @@ class DockyardApp(ObjectActions, App[int]):
         self._paint_timer = None
         self._last_paint = 0.0
         self._pane_title: Text | None = None
+        self._active = "containers"
         self._filter_timer = None
         if config.ui.theme:
             self.theme = config.ui.theme
@@ -142,8 +143,7 @@ class DockyardApp(ObjectActions, App[int]):
 
     @property
     def active_pane(self) -> Pane:
-        switcher = self.query_one("#switcher", ContentSwitcher)
-        return self.panes[str(switcher.current).removeprefix("pane-")]
+        return self.panes[self._active]
 
     async def on_mount(self) -> None:
         if not self.config.ui.theme and self.console.color_system in ("standard", "windows"):
@@ -157,6 +157,8 @@ class DockyardApp(ObjectActions, App[int]):
             self._watch_terminal()
 
     async def on_unmount(self) -> None:
+        if self._paint_timer is not None:
+            self._paint_timer.stop()
         await self.panes["registries"].close_clients()  # type: ignore[attr-defined]
         await self.fleet.close()
 
@@ -202,6 +204,8 @@ class DockyardApp(ObjectActions, App[int]):
         self._paint_timer = None
         self._last_paint = time.monotonic()
         pane = self.active_pane
+        if not pane.is_mounted:  # shutting down
+            return
         if pane.stale:
             pane.refresh_data(full=False)
         if self._stale_summary:
@@ -303,8 +307,9 @@ class DockyardApp(ObjectActions, App[int]):
     def show_pane(self, name: str) -> None:
         if name not in self.panes:
             return
-        previous = self.panes.get(str(self.query_one("#switcher", ContentSwitcher).current).removeprefix("pane-"))
+        previous = self.active_pane
         self.query_one("#switcher", ContentSwitcher).current = f"pane-{name}"
+        self._active = name
         pane = self.panes[name]
         if not isinstance(pane, ContainersPane) and isinstance(previous, ContainersPane):
             self.fleet.watch_stats([], owner="containers")  # stats only while the containers are on screen

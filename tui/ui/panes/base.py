@@ -50,6 +50,7 @@ class Pane(Vertical):
     kinds: ClassVar[frozenset[str]] = frozenset()  # FleetChange kinds that make this pane stale
     columns: ClassVar[Sequence[Column]] = ()
     default_sort: ClassVar[str] = ""
+    MUTATING: ClassVar[frozenset[str]] = frozenset()  # actions hidden (and refused) in read-only mode
 
     DEFAULT_CSS = """
     Pane { height: 1fr; }
@@ -186,6 +187,32 @@ class Pane(Vertical):
     def sort_label(self) -> str:
         label = next((c.label for c in self.active_columns if c.key == self.sort_key), self.sort_key)
         return f"{label} {'↓' if self.sort_reverse else '↑'}"
+
+    # ------------------------------------------------------------------ marks, read-only, sort key
+
+    def mark_key(self, row: Row) -> tuple[str, str] | None:
+        """What `space` marks for this row (None: not markable, e.g. a group header)."""
+        return None
+
+    def action_mark(self) -> None:
+        row = self.cursor_row_data()
+        key = self.mark_key(row) if row is not None else None
+        if key is None:
+            return
+        marked: set = self.marked  # type: ignore[attr-defined]
+        marked.symmetric_difference_update({key})
+        self.refresh_data()
+        self.table.action_cursor_down()
+        self.dock.update_summary()
+
+    def action_sort(self) -> None:
+        self.dock.flash(f"sorted by {self.cycle_sort()}")
+        self.dock.update_summary()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.MUTATING and self.dock.readonly:
+            return False  # hidden in read-only mode; the controller refuses anyway
+        return True
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()

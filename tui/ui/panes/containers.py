@@ -47,7 +47,10 @@ class ContainersPane(Pane):
         Binding("z", "group", "Group", id="container.group"),
         Binding("ctrl+a", "mark_all", "Mark all", id="container.mark_all", show=False),
     ]
-    MUTATING = {"act"}
+    MUTATING = frozenset({"act", "shell", "attach", "new"})
+
+    def mark_key(self, row: Row) -> tuple[str, str] | None:
+        return (row.data.host, row.data.id) if row.data is not None else None
 
     def __init__(self) -> None:
         super().__init__()
@@ -180,16 +183,6 @@ class ContainersPane(Pane):
         row = self.cursor_row_data()
         return [row.data] if row is not None and row.data is not None else []
 
-    def action_mark(self) -> None:
-        row = self.cursor_row_data()
-        if row is None or row.data is None:
-            return
-        key = (row.data.host, row.data.id)
-        self.marked.symmetric_difference_update({key})
-        self.refresh_data()
-        self.table.action_cursor_down()
-        self.dock.update_summary()
-
     def action_mark_all(self) -> None:
         keys = {(r.data.host, r.data.id) for r in self.rows if r.data is not None}
         self.marked = set() if keys <= self.marked else keys
@@ -266,12 +259,6 @@ class ContainersPane(Pane):
         row = self.cursor_row_data()
         if row is not None and row.data is not None:
             await self.dock.open_shell(row.data, attach=True)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("act", "shell", "attach", "new") and self.dock.readonly:
-            return False  # hidden in read-only mode; the controller refuses anyway
-        return True
-
 
 _STATUS_WORDS = (("Less than a second", "<1s"), ("About a minute", "~1 minute"), ("About an hour", "~1 hour"))
 

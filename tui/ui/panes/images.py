@@ -45,7 +45,11 @@ class ImagesPane(Pane):
         Binding("x", "prune", "Prune", id="image.prune"),
         Binding("o", "sort", "Sort", id="image.sort"),
     ]
-    MUTATING = {"pull", "push", "tag", "transfer", "remove", "prune"}
+    MUTATING = frozenset({"pull", "push", "tag", "transfer", "remove", "prune"})
+
+    def mark_key(self, row: Row) -> tuple[str, str] | None:
+        image = row.data[0] if row.data else None
+        return (image.host, image.id) if image is not None else None
 
     def __init__(self) -> None:
         super().__init__()
@@ -137,15 +141,6 @@ class ImagesPane(Pane):
 
     # ------------------------------------------------------------------ actions
 
-    def action_mark(self) -> None:
-        row = self.cursor_row_data()
-        if row is None or row.data is None or row.data[0] is None:
-            return
-        image = row.data[0]
-        self.marked.symmetric_difference_update({(image.host, image.id)})
-        self.refresh_data()
-        self.table.action_cursor_down()
-
     def action_toggle_drift(self) -> None:
         self.drift_view = not self.drift_view
         self.reset_columns()
@@ -158,9 +153,6 @@ class ImagesPane(Pane):
         self.show_dangling = not self.show_dangling
         self.refresh_data()
         self.dock.flash("showing dangling images" if self.show_dangling else "hiding dangling images")
-
-    def action_sort(self) -> None:
-        self.dock.flash(f"sorted by {self.cycle_sort()}")
 
     def action_pull(self) -> None:
         self.dock.images_pull(self.cursor_ref())
@@ -200,7 +192,3 @@ class ImagesPane(Pane):
     def action_prune(self) -> None:
         self.dock.images_prune()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.MUTATING and self.dock.readonly:
-            return False
-        return True

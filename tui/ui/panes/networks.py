@@ -26,7 +26,10 @@ class NetworksPane(Pane):
         Binding("D", "disconnect", "Disconnect", id="network.disconnect"),
         Binding("o", "sort", "Sort", id="network.sort"),
     ]
-    MUTATING = {"create", "remove", "connect", "disconnect"}
+    MUTATING = frozenset({"create", "remove", "connect", "disconnect"})
+
+    def mark_key(self, row: Row) -> tuple[str, str] | None:
+        return (row.data.host, row.data.id)
 
     def __init__(self) -> None:
         super().__init__()
@@ -63,13 +66,6 @@ class NetworksPane(Pane):
         row = self.cursor_row_data()
         return [row.data] if row is not None else []
 
-    def action_mark(self) -> None:
-        row = self.cursor_row_data()
-        if row is not None:
-            self.marked.symmetric_difference_update({(row.data.host, row.data.id)})
-            self.refresh_data()
-            self.table.action_cursor_down()
-
     def on_data_table_row_selected(self, event) -> None:
         event.stop()
         self.action_inspect()
@@ -95,10 +91,3 @@ class NetworksPane(Pane):
         if chosen:
             self.dock.networks_connect(chosen[0], False)
 
-    def action_sort(self) -> None:
-        self.dock.flash(f"sorted by {self.cycle_sort()}")
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.MUTATING and self.dock.readonly:
-            return False
-        return True

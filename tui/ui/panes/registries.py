@@ -62,6 +62,7 @@ class RegistriesPane(Pane):
         Binding("R", "reload", "Reload", id="registry.reload"),
     ]
     recent_limit = 10
+    MUTATING = frozenset({"delete", "pull"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -354,11 +355,6 @@ class RegistriesPane(Pane):
         self.dock.push_screen(ConfirmDialog(
             f"Delete manifest {digest[:19]}… of {repo} on {registry}? Every tag on this digest goes too "
             f"({len(siblings)}):", lines, "Delete"), go)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("delete", "pull") and self.dock.readonly:
-            return False
-        return True
 
 
 def _recent_path() -> Path:

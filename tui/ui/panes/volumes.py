@@ -27,7 +27,10 @@ class VolumesPane(Pane):
         Binding("ctrl+r", "sizes", "Refresh sizes", id="volume.sizes"),
         Binding("o", "sort", "Sort", id="volume.sort"),
     ]
-    MUTATING = {"create", "remove", "prune"}
+    MUTATING = frozenset({"create", "remove", "prune"})
+
+    def mark_key(self, row: Row) -> tuple[str, str] | None:
+        return (row.data[0].host, row.data[0].name)
 
     def __init__(self) -> None:
         super().__init__()
@@ -83,13 +86,6 @@ class VolumesPane(Pane):
             [self.cursor_row_data().data] if self.cursor_row_data() else [])
         return [SimpleNamespace(host=v.host, name=v.name, used_by=users) for v, users in picked]
 
-    def action_mark(self) -> None:
-        row = self.cursor_row_data()
-        if row is not None:
-            self.marked.symmetric_difference_update({(row.data[0].host, row.data[0].name)})
-            self.refresh_data()
-            self.table.action_cursor_down()
-
     def action_create(self) -> None:
         self.dock.volumes_create()
 
@@ -100,10 +96,3 @@ class VolumesPane(Pane):
         hosts = self.dock.scope_hosts() or self.dock._online_hosts()
         self.dock.volumes_prune(hosts)
 
-    def action_sort(self) -> None:
-        self.dock.flash(f"sorted by {self.cycle_sort()}")
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.MUTATING and self.dock.readonly:
-            return False
-        return True
