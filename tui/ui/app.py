@@ -19,6 +19,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
 from tui.config.model import Config
@@ -204,12 +205,13 @@ class DockyardApp(ObjectActions, App[int]):
         self._paint_timer = None
         self._last_paint = time.monotonic()
         pane = self.active_pane
-        if not pane.is_mounted:  # shutting down
-            return
-        if pane.stale:
-            pane.refresh_data(full=False)
-        if self._stale_summary:
-            self.update_summary()
+        try:
+            if pane.stale:
+                pane.refresh_data(full=False)
+            if self._stale_summary:
+                self.update_summary()
+        except NoMatches:
+            pass  # a paint that lands while the app is being torn down: nothing left to paint
 
     def update_summary(self) -> None:
         self._stale_summary = False
