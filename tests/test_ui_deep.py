@@ -118,3 +118,23 @@ async def test_container_view_shows_stats_and_inspect(lab):
         await pilot.press("escape")
         await pilot.pause(0.1)
     lab.d1.docker("rm", "-f", name)
+
+
+async def test_hosts_pane_totals_cpu_and_memory_per_host(lab, fresh_daemon):
+    fresh_daemon.run_container("spin", "sh", "-c", "while :; do :; done")
+    fresh_daemon.run_container("idle", "sleep", "300")
+    app = DockyardApp(config(unix_host(fresh_daemon, "busyhost")))
+    async with app.run_test(size=(150, 20)) as pilot:
+        await app.fleet.wait_settled(10)
+        await pilot.press("1")
+        pane = app.panes["hosts"]
+
+        def totals():
+            row = next((r for r in pane.rows if r.key == "busyhost"), None)
+            return (row.sort_values["cpu_used"], row.sort_values["mem_used"]) if row else (None, None)
+
+        await until(lambda: totals()[0] is not None and totals()[0] > 20, 15, f"host CPU total: {totals()}")
+        assert totals()[1] > 0
+        await pilot.press("2")  # leaving the pane hands sampling to the Containers pane's visible rows
+        await pilot.pause(0.3)
+        assert "hosts" not in {owner for owner, (keys, _) in app.fleet.stats._wanted.items() if keys}  # noqa: SLF001

@@ -313,8 +313,8 @@ class DockyardApp(ObjectActions, App[int]):
         self.query_one("#switcher", ContentSwitcher).current = f"pane-{name}"
         self._active = name
         pane = self.panes[name]
-        if not isinstance(pane, ContainersPane) and isinstance(previous, ContainersPane):
-            self.fleet.watch_stats([], owner="containers")  # stats only while the containers are on screen
+        if pane is not previous:  # stats only while the pane that shows them is on screen
+            self.fleet.watch_stats([], owner=previous.pane_id)
         pane.refresh_data()
         pane.table.focus()
         self.update_summary()
