@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 
@@ -138,3 +139,31 @@ async def test_hosts_pane_totals_cpu_and_memory_per_host(lab, fresh_daemon):
         await pilot.press("2")  # leaving the pane hands sampling to the Containers pane's visible rows
         await pilot.pause(0.3)
         assert "hosts" not in {owner for owner, (keys, _) in app.fleet.stats._wanted.items() if keys}  # noqa: SLF001
+
+
+async def test_a_full_log_buffer_keeps_following(lab):
+    """Past its bound the buffer drops old lines and the screen still shows the newest ones."""
+    tag = uuid.uuid4().hex[:6]
+    # fixed-width counters: the longest line never grows (a growing line would force a repaint anyway)
+    cid = lab.d1.run_container(f"flood-{tag}", "sh", "-c",
+                               "i=100000; while :; do echo \"n $i\"; i=$((i+1)); usleep 20000; done")
+    app = DockyardApp(config(unix_host(lab.d1, "unix1")))
+    async with app.run_test(size=(100, 20)) as pilot:
+        await app.fleet.wait_settled(10)
+        from tui.fleet import LogSource
+
+        app.push_screen(LogsScreen([LogSource("unix1", cid, f"flood-{tag}")], tail=0, buffer=30))
+        await until(lambda: isinstance(app.screen, LogsScreen) and app.screen.query(AnsiLog)
+                    and app.screen.log_widget.line_count >= 30, 15, "buffer full")
+        log = app.screen.log_widget
+
+        def newest_on_screen() -> int:
+            """From what was last painted to the terminal (the screenshot), not from the widget's data."""
+            painted = re.findall(r"n&#160;(\d{6})", app.export_screenshot())
+            return max((int(n) for n in painted), default=-1)
+
+        await pilot.pause(0.3)
+        first = newest_on_screen()
+        await pilot.pause(1.5)
+        assert log.line_count == 30  # bounded
+        assert newest_on_screen() > first + 20  # still moving: about 50 lines a second arrive

@@ -34,13 +34,14 @@ SINCE_CHOICES = ((None, "last {tail} lines"), ("1m", "last minute"), ("15m", "la
 
 def ansi_text(raw: str) -> Text:
     """Colours from SGR sequences; any other escape or control character shown as text."""
-    parts = SGR.split(raw)
-    cleaned = "".join(p if i % 2 else safe(p.expandtabs()) for i, p in enumerate(parts))
+    parts = SGR.split(raw.replace("\t", "    "))
+    cleaned = "".join(p if i % 2 else safe(p) for i, p in enumerate(parts))
     return Text.from_ansi(cleaned, no_wrap=True, end="")
 
 
 def visible(raw: str) -> str:
-    return ansi_text(raw).plain
+    """The text a line shows (SGR removed, other escapes made visible); cheap, used per line for widths."""
+    return safe(SGR.sub("", raw.replace("\t", "    ")))
 
 
 class AnsiLog(Log):
@@ -151,7 +152,13 @@ class LogsScreen(Screen[None]):
         if not self._pending:
             return
         batch, self._pending = self._pending, []
-        self.log_widget.write_lines(batch, scroll_end=self.follow)
+        log = self.log_widget
+        log.write_lines(batch, scroll_end=self.follow)
+        if log.line_count >= self.buffer:
+            # Textual 8.2's Log drops old lines at max_lines without repainting (its size does not
+            # change), so a full buffer would freeze on screen: repaint it ourselves.
+            log._render_line_cache.clear()  # noqa: SLF001
+            log.refresh()
         self._update_status()
 
     def _format(self, item: LogLine | LogNotice) -> list[str]:
