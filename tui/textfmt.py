@@ -29,13 +29,19 @@ def human_size(n: int | float | None) -> str:
     return str(n)
 
 
-def human_bytes_iec(n: int | None) -> str:
+def human_bytes_iec(n: int | None, digits: int | None = None) -> str:
+    """1.5GiB; with `digits`, that many significant digits (a live column that changes less often)."""
     if n is None:
         return "-"
     value = float(n)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if value < 1024 or unit == "TiB":
-            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.1f}{unit}"
+            if unit == "B":
+                return f"{value:.0f}{unit}"
+            if digits:  # significant digits without exponent notation (1000KiB, 12.5MiB, 1.50GiB)
+                decimals = max(0, digits - len(str(int(value))))
+                return f"{value:.{decimals}f}{unit}"
+            return f"{value:.1f}{unit}"
         value /= 1024
     return str(n)
 

@@ -83,7 +83,7 @@ class StatsWatcher:
     """
 
     min_interval = 2.0
-    per_host_rate = 4.0
+    per_host_rate = 3.0
 
     def __init__(self, session_for: Callable[[str], HostSession], notify: Callable[[str, str], None]):
         self._session_for = session_for

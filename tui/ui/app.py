@@ -119,6 +119,7 @@ class DockyardApp(ObjectActions, App[int]):
         self._last_paint = 0.0
         self._pane_title: Text | None = None
         self._active = "containers"
+        self._hosts_shown: set[str] = set()
         self._filter_timer = None
         if config.ui.theme:
             self.theme = config.ui.theme
@@ -146,14 +147,19 @@ class DockyardApp(ObjectActions, App[int]):
     def active_pane(self) -> Pane:
         return self.panes[self._active]
 
+    def on_load(self) -> None:
+        """Start connecting before the first frame is composed: the hosts get a head start."""
+        self.fleet.subscribe(self._on_fleet_change)
+        self.fleet.start()
+
     async def on_mount(self) -> None:
         if not self.config.ui.theme and self.console.color_system in ("standard", "windows"):
             self.theme = "ansi-dark"  # a 16-colour terminal: use its own palette (NO_COLOR: Textual's own)
         self._apply_keymap()
         self.query_one("#prompt", Prompt).display = False
-        self.fleet.subscribe(self._on_fleet_change)
-        self.fleet.start()
         self.show_pane("containers")
+        self._hosts_shown = {c.host for c in self.fleet.cached("containers")}
+        self._check_host_keys()
         if not self.is_headless:
             self._watch_terminal()
 
@@ -181,6 +187,8 @@ class DockyardApp(ObjectActions, App[int]):
     # ------------------------------------------------------------------ live updates
 
     def _on_fleet_change(self, change: FleetChange) -> None:
+        if self._active not in self.panes or not self.panes[self._active].is_mounted:
+            return  # before the first frame: on_mount paints whatever has arrived by then
         kinds = {kind for _, kind in change.changed}
         for pane in self.panes.values():
             if kinds & pane.kinds:
@@ -190,6 +198,13 @@ class DockyardApp(ObjectActions, App[int]):
             self._stale_summary = True
         if "host" in kinds:
             self._check_host_keys()
+        first = {h for h, k in change.changed if k == "containers"} - self._hosts_shown
+        if first:  # a host's first rows go on screen at once, not after the throttle interval
+            self._hosts_shown |= first
+            if self._paint_timer is not None:
+                self._paint_timer.stop()
+                self._paint_timer = None
+            self._last_paint = 0.0
         if self.active_pane.stale or self._stale_summary:
             self._schedule_paint()
 

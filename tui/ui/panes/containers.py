@@ -95,7 +95,7 @@ class ContainersPane(Pane):
 
     def _make_row(self, c: Container, stats, marked: bool) -> Row:
         cpu = f"{stats.cpu_percent:.1f}" if stats and stats.cpu_percent is not None else "-"
-        mem = human_bytes_iec(stats.mem_usage) if stats and stats.mem_usage is not None else "-"
+        mem = human_bytes_iec(stats.mem_usage, digits=3) if stats and stats.mem_usage is not None else "-"
         ports = ", ".join(str(p) for p in c.ports)
         texts = [c.host, c.name, truncate(c.image, 36), c.state, compact_status(c.status), cpu, mem,
                  truncate(ports, 30), c.project or ""]
@@ -137,7 +137,8 @@ class ContainersPane(Pane):
             self.rows[index] = fresh
             for col in ("cpu", "mem"):
                 position = [k.key for k in self.columns].index(col)
-                self.table.update_cell(row.key, col, fresh.cells[position])
+                if fresh.cells[position].plain != row.cells[position].plain:  # repaint only what shows a change
+                    self.table.update_cell(row.key, col, fresh.cells[position])
             if index < len(self._rendered):
                 self._rendered[index] = (fresh.key, fresh.cells)
         self.watch_visible()

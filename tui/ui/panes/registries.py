@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,15 +196,25 @@ class RegistriesPane(Pane):
         client = self.client(level.registry)
         level.loading = True
         self.refresh_data()
+        shown = 0.0
+
+        def page_arrived() -> None:
+            # the first page at once, then at most three repaints a second while the rest streams in
+            nonlocal shown
+            now = time.monotonic()
+            if not shown or now - shown >= 0.3:
+                shown = now
+                self.refresh_data()
+
         try:
             if level.kind == "repos":
                 async for page in client.catalog_pages():
                     level.items.extend(page)
-                    self.refresh_data()
+                    page_arrived()
             elif level.kind == "tags":
                 async for page in client.tag_pages(level.repo):
                     level.items.extend(sorted(page))
-                    self.refresh_data()
+                    page_arrived()
             else:
                 level.items = [await client.manifest(level.repo, level.tag)]
         except CatalogUnsupported:
