@@ -138,7 +138,7 @@ class ContainersPane(Pane):
             for col in ("cpu", "mem"):
                 position = [k.key for k in self.columns].index(col)
                 if fresh.cells[position].plain != row.cells[position].plain:  # repaint only what shows a change
-                    self.table.update_cell(row.key, col, fresh.cells[position])
+                    self.set_cell(row.key, col, fresh.cells[position])
             if index < len(self._rendered):
                 self._rendered[index] = (fresh.key, fresh.cells)
         self.watch_visible()
