@@ -47,3 +47,10 @@ def test_config_layer_uses_the_standard_library_only():
     third_party = {"textual", "rich", "aiodocker", "asyncssh", "aiohttp", "yaml"}
     offenders = {f: n & third_party for f, n in imported_modules("config").items() if n & third_party}
     assert offenders == {}
+
+
+def test_every_source_folder_is_a_package():
+    """`pip install .` only ships folders with an __init__.py (a missing one broke the TUI once)."""
+    missing = [str(d.relative_to(ROOT.parent)) for d in ROOT.rglob("*")
+               if d.is_dir() and d.name != "__pycache__" and any(d.glob("*.py")) and not (d / "__init__.py").exists()]
+    assert missing == []
