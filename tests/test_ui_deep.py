@@ -14,7 +14,7 @@ from tui.fleet import RunSpec
 from tui.ui.app import DockyardApp
 from tui.ui.container_view import ContainerScreen
 from tui.ui.dialogs.run import RunDialog
-from tui.ui.logs import AnsiLog, LogsScreen, ansi_text
+from tui.ui.logs import LogsScreen, LogView, ansi_text
 
 
 async def until(predicate, timeout: float = 10, what: str = "") -> None:
@@ -84,19 +84,21 @@ async def test_merged_logs_view_shows_both_hosts_and_hostile_lines_inertly(lab):
         pane.marked = {("unix1", a), ("ssh", b)}
         await pilot.press("l")
         await until(lambda: isinstance(app.screen, LogsScreen), 5, "logs open")
-        log = app.screen.query_one(AnsiLog)
-        await until(lambda: any(f"unix1/hostile-{tag}" in ln for ln in log.lines)
-                    and any(f"ssh/plain-{tag}" in ln for ln in log.lines), 10,
-                    f"both sources: {list(log.lines)[:5]} {app.screen.sources}")
-        line = next(ln for ln in log.lines if "hostile" in ln and "red" in ln)
-        rendered = ansi_text(line)
+        log = app.screen.query_one(LogView)
+        await until(lambda: any(f"unix1/hostile-{tag}" in ln for ln in log.plain_lines())
+                    and any(f"ssh/plain-{tag}" in ln for ln in log.plain_lines()), 10,
+                    f"both sources: {log.plain_lines()[:5]} {app.screen.sources}")
+        index = next(i for i, item in enumerate(log.items()) if "hostile" in item.source.name and "red" in item.text)
+        rendered = ansi_text(log.items()[index].text)
         assert "\x1b" not in rendered.plain  # nothing reaches the terminal as an escape
         assert "\\x1b[2J" in rendered.plain and "\\x1b]0;pwned\\x07" in rendered.plain
         assert "[bold]x[/bold]" in rendered.plain  # markup shown, not applied
         red = [span for span in rendered.spans if span.style.color is not None and span.style.color.number == 1]
         assert red and rendered.plain[red[0].start:red[0].end] == "red"  # SGR colour kept
-        strip = log._render_line_strip(log.lines.index(line), app.screen.rich_style)  # noqa: SLF001
+        strip = log.render_item(index)  # the row as painted: label, marker, text
         assert all("\x1b" not in seg.text for seg in strip if isinstance(seg, Segment))
+        painted = "".join(seg.text for seg in strip)
+        assert painted.startswith(f"unix1/hostile-{tag}  red ") and "\\x1b]0;pwned\\x07" in painted
         await pilot.press("escape")
         await until(lambda: not isinstance(app.screen, LogsScreen), 5, "back")
 
@@ -153,8 +155,8 @@ async def test_a_full_log_buffer_keeps_following(lab):
         from tui.fleet import LogSource
 
         app.push_screen(LogsScreen([LogSource("unix1", cid, f"flood-{tag}")], tail=0, buffer=30))
-        await until(lambda: isinstance(app.screen, LogsScreen) and app.screen.query(AnsiLog)
-                    and app.screen.log_widget.line_count >= 30, 15, "buffer full")
+        await until(lambda: isinstance(app.screen, LogsScreen) and app.screen.query(LogView)
+                    and app.screen.log_widget.item_count >= 30, 15, "buffer full")
         log = app.screen.log_widget
 
         def newest_on_screen() -> int:
@@ -165,5 +167,71 @@ async def test_a_full_log_buffer_keeps_following(lab):
         await pilot.pause(0.3)
         first = newest_on_screen()
         await pilot.pause(1.5)
-        assert log.line_count == 30  # bounded
+        assert log.item_count == 30  # bounded
         assert newest_on_screen() > first + 20  # still moving: about 50 lines a second arrive
+
+
+def _painted(log: LogView) -> list[str]:
+    """The rows the view paints right now (what the terminal gets), as plain text."""
+    return ["".join(seg.text for seg in log.render_line(y)).rstrip() for y in range(log.size.height)]
+
+
+async def test_logs_view_timestamps_wrap_pause_search_and_save(lab, tmp_path):
+    tag = uuid.uuid4().hex[:6]
+    script = ('s=xxxxxxxxxx; s=$s$s$s$s$s$s$s$s$s$s; s=$s$s$s; echo "LONG$s"; '
+              'i=0; while :; do echo "line $i"; i=$((i+1)); usleep 20000; done')
+    cid = lab.d1.run_container(f"views-{tag}", "sh", "-c", script)
+    app = DockyardApp(config(unix_host(lab.d1, "unix1")))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.fleet.wait_settled(10)
+        from tui.fleet import LogSource
+
+        app.push_screen(LogsScreen([LogSource("unix1", cid, f"views-{tag}")], tail=100))
+        await until(lambda: isinstance(app.screen, LogsScreen) and app.screen.query(LogView)
+                    and app.screen.log_widget.item_count >= 60, 15, "lines arrive")
+        screen, log = app.screen, app.screen.log_widget
+        width = log.scrollable_content_region.width
+        assert log.plain(0) == " LONG" + "x" * 300  # no wrap: one row, clipped to the view
+        assert any(row.startswith(" line ") for row in _painted(log))  # following: the newest rows
+
+        await pilot.press("t")
+        await pilot.pause(0.05)
+        stamp = re.compile(r"^ \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line \d+$")
+        assert "timestamps" in str(screen.query_one("#logs-status").render())
+        assert all(stamp.match(row) for row in _painted(log) if "line" in row) and any(_painted(log))
+
+        await pilot.press("space")  # pause: the view stays on the same lines while more arrive
+        await pilot.press("g")  # to the top: the long line
+        await pilot.pause(0.05)
+        assert "PAUSED" in str(screen.query_one("#logs-status").render())
+        await pilot.press("w")
+        await pilot.pause(0.05)
+        rows = _painted(log)
+        assert "LONG" in rows[0] and stamp.match(rows[-1] if "line" in rows[-1] else rows[-2])
+        pieces = [rows[0]] + [r for r in rows[1:5] if r and set(r) == {"x"}]
+        assert len(pieces) == 4 and sum(r.count("x") for r in pieces) == 300  # wrapped, nothing lost
+        assert max(len(r) for r in rows) <= width
+        before = _painted(log)
+        await pilot.pause(0.5)  # ~25 more lines arrive
+        assert _painted(log) == before
+        await pilot.press("w")
+        await pilot.pause(0.05)
+        assert sum("LONG" in r for r in _painted(log)) == 1 and _painted(log)[0].count("x") < 300
+
+        await pilot.press("slash", "l", "i", "n", "e", "space", "4", "enter")
+        await pilot.pause(0.05)
+        first = log.current_match
+        assert first >= 0 and any(row.endswith("line 4") for row in _painted(log))
+        await pilot.press("n")
+        await pilot.pause(0.05)
+        assert log.current_match > first and "line 4" in log.plain(log.current_match - log._offset)  # noqa: SLF001
+
+        await pilot.press("s")
+        box = screen.query_one("#logs-input")
+        box.value = str(tmp_path / "out.log")
+        await pilot.press("enter")
+        await pilot.pause(0.05)
+        saved = (tmp_path / "out.log").read_text().splitlines()
+        assert saved[0].endswith(f"unix1/views-{tag} stdout LONG" + "x" * 300)
+        assert len(saved) >= 60 and saved[1].endswith("stdout line 0")
+    lab.d1.docker("rm", "-f", cid)

@@ -1,27 +1,31 @@
 """The logs view: one container, or many across hosts merged by time (like stern / k9s).
 
-Lines land in a bounded buffer and reach the `Log` widget in batches (≤ 10 a second),
-so thousands of lines a second stay cheap. ANSI colours (SGR) in a line render as
-colours; every other control sequence is shown literally, never sent to the terminal.
+Lines land in a bounded buffer (`LogView`) in batches (≤ 10 a second) and are formatted
+only when on screen, so thousands of lines a second and a key press stay cheap. ANSI
+colours (SGR) in a line render as colours; every other control sequence is shown
+literally, never sent to the terminal.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
+import bisect
 import re
 import zlib
 from pathlib import Path
 
-from rich.console import Console
+from rich.cells import cell_len
+from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.screen import Screen
+from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Footer, Input, Log, Static
+from textual.widgets import Footer, Input, Static
 
 from tui.fleet import LogLine, LogNotice, LogSource
 from tui.textfmt import safe
@@ -44,25 +48,263 @@ def visible(raw: str) -> str:
     return safe(SGR.sub("", raw.replace("\t", "    ")))
 
 
-class AnsiLog(Log):
-    """`Log` (≈10 µs a line) that renders SGR colours and shows other escapes literally."""
+class LogView(ScrollView, can_focus=True):
+    """A bounded log that keeps the items as they came and formats only the rows on screen.
 
-    search: str = ""
+    Toggling timestamps or wrap, searching, or a flood of new lines costs O(rows on screen),
+    not O(buffer): re-formatting a 20,000-line buffer on each key kept keys waiting 200 ms+.
+    Wrapping is by cells (like `less`), so row counts come from widths known at arrival.
+    """
 
-    @classmethod
-    def _process_line(cls, line: str) -> str:
-        return visible(line)
+    BINDINGS = [
+        Binding("j,down", "scroll_down", "Down", show=False),
+        Binding("k,up", "scroll_up", "Up", show=False),
+    ]
+    DEFAULT_CSS = """
+    LogView { background: $surface; color: $foreground; overflow: scroll; }
+    LogView:focus { background-tint: $foreground 5%; }
+    """
 
-    def _render_line_strip(self, y: int, rich_style: Style) -> Strip:
-        if y in self._render_line_cache:
-            return self._render_line_cache[y]
-        text = ansi_text(self._lines[y])
-        text.stylize_before(rich_style)  # the widget's style underneath the line's own colours
-        if self.search:
-            text.highlight_words([self.search], style="reverse", case_sensitive=False)
-        strip = Strip(text.render(self.app.console), text.cell_len)
-        self._render_line_cache[y] = strip
+    def __init__(self, *, max_items: int, multi: bool, id: str | None = None):
+        super().__init__(id=id)
+        self.max_items = max_items
+        self.multi = multi
+        self.timestamps = False
+        self.wrap = False
+        self.search = ""
+        self.auto_scroll = True
+        self.current_match = -1  # absolute number of the item found by the last search step
+        self._reset()
+
+    def _reset(self) -> None:
+        self._items: list[LogLine | LogNotice] = []
+        self._widths: list[int] = []  # cells of each item's row, timestamp excluded
+        self._start = 0  # list entries before this were dropped from the buffer (compacted lazily)
+        self._offset = 0  # items removed from the lists so far: absolute number = _offset + index
+        self._cum: list[int] = []  # wrap mode: rows up to and including each list entry
+        self._cum_base = 0  # wrap mode: rows of the entries compacted away
+        self._wrap_width = 0
+        self._max_width = 0
+        self._max_width_stamped = 0
+        self._strips: dict[int, Strip] = {}  # absolute item number -> its whole row, rendered
+        self._prefixes: dict[LogSource, tuple[str, Style]] = {}
+
+    # ------------------------------------------------------------------ content
+
+    @property
+    def item_count(self) -> int:
+        return len(self._items) - self._start
+
+    def items(self) -> list[LogLine | LogNotice]:
+        return self._items[self._start:]
+
+    def clear(self) -> None:
+        self._reset()
+        self.current_match = -1
+        self._resize_virtual()
+        self.refresh()
+
+    def append(self, new: list[LogLine | LogNotice]) -> None:
+        """Add items at the end; past `max_items` the oldest go (a paused view stays on its lines)."""
+        if not new:
+            return
+        was_at_end = self.is_vertical_scroll_end
+        widths = [self._width_of(item) for item in new]
+        first = len(self._items)
+        self._items.extend(new)
+        self._widths.extend(widths)
+        self._max_width = max(self._max_width, max(widths))
+        self._max_width_stamped = max(self._max_width_stamped,
+                                      max(w + self._stamp_width(i) for w, i in zip(widths, new)))
+        if self.wrap:
+            self._extend_rows(first)
+        dropped_rows = self._drop_overflow()
+        self._resize_virtual()
+        if self.auto_scroll and was_at_end:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        elif dropped_rows:
+            self.scroll_to(y=max(0, self.scroll_y - dropped_rows), animate=False, immediate=True)
+        if len(self._strips) > 4096:
+            self._strips.clear()
+        self.refresh()
+
+    def _drop_overflow(self) -> int:
+        overflow = self.item_count - self.max_items
+        if overflow <= 0:
+            return 0
+        before = self._rows_before_start()
+        self._start += overflow
+        dropped_rows = (self._rows_before_start() - before) if self.wrap else overflow
+        if self._start >= self.max_items:
+            self._compact()
+        return dropped_rows
+
+    def _compact(self) -> None:
+        if not self._start:
+            return
+        del self._items[:self._start], self._widths[:self._start]
+        if self._cum:
+            self._cum_base = self._cum[self._start - 1]
+            del self._cum[:self._start]
+        self._offset += self._start
+        self._start = 0
+
+    # ------------------------------------------------------------------ geometry
+
+    def _prefix(self, source: LogSource) -> tuple[str, Style]:
+        if source not in self._prefixes:
+            colour = PALETTE[zlib.crc32(source.label.encode()) % len(PALETTE)]
+            self._prefixes[source] = (safe(source.label), Style(color=Color.from_ansi(colour)))
+        return self._prefixes[source]
+
+    def _width_of(self, item: LogLine | LogNotice) -> int:
+        prefix = cell_len(self._prefix(item.source)[0]) + 1 if self.multi else 0
+        if isinstance(item, LogNotice):
+            return prefix + cell_len(safe(item.message)) + 2
+        text = item.text
+        width = len(text) if text.isascii() and text.isprintable() else cell_len(visible(text))
+        return prefix + 1 + width
+
+    def _stamp_width(self, item: LogLine | LogNotice) -> int:
+        return len(item.timestamp) + 1 if isinstance(item, LogLine) else 0
+
+    def _row_width(self, index: int) -> int:
+        width = self._widths[index]
+        return width + self._stamp_width(self._items[index]) if self.timestamps else width
+
+    def _rows_before_start(self) -> int:
+        if not self.wrap:
+            return self._start
+        return self._cum[self._start - 1] if self._start else self._cum_base
+
+    def _extend_rows(self, first: int) -> None:
+        wrap = self._wrap_width
+        total = self._cum[-1] if self._cum else self._cum_base
+        for index in range(first, len(self._items)):
+            total += max(1, -(-self._row_width(index) // wrap))
+            self._cum.append(total)
+
+    def _rebuild_rows(self) -> None:
+        self._compact()
+        self._cum, self._cum_base = [], 0
+        if self.wrap:
+            self._wrap_width = max(1, self.scrollable_content_region.width)
+            self._extend_rows(0)
+
+    @property
+    def row_count(self) -> int:
+        if not self.wrap:
+            return self.item_count
+        return (self._cum[-1] if self._cum else self._cum_base) - self._rows_before_start()
+
+    def _resize_virtual(self) -> None:
+        if self.wrap:
+            width = self._wrap_width
+        else:
+            width = self._max_width_stamped if self.timestamps else self._max_width
+        self.virtual_size = Size(width, self.row_count)
+
+    def _locate(self, row: int) -> tuple[int, int] | None:
+        """Screen row (from the top of the buffer) -> (list index, which wrapped piece)."""
+        if row < 0 or row >= self.row_count:
+            return None
+        if not self.wrap:
+            return self._start + row, 0
+        absolute = row + self._rows_before_start()
+        index = bisect.bisect_right(self._cum, absolute, lo=self._start)
+        before = self._cum[index - 1] if index else self._cum_base
+        return index, absolute - before
+
+    def row_of(self, number: int) -> int:
+        """First screen row of the item with this absolute number."""
+        index = number - self._offset
+        if not self.wrap:
+            return index - self._start
+        before = self._cum[index - 1] if index else self._cum_base
+        return before - self._rows_before_start()
+
+    def top_item(self) -> int:
+        located = self._locate(int(self.scroll_y))
+        return self._offset + located[0] if located else -1
+
+    def on_resize(self) -> None:
+        if self.wrap:
+            self.reformat()
+
+    def reformat(self) -> None:
+        """After a change of timestamps / wrap / search / width: the same lines stay in view."""
+        following = self.auto_scroll and self.is_vertical_scroll_end
+        top = self.top_item()
+        self._strips.clear()
+        self._rebuild_rows()
+        self._resize_virtual()
+        if following:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        elif top >= 0:
+            self.scroll_to(y=self.row_of(top), animate=False, immediate=True)
+        self.refresh()
+
+    # ------------------------------------------------------------------ rendering
+
+    def plain(self, index: int) -> str:
+        """The text of the index-th line in the buffer, without colours (for search and tests)."""
+        return self._plain_entry(self._start + index)
+
+    def render_item(self, index: int) -> Strip:
+        """The index-th line in the buffer as painted (whole, before cropping to the view)."""
+        return self._render_entry(self._start + index)
+
+    def _plain_entry(self, index: int) -> str:
+        item = self._items[index]
+        prefix = self._prefix(item.source)[0] + " " if self.multi else ""
+        if isinstance(item, LogNotice):
+            return f"{prefix}[{safe(item.message)}]"
+        stamp = item.timestamp + " " if self.timestamps else ""
+        return f"{prefix}{'▌' if item.stream == 'stderr' else ' '}{stamp}{visible(item.text)}"
+
+    def plain_lines(self) -> list[str]:
+        return [self._plain_entry(i) for i in range(self._start, len(self._items))]
+
+    def _render_entry(self, index: int) -> Strip:
+        number = self._offset + index
+        strip = self._strips.get(number)
+        if strip is None:
+            item = self._items[index]
+            text = Text(no_wrap=True, end="")
+            if self.multi:
+                label, style = self._prefix(item.source)
+                text.append(label, style)
+                text.append(" ")
+            if isinstance(item, LogNotice):
+                text.append(f"[{safe(item.message)}]", "bold red" if item.broken else "bold yellow")
+            else:
+                text.append("▌" if item.stream == "stderr" else " ", "red")
+                if self.timestamps:
+                    text.append(item.timestamp + " ", "dim")
+                text.append_text(ansi_text(item.text))
+            text.stylize_before(self.rich_style)
+            if self.search:
+                text.highlight_words([self.search], style="reverse", case_sensitive=False)
+            if number == self.current_match:
+                text.stylize_before(Style(bgcolor="grey30"))
+            strip = Strip(text.render(self.app.console), text.cell_len)
+            self._strips[number] = strip
         return strip
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        style = self.rich_style
+        located = self._locate(scroll_y + y)
+        if located is None:
+            return Strip.blank(width, style)
+        index, piece = located
+        start = piece * self._wrap_width if self.wrap else scroll_x
+        return self._render_entry(index).crop_extend(start, start + width, style)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
 
 
 def _since(choice: str | None) -> str | None:
@@ -90,7 +332,7 @@ class LogsScreen(Screen[None]):
     ]
     DEFAULT_CSS = """
     LogsScreen #logs-status { height: 1; padding: 0 1; background: $panel; }
-    LogsScreen AnsiLog { height: 1fr; }
+    LogsScreen LogView { height: 1fr; }
     LogsScreen #logs-input { dock: bottom; height: 1; border: none; padding: 0 1; margin-bottom: 1;
         background: $panel; display: none; }
     """
@@ -99,27 +341,34 @@ class LogsScreen(Screen[None]):
         super().__init__()
         self.sources = sources
         self.tail = tail
-        self.lines: collections.deque[LogLine | LogNotice] = collections.deque(maxlen=buffer)
         self.buffer = buffer
         self.follow = True
-        self.timestamps = False
-        self.wrap = False
         self.since_index = 0
-        self.search = ""
-        self.match_row = -1
         self.multi = len({(s.host, s.container_id) for s in sources}) > 1
-        self._pending: list[str] = []
+        self._pending: list[LogLine | LogNotice] = []
         self._input_mode = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="logs-status")
-        yield AnsiLog(max_lines=self.buffer, auto_scroll=True, id="logs")
+        yield LogView(max_items=self.buffer, multi=self.multi, id="logs")
         yield Input(id="logs-input")
         yield Footer()
 
     @property
-    def log_widget(self) -> AnsiLog:
-        return self.query_one(AnsiLog)
+    def log_widget(self) -> LogView:
+        return self.query_one(LogView)
+
+    @property
+    def timestamps(self) -> bool:
+        return self.log_widget.timestamps
+
+    @property
+    def wrap(self) -> bool:
+        return self.log_widget.wrap
+
+    @property
+    def search(self) -> str:
+        return self.log_widget.search
 
     def on_mount(self) -> None:
         self._update_status()
@@ -130,7 +379,6 @@ class LogsScreen(Screen[None]):
     # ------------------------------------------------------------------ stream
 
     def _start(self) -> None:
-        self.lines.clear()
         self._pending.clear()
         self.log_widget.clear()
         self._stream()
@@ -141,46 +389,17 @@ class LogsScreen(Screen[None]):
         options = {"tail": self.tail if choice is None else "all", "since": _since(choice)}
         try:
             async for item in self.app.fleet.logs(self.sources, **options):  # type: ignore[attr-defined]
-                self.lines.append(item)
-                self._pending.extend(self._format(item))
+                self._pending.append(item)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - shown in the view, never a traceback
-            self._pending.append(f"\x1b[31m[dockyard] log stream failed: {safe(exc)}\x1b[0m")
+            self._pending.append(LogNotice(LogSource("dockyard", "", "logs"), f"log stream failed: {exc}", True))
 
     def _flush(self) -> None:
         if not self._pending:
             return
         batch, self._pending = self._pending, []
-        log = self.log_widget
-        log.write_lines(batch, scroll_end=self.follow)
-        if log.line_count >= self.buffer:
-            # Textual 8.2's Log drops old lines at max_lines without repainting (its size does not
-            # change), so a full buffer would freeze on screen: repaint it ourselves.
-            log._render_line_cache.clear()  # noqa: SLF001
-            log.refresh()
-        self._update_status()
-
-    def _format(self, item: LogLine | LogNotice) -> list[str]:
-        source = item.source
-        colour = PALETTE[zlib.crc32(source.label.encode()) % len(PALETTE)]
-        prefix = f"\x1b[38;5;{colour}m{safe(source.label)}\x1b[0m " if self.multi else ""
-        if isinstance(item, LogNotice):
-            style = "33" if not item.broken else "31"
-            return [f"{prefix}\x1b[{style};1m[{safe(item.message)}]\x1b[0m"]
-        stamp = f"\x1b[2m{item.timestamp}\x1b[0m " if self.timestamps else ""
-        marker = "\x1b[31m▌\x1b[0m" if item.stream == "stderr" else " "
-        line = f"{prefix}{marker}{stamp}{item.text}"
-        if not self.wrap:
-            return [line]
-        width = max(20, self.log_widget.size.width - 2)
-        text = ansi_text(line)
-        return [_to_sgr(t) for t in text.wrap(self.app.console, width)] or [line]
-
-    def _rerender(self) -> None:
-        log = self.log_widget
-        log.clear()
-        log.write_lines([out for item in self.lines for out in self._format(item)], scroll_end=self.follow)
+        self.log_widget.append(batch)
         self._update_status()
 
     def _update_status(self) -> None:
@@ -188,7 +407,7 @@ class LogsScreen(Screen[None]):
         since = SINCE_CHOICES[self.since_index][1].format(tail=self.tail)
         parts = [("Logs ", "bold"), (safe(names), "cyan"), f"  {since}  ",
                  ("FOLLOWING" if self.follow else "PAUSED", "green" if self.follow else "bold yellow"),
-                 f"  {self.log_widget.line_count} lines"]
+                 f"  {self.log_widget.item_count} lines"]
         if self.timestamps:
             parts.append("  timestamps")
         if self.wrap:
@@ -213,12 +432,14 @@ class LogsScreen(Screen[None]):
         self._update_status()
 
     def action_toggle_timestamps(self) -> None:
-        self.timestamps = not self.timestamps
-        self._rerender()
+        self.log_widget.timestamps = not self.log_widget.timestamps
+        self.log_widget.reformat()
+        self._update_status()
 
     def action_toggle_wrap(self) -> None:
-        self.wrap = not self.wrap
-        self._rerender()
+        self.log_widget.wrap = not self.log_widget.wrap
+        self.log_widget.reformat()
+        self._update_status()
 
     def action_cycle_since(self) -> None:
         self.since_index = (self.since_index + 1) % len(SINCE_CHOICES)
@@ -248,23 +469,30 @@ class LogsScreen(Screen[None]):
         self._jump(-1)
 
     def _jump(self, step: int) -> None:
-        if not self.search:
-            return
+        """To the next / previous line holding the search text, counting from the last match."""
         log = self.log_widget
-        lines = log.lines
-        needle = self.search.lower()
-        start = self.match_row if self.match_row >= 0 else (int(log.scroll_y) if step > 0 else len(lines))
-        row = start + step
-        while 0 <= row < len(lines):
-            if needle in visible(lines[row]).lower():
-                self.match_row = row
+        if not log.search:
+            return
+        needle = log.search.lower()
+        first, end = log._start, len(log._items)  # noqa: SLF001
+        current = log.current_match - log._offset  # noqa: SLF001
+        if not first <= current < end:
+            top = log.top_item() - log._offset  # noqa: SLF001
+            current = (top - 1 if step > 0 else end) if top >= 0 else (first - 1 if step > 0 else end)
+        index = current + step
+        while first <= index < end:
+            if needle in log._plain_entry(index).lower():  # noqa: SLF001
+                log.current_match = log._offset + index  # noqa: SLF001
                 self.follow = False
                 log.auto_scroll = False
-                log.scroll_to(y=max(0, row - log.size.height // 2), animate=False)
+                log._strips.clear()  # noqa: SLF001 - the current match is drawn differently
+                log.scroll_to(y=max(0, log.row_of(log.current_match) - log.size.height // 2),
+                              animate=False, immediate=True)
+                log.refresh()
                 self._update_status()
                 return
-            row += step
-        self.app.notify(f"no more matches for {self.search!r}", markup=False, timeout=2)
+            index += step
+        self.app.notify(f"no more matches for {log.search!r}", markup=False, timeout=2)
 
     def _open_input(self, mode: str, value: str, placeholder: str) -> None:
         box = self.query_one("#logs-input", Input)
@@ -285,11 +513,10 @@ class LogsScreen(Screen[None]):
         mode = self._input_mode
         self._close_input()
         if mode == "search":
-            self.search = event.value
-            self.log_widget.search = self.search
-            self.log_widget._render_line_cache.clear()  # noqa: SLF001 - re-highlight
-            self.log_widget.refresh()
-            self.match_row = -1
+            log = self.log_widget
+            log.search = event.value
+            log.current_match = -1
+            log.reformat()
             self._update_status()
             self._jump(1)
         elif mode == "save":
@@ -298,8 +525,9 @@ class LogsScreen(Screen[None]):
     def _save(self, path: str) -> None:
         target = Path(path).expanduser()
         try:
+            items = self.log_widget.items()
             with open(target, "w", encoding="utf-8") as f:
-                for item in self.lines:
+                for item in items:
                     if isinstance(item, LogLine):
                         f.write(f"{item.timestamp} {item.source.label} {item.stream} {item.text}\n")
                     else:
@@ -307,14 +535,4 @@ class LogsScreen(Screen[None]):
         except OSError as exc:
             self.app.notify(f"cannot save to {target}: {exc.strerror or exc}", severity="error", markup=False)
             return
-        self.app.notify(f"saved {len(self.lines)} lines to {target}", markup=False)
-
-
-_SGR_CONSOLE = Console(color_system="256", force_terminal=True, width=10_000, legacy_windows=False)
-
-
-def _to_sgr(text: Text) -> str:
-    """Back from a styled Text (after wrapping) to a string with SGR codes for the Log."""
-    with _SGR_CONSOLE.capture() as capture:
-        _SGR_CONSOLE.print(text, end="", soft_wrap=True)
-    return capture.get()
+        self.app.notify(f"saved {len(items)} lines to {target}", markup=False)
