@@ -253,9 +253,12 @@ def bench_tui(lab: Lab, cfg: Path, flood: Flood, minutes: float, presses: int = 
               f"{sum(1 for lab_ in labels if lab_ in screen)} of 10 visible on one screen")
         rss_start = bt.rss_mb(pid)
 
-        for key, label, on, off in (("t", "`t` timestamps on/off (re-renders the 20,000-line buffer)",
+        for key, label, on, off in (("t", "`t` timestamps on/off (re-formats the rows on screen)",
                                      lambda s: "timestamps" in status_line(s),
                                      lambda s: "timestamps" not in status_line(s)),
+                                    ("w", "`w` wrap on/off (row counts of the 20,000 lines)",
+                                     lambda s: "wrap" in status_line(s),
+                                     lambda s: "wrap" not in status_line(s)),
                                     ("space", "space pause/follow",
                                      lambda s: "PAUSED" in status_line(s),
                                      lambda s: "FOLLOWING" in status_line(s))):

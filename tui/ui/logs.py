@@ -231,10 +231,13 @@ class LogView(ScrollView, can_focus=True):
         if self.wrap:
             self.reformat()
 
-    def reformat(self) -> None:
-        """After a change of timestamps / wrap / search / width: the same lines stay in view."""
+    def reformat(self, **options: object) -> None:
+        """Apply `timestamps` / `wrap` / `search` (or a new width): the same lines stay in view."""
         following = self.auto_scroll and self.is_vertical_scroll_end
-        top = self.top_item()
+        top = self.top_item()  # located with the old geometry
+        for name, value in options.items():
+            assert name in ("timestamps", "wrap", "search"), name
+            setattr(self, name, value)
         self._strips.clear()
         self._rebuild_rows()
         self._resize_virtual()
@@ -432,13 +435,11 @@ class LogsScreen(Screen[None]):
         self._update_status()
 
     def action_toggle_timestamps(self) -> None:
-        self.log_widget.timestamps = not self.log_widget.timestamps
-        self.log_widget.reformat()
+        self.log_widget.reformat(timestamps=not self.log_widget.timestamps)
         self._update_status()
 
     def action_toggle_wrap(self) -> None:
-        self.log_widget.wrap = not self.log_widget.wrap
-        self.log_widget.reformat()
+        self.log_widget.reformat(wrap=not self.log_widget.wrap)
         self._update_status()
 
     def action_cycle_since(self) -> None:
@@ -514,9 +515,8 @@ class LogsScreen(Screen[None]):
         self._close_input()
         if mode == "search":
             log = self.log_widget
-            log.search = event.value
             log.current_match = -1
-            log.reformat()
+            log.reformat(search=event.value)
             self._update_status()
             self._jump(1)
         elif mode == "save":
