@@ -225,9 +225,14 @@ def newest_ts_lag(screen: str) -> float:
     return time.time() - max(ts_epoch(s) for s in stamps) if stamps else float("nan")
 
 
-def bench_tui(lab: Lab, cfg: Path, flood: Flood, minutes: float, presses: int = 30) -> None:
+def bench_tui(lab: Lab, cfg: Path, flood: Flood, minutes: float, presses: int = 30,
+              profile: str | None = None, probe: str | None = None) -> None:
     name = "dybl-tui"
-    bt.start_session(name, bt.dockyard_cmd(cfg), env=ENV)
+    if probe:  # the same app under bench/loop_probe.py: what holds the event loop ≥ 20 ms
+        bt.start_session(name, f"{sys.executable} {HERE / 'loop_probe.py'} --config {cfg}",
+                         env={**ENV, "DOCKYARD_PROBE_FILE": probe})
+    else:
+        bt.start_session(name, bt.dockyard_cmd(cfg), env=ENV)
     rows: list[list[str]] = []
     samples: list[tuple[float, float, float, str, float]] = []
     try:
@@ -252,6 +257,10 @@ def bench_tui(lab: Lab, cfg: Path, flood: Flood, minutes: float, presses: int = 
         print(f"status before the key presses: `{status_line(screen).strip()}`; sources in the view: "
               f"{sum(1 for lab_ in labels if lab_ in screen)} of 10 visible on one screen")
         rss_start = bt.rss_mb(pid)
+        spy = None
+        if profile:  # collapsed stacks of the app while the keys are pressed (py-spy must be installed)
+            spy = subprocess.Popen(["py-spy", "record", "--format", "raw", "-r", "200", "-o", profile,
+                                    "-p", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         for key, label, on, off in (("t", "`t` timestamps on/off (re-formats the rows on screen)",
                                      lambda s: "timestamps" in status_line(s),
@@ -270,6 +279,10 @@ def bench_tui(lab: Lab, cfg: Path, flood: Flood, minutes: float, presses: int = 
             rows.append([label, str(len(times)), f"**{ms(statistics.median(ok))}**", ms(pct(ok, 0.95)),
                          ms(max(ok)), str(len(times) - len(ok)),
                          "ok" if pct(ok, 0.95) <= 0.1 else "**over**"])
+        if spy:
+            spy.send_signal(2)
+            spy.wait(30)
+            print(f"py-spy profile of the key presses: {profile}")
         # floor: same loop against `cat`
         bt.start_session("dybl-floor", "cat")
         floor = [bt.press("dybl-floor", "x", escapes=False, quiet=0.03)[0] for _ in range(20)]
@@ -403,6 +416,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--seconds", type=float, default=30, help="controller run (default 30)")
     ap.add_argument("--batch", type=int, default=6, help="lines per sleep in each flood container")
     ap.add_argument("--sleep-us", type=int, default=9500, help="sleep after each batch (µs)")
+    ap.add_argument("--profile", metavar="PATH", help="tui: py-spy collapsed stacks during the key presses")
+    ap.add_argument("--probe", metavar="PATH", help="tui: run the app under loop_probe.py, slow callbacks to PATH")
     args = ap.parse_args(argv)
     wanted = set(args.modes)
     if "all" in wanted:
@@ -429,7 +444,7 @@ def main(argv: list[str]) -> int:
         if "controller" in wanted:
             bench_controller(lab, cfg, flood, args.seconds)
         if "tui" in wanted:
-            bench_tui(lab, cfg, flood, args.minutes)
+            bench_tui(lab, cfg, flood, args.minutes, profile=args.profile, probe=args.probe)
         flood.stop()
         if "exec" in wanted:
             bench_exec(lab, cfg, flood)

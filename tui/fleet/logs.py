@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from tui.fleet.controller import Fleet
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogSource:
     host: str
     container_id: str
@@ -36,7 +36,7 @@ class LogSource:
         return f"{self.host}/{self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a view holds 20,000 of these; no dict each for the GC to walk
 class LogLine:
     source: LogSource
     stream: str  # "stdout" | "stderr"
@@ -44,7 +44,7 @@ class LogLine:
     text: str  # one line, without its newline; may hold ANSI colour codes (the UI decides)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogNotice:
     """A source's stream broke, resumed or ended; shown inline in the view."""
 

@@ -48,6 +48,9 @@ def visible(raw: str) -> str:
     return safe(SGR.sub("", raw.replace("\t", "    ")))
 
 
+NOTICE, BROKEN = "notice", "broken"  # LogView entry kinds besides "stdout" / "stderr"
+
+
 class LogView(ScrollView, can_focus=True):
     """A bounded log that keeps the items as they came and formats only the rows on screen.
 
@@ -62,7 +65,6 @@ class LogView(ScrollView, can_focus=True):
     ]
     DEFAULT_CSS = """
     LogView { background: $surface; color: $foreground; overflow: scroll; }
-    LogView:focus { background-tint: $foreground 5%; }
     """
 
     def __init__(self, *, max_items: int, multi: bool, id: str | None = None):
@@ -77,7 +79,10 @@ class LogView(ScrollView, can_focus=True):
         self._reset()
 
     def _reset(self) -> None:
-        self._items: list[LogLine | LogNotice] = []
+        # Entries are flat tuples of ints and strs: (source number, stream | NOTICE | BROKEN, timestamp,
+        # text). The collector untracks such tuples, so 20,000 lines add nothing to its walks (as
+        # objects they made every full collection ~30 ms longer under a flood).
+        self._items: list[tuple[int, str, str, str]] = []
         self._widths: list[int] = []  # cells of each item's row, timestamp excluded
         self._start = 0  # list entries before this were dropped from the buffer (compacted lazily)
         self._offset = 0  # items removed from the lists so far: absolute number = _offset + index
@@ -87,7 +92,10 @@ class LogView(ScrollView, can_focus=True):
         self._max_width = 0
         self._max_width_stamped = 0
         self._strips: dict[int, Strip] = {}  # absolute item number -> its whole row, rendered
-        self._prefixes: dict[LogSource, tuple[str, Style]] = {}
+        self._rows: dict[tuple[int, int, int], Strip] = {}  # (item number, first cell, width) -> row
+        self._sources: list[LogSource] = []
+        self._source_numbers: dict[LogSource, int] = {}
+        self._prefixes: list[tuple[str, Style]] = []  # per source number: label, colour
 
     # ------------------------------------------------------------------ content
 
@@ -96,7 +104,22 @@ class LogView(ScrollView, can_focus=True):
         return len(self._items) - self._start
 
     def items(self) -> list[LogLine | LogNotice]:
-        return self._items[self._start:]
+        """The buffer's lines and notices, oldest first."""
+        sources = self._sources
+        return [LogNotice(sources[n], text, kind == BROKEN) if kind in (NOTICE, BROKEN)
+                else LogLine(sources[n], kind, stamp, text)
+                for n, kind, stamp, text in self._items[self._start:]]
+
+    def _entry(self, item: LogLine | LogNotice) -> tuple[int, str, str, str]:
+        number = self._source_numbers.get(item.source)
+        if number is None:
+            number = self._source_numbers[item.source] = len(self._sources)
+            self._sources.append(item.source)
+            colour = PALETTE[zlib.crc32(item.source.label.encode()) % len(PALETTE)]
+            self._prefixes.append((safe(item.source.label), Style(color=Color.from_ansi(colour))))
+        if isinstance(item, LogNotice):
+            return (number, BROKEN if item.broken else NOTICE, "", item.message)
+        return (number, item.stream, item.timestamp, item.text)
 
     def clear(self) -> None:
         self._reset()
@@ -109,13 +132,14 @@ class LogView(ScrollView, can_focus=True):
         if not new:
             return
         was_at_end = self.is_vertical_scroll_end
-        widths = [self._width_of(item) for item in new]
+        entries = [self._entry(item) for item in new]
+        widths = [self._width_of(entry) for entry in entries]
         first = len(self._items)
-        self._items.extend(new)
+        self._items.extend(entries)
         self._widths.extend(widths)
         self._max_width = max(self._max_width, max(widths))
         self._max_width_stamped = max(self._max_width_stamped,
-                                      max(w + self._stamp_width(i) for w, i in zip(widths, new)))
+                                      max(w + len(e[2]) + 1 for w, e in zip(widths, entries)))
         if self.wrap:
             self._extend_rows(first)
         dropped_rows = self._drop_overflow()
@@ -124,8 +148,6 @@ class LogView(ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         elif dropped_rows:
             self.scroll_to(y=max(0, self.scroll_y - dropped_rows), animate=False, immediate=True)
-        if len(self._strips) > 4096:
-            self._strips.clear()
         self.refresh()
 
     def _drop_overflow(self) -> int:
@@ -151,26 +173,18 @@ class LogView(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ geometry
 
-    def _prefix(self, source: LogSource) -> tuple[str, Style]:
-        if source not in self._prefixes:
-            colour = PALETTE[zlib.crc32(source.label.encode()) % len(PALETTE)]
-            self._prefixes[source] = (safe(source.label), Style(color=Color.from_ansi(colour)))
-        return self._prefixes[source]
-
-    def _width_of(self, item: LogLine | LogNotice) -> int:
-        prefix = cell_len(self._prefix(item.source)[0]) + 1 if self.multi else 0
-        if isinstance(item, LogNotice):
-            return prefix + cell_len(safe(item.message)) + 2
-        text = item.text
+    def _width_of(self, entry: tuple[int, str, str, str]) -> int:
+        number, kind, _, text = entry
+        prefix = cell_len(self._prefixes[number][0]) + 1 if self.multi else 0
+        if kind in (NOTICE, BROKEN):
+            return prefix + cell_len(safe(text)) + 2
         width = len(text) if text.isascii() and text.isprintable() else cell_len(visible(text))
         return prefix + 1 + width
 
-    def _stamp_width(self, item: LogLine | LogNotice) -> int:
-        return len(item.timestamp) + 1 if isinstance(item, LogLine) else 0
-
     def _row_width(self, index: int) -> int:
         width = self._widths[index]
-        return width + self._stamp_width(self._items[index]) if self.timestamps else width
+        stamp = self._items[index][2]
+        return width + len(stamp) + 1 if self.timestamps and stamp else width
 
     def _rows_before_start(self) -> int:
         if not self.wrap:
@@ -239,6 +253,7 @@ class LogView(ScrollView, can_focus=True):
             assert name in ("timestamps", "wrap", "search"), name
             setattr(self, name, value)
         self._strips.clear()
+        self._rows.clear()
         self._rebuild_rows()
         self._resize_virtual()
         if following:
@@ -258,40 +273,47 @@ class LogView(ScrollView, can_focus=True):
         return self._render_entry(self._start + index)
 
     def _plain_entry(self, index: int) -> str:
-        item = self._items[index]
-        prefix = self._prefix(item.source)[0] + " " if self.multi else ""
-        if isinstance(item, LogNotice):
-            return f"{prefix}[{safe(item.message)}]"
-        stamp = item.timestamp + " " if self.timestamps else ""
-        return f"{prefix}{'▌' if item.stream == 'stderr' else ' '}{stamp}{visible(item.text)}"
+        number, kind, stamp, text = self._items[index]
+        prefix = self._prefixes[number][0] + " " if self.multi else ""
+        if kind in (NOTICE, BROKEN):
+            return f"{prefix}[{safe(text)}]"
+        stamp = stamp + " " if self.timestamps else ""
+        return f"{prefix}{'▌' if kind == 'stderr' else ' '}{stamp}{visible(text)}"
 
     def plain_lines(self) -> list[str]:
         return [self._plain_entry(i) for i in range(self._start, len(self._items))]
+
+    def _styled(self, index: int) -> Text:
+        """One entry as coloured text: [label] marker [timestamp] line, search hits reversed."""
+        source, kind, stamp, line = self._items[index]
+        text = Text(no_wrap=True, end="")
+        if self.multi:
+            label, style = self._prefixes[source]
+            text.append(label, style)
+            text.append(" ")
+        if kind in (NOTICE, BROKEN):
+            text.append(f"[{safe(line)}]", "bold red" if kind == BROKEN else "bold yellow")
+        else:
+            text.append("▌" if kind == "stderr" else " ", "red")
+            if self.timestamps:
+                text.append(stamp + " ", "dim")
+            if line.isprintable():  # the common case: no escapes, no control characters
+                text.append(line)
+            else:
+                text.append_text(ansi_text(line))
+        if self.search:
+            text.highlight_words([self.search], style="reverse", case_sensitive=False)
+        if self._offset + index == self.current_match:
+            text.stylize_before(Style(bgcolor="grey30"))
+        return text
 
     def _render_entry(self, index: int) -> Strip:
         number = self._offset + index
         strip = self._strips.get(number)
         if strip is None:
-            item = self._items[index]
-            text = Text(no_wrap=True, end="")
-            if self.multi:
-                label, style = self._prefix(item.source)
-                text.append(label, style)
-                text.append(" ")
-            if isinstance(item, LogNotice):
-                text.append(f"[{safe(item.message)}]", "bold red" if item.broken else "bold yellow")
-            else:
-                text.append("▌" if item.stream == "stderr" else " ", "red")
-                if self.timestamps:
-                    text.append(item.timestamp + " ", "dim")
-                text.append_text(ansi_text(item.text))
+            text = self._styled(index)
             text.stylize_before(self.rich_style)
-            if self.search:
-                text.highlight_words([self.search], style="reverse", case_sensitive=False)
-            if number == self.current_match:
-                text.stylize_before(Style(bgcolor="grey30"))
-            strip = Strip(text.render(self.app.console), text.cell_len)
-            self._strips[number] = strip
+            strip = self._strips[number] = Strip(text.render(self.app.console), text.cell_len)
         return strip
 
     def render_line(self, y: int) -> Strip:
@@ -303,11 +325,32 @@ class LogView(ScrollView, can_focus=True):
             return Strip.blank(width, style)
         index, piece = located
         start = piece * self._wrap_width if self.wrap else scroll_x
-        return self._render_entry(index).crop_extend(start, start + width, style)
+        key = (self._offset + index, start, width)
+        strip = self._rows.get(key)
+        if strip is None:
+            if start == 0:  # most rows: render just what fits (one Strip, no crop)
+                text = self._styled(index)
+                text.truncate(width, overflow="crop", pad=True)
+                text.stylize_before(style)
+                strip = Strip(text.render(self.app.console), width)
+            else:
+                strip = self._render_entry(index).crop_extend(start, start + width, style)
+            if len(self._rows) > 512:  # a few screenfuls; Strips are heavy for the GC (caches each)
+                self._rows.clear()
+                self._strips.clear()
+            self._rows[key] = strip
+        return strip
+
+    def restyle(self) -> None:
+        """Forget rendered rows (same geometry): repaint with the current search / match / styles."""
+        self._strips.clear()
+        self._rows.clear()
+        self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+        self._rows.clear()
 
 
 def _since(choice: str | None) -> str | None:
@@ -486,7 +529,7 @@ class LogsScreen(Screen[None]):
                 log.current_match = log._offset + index  # noqa: SLF001
                 self.follow = False
                 log.auto_scroll = False
-                log._strips.clear()  # noqa: SLF001 - the current match is drawn differently
+                log.restyle()  # the current match is drawn differently
                 log.scroll_to(y=max(0, log.row_of(log.current_match) - log.size.height // 2),
                               animate=False, immediate=True)
                 log.refresh()
