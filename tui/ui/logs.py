@@ -393,6 +393,7 @@ class LogsScreen(Screen[None]):
         self.multi = len({(s.host, s.container_id) for s in sources}) > 1
         self._pending: list[LogLine | LogNotice] = []
         self._input_mode = ""
+        self._status = Text()
 
     def compose(self) -> ComposeResult:
         yield Static(id="logs-status")
@@ -460,7 +461,10 @@ class LogsScreen(Screen[None]):
             parts.append("  wrap")
         if self.search:
             parts += ["  search: ", (safe(self.search), "bold yellow")]
-        self.query_one("#logs-status", Static).update(Text.assemble(*parts, no_wrap=True, overflow="ellipsis"))
+        status = Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
+        if status != self._status:  # one fixed-height row: no layout pass needed
+            self._status = status
+            self.query_one("#logs-status", Static).update(status, layout=False)
 
     # ------------------------------------------------------------------ actions
 
