@@ -16,7 +16,9 @@ controller  in-process `Fleet(...).logs(sources, tail=0)` for 30 s: lines/s rece
 tui         `dockyard --config CFG` in tmux (160x45, own tmux socket `-L dockyard-bench-logs`),
             `:logs flood-` opens the merged view of the 10 containers; after the 20,000-line
             buffer is full: key -> screen change for `t` (timestamps on/off, detected by the
-            status line's "timestamps") and space (FOLLOWING <-> PAUSED), 30 presses each; then
+            status line's "timestamps"), `w` (wrap) and space (FOLLOWING <-> PAUSED), 30 presses
+            each (`--profile PATH`: py-spy stacks meanwhile; `--probe PATH`: the app runs under
+            loop_probe.py, which logs event-loop callbacks >= 20 ms and collections >= 10 ms); then
             with timestamps on, every 10 s for `--minutes` (default 10): RSS, CPU, and the
             display lag (now - newest timestamp on screen).
 exec        `fleet.open_exec(host, cid, ["sh"])` (TTY): write one byte, time until it is echoed
