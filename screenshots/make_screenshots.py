@@ -130,7 +130,7 @@ async def main_screens(lab) -> None:
         await pilot.press("slash", *"project:shop", "enter")
         await until(pilot, lambda: pane.table.row_count == 4, what="shop rows")
         await pilot.press("ctrl+a", "l")
-        await until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen.log_widget.line_count >= 8,
+        await until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen.log_widget.item_count >= 8,
                     what="merged log lines")
         await shoot(pilot, "logs.svg")
         await pilot.press("escape")

@@ -64,7 +64,7 @@ class LogView(ScrollView, can_focus=True):
         Binding("k,up", "scroll_up", "Up", show=False),
     ]
     DEFAULT_CSS = """
-    LogView { background: $surface; color: $foreground; overflow: scroll; }
+    LogView { background: $surface; color: $foreground; overflow-x: auto; overflow-y: scroll; }
     """
 
     def __init__(self, *, max_items: int, multi: bool, id: str | None = None):
@@ -452,15 +452,16 @@ class LogsScreen(Screen[None]):
     def _update_status(self) -> None:
         names = ", ".join(s.label for s in self.sources[:4]) + (f" +{len(self.sources) - 4}" if len(self.sources) > 4 else "")
         since = SINCE_CHOICES[self.since_index][1].format(tail=self.tail)
-        parts = [("Logs ", "bold"), (safe(names), "cyan"), f"  {since}  ",
-                 ("FOLLOWING" if self.follow else "PAUSED", "green" if self.follow else "bold yellow"),
-                 f"  {self.log_widget.item_count} lines"]
+        # state first, sources last: a narrow terminal cuts the names, never the state
+        parts = [("FOLLOWING" if self.follow else "PAUSED", "bold green" if self.follow else "bold yellow"),
+                 f"  {self.log_widget.item_count} lines  {since}"]
         if self.timestamps:
             parts.append("  timestamps")
         if self.wrap:
             parts.append("  wrap")
         if self.search:
             parts += ["  search: ", (safe(self.search), "bold yellow")]
+        parts += ["  ", ("Logs ", "bold"), (safe(names), "cyan")]
         status = Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
         if status != self._status:  # one fixed-height row: no layout pass needed
             self._status = status
