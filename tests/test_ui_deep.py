@@ -200,6 +200,13 @@ async def test_logs_view_timestamps_wrap_pause_search_and_save(lab, tmp_path):
         assert "timestamps" in str(screen.query_one("#logs-status").render())
         assert all(stamp.match(row) for row in _painted(log) if "line" in row) and any(_painted(log))
 
+        status = lambda: str(screen.query_one("#logs-status").render())  # noqa: E731
+        await pilot.press("k", "k")  # scrolling up from the end stops following (like less +F)
+        await pilot.pause(0.05)
+        assert status().startswith("PAUSED")
+        await pilot.press("G")  # back to the newest line, following again
+        await pilot.pause(0.3)
+        assert status().startswith("FOLLOWING") and log.scroll_y == log.max_scroll_y
         await pilot.press("space")  # pause: the view stays on the same lines while more arrive
         await pilot.press("g")  # to the top: the long line
         await pilot.pause(0.05)

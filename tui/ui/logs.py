@@ -22,6 +22,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.geometry import Size
+from textual.message import Message
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -240,6 +241,15 @@ class LogView(ScrollView, can_focus=True):
     def top_item(self) -> int:
         located = self._locate(int(self.scroll_y))
         return self._offset + located[0] if located else -1
+
+    class ScrolledAway(Message):
+        """The user scrolled up from the end while following: the screen pauses (less +F style)."""
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        # Our own moves keep a following view at the end (a resize or clear only clamps to it).
+        if self.auto_scroll and new_value < old_value and new_value < self.max_scroll_y:
+            self.post_message(self.ScrolledAway())
 
     def on_resize(self) -> None:
         if self.wrap:
@@ -502,7 +512,18 @@ class LogsScreen(Screen[None]):
         self._update_status()
 
     def action_bottom(self) -> None:
+        """To the newest line, following again."""
+        self.follow = True
+        self.log_widget.auto_scroll = True
         self.log_widget.scroll_end(animate=False)
+        self._update_status()
+
+    def on_log_view_scrolled_away(self, event: LogView.ScrolledAway) -> None:
+        event.stop()
+        if self.follow:
+            self.follow = False
+            self.log_widget.auto_scroll = False
+            self._update_status()
 
     def action_search(self) -> None:
         self._open_input("search", self.search, "search in these logs")
