@@ -275,7 +275,7 @@ def test_unknown_key_did_you_mean(tmp_path, env):
 
 def test_unknown_key_without_close_match_lists_allowed(tmp_path, env):
     message = one_error(tmp_path, env, "[ui]\nzzz = 1\n")
-    assert "ui.zzz: unknown key (allowed here: theme, log_tail, refresh_hz, shells)" in message
+    assert "ui.zzz: unknown key (allowed here: theme, log_tail, log_buffer, refresh_hz, shells)" in message
 
 
 def test_unknown_top_level_table(tmp_path, env):

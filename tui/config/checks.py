@@ -98,6 +98,7 @@ class Checker:
             ui=UIConfig(
                 theme=self.get(ui, ("ui",), "theme"),
                 log_tail=int(self.get(ui, ("ui",), "log_tail", UIConfig.log_tail)),
+                log_buffer=int(self.get(ui, ("ui",), "log_buffer", UIConfig.log_buffer)),
                 refresh_hz=float(self.get(ui, ("ui",), "refresh_hz", UIConfig.refresh_hz)),
                 shells={str(k): str(v) for k, v in (self.get(ui, ("ui",), "shells") or {}).items()},
             ),

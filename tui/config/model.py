@@ -88,6 +88,7 @@ class RegistryConfig:
 class UIConfig:
     theme: str | None = None
     log_tail: int = 500
+    log_buffer: int = 20000
     refresh_hz: float = 2.0
     shells: dict[str, str] = field(default_factory=dict)  # "host:NAME" / "image:REPO[:TAG]" -> command
 

@@ -235,6 +235,13 @@ CONFIG_SCHEMA: dict = {
                     "default": 500,
                     "description": "How many past log lines to load when opening a container's logs.",
                 },
+                "log_buffer": {
+                    "type": "integer",
+                    "minimum": 100,
+                    "maximum": 1000000,
+                    "default": 20000,
+                    "description": "Most lines a logs view keeps; older ones drop off (memory stays bounded).",
+                },
                 "refresh_hz": {
                     "type": "number",
                     "exclusiveMinimum": 0,

@@ -651,7 +651,7 @@ class DockyardApp(ObjectActions, App[int]):
 
     def open_logs(self, containers: list[Container]) -> None:
         sources = [LogSource(c.host, c.id, c.name) for c in containers]
-        self.push_screen(LogsScreen(sources, tail=self.config.ui.log_tail))
+        self.push_screen(LogsScreen(sources, tail=self.config.ui.log_tail, buffer=self.config.ui.log_buffer))
 
 
     async def open_shell(self, container: Container, cmd: list[str] | None = None, *, attach: bool = False) -> None:
