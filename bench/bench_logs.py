@@ -246,8 +246,8 @@ def bench_tui(lab: Lab, cfg: Path, flood: Flood, minutes: float, presses: int = 
         subprocess.run([*bt.TMUX, "send-keys", "-t", name, "-l", "logs flood-"], check=True)
         t_open = time.perf_counter()
         bt.send(name, "Enter")
-        screen = wait_for(name, lambda s: "FOLLOWING" in s and "flood-" in s.split("FOLLOWING", 1)[1], 20,
-                          "merged logs view")
+        screen = wait_for(name, lambda s: "FOLLOWING" in status_line(s)
+                          and "flood-" in s.split(status_line(s), 1)[1], 20, "merged logs view")
         opened = time.perf_counter() - t_open
         print(f"\n`:logs flood-` → first flood lines on screen: {opened:.2f} s; status: "
               f"`{status_line(screen).strip()}`")
