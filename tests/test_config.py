@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -632,7 +631,6 @@ class TestContexts:
         assert config.current_context == "default"
         assert any("'mine' skipped" in w for w in config.warnings)
 
-    @pytest.mark.skipif(shutil.which("docker") is None, reason="docker CLI not installed")
     def test_real_docker_cli_layout(self, env):
         run_env = {**os.environ, "DOCKER_CONFIG": env["DOCKER_CONFIG"], "HOME": env["HOME"]}
         run_env.pop("DOCKER_HOST", None)
