@@ -262,8 +262,7 @@ class LogView(ScrollView, can_focus=True):
         for name, value in options.items():
             assert name in ("timestamps", "wrap", "search"), name
             setattr(self, name, value)
-        self._strips.clear()
-        self._rows.clear()
+        self._forget_rendered()
         self._rebuild_rows()
         self._resize_virtual()
         if following:
@@ -271,6 +270,28 @@ class LogView(ScrollView, can_focus=True):
         elif top >= 0:
             self.scroll_to(y=self.row_of(top), animate=False, immediate=True)
         self.refresh()
+
+    def find(self, step: int) -> bool:
+        """Step (+1 / -1) to the next line holding `search`, from the last match or the top row;
+        that line is centred and marked, following stops. False when there is none that way."""
+        needle = self.search.lower()
+        first, end = self._start, len(self._items)
+        current = self.current_match - self._offset
+        if not first <= current < end:
+            top = self.top_item() - self._offset
+            current = (top - 1 if step > 0 else end) if top >= 0 else (first - 1 if step > 0 else end)
+        index = current + step
+        while first <= index < end:
+            if needle in self._plain_entry(index).lower():
+                self.current_match = self._offset + index
+                self.auto_scroll = False
+                self._forget_rendered()  # the current match is drawn differently
+                self.scroll_to(y=max(0, self.row_of(self.current_match) - self.size.height // 2),
+                               animate=False, immediate=True)
+                self.refresh()
+                return True
+            index += step
+        return False
 
     # ------------------------------------------------------------------ rendering
 
@@ -282,31 +303,32 @@ class LogView(ScrollView, can_focus=True):
         """The index-th line in the buffer as painted (whole, before cropping to the view)."""
         return self._render_entry(self._start + index)
 
-    def _plain_entry(self, index: int) -> str:
-        number, kind, stamp, text = self._items[index]
-        prefix = self._prefixes[number][0] + " " if self.multi else ""
+    def _head(self, index: int) -> tuple[list[tuple[str, Style | str]], str | None]:
+        """A row's parts before the daemon's text ([label] marker [timestamp], or a notice), and that text."""
+        number, kind, stamp, line = self._items[index]
+        head: list[tuple[str, Style | str]] = []
+        if self.multi:
+            label, style = self._prefixes[number]
+            head += [(label, style), (" ", "")]
         if kind in (NOTICE, BROKEN):
-            return f"{prefix}[{safe(text)}]"
-        stamp = stamp + " " if self.timestamps else ""
-        return f"{prefix}{'▌' if kind == 'stderr' else ' '}{stamp}{visible(text)}"
+            return head + [(f"[{safe(line)}]", "bold red" if kind == BROKEN else "bold yellow")], None
+        head.append(("▌" if kind == "stderr" else " ", "red"))
+        if self.timestamps:
+            head.append((stamp + " ", "dim"))
+        return head, line
+
+    def _plain_entry(self, index: int) -> str:
+        head, line = self._head(index)
+        return "".join(part for part, _ in head) + (visible(line) if line is not None else "")
 
     def plain_lines(self) -> list[str]:
         return [self._plain_entry(i) for i in range(self._start, len(self._items))]
 
     def _styled(self, index: int) -> Text:
         """One entry as coloured text: [label] marker [timestamp] line, search hits reversed."""
-        source, kind, stamp, line = self._items[index]
-        text = Text(no_wrap=True, end="")
-        if self.multi:
-            label, style = self._prefixes[source]
-            text.append(label, style)
-            text.append(" ")
-        if kind in (NOTICE, BROKEN):
-            text.append(f"[{safe(line)}]", "bold red" if kind == BROKEN else "bold yellow")
-        else:
-            text.append("▌" if kind == "stderr" else " ", "red")
-            if self.timestamps:
-                text.append(stamp + " ", "dim")
+        head, line = self._head(index)
+        text = Text.assemble(*head, no_wrap=True, end="")
+        if line is not None:
             if line.isprintable():  # the common case: no escapes, no control characters
                 text.append(line)
             else:
@@ -346,21 +368,17 @@ class LogView(ScrollView, can_focus=True):
             else:
                 strip = self._render_entry(index).crop_extend(start, start + width, style)
             if len(self._rows) > 512:  # a few screenfuls; Strips are heavy for the GC (caches each)
-                self._rows.clear()
-                self._strips.clear()
+                self._forget_rendered()
             self._rows[key] = strip
         return strip
 
-    def restyle(self) -> None:
-        """Forget rendered rows (same geometry): repaint with the current search / match / styles."""
+    def _forget_rendered(self) -> None:
         self._strips.clear()
         self._rows.clear()
-        self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips.clear()
-        self._rows.clear()
+        self._forget_rendered()
 
 
 def _since(choice: str | None) -> str | None:
@@ -543,26 +561,11 @@ class LogsScreen(Screen[None]):
         log = self.log_widget
         if not log.search:
             return
-        needle = log.search.lower()
-        first, end = log._start, len(log._items)  # noqa: SLF001
-        current = log.current_match - log._offset  # noqa: SLF001
-        if not first <= current < end:
-            top = log.top_item() - log._offset  # noqa: SLF001
-            current = (top - 1 if step > 0 else end) if top >= 0 else (first - 1 if step > 0 else end)
-        index = current + step
-        while first <= index < end:
-            if needle in log._plain_entry(index).lower():  # noqa: SLF001
-                log.current_match = log._offset + index  # noqa: SLF001
-                self.follow = False
-                log.auto_scroll = False
-                log.restyle()  # the current match is drawn differently
-                log.scroll_to(y=max(0, log.row_of(log.current_match) - log.size.height // 2),
-                              animate=False, immediate=True)
-                log.refresh()
-                self._update_status()
-                return
-            index += step
-        self.app.notify(f"no more matches for {log.search!r}", markup=False, timeout=2)
+        if log.find(step):
+            self.follow = False
+            self._update_status()
+        else:
+            self.app.notify(f"no more matches for {log.search!r}", markup=False, timeout=2)
 
     def _open_input(self, mode: str, value: str, placeholder: str) -> None:
         box = self.query_one("#logs-input", Input)
