@@ -43,6 +43,7 @@ from tui.ui.dialogs.confirm import ConfirmDialog, Option
 from tui.ui.dialogs.hostkey import HostKeyDialog
 from tui.ui.dialogs.info import TextDialog, keys_table
 from tui.ui.dialogs.run import RunDialog
+from tui.ui.focus import focus_now, typing
 from tui.ui.logs import LogsScreen
 from tui.ui.object_actions import ObjectActions
 from tui.ui.panes.base import Pane
@@ -94,8 +95,8 @@ class DockyardApp(ObjectActions, App[int]):
         Binding("5", "show_pane('networks')", "Networks", id="pane.networks", show=False),
         Binding("6", "show_pane('registries')", "Registries", id="pane.registries", show=False),
         Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("colon", "command", "Command", id="app.command"),
-        Binding("slash", "filter", "Filter", id="app.filter"),
+        Binding("colon", "command", "Command", id="app.command", priority=True),  # see tui/ui/focus.py
+        Binding("slash", "filter", "Filter", id="app.filter", priority=True),
         Binding("escape", "escape", "Clear", id="app.escape", show=False),
         Binding("j", "cursor('down')", "Down", id="nav.down", show=False),
         Binding("k", "cursor('up')", "Up", id="nav.up", show=False),
@@ -366,6 +367,12 @@ class DockyardApp(ObjectActions, App[int]):
 
     # ------------------------------------------------------------------ prompt: ":" and "/"
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("command", "filter"):  # priority keys: the main screen only, never while typing
+            stack = self.screen_stack
+            return len(stack) == 1 and not typing(stack[0])
+        return True
+
     def action_command(self) -> None:
         self._open_prompt("command", "")
 
@@ -380,7 +387,7 @@ class DockyardApp(ObjectActions, App[int]):
         prompt.suggester.enabled = mode == "command"  # type: ignore[union-attr]
         prompt.value = value
         prompt.display = True
-        prompt.focus()
+        focus_now(prompt)
         prompt.cursor_position = len(value)
 
     def close_prompt(self, cancelled: bool = False) -> None:

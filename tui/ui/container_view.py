@@ -21,6 +21,7 @@ from textual.widgets.tree import TreeNode
 
 from tui.fleet import Container, ContainerStats, FleetError
 from tui.textfmt import human_bytes_iec, safe
+from tui.ui.focus import focus_now, typing
 
 HISTORY = 180  # samples (one a second): three minutes of graphs
 
@@ -54,7 +55,7 @@ class StatBox(Vertical):
 class ContainerScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
-        Binding("slash", "search", "Search inspect", id="detail.search"),
+        Binding("slash", "search", "Search inspect", id="detail.search", priority=True),  # see tui/ui/focus.py
         Binding("n", "next_match", "Next match", id="detail.next"),
         Binding("c", "copy_value", "Copy value", id="detail.copy"),
         Binding("C", "copy_all", "Copy JSON", id="detail.copy_all"),
@@ -212,7 +213,7 @@ class ContainerScreen(Screen[None]):
         box = self.query_one("#detail-search", Input)
         box.value = self.search
         box.display = True
-        box.focus()
+        focus_now(box)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -263,6 +264,9 @@ class ContainerScreen(Screen[None]):
 
     def action_logs(self) -> None:
         self.app.open_logs([self.container])  # type: ignore[attr-defined]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "search" and typing(self))  # a priority key stands aside while typing
 
     def action_back(self) -> None:
         box = self.query_one("#detail-search", Input)

@@ -31,6 +31,7 @@ from textual.widgets import Footer, Input, Static
 
 from tui.fleet import LogLine, LogNotice, LogSource
 from tui.textfmt import safe
+from tui.ui.focus import focus_now, typing
 
 SGR = re.compile(r"(\x1b\[[0-9;:]*m)")
 PALETTE = (39, 208, 76, 170, 45, 214, 141, 118, 203, 33, 178, 81)  # 256-colour prefixes, stable per source
@@ -397,10 +398,10 @@ class LogsScreen(Screen[None]):
         Binding("t", "toggle_timestamps", "Timestamps", id="logs.timestamps"),
         Binding("w", "toggle_wrap", "Wrap", id="logs.wrap"),
         Binding("h", "cycle_since", "Since", id="logs.since"),
-        Binding("slash", "search", "Search", id="logs.search"),
+        Binding("slash", "search", "Search", id="logs.search", priority=True),  # see tui/ui/focus.py
         Binding("n", "next_match", "Next", id="logs.next"),
         Binding("N", "previous_match", "Previous", id="logs.previous"),
-        Binding("s", "save", "Save", id="logs.save"),
+        Binding("s", "save", "Save", id="logs.save", priority=True),
         Binding("g", "top", "Top", show=False, id="logs.top"),
         Binding("G", "bottom", "Bottom", show=False, id="logs.bottom"),
     ]
@@ -497,6 +498,9 @@ class LogsScreen(Screen[None]):
 
     # ------------------------------------------------------------------ actions
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in ("search", "save") and typing(self))  # priority keys stand aside
+
     def action_back(self) -> None:
         if self._input_mode:
             self._close_input()
@@ -573,7 +577,7 @@ class LogsScreen(Screen[None]):
         box.placeholder = placeholder
         box.value = value
         box.display = True
-        box.focus()
+        focus_now(box)
 
     def _close_input(self) -> None:
         box = self.query_one("#logs-input", Input)
