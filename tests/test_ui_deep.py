@@ -242,3 +242,42 @@ async def test_logs_view_timestamps_wrap_pause_search_and_save(lab, tmp_path):
         assert saved[0].endswith(f"unix1/views-{tag} stdout LONG" + "x" * 300)
         assert len(saved) >= 60 and saved[1].endswith("stdout line 0")
     lab.d1.docker("rm", "-f", cid)
+
+
+async def test_logs_only_matching_lines_keeps_filtering_new_lines_and_escape_drops_it(lab):
+    """`f` (k9s's log filter, less's `&`): only the lines holding the text, new ones included."""
+    from tui.fleet import LogSource
+
+    name = "only-" + uuid.uuid4().hex[:6]
+    cid = lab.d1.run_container(name, "sh", "-c",
+                               'i=0; while :; do echo "line $i"; echo "Warn $i" >&2; i=$((i+1)); usleep 40000; done')
+    app = DockyardApp(config(unix_host(lab.d1, "unix1")))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.fleet.wait_settled(10)
+        app.push_screen(LogsScreen([LogSource("unix1", cid, name)], tail=100))
+        await until(lambda: isinstance(app.screen, LogsScreen) and app.screen.is_mounted
+                    and app.screen.log_widget.item_count >= 20, 15, "lines arrive")
+        screen = app.screen
+        everything = screen.query_one("#logs", LogView)
+        status = lambda: str(screen.query_one("#logs-status").render())  # noqa: E731
+        await pilot.press("f", *"WARN", "enter")  # any case
+        await pilot.pause(0.05)
+        only = screen.log_widget
+        assert only is not everything and screen.only == "WARN" and "only: WARN" in status()
+        rows = [r for r in _painted(only) if r.strip()]
+        assert rows and all("Warn" in r for r in rows)
+        # the same instant (no await): the filtered view holds exactly the buffer's matching lines
+        assert only.plain_lines() == [line for line in everything.plain_lines() if "warn" in line.lower()]
+        count = only.item_count
+        await until(lambda: only.item_count >= count + 5, 10, "new matching lines are filtered in")
+        assert only.plain_lines() == [line for line in everything.plain_lines() if "warn" in line.lower()]
+        assert f"({only.item_count} of {everything.item_count})" in status()
+
+        await pilot.press("escape")  # drops the filter, stays in the logs
+        await pilot.pause(0.05)
+        assert isinstance(app.screen, LogsScreen) and screen.only == "" and screen.log_widget is everything
+        assert any(" line " in r for r in _painted(everything)) and "only:" not in status()
+        await pilot.press("escape")
+        await pilot.pause(0.05)
+        assert not isinstance(app.screen, LogsScreen)
+    lab.d1.docker("rm", "-f", cid)

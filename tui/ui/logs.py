@@ -401,6 +401,7 @@ class LogsScreen(Screen[None]):
         Binding("slash", "search", "Search", id="logs.search", priority=True),  # see tui/ui/focus.py
         Binding("n", "next_match", "Next", id="logs.next"),
         Binding("N", "previous_match", "Previous", id="logs.previous"),
+        Binding("f", "only", "Filter", id="logs.only", priority=True),
         Binding("s", "save", "Save", id="logs.save", priority=True),
         Binding("g", "top", "Top", show=False, id="logs.top"),
         Binding("G", "bottom", "Bottom", show=False, id="logs.bottom"),
@@ -408,6 +409,7 @@ class LogsScreen(Screen[None]):
     DEFAULT_CSS = """
     LogsScreen #logs-status { height: 1; padding: 0 1; background: $panel; }
     LogsScreen LogView { height: 1fr; }
+    LogsScreen #logs-only { display: none; }
     LogsScreen #logs-input { dock: bottom; height: 1; border: none; padding: 0 1; margin-bottom: 1;
         background: $panel; display: none; }
     """
@@ -423,16 +425,26 @@ class LogsScreen(Screen[None]):
         self._pending: list[LogLine | LogNotice] = []
         self._input_mode = ""
         self._status = Text()
+        # `f`: only the lines holding this text (k9s's log filter, less's `&`). They are kept in a
+        # second view fed from the same stream, so leaving the filter shows the whole buffer again,
+        # scrolled where it was.
+        self.only = ""
+        self._all: LogView | None = None
+        self._matching: LogView | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="logs-status")
         yield LogView(max_items=self.buffer, multi=self.multi, id="logs")
+        yield LogView(max_items=self.buffer, multi=self.multi, id="logs-only")
         yield Input(id="logs-input")
         yield Footer()
 
     @property
     def log_widget(self) -> LogView:
-        return self.query_one(LogView)
+        """The view on screen: every line, or only the matching ones while `f` is on."""
+        if self._all is None or self._matching is None:
+            self._all, self._matching = self.query_one("#logs", LogView), self.query_one("#logs-only", LogView)
+        return self._matching if self.only else self._all
 
     @property
     def timestamps(self) -> bool:
@@ -456,7 +468,8 @@ class LogsScreen(Screen[None]):
 
     def _start(self) -> None:
         self._pending.clear()
-        self.log_widget.clear()
+        for view in self.query(LogView):
+            view.clear()
         self._stream()
 
     @work(exclusive=True, group="logs")
@@ -475,8 +488,20 @@ class LogsScreen(Screen[None]):
         if not self._pending:
             return
         batch, self._pending = self._pending, []
-        self.log_widget.append(batch)
+        self.log_widget  # noqa: B018 - looks the two views up once
+        assert self._all is not None and self._matching is not None
+        self._all.append(batch)
+        if self.only:
+            self._matching.append([item for item in batch if self._matches(item)])
         self._update_status()
+
+    def _matches(self, item: LogLine | LogNotice) -> bool:
+        """Does a line hold the `only` text (in its source name or its text, any case)? Notices
+        always do: a broken stream must show in the filtered view too."""
+        if isinstance(item, LogNotice):
+            return True
+        needle = self.only.lower()
+        return needle in item.text.lower() or needle in item.source.label.lower()
 
     def _update_status(self) -> None:
         names = ", ".join(s.label for s in self.sources[:4]) + (f" +{len(self.sources) - 4}" if len(self.sources) > 4 else "")
@@ -484,6 +509,9 @@ class LogsScreen(Screen[None]):
         # state first, sources last: a narrow terminal cuts the names, never the state
         parts = [("FOLLOWING" if self.follow else "PAUSED", "bold green" if self.follow else "bold yellow"),
                  f"  {self.log_widget.item_count} lines  {since}"]
+        if self.only:
+            parts += ["  only: ", (safe(self.only), "bold magenta"),
+                      f" ({self.log_widget.item_count} of {self._all.item_count if self._all else 0})"]
         if self.timestamps:
             parts.append("  timestamps")
         if self.wrap:
@@ -499,11 +527,13 @@ class LogsScreen(Screen[None]):
     # ------------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in ("search", "save") and typing(self))  # priority keys stand aside
+        return not (action in ("search", "only", "save") and typing(self))  # priority keys stand aside
 
     def action_back(self) -> None:
         if self._input_mode:
             self._close_input()
+        elif self.only:  # like k9s: escape drops the filter first
+            self._set_only("")
         else:
             self.dismiss(None)
 
@@ -550,6 +580,31 @@ class LogsScreen(Screen[None]):
     def action_search(self) -> None:
         self._open_input("search", self.search, "search in these logs")
 
+    def action_only(self) -> None:
+        self._open_input("only", self.only or self.search, "show only lines containing… (empty: all lines)")
+
+    def _set_only(self, text: str) -> None:
+        """Show only the lines holding `text` (or every line again when empty)."""
+        shown = self.log_widget
+        self.only = text
+        view = self.log_widget
+        if text:
+            assert self._all is not None
+            view.clear()
+            view.append([item for item in self._all.items() if self._matches(item)])
+        if view is not shown:
+            shown.display = False
+            view.display = True
+            view.focus()
+            if not text:
+                shown.clear()  # its lines were copies; the whole buffer is still in the other view
+        view.auto_scroll = self.follow
+        view.current_match = -1
+        view.reformat(timestamps=shown.timestamps, wrap=shown.wrap, search=text or shown.search)
+        if self.follow:
+            view.scroll_end(animate=False, immediate=True, x_axis=False)
+        self._update_status()
+
     def action_save(self) -> None:
         default = f"dockyard-logs-{self.sources[0].name if len(self.sources) == 1 else 'merged'}.log"
         self._open_input("save", str(Path.cwd() / default), "save to file (enter to write)")
@@ -595,6 +650,8 @@ class LogsScreen(Screen[None]):
             log.reformat(search=event.value)
             self._update_status()
             self._jump(1)
+        elif mode == "only":
+            self._set_only(event.value)
         elif mode == "save":
             self._save(event.value)
 
