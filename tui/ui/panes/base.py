@@ -131,7 +131,9 @@ class Pane(Vertical):
                             table.update_cell(key, col_keys[i], new_cell)
             self._rendered = wanted
             return
-        cursor_key = self.cursor_key()
+        # The cursor follows its row as rows come and go, except on the first row, where it stays:
+        # at startup the hosts answer one by one, and the top of the list is where the user is.
+        cursor_key = self.cursor_key() if table.cursor_row > 0 else None
         scroll_y = table.scroll_y
         table.clear()
         for key, cells in wanted:
