@@ -399,7 +399,7 @@ class DockyardApp(ObjectActions, App[int]):
             self.set_filter("")
         prompt.display = False
         prompt.mode = ""
-        self.active_pane.table.focus()
+        focus_now(self.active_pane.table)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "prompt" and event.input.mode == "filter":  # type: ignore[attr-defined]

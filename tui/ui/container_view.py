@@ -225,7 +225,7 @@ class ContainerScreen(Screen[None]):
         needle = self.search.lower()
         self._matches = [n for n in _walk(tree.root) if needle and needle in str(n.label).lower()]
         self._match_index = -1
-        tree.focus()
+        focus_now(tree)
         self.action_next_match()
 
     def action_next_match(self) -> None:

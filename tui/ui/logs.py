@@ -638,7 +638,7 @@ class LogsScreen(Screen[None]):
         box = self.query_one("#logs-input", Input)
         box.display = False
         self._input_mode = ""
-        self.log_widget.focus()
+        focus_now(self.log_widget)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
