@@ -10,6 +10,7 @@ import uuid
 from rich.segment import Segment
 
 from fleet_hosts import config, ssh_host, unix_host
+from test_ui import svg_text
 from tui.fleet import RunSpec
 from tui.ui.app import DockyardApp
 from tui.ui.container_view import ContainerScreen
@@ -272,6 +273,13 @@ async def test_logs_only_matching_lines_keeps_filtering_new_lines_and_escape_dro
         await until(lambda: only.item_count >= count + 5, 10, "new matching lines are filtered in")
         assert only.plain_lines() == [line for line in everything.plain_lines() if "warn" in line.lower()]
         assert f"({only.item_count} of {everything.item_count})" in status()
+        await pilot.press("question_mark")  # help lists this view's keys, not the pane's
+        await until(lambda: app.screen is not screen and app.screen.query("#body"), 5, "help shown")
+        shown = svg_text(app)
+        assert "Logs view" in shown and re.search(r"█f +Filter ", shown) and re.search(r"█t +Timestamps ", shown)
+        assert "Mark" not in shown and "Containers pane" not in shown
+        await pilot.press("escape")
+        await until(lambda: app.screen is screen, 5, "help closed")
 
         await pilot.press("escape")  # drops the filter, stays in the logs
         await pilot.pause(0.05)

@@ -505,18 +505,28 @@ class DockyardApp(ObjectActions, App[int]):
     def action_help(self) -> None:
         """Every key that works here, as remapped by the config's [keys] table."""
         pane = self.active_pane
-        pane_keys: list[tuple[str, str]] = []
+        screen = self.screen
+        on_panes = len(self.screen_stack) == 1  # else a logs or container view (its own keys)
+        here = pane if on_panes else screen
+        own = {b.id for b in type(here).BINDINGS if isinstance(b, Binding)}  # not Textual's tab, ctrl+c…
+        here_keys: list[tuple[str, str]] = []
         app_keys: list[tuple[str, str]] = []
-        for key, active in self.screen.active_bindings.items():
+        for key, active in screen.active_bindings.items():
             binding = active.binding
-            if active.node is self.screen or not binding.description:
+            if not binding.description or binding.action == "command_palette":
                 continue
             entry = (self.get_key_display(binding), binding.description)
-            if active.node is pane:
-                pane_keys.append(entry)
+            if active.node is here and binding.id in own:
+                here_keys.append(entry)
             elif active.node is self:
                 app_keys.append(entry)
-        sections = [(f"{pane.title} pane", pane_keys),
+        if not on_panes:
+            title = getattr(screen, "HELP_TITLE", type(screen).__name__)
+            here_keys += getattr(screen, "HELP_EXTRA", [])
+            self.push_screen(TextDialog("Keys", keys_table([
+                (title, here_keys), ("Everywhere", app_keys + [("ctrl+p", "Command palette")])])))
+            return
+        sections = [(f"{pane.title} pane", here_keys),
                     ("Everywhere", app_keys + [("ctrl+p", "Command palette"), ("esc", "Clear filter, marks, scope")]),
                     ("Table", [("j / k, ↑ / ↓", "Move"), ("g / G", "Top / bottom"), ("click header", "Sort")]),
                     ("Commands (:)", [(f":{name}", text) for name, text in COMMANDS]),

@@ -53,6 +53,7 @@ class StatBox(Vertical):
 
 
 class ContainerScreen(Screen[None]):
+    HELP_TITLE = "Container view"
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("slash", "search", "Search inspect", id="detail.search", priority=True),  # see tui/ui/focus.py

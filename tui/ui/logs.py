@@ -392,6 +392,8 @@ def _since(choice: str | None) -> str | None:
 
 
 class LogsScreen(Screen[None]):
+    HELP_TITLE = "Logs view"
+    HELP_EXTRA = [("j / k, ↑ / ↓, pgup / pgdn", "Scroll (up from the end pauses)")]
     BINDINGS = [
         Binding("escape", "back", "Back", id="logs.back"),
         Binding("space", "toggle_follow", "Pause/follow", id="logs.pause"),
@@ -439,12 +441,17 @@ class LogsScreen(Screen[None]):
         yield Input(id="logs-input")
         yield Footer()
 
+    def _views(self) -> tuple[LogView, LogView]:
+        """(every line, only the matching lines), looked up once."""
+        if self._all is None or self._matching is None:
+            self._all, self._matching = self.query_one("#logs", LogView), self.query_one("#logs-only", LogView)
+        return self._all, self._matching
+
     @property
     def log_widget(self) -> LogView:
         """The view on screen: every line, or only the matching ones while `f` is on."""
-        if self._all is None or self._matching is None:
-            self._all, self._matching = self.query_one("#logs", LogView), self.query_one("#logs-only", LogView)
-        return self._matching if self.only else self._all
+        everything, matching = self._views()
+        return matching if self.only else everything
 
     @property
     def timestamps(self) -> bool:
@@ -488,11 +495,10 @@ class LogsScreen(Screen[None]):
         if not self._pending:
             return
         batch, self._pending = self._pending, []
-        self.log_widget  # noqa: B018 - looks the two views up once
-        assert self._all is not None and self._matching is not None
-        self._all.append(batch)
+        everything, matching = self._views()
+        everything.append(batch)
         if self.only:
-            self._matching.append([item for item in batch if self._matches(item)])
+            matching.append([item for item in batch if self._matches(item)])
         self._update_status()
 
     def _matches(self, item: LogLine | LogNotice) -> bool:
@@ -500,8 +506,10 @@ class LogsScreen(Screen[None]):
         always do: a broken stream must show in the filtered view too."""
         if isinstance(item, LogNotice):
             return True
-        needle = self.only.lower()
-        return needle in item.text.lower() or needle in item.source.label.lower()
+        needle, text = self.only.lower(), item.text
+        if not text.isprintable():
+            text = visible(text)  # as on screen: colours dropped, other escapes spelled out
+        return needle in text.lower() or needle in item.source.label.lower()
 
     def _update_status(self) -> None:
         names = ", ".join(s.label for s in self.sources[:4]) + (f" +{len(self.sources) - 4}" if len(self.sources) > 4 else "")
@@ -511,7 +519,7 @@ class LogsScreen(Screen[None]):
                  f"  {self.log_widget.item_count} lines  {since}"]
         if self.only:
             parts += ["  only: ", (safe(self.only), "bold magenta"),
-                      f" ({self.log_widget.item_count} of {self._all.item_count if self._all else 0})"]
+                      f" ({self.log_widget.item_count} of {self._views()[0].item_count})"]
         if self.timestamps:
             parts.append("  timestamps")
         if self.wrap:
@@ -589,9 +597,8 @@ class LogsScreen(Screen[None]):
         self.only = text
         view = self.log_widget
         if text:
-            assert self._all is not None
             view.clear()
-            view.append([item for item in self._all.items() if self._matches(item)])
+            view.append([item for item in self._views()[0].items() if self._matches(item)])
         if view is not shown:
             shown.display = False
             view.display = True
