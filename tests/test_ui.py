@@ -8,6 +8,7 @@ Waiting is always a poll with a deadline (`until`), never a fixed sleep hiding a
 
 from __future__ import annotations
 
+import asyncio
 import html
 import io
 import re
@@ -123,6 +124,22 @@ def summary(app: DockyardApp) -> str:
 
 def tabs(app: DockyardApp) -> str:
     return plain(app.query_one("#tabs", Static).content)
+
+
+async def open_logs(app: DockyardApp, container_id: str, name: str, *, lines: int, host: str = "unix1",
+                    **options):
+    """Open the logs view of one container (as `l` does) and wait until it holds `lines` lines."""
+    from tui.fleet import LogSource
+    from tui.ui.logs import LogsScreen
+
+    await app.fleet.wait_settled(10)
+    app.push_screen(LogsScreen([LogSource(host, container_id, name)], **options))
+    start = time.monotonic()
+    while not (isinstance(app.screen, LogsScreen) and app.screen.is_mounted
+               and app.screen.log_widget.item_count >= lines):
+        assert time.monotonic() - start < 15, f"{lines} lines in the logs view"
+        await asyncio.sleep(0.05)
+    return app.screen
 
 
 def svg_text(app: DockyardApp) -> str:

@@ -10,7 +10,7 @@ import uuid
 from rich.segment import Segment
 
 from fleet_hosts import config, ssh_host, unix_host
-from test_ui import svg_text
+from test_ui import open_logs, svg_text
 from tui.fleet import RunSpec
 from tui.ui.app import DockyardApp
 from tui.ui.container_view import ContainerScreen
@@ -152,13 +152,7 @@ async def test_a_full_log_buffer_keeps_following(lab):
                                "i=100000; while :; do echo \"n $i\"; i=$((i+1)); usleep 20000; done")
     app = DockyardApp(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=(100, 20)) as pilot:
-        await app.fleet.wait_settled(10)
-        from tui.fleet import LogSource
-
-        app.push_screen(LogsScreen([LogSource("unix1", cid, f"flood-{tag}")], tail=0, buffer=30))
-        await until(lambda: isinstance(app.screen, LogsScreen) and app.screen.query(LogView)
-                    and app.screen.log_widget.item_count >= 30, 15, "buffer full")
-        log = app.screen.log_widget
+        log = (await open_logs(app, cid, f"flood-{tag}", lines=30, tail=0, buffer=30)).log_widget  # full
 
         def newest_on_screen() -> int:
             """From what was last painted to the terminal (the screenshot), not from the widget's data."""
@@ -184,13 +178,8 @@ async def test_logs_view_timestamps_wrap_pause_search_and_save(lab, tmp_path):
     cid = lab.d1.run_container(f"views-{tag}", "sh", "-c", script)
     app = DockyardApp(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.fleet.wait_settled(10)
-        from tui.fleet import LogSource
-
-        app.push_screen(LogsScreen([LogSource("unix1", cid, f"views-{tag}")], tail=100))
-        await until(lambda: isinstance(app.screen, LogsScreen) and app.screen.query(LogView)
-                    and app.screen.log_widget.item_count >= 60, 15, "lines arrive")
-        screen, log = app.screen, app.screen.log_widget
+        screen = await open_logs(app, cid, f"views-{tag}", lines=60, tail=100)
+        log = screen.log_widget
         width = log.scrollable_content_region.width
         assert log.plain(0) == " LONG" + "x" * 300  # no wrap: one row, clipped to the view
         assert any(row.startswith(" line ") for row in _painted(log))  # following: the newest rows
@@ -247,18 +236,12 @@ async def test_logs_view_timestamps_wrap_pause_search_and_save(lab, tmp_path):
 
 async def test_logs_only_matching_lines_keeps_filtering_new_lines_and_escape_drops_it(lab):
     """`f` (k9s's log filter, less's `&`): only the lines holding the text, new ones included."""
-    from tui.fleet import LogSource
-
     name = "only-" + uuid.uuid4().hex[:6]
     cid = lab.d1.run_container(name, "sh", "-c",
                                'i=0; while :; do echo "line $i"; echo "Warn $i" >&2; i=$((i+1)); usleep 40000; done')
     app = DockyardApp(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.fleet.wait_settled(10)
-        app.push_screen(LogsScreen([LogSource("unix1", cid, name)], tail=100))
-        await until(lambda: isinstance(app.screen, LogsScreen) and app.screen.is_mounted
-                    and app.screen.log_widget.item_count >= 20, 15, "lines arrive")
-        screen = app.screen
+        screen = await open_logs(app, cid, name, lines=20, tail=100)
         everything = screen.query_one("#logs", LogView)
         status = lambda: str(screen.query_one("#logs-status").render())  # noqa: E731
         await pilot.press("f", *"WARN", "enter")  # any case

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import replace
 
 from fleet_hosts import config, unix_host
-from test_ui import svg_text
+from test_ui import open_logs, svg_text
 from tui.ui.app import DockyardApp
 
 
@@ -81,18 +81,11 @@ async def test_keys_typed_right_after_slash_go_into_the_filter_not_to_the_pane(l
 
 async def test_keys_typed_right_after_slash_in_logs_search_not_toggle(lab):
     """`/warn⏎` in one burst in the logs view: a search for "warn", wrap (w) untouched."""
-    from tui.fleet import LogSource
-    from tui.ui.logs import LogsScreen
-
     name = "burst-" + uuid.uuid4().hex[:6]
     cid = lab.d1.run_container(name, "sh", "-c", "echo first; echo warn here; sleep 300")
     app = DockyardApp(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.fleet.wait_settled(10)
-        app.push_screen(LogsScreen([LogSource("unix1", cid, name)], tail=100))
-        await _until(lambda: isinstance(app.screen, LogsScreen) and app.screen.is_mounted
-                     and app.screen.log_widget.item_count >= 2, 15, "lines arrive")
-        screen = app.screen
+        screen = await open_logs(app, cid, name, lines=2, tail=100)
         _burst(app, "slash", "w", "a", "r", "n", "enter")
         await _until(lambda: screen.search == "warn", 5, "searched for warn")
         await pilot.pause(0.05)
