@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 import uuid
@@ -325,3 +326,25 @@ class TestStatsWatcher:
 
             took = await until(sampled, 8, "three samples of the detail container")
             assert took < 4.5  # ~1 s apart, not queued behind 30 others at 4 requests a second
+
+
+async def test_stopping_gives_up_on_a_task_that_ignores_cancellation(monkeypatch, caplog):
+    """Stopping a session (quit, reconnect) waits a bounded time, then says what it left behind."""
+    from tui.fleet import session as session_module
+
+    monkeypatch.setattr(session_module, "STOP_GRACE", 0.3)
+    release = asyncio.Event()
+
+    async def stubborn() -> None:
+        while not release.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await release.wait()
+
+    task = asyncio.create_task(stubborn(), name="stubborn")
+    await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.wait_for(session_module._within_grace("h1", [task]), 2)  # noqa: SLF001 - unbounded: TimeoutError
+    assert any("h1: stubborn still running" in r.getMessage() and "stubborn" in r.getMessage().split("at ")[-1]
+               for r in caplog.records)
+    release.set()
+    await task

@@ -38,6 +38,21 @@ from tui.transports import (
 
 log = logging.getLogger("dockyard.session")
 T = TypeVar("T")
+STOP_GRACE = 5.0  # s: how long stopping waits for a task or a close before leaving it behind
+
+
+async def _within_grace(what: str, tasks: list[asyncio.Task[Any]]) -> None:
+    """Wait for `tasks` at most STOP_GRACE and never longer: quitting, or a reconnect, must not
+    hang on a connection that ignores cancellation (a whole test run once waited forever on one).
+    What is left behind is logged with where it was stuck."""
+    done, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
+    for task in done:
+        if not task.cancelled():
+            task.exception()  # retrieved: no "exception was never retrieved" noise
+    for task in pending:
+        where = "; ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in task.get_stack())
+        log.warning("%s: %s still running after %gs, left behind (at %s)", what, task.get_name(),
+                    STOP_GRACE, where)
 
 # Container event actions that change nothing a list shows.
 _QUIET_ACTIONS = ("exec_", "top", "attach", "resize", "archive-path", "extract-to-dir", "export", "copy", "commit")
@@ -92,8 +107,7 @@ class HostSession:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await _within_grace(self.name, [self._task])
             self._task = None
         await self._teardown()
 
@@ -232,13 +246,11 @@ class HostSession:
     async def _teardown(self) -> None:
         client, transport = self.client, self._transport
         self.client, self._transport = None, None
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await client.close()
+        if client is not None:  # the client first: it uses the transport
+            await _within_grace(self.name, [asyncio.create_task(client.close(), name="close client")])
         if transport is not None:
             transport.on_lost = None
-            with contextlib.suppress(Exception):
-                await transport.close()
+            await _within_grace(self.name, [asyncio.create_task(transport.close(), name="close transport")])
 
     async def _follow(self) -> str:
         """Follow events into the cache until the link is lost; returns why it ended."""
@@ -307,7 +319,7 @@ class HostSession:
         finally:
             for t in tasks:
                 t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await _within_grace(self.name, tasks)
 
     async def _reconcile_all(self) -> None:
         for kind in ("containers", "images", "volumes", "networks", "info"):
