@@ -29,8 +29,8 @@ sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests"), str(HERE)]
 
 from lab import Lab  # noqa: E402
 
-from tui.config.model import Config, HostConfig  # noqa: E402
-from tui.fleet import Fleet  # noqa: E402
+from dockyard.config.model import Config, HostConfig  # noqa: E402
+from dockyard.fleet import Fleet  # noqa: E402
 
 
 def populate(lab: Lab, per_daemon: int) -> None:
@@ -42,8 +42,8 @@ def populate(lab: Lab, per_daemon: int) -> None:
 def bench_ps(lab: Lab, runs: int = 10) -> None:
     cfg = Path(tempfile.mkdtemp()) / "dockyard.toml"
     lab.write_config(cfg, hosts=("unix1", "unix3", "ssh"))
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
-    cmd = [sys.executable, "-m", "tui", "--config", str(cfg), "ps", "--json"]
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "tui")}
+    cmd = [sys.executable, "-m", "dockyard", "--config", str(cfg), "ps", "--json"]
     subprocess.run(cmd, env=env, check=True, capture_output=True)  # warm the page cache
     ours = []
     for _ in range(runs):

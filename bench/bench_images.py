@@ -46,8 +46,8 @@ sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
 
 from lab import Daemon, Lab, _clean_env
 
-from tui.config.model import Config, HostConfig
-from tui.fleet import Fleet
+from dockyard.config.model import Config, HostConfig
+from dockyard.fleet import Fleet
 
 REF = "dockyard-bench/big:1"
 CLK = os.sysconf("SC_CLK_TCK")

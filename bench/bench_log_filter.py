@@ -12,12 +12,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tui"))
 
 from textual.app import App  # noqa: E402
 
-from tui.fleet import LogLine, LogSource  # noqa: E402
-from tui.ui.logs import LogsScreen, LogView  # noqa: E402
+from dockyard.fleet import LogLine, LogSource  # noqa: E402
+from dockyard.ui.logs import LogsScreen, LogView  # noqa: E402
 
 class A(App):
     pass

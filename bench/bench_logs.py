@@ -48,9 +48,9 @@ sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests"), str(HERE)]
 import bench_tui as bt  # noqa: E402
 from lab import Lab  # noqa: E402
 
-from tui.config.loader import load_config  # noqa: E402
-from tui.fleet import Fleet, LogLine, LogNotice, LogSource  # noqa: E402
-from tui.fleet.logs import _ts_key  # noqa: E402
+from dockyard.config.loader import load_config  # noqa: E402
+from dockyard.fleet import Fleet, LogLine, LogNotice, LogSource  # noqa: E402
+from dockyard.fleet.logs import _ts_key  # noqa: E402
 
 bt.TMUX = ["tmux", "-L", "dockyard-bench-logs"]  # our own tmux server; bench_tui's helpers use it
 ENV = {"DOCKYARD_NO_DOCKER_HUB": "1"}

@@ -40,8 +40,8 @@ import bench_tui as bt  # noqa: E402
 from lab import Lab  # noqa: E402
 from registry_lab import RegistryAPI  # noqa: E402
 
-from tui.config.model import RegistryConfig  # noqa: E402
-from tui.registry import RegistryClient  # noqa: E402
+from dockyard.config.model import RegistryConfig  # noqa: E402
+from dockyard.registry import RegistryClient  # noqa: E402
 
 bt.TMUX = ["tmux", "-L", "dockyard-bench-reg"]  # our own tmux server; bench_tui's helpers use it
 TAG_REPO = "bench/a-tags"  # sorts first in the catalog

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tui"))
 
 OUT = open(os.environ.get("DOCKYARD_PROBE_FILE", "/tmp/dockyard-probe.txt"), "w", buffering=1)  # noqa: SIM115
 _run = asyncio.events.Handle._run
@@ -66,6 +66,6 @@ gc.callbacks.append(_maybe_census)
 asyncio.events.Handle._run = _timed_run  # type: ignore[method-assign]
 gc.callbacks.append(_gc)
 
-from tui.cli.main import main  # noqa: E402
+from dockyard.cli.main import main  # noqa: E402
 
 sys.exit(main())

@@ -30,13 +30,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import lab as lab_module  # noqa: E402  (tests/lab.py)
 from fleet_hosts import config, ssh_host, tls_host, unix_host  # noqa: E402
-from tui.config.model import HostConfig, RegistryConfig  # noqa: E402
-from tui.fleet import HostState  # noqa: E402
-from tui.ui.app import DockyardApp  # noqa: E402
-from tui.ui.dialogs.confirm import ConfirmDialog  # noqa: E402
-from tui.ui.dialogs.hostkey import HostKeyDialog  # noqa: E402
-from tui.ui.container_view import ContainerScreen  # noqa: E402
-from tui.ui.logs import LogsScreen  # noqa: E402
+from dockyard.config.model import HostConfig, RegistryConfig  # noqa: E402
+from dockyard.fleet import HostState  # noqa: E402
+from dockyard.ui.app import DockyardApp  # noqa: E402
+from dockyard.ui.dialogs.confirm import ConfirmDialog  # noqa: E402
+from dockyard.ui.dialogs.hostkey import HostKeyDialog  # noqa: E402
+from dockyard.ui.container_view import ContainerScreen  # noqa: E402
+from dockyard.ui.logs import LogsScreen  # noqa: E402
 
 os.environ["DOCKYARD_NO_DOCKER_HUB"] = "1"  # screenshots talk to loopback only
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui.config.model import Config, HostConfig, TLSConfig
+from dockyard.config.model import Config, HostConfig, TLSConfig
 
 
 def unix_host(daemon, name: str = "unix1", **kw) -> HostConfig:

@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def dockyard(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT / "tui"), **(env or {})}
     full_env.pop("DOCKYARD_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "dockyard", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout)
 
 
@@ -174,9 +174,9 @@ def test_zero_config_uses_docker_contexts(lab, tmp_path):
                    env={**env_clean, **env}, check=True, capture_output=True)
     subprocess.run(["docker", "context", "use", "labone"], env={**env_clean, **env}, check=True,
                    capture_output=True)
-    full = {**env_clean, **env, "PYTHONPATH": str(ROOT),
+    full = {**env_clean, **env, "PYTHONPATH": str(ROOT / "tui"),
             "DOCKER_HOST": f"unix://{lab.d3.socket}"}  # the current endpoint, as the CLI would pick it
-    result = subprocess.run([sys.executable, "-m", "tui", "hosts", "--json"], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "dockyard", "hosts", "--json"], capture_output=True, text=True,
                             env=full, timeout=60)
     hosts = {h["name"]: h for h in json.loads(result.stdout)["hosts"]}
     assert hosts["labone"]["state"] == "online"

@@ -1,4 +1,4 @@
-"""Unit tests of tui.config: file loading, every error message, Docker contexts. No daemon needed."""
+"""Unit tests of dockyard.config: file loading, every error message, Docker contexts. No daemon needed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.config import (
+from dockyard.config import (
     Config,
     ConfigError,
     HostConfig,
@@ -20,8 +20,8 @@ from tui.config import (
     load_docker_contexts,
     resolve_config_path,
 )
-from tui.config.contexts import context_id
-from tui.config.schema import schema_json
+from dockyard.config.contexts import context_id
+from dockyard.config.schema import schema_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -659,7 +659,7 @@ def test_example_config_loads(env):
 
 
 def test_example_documents_every_option():
-    from tui.config.schema import CONFIG_SCHEMA
+    from dockyard.config.schema import CONFIG_SCHEMA
 
     text = (ROOT / "config" / "dockyard.example.toml").read_text()
 
@@ -674,7 +674,7 @@ def test_example_documents_every_option():
 
 
 def test_every_schema_property_has_a_description():
-    from tui.config.schema import CONFIG_SCHEMA
+    from dockyard.config.schema import CONFIG_SCHEMA
 
     def walk(schema, path):
         for key, sub in schema.get("properties", {}).items():
@@ -687,14 +687,14 @@ def test_every_schema_property_has_a_description():
 
 def test_schema_file_is_up_to_date():
     committed = (ROOT / "config" / "dockyard.schema.json").read_text()
-    assert committed == schema_json(), "regenerate: python -m tui.config.schema > config/dockyard.schema.json"
-    out = subprocess.run([sys.executable, "-m", "tui.config.schema"], cwd=ROOT, capture_output=True, text=True,
+    assert committed == schema_json(), "regenerate: python -m dockyard.config.schema > config/dockyard.schema.json"
+    out = subprocess.run([sys.executable, "-m", "dockyard.config.schema"], cwd=ROOT, capture_output=True, text=True,
                          check=True)
     assert out.stdout == committed and out.stderr == ""
 
 
 def test_config_layer_is_stdlib_only():
-    code = ("import sys, tui.config; bad = [m for m in sys.modules if m.split('.')[0] in "
+    code = ("import sys, dockyard.config; bad = [m for m in sys.modules if m.split('.')[0] in "
             "('textual', 'aiodocker', 'asyncssh', 'aiohttp')]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

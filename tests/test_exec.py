@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from fleet_hosts import config, ssh_host, unix_host
-from tui.fleet import Fleet, FleetError, ReadOnlyError
+from dockyard.fleet import Fleet, FleetError, ReadOnlyError
 
 
 async def _read_until(session, marker: bytes, timeout: float = 10) -> bytes:

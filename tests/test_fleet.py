@@ -12,8 +12,8 @@ import pytest
 
 from faults import FreezableProxy
 from fleet_hosts import config, ssh_host, tcp_host, unix_host
-from tui.config.model import HostConfig
-from tui.fleet import Fleet, FleetChange, HostState, ReadOnlyError, Timing
+from dockyard.config.model import HostConfig
+from dockyard.fleet import Fleet, FleetChange, HostState, ReadOnlyError, Timing
 
 
 def fast_timing() -> Timing:
@@ -330,7 +330,7 @@ class TestStatsWatcher:
 
 async def test_stopping_gives_up_on_a_task_that_ignores_cancellation(monkeypatch, caplog):
     """Stopping a session (quit, reconnect) waits a bounded time, then says what it left behind."""
-    from tui.fleet import session as session_module
+    from dockyard.fleet import session as session_module
 
     monkeypatch.setattr(session_module, "STOP_GRACE", 0.3)
     release = asyncio.Event()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent / "tui"
+ROOT = Path(__file__).resolve().parent.parent / "tui" / "dockyard"
 
 
 def imported_modules(package: str) -> dict[str, set[str]]:
@@ -18,7 +18,7 @@ def imported_modules(package: str) -> dict[str, set[str]]:
             if isinstance(node, ast.Import):
                 names.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module.split(".")[0] if not node.module.startswith("tui.") else node.module)
+                names.add(node.module.split(".")[0] if not node.module.startswith("dockyard.") else node.module)
         found[str(path.relative_to(ROOT.parent))] = names
     return found
 
@@ -38,7 +38,7 @@ def test_upper_layers_never_import_docker_or_ssh_libraries(package):
 
 @pytest.mark.parametrize("package", ["ui", "cli"])
 def test_upper_layers_reach_the_daemons_only_through_the_fleet(package):
-    offenders = {f: {m for m in n if m.startswith("tui.transports") or m == "tui.fleet.docker_api"}
+    offenders = {f: {m for m in n if m.startswith("dockyard.transports") or m == "dockyard.fleet.docker_api"}
                  for f, n in imported_modules(package).items()}
     assert {f: m for f, m in offenders.items() if m} == {}
 

@@ -7,8 +7,8 @@ import re
 import uuid
 
 from fleet_hosts import config, ssh_host, tls_host, unix_host
-from tui.fleet import Fleet, LogLine, LogNotice, LogSource
-from tui.fleet.logs import _ts_key
+from dockyard.fleet import Fleet, LogLine, LogNotice, LogSource
+from dockyard.fleet.logs import _ts_key
 
 COUNTER = "i=0; while [ $i -lt {n} ]; do echo \"{tag} $i\"; [ $((i % 7)) = 0 ] && echo \"{tag} err $i\" >&2; i=$((i+1)); usleep {us}; done; sleep 300"
 

@@ -21,9 +21,9 @@ import pytest
 from fleet_hosts import config, ssh_host, unix_host
 from lab import IMAGE, unix_http
 
-from tui.config.model import HostConfig
-from tui.fleet import DaemonError, Fleet, ReadOnlyError
-from tui.fleet.objects import VolumeInUse, split_reference
+from dockyard.config.model import HostConfig
+from dockyard.fleet import DaemonError, Fleet, ReadOnlyError
+from dockyard.fleet.objects import VolumeInUse, split_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 DEAD = HostConfig(name="dead", url="tcp://127.0.0.1:9", connect_timeout=1.5, request_timeout=3)
@@ -391,9 +391,9 @@ class TestReadOnly:
 
 
 def dockyard(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tui")}
     env.pop("DOCKYARD_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "tui", *args], check=False, capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "dockyard", *args], check=False, capture_output=True, text=True, env=env,
                           timeout=timeout)
 
 

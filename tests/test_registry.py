@@ -27,9 +27,9 @@ import pytest
 import registry_lab as rl
 from lab import IMAGE
 
-from tui.config import Config, load_config
-from tui.config.model import RegistryConfig, RegistryTLS
-from tui.registry import (
+from dockyard.config import Config, load_config
+from dockyard.config.model import RegistryConfig, RegistryTLS
+from dockyard.registry import (
     DOCKER_HUB,
     BadReference,
     CatalogUnsupported,
@@ -664,9 +664,9 @@ def test_challenge_and_reference_parsing():
 
 def dockyard(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
              stdin: str | None = None) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT / "tui"), **(env or {})}
     full_env.pop("DOCKYARD_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, check=False,
+    return subprocess.run([sys.executable, "-m", "dockyard", *args], capture_output=True, text=True, check=False,
                           env=full_env, timeout=timeout, input=stdin if stdin is not None else "")
 
 
@@ -790,8 +790,8 @@ def test_cli_registry_rm_asks_on_a_terminal(cli, open_reg):
 
     def on_tty(answer: str) -> tuple[int, str]:
         main, child = pty.openpty()
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(cli.path.parent), "DOCKYARD_NO_DOCKER_HUB": "1"}
-        proc = subprocess.Popen([sys.executable, "-m", "tui", "--config", str(cli.path), "registry", "rm", "open",
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "tui"), "HOME": str(cli.path.parent), "DOCKYARD_NO_DOCKER_HUB": "1"}
+        proc = subprocess.Popen([sys.executable, "-m", "dockyard", "--config", str(cli.path), "registry", "rm", "open",
                                  f"cli/ask@{digest}"], stdin=child, stdout=child, stderr=child, env=env)
         os.close(child)
         out = b""

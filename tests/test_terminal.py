@@ -25,8 +25,8 @@ def _spawn(config: str, *, ignore_hup: bool):
     if pid == 0:  # child: the pty is its controlling terminal
         if ignore_hup:
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
-        os.execvpe(sys.executable, [sys.executable, "-m", "tui", "--config", config], env)
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "tui"), "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+        os.execvpe(sys.executable, [sys.executable, "-m", "dockyard", "--config", config], env)
     return pid, fd
 
 

@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from fleet_hosts import config, ssh_host, tcp_host, tls_host, unix_host
-from tui.fleet import Fleet, HostState
+from dockyard.fleet import Fleet, HostState
 
 
 def _marker_container(daemon) -> str:

@@ -23,13 +23,13 @@ from rich.text import Text
 from textual.widgets import Button, Checkbox, Footer, Label, Static
 
 from fleet_hosts import config, ssh_host, tls_host, unix_host
-from tui.config.model import HostConfig
-from tui.fleet import HostState, ReadOnlyError
-from tui.textfmt import safe
-from tui.ui.app import DockyardApp
-from tui.ui.dialogs.confirm import ConfirmDialog
-from tui.ui.dialogs.hostkey import HostKeyDialog
-from tui.ui.dialogs.info import TextDialog
+from dockyard.config.model import HostConfig
+from dockyard.fleet import HostState, ReadOnlyError
+from dockyard.textfmt import safe
+from dockyard.ui.app import DockyardApp
+from dockyard.ui.dialogs.confirm import ConfirmDialog
+from dockyard.ui.dialogs.hostkey import HostKeyDialog
+from dockyard.ui.dialogs.info import TextDialog
 
 SIZE = (120, 36)
 MUTATING_KEYS = ("s", "S", "r", "p", "ctrl+k", "ctrl+d")
@@ -129,8 +129,8 @@ def tabs(app: DockyardApp) -> str:
 async def open_logs(app: DockyardApp, container_id: str, name: str, *, lines: int, host: str = "unix1",
                     **options):
     """Open the logs view of one container (as `l` does) and wait until it holds `lines` lines."""
-    from tui.fleet import LogSource
-    from tui.ui.logs import LogsScreen
+    from dockyard.fleet import LogSource
+    from dockyard.ui.logs import LogsScreen
 
     await app.fleet.wait_settled(10)
     app.push_screen(LogsScreen([LogSource(host, container_id, name)], **options))

@@ -11,11 +11,11 @@ from rich.segment import Segment
 
 from fleet_hosts import config, ssh_host, unix_host
 from test_ui import open_logs, svg_text
-from tui.fleet import RunSpec
-from tui.ui.app import DockyardApp
-from tui.ui.container_view import ContainerScreen
-from tui.ui.dialogs.run import RunDialog
-from tui.ui.logs import LogsScreen, LogView, ansi_text
+from dockyard.fleet import RunSpec
+from dockyard.ui.app import DockyardApp
+from dockyard.ui.container_view import ContainerScreen
+from dockyard.ui.dialogs.run import RunDialog
+from dockyard.ui.logs import LogsScreen, LogView, ansi_text
 
 
 async def until(predicate, timeout: float = 10, what: str = "") -> None:

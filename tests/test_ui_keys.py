@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from fleet_hosts import config, unix_host
 from test_ui import open_logs, svg_text
-from tui.ui.app import DockyardApp
+from dockyard.ui.app import DockyardApp
 
 
 async def _until(predicate, timeout: float, what: str) -> None:

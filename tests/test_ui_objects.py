@@ -8,9 +8,9 @@ import uuid
 
 from fleet_hosts import config, ssh_host, unix_host
 from lab import IMAGE
-from tui.ui.app import DockyardApp
-from tui.ui.dialogs.ask import AskDialog
-from tui.ui.dialogs.confirm import ConfirmDialog
+from dockyard.ui.app import DockyardApp
+from dockyard.ui.dialogs.ask import AskDialog
+from dockyard.ui.dialogs.confirm import ConfirmDialog
 
 
 async def until(predicate, timeout: float = 10, what: str = "") -> None:

@@ -7,11 +7,11 @@ import time
 import uuid
 
 from lab import IMAGE
-from tui.config import load_config
-from tui.ui.app import DockyardApp
-from tui.ui.dialogs.ask import AskDialog
-from tui.ui.dialogs.confirm import ConfirmDialog
-from tui.ui.dialogs.progress import ProgressScreen
+from dockyard.config import load_config
+from dockyard.ui.app import DockyardApp
+from dockyard.ui.dialogs.ask import AskDialog
+from dockyard.ui.dialogs.confirm import ConfirmDialog
+from dockyard.ui.dialogs.progress import ProgressScreen
 
 
 async def until(predicate, timeout: float = 10, what: str = "") -> None:

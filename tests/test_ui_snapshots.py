@@ -32,7 +32,7 @@ import pytest  # noqa: E402
 
 from fleet_hosts import config, unix_host  # noqa: E402
 from lab import IMAGE  # noqa: E402
-from tui.ui.app import DockyardApp  # noqa: E402
+from dockyard.ui.app import DockyardApp  # noqa: E402
 
 SIZE = (100, 30)
 PROJECT = "com.docker.compose.project"
@@ -134,7 +134,7 @@ class TestDialogs:
             # mark shop-web-1 (alpha) and shop-db-1 (beta). One per host on purpose: the dialog lists
             # targets sorted by (host, container id), and ids are random per run.
             await pilot.press("j", "space", "j", "j", "space", "ctrl+d")
-            from tui.ui.dialogs.confirm import ConfirmDialog
+            from dockyard.ui.dialogs.confirm import ConfirmDialog
 
             await until(pilot, lambda: showing(pilot.app, ConfirmDialog), what="dialog")
             await settle(pilot)
@@ -145,7 +145,7 @@ class TestDialogs:
         async def run_before(pilot):
             await loaded(pilot)
             await pilot.press("question_mark")
-            from tui.ui.dialogs.info import TextDialog
+            from dockyard.ui.dialogs.info import TextDialog
 
             await until(pilot, lambda: showing(pilot.app, TextDialog), what="help")
             await settle(pilot)

@@ -1,0 +1,359 @@
+"""`dockyard` entry point: the TUI by default, or a headless command over the same fleet.
+
+Exit codes: 0 every host answered; 3 some hosts failed (the others' results are still
+printed, errors on stderr and in JSON); 2 usage or configuration error; 1 unexpected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from dockyard import __version__
+from dockyard.textfmt import ago, human_bytes_iec, human_size, safe, table, truncate
+from dockyard.config import Config, ConfigError, load_config
+from dockyard.fleet import Fleet, HostResult, HostState
+from dockyard.cli.registry_cmd import add_registry_parser, cmd_registry
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Bad arguments found after parsing (unknown host name, malformed filter)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dockyard",
+        description="Manage many Docker daemons at once. Without a command, starts the terminal UI.",
+    )
+    parser.add_argument("--config", metavar="PATH", help="config file (default: $DOCKYARD_CONFIG, "
+                        "else $XDG_CONFIG_HOME/dockyard/config.toml; none: Docker contexts)")
+    parser.add_argument("--readonly", action="store_true", help="refuse every change to any daemon")
+    parser.add_argument("--version", action="version", version=f"dockyard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("hosts", help="one row per host: state, version, resources, latency")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("ps", help="containers across hosts, like docker ps with a HOST column")
+    p.add_argument("-a", "--all", action="store_true", help="show stopped containers too")
+    p.add_argument("--host", action="append", metavar="NAME", help="only this host (repeatable)")
+    p.add_argument("--filter", "-f", action="append", metavar="KEY=VALUE", default=[],
+                   help="docker ps filter, e.g. status=running, label=app=web, name=db (repeatable)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("images", help="images across hosts")
+    p.add_argument("--host", action="append", metavar="NAME", help="only this host (repeatable)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    add_object_commands(sub)  # issue 5: pull, transfer (images --drift is added there too)
+
+    p = sub.add_parser("config", help="configuration tools")
+    csub = p.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
+    c = csub.add_parser("check", help="validate the config and print the resolved hosts")
+    c.add_argument("--config", dest="check_config", metavar="PATH", help="file to check")
+
+    add_registry_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "config":
+            return config_check(args.check_config or args.config)
+        config = load_config(args.config)
+        if args.command is None:
+            from dockyard.ui.app import run_app  # Textual is imported only for the UI
+
+            return run_app(config, readonly=args.readonly or None)
+        if args.command == "registry":  # no fleet: registries only
+            return asyncio.run(cmd_registry(args, config))
+        return asyncio.run(run_command(args, config))
+    except ConfigError as exc:
+        print(f"dockyard: configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"dockyard: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - never a traceback in a user's terminal
+        if os.environ.get("DOCKYARD_DEBUG"):
+            raise
+        print(f"dockyard: unexpected error: {type(exc).__name__}: {safe(exc)}\n"
+              "(set DOCKYARD_DEBUG=1 for a traceback)", file=sys.stderr)
+        return EXIT_UNEXPECTED
+
+
+async def _prompt_passphrase(host: str, key_path: str) -> str | None:
+    """Ask on the terminal when there is one; otherwise there is nobody to ask."""
+    if not sys.stdin.isatty():
+        return None
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, getpass.getpass, f"Passphrase for {key_path} ({host}): ")
+
+
+def _check_hosts(config: Config, names: list[str] | None) -> None:
+    known = {h.name for h in config.hosts}
+    for name in names or []:
+        if name not in known:
+            raise UsageError(f"no host named {name!r} in the fleet (hosts: {', '.join(sorted(known)) or 'none'})")
+
+
+def _parse_filters(items: list[str]) -> dict[str, list[str]]:
+    filters: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"bad filter {item!r}: expected KEY=VALUE (e.g. status=running, label=app=web)")
+        filters.setdefault(key, []).append(value)
+    return filters
+
+
+def _warn(config: Config) -> None:
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+async def run_command(args: argparse.Namespace, config: Config) -> int:
+    hosts = getattr(args, "host", None)
+    _check_hosts(config, hosts)
+    filters = _parse_filters(getattr(args, "filter", []) or [])
+    async with Fleet(config, live=False, readonly=args.readonly or None,
+                     passphrase_prompt=_prompt_passphrase) as fleet:
+        if args.command == "hosts":
+            return await cmd_hosts(fleet, config, args.json)
+        if args.command == "ps":
+            return await cmd_ps(fleet, hosts, args.all, filters, args.json)
+        if args.command in OBJECT_COMMANDS or (args.command == "images" and getattr(args, "drift", False)):
+            return await run_object_command(args, config, fleet)  # issue 5
+        if args.command == "images":
+            return await cmd_images(fleet, hosts, args.json)
+    raise UsageError(f"unknown command {args.command!r}")
+
+
+def _report(results: list[HostResult], as_json: bool, key: str, rows: list) -> int:
+    errors = [{"host": r.host, "error": r.error} for r in results if not r.ok]
+    if as_json:
+        print(json.dumps({key: [row.to_json() for row in rows], "errors": errors}, indent=2))
+    for err in sorted(errors, key=lambda e: e["host"]):
+        print(f"dockyard: {safe(err['host'])}: {safe(err['error'])}", file=sys.stderr)
+    return EXIT_PARTIAL if errors else EXIT_OK
+
+
+async def cmd_ps(fleet: Fleet, hosts, all_: bool, filters, as_json: bool) -> int:
+    results = [r async for r in fleet.containers(all=all_, hosts=hosts, filters=filters or None)]
+    order = list(fleet.sessions)
+    rows = sorted((c for r in results if r.ok for c in r.value),
+                  key=lambda c: (order.index(c.host), -c.created, c.name))
+    if not as_json:
+        print(table(
+            ["HOST", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
+            [[c.host, c.id[:12], truncate(c.image, 30), '"' + truncate(c.command, 20) + '"', ago(c.created),
+              c.status, ", ".join(str(p) for p in c.ports), c.name] for c in rows],
+        ))
+    return _report(results, as_json, "containers", rows)
+
+
+async def cmd_images(fleet: Fleet, hosts, as_json: bool) -> int:
+    results = [r async for r in fleet.images(hosts=hosts)]
+    order = list(fleet.sessions)
+    rows = sorted((i for r in results if r.ok for i in r.value),
+                  key=lambda i: (order.index(i.host), -i.created))
+    if not as_json:
+        lines = []
+        for image in rows:
+            for tag in image.tags or ("<none>:<none>",):
+                repo, _, version = tag.rpartition(":")
+                lines.append([image.host, repo, version, image.id.split(":")[-1][:12], ago(image.created),
+                              human_size(image.size)])
+        print(table(["HOST", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], lines))
+    return _report(results, as_json, "images", rows)
+
+
+async def cmd_hosts(fleet: Fleet, config: Config, as_json: bool) -> int:
+    await fleet.wait_settled()
+    await fleet.refresh_info()
+    statuses = fleet.hosts()
+    failed = [s for s in statuses if s.state not in (HostState.ONLINE, HostState.DISABLED)]
+    if as_json:
+        print(json.dumps({"hosts": [s.to_json() for s in statuses],
+                          "errors": [{"host": s.name, "error": f"{s.state.value}: {s.reason}"} for s in failed]},
+                         indent=2))
+    else:
+        _warn(config)
+        rows = []
+        for s in statuses:
+            state = s.state.value
+            if s.host_key is not None:
+                state += f" ({s.host_key.key_type} {s.host_key.fingerprint})"
+            rows.append([
+                s.name, s.transport, state, s.server_version or "-", s.api_version or "-",
+                f"{s.os}/{s.arch}" if s.os else "-", s.cpus if s.cpus is not None else "-",
+                human_bytes_iec(s.memory),
+                f"{s.containers_running}/{s.containers}" if s.containers is not None else "-",
+                s.images if s.images is not None else "-",
+                f"{s.latency_ms:.1f}ms" if s.latency_ms is not None else "-",
+            ])
+        print(table(["NAME", "TRANSPORT", "STATE", "VERSION", "API", "OS/ARCH", "CPUS", "MEMORY",
+                     "CONTAINERS", "IMAGES", "LATENCY"], rows))
+    for s in failed:
+        print(f"dockyard: {safe(s.name)}: {safe(s.state.value)}: {safe(s.reason)}", file=sys.stderr)
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def config_check(path: str | None) -> int:
+    config = load_config(path)
+    where = config.path or "no config file: the fleet is your Docker CLI contexts"
+    print(f"config: {where}")
+    rows = []
+    for h in config.hosts:
+        opts = []
+        if h.tls is not None:
+            opts.append("tls" + ("" if h.tls.verify else " (verify off)"))
+        if h.jump:
+            opts.append("jump " + " -> ".join(h.jump))
+        if h.scheme == "ssh":
+            opts.append(f"socket {h.socket}")
+        if h.readonly:
+            opts.append("readonly")
+        if h.labels:
+            opts.append("labels " + ",".join(f"{k}={v}" for k, v in h.labels.items()))
+        rows.append([h.name, h.url, h.transport_name, "yes" if h.enabled else "no", h.source, "; ".join(opts)])
+    print(table(["NAME", "URL", "TRANSPORT", "ENABLED", "SOURCE", "OPTIONS"], rows))
+    for r in config.registries:
+        secret = ("password from $" + r.password_env if r.password_env else
+                  "password from command" if r.password_command else
+                  "Docker credential store" if r.credentials == "docker" else "anonymous")
+        print(f"registry {safe(r.name)}: {safe(r.url)} ({secret})")
+    _warn(config)
+    print(f"OK: {len(config.hosts)} host(s), {len(config.registries)} registr{'y' if len(config.registries) == 1 else 'ies'}")
+    return EXIT_OK
+
+
+# ====================================================================== issue 5: pull, transfer, images --drift
+# A separate block: `add_object_commands(sub)` in build_parser, `run_object_command` in run_command.
+
+OBJECT_COMMANDS = ("pull", "transfer")
+
+
+def add_object_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("pull", help="pull an image onto several hosts at once")
+    p.add_argument("image", metavar="IMAGE", help="image reference, e.g. registry:5000/team/app:1.2")
+    p.add_argument("--host", action="append", metavar="NAME", help="pull onto this host (repeatable; default: all)")
+    p.add_argument("--json", action="store_true", help="one JSON document with per-host results")
+
+    p = sub.add_parser("transfer", help="copy images host to host without a registry (streamed save → load)")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image references or IDs on the source")
+    p.add_argument("--from", dest="source", required=True, metavar="HOST", help="the host that has the images")
+    p.add_argument("--to", dest="targets", action="append", required=True, metavar="HOST",
+                   help="a host to copy them to (repeatable)")
+    p.add_argument("--json", action="store_true", help="one JSON document with per-target results")
+
+    images = sub.choices["images"]
+    images.add_argument("--drift", action="store_true",
+                        help="group by REPOSITORY:TAG across hosts and flag tags whose image IDs differ")
+
+
+async def run_object_command(args: argparse.Namespace, config: Config, fleet: Fleet) -> int:
+    if args.command == "pull":
+        return await cmd_pull(fleet, args.image, args.host, args.json)
+    if args.command == "transfer":
+        _check_hosts(config, [args.source, *args.targets])
+        return await cmd_transfer(fleet, args.images, args.source, args.targets, args.json)
+    return await cmd_drift(fleet, args.host, args.json)
+
+
+def _short_id(image_id: str | None) -> str:
+    return (image_id or "").split(":")[-1][:12] or "-"
+
+
+async def cmd_pull(fleet: Fleet, image: str, hosts, as_json: bool) -> int:
+    tty = sys.stdout.isatty() and not as_json
+    results = []
+    last_status: dict[tuple[str, str | None], str] = {}
+    async for ev in fleet.pull(image, hosts):
+        if ev.done:
+            results.append(ev)
+            if not as_json and ev.ok:
+                print(f"{safe(ev.host)}: pulled {safe(image)} ({_short_id(ev.image_id)}) in {ev.elapsed:.1f}s")
+            continue
+        if as_json:
+            continue
+        key = (ev.host, ev.layer)
+        # a line per status change; byte counts only on a terminal
+        if last_status.get(key) == ev.status and not tty:
+            continue
+        last_status[key] = ev.status
+        size = f" {human_size(ev.current)}/{human_size(ev.total)}" if ev.total else ""
+        what = f"{ev.layer[:12]}: " if ev.layer else ""
+        print(f"{safe(ev.host)}: {safe(what)}{safe(ev.status)}{size}", flush=tty)
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        print(json.dumps({
+            "image": image,
+            "results": [{"host": r.host, "ok": r.ok, "image_id": r.image_id, "digest": r.digest,
+                         "error": r.error, "seconds": round(r.elapsed, 3)} for r in results],
+            "errors": [{"host": r.host, "error": r.error} for r in failed],
+        }, indent=2))
+    for r in sorted(failed, key=lambda r: r.host):
+        print(f"dockyard: {safe(r.host)}: pull failed: {safe(r.error)}", file=sys.stderr)
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+async def cmd_transfer(fleet: Fleet, images: list[str], source: str, targets: list[str], as_json: bool) -> int:
+    tty = sys.stdout.isatty() and not as_json
+    results = []
+    async for ev in fleet.transfer(images, source, targets):
+        if ev.done:
+            results.append(ev)
+            if not as_json and ev.ok:
+                ids = ", ".join(f"{safe(ref)}={_short_id(i)}" for ref, i in ev.image_ids.items())
+                end = "\n" if not tty else "\x1b[K\n"
+                print(f"\r{safe(ev.target)}: loaded and verified {ids} "
+                      f"({human_size(ev.bytes)} in {ev.elapsed:.1f}s)", end=end)
+        elif tty:
+            total = f" of ~{human_size(ev.total)}" if ev.total else ""
+            print(f"\r{safe(source)}: {human_size(ev.bytes)}{total} at {human_size(ev.rate)}/s\x1b[K",
+                  end="", flush=True)
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        print(json.dumps({
+            "source": source, "images": images,
+            "results": [{"target": r.target, "ok": r.ok, "image_ids": r.image_ids, "error": r.error,
+                         "bytes": r.bytes, "seconds": round(r.elapsed, 3), "bytes_per_second": round(r.rate)}
+                        for r in results],
+            "errors": [{"host": r.target, "error": r.error} for r in failed],
+        }, indent=2))
+    elif tty:
+        print()
+    for r in sorted(failed, key=lambda r: r.target or ""):
+        print(f"dockyard: {safe(r.target)}: transfer failed: {safe(r.error)}", file=sys.stderr)
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+async def cmd_drift(fleet: Fleet, hosts, as_json: bool) -> int:
+    rows, failed = await fleet.drift_report(hosts)
+    if as_json:
+        print(json.dumps({"drift": [r.to_json() for r in rows],
+                          "errors": [{"host": r.host, "error": r.error} for r in failed]}, indent=2))
+    else:
+        answered = [h for h in fleet.sessions if h not in {r.host for r in failed}
+                    and (not hosts or h in hosts)]
+        print(table(["REPOSITORY:TAG", "DRIFT", *[h.upper() for h in answered]],
+                    [[r.reference, "DRIFT" if r.drifted else "", *[_short_id(r.hosts.get(h)) for h in answered]]
+                     for r in rows]))
+    for r in sorted(failed, key=lambda r: r.host):
+        print(f"dockyard: {safe(r.host)}: {safe(r.error)}", file=sys.stderr)
+    return EXIT_PARTIAL if failed else EXIT_OK

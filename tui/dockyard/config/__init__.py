@@ -1,0 +1,52 @@
+"""Configuration: `config.toml` (or the Docker CLI contexts when there is none) -> a validated `Config`.
+
+stdlib only, so the CLI can report config errors without importing the UI or the transports.
+
+| who reads what          | from                                                          |
+|-------------------------|---------------------------------------------------------------|
+| `load_config`           | --config, $DOCKYARD_CONFIG, $XDG_CONFIG_HOME/~/.config, DOCKER_* |
+| `load_docker_contexts`  | $DOCKER_CONFIG or ~/.docker (contexts store, config.json)     |
+| `CONFIG_SCHEMA`         | the rules; also config/dockyard.schema.json                   |
+"""
+
+from dockyard.config.contexts import load_docker_contexts
+from dockyard.config.errors import ConfigError
+from dockyard.config.loader import load_config, resolve_config_path
+from dockyard.config.model import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_REMOTE_SOCKET,
+    DEFAULT_REQUEST_TIMEOUT,
+    Config,
+    HostConfig,
+    RegistryConfig,
+    RegistryTLS,
+    TLSConfig,
+    UIConfig,
+)
+
+
+def __getattr__(name: str):
+    # Lazy, so that `python -m dockyard.config.schema` runs the module fresh (no runpy warning).
+    if name == "CONFIG_SCHEMA":
+        from dockyard.config.schema import CONFIG_SCHEMA
+
+        return CONFIG_SCHEMA
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "CONFIG_SCHEMA",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_REMOTE_SOCKET",
+    "DEFAULT_REQUEST_TIMEOUT",
+    "Config",
+    "ConfigError",
+    "HostConfig",
+    "RegistryConfig",
+    "RegistryTLS",
+    "TLSConfig",
+    "UIConfig",
+    "load_config",
+    "load_docker_contexts",
+    "resolve_config_path",
+]

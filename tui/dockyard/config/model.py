@@ -1,0 +1,114 @@
+"""The validated configuration as plain, immutable data.
+
+Everything above `dockyard.config` reads these dataclasses only; nothing here knows TOML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_REMOTE_SOCKET = "/var/run/docker.sock"
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_REQUEST_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class TLSConfig:
+    """Client TLS for a `tcp://` host: CA to verify the daemon, cert/key to prove who we are."""
+
+    ca: str | None = None
+    cert: str | None = None
+    key: str | None = None
+    verify: bool = True
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """One Docker daemon of the fleet.
+
+    `url` is normalised: `unix:///abs/path`, `tcp://host:port`, or `ssh://[user@]host[:port]`
+    (host may be an `~/.ssh/config` alias, resolved by the SSH transport).
+    """
+
+    name: str
+    url: str
+    tls: TLSConfig | None = None
+    # SSH only
+    identity_file: tuple[str, ...] = ()
+    known_hosts: str | None = None  # None: ~/.ssh/known_hosts
+    jump: tuple[str, ...] = ()  # hops "[user@]host[:port]" or ssh-config aliases, outermost first
+    socket: str = DEFAULT_REMOTE_SOCKET  # the daemon's socket on the SSH host
+    passphrase_command: str | None = None  # prints the key passphrase on stdout
+    ssh_config: str | None = None  # None: ~/.ssh/config
+    # all transports
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    labels: dict[str, str] = field(default_factory=dict)
+    readonly: bool = False
+    enabled: bool = True
+    source: str = "config"  # "config", "context:NAME", "DOCKER_HOST", "default"
+    description: str | None = None  # free text shown in the Hosts view (contexts: Metadata.Description)
+
+    @property
+    def scheme(self) -> str:
+        """'unix', 'tcp' or 'ssh'."""
+        return self.url.split("://", 1)[0]
+
+    @property
+    def transport_name(self) -> str:
+        """What the Hosts table shows: unix, tcp, tls, ssh or ssh+jump."""
+        if self.scheme == "tcp":
+            return "tls" if self.tls is not None else "tcp"
+        if self.scheme == "ssh" and self.jump:
+            return "ssh+jump"
+        return self.scheme
+
+
+@dataclass(frozen=True)
+class RegistryTLS:
+    ca: str | None = None
+    verify: bool = True
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """A v2/OCI registry. The password itself is never stored here, only where to get it."""
+
+    name: str
+    url: str
+    username: str | None = None
+    password_env: str | None = None
+    password_command: str | None = None
+    credentials: str | None = None  # "docker": use the Docker credential store
+    tls: RegistryTLS | None = None
+    insecure: bool = False
+
+
+@dataclass(frozen=True)
+class UIConfig:
+    theme: str | None = None
+    log_tail: int = 500
+    log_buffer: int = 20000
+    refresh_hz: float = 2.0
+    shells: dict[str, str] = field(default_factory=dict)  # "host:NAME" / "image:REPO[:TAG]" -> command
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration; `path` is None in zero-config mode (Docker contexts)."""
+
+    path: str | None = None
+    hosts: tuple[HostConfig, ...] = ()
+    registries: tuple[RegistryConfig, ...] = ()
+    readonly: bool = False
+    import_contexts: bool = False
+    keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, for the TUI
+    ui: UIConfig = field(default_factory=UIConfig)
+    warnings: tuple[str, ...] = ()
+    current_context: str | None = None  # the Docker CLI's current context, when contexts were loaded
+
+    def host(self, name: str) -> HostConfig:
+        for host in self.hosts:
+            if host.name == name:
+                return host
+        raise KeyError(name)

@@ -1,0 +1,359 @@
+"""The fleet controller: every host's session, fan-out calls, the live cache, observers.
+
+Who uses what:
+
+| caller        | uses                                                           |
+|---------------|----------------------------------------------------------------|
+| headless CLI  | `Fleet(live=False)`, `fan_out`, `containers()`, `images()`      |
+| Textual UI    | `Fleet(live=True)`, `subscribe`, `cached()`, actions, host keys |
+| tests         | all of it, against the real lab                                 |
+
+A fan-out yields one `HostResult` per host as soon as that host answers, so a slow or
+dead host never delays the others; its error is a result like any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from dockyard.config.model import Config, HostConfig
+from dockyard.fleet.docker_api import DockerClient
+from dockyard.fleet.errors import DaemonError, FleetError, ReadOnlyError, UnknownHost
+from dockyard.fleet.models import (
+    ActionResult,
+    Container,
+    FleetChange,
+    HostResult,
+    HostState,
+    HostStatus,
+    Image,
+)
+from dockyard.fleet.execs import ExecSession, open_attach, open_exec
+from dockyard.fleet.logs import LogLine, LogNotice, LogSource, merged_logs
+from dockyard.fleet.objects import ObjectOps
+from dockyard.fleet.runspec import RunSpec
+from dockyard.fleet.session import HostSession, Timing
+from dockyard.fleet.stats import ContainerStats, StatsWatcher
+from dockyard.transports import HostKeyTrust, HostKeyUnknown, PassphrasePrompt, default_known_hosts
+
+T = TypeVar("T")
+Observer = Callable[[FleetChange], None]
+
+CONTAINER_ACTIONS = ("start", "stop", "restart", "pause", "unpause", "kill", "remove")
+
+
+class Fleet(ObjectOps):
+    """All sessions of a configuration. Use as `async with Fleet(config) as fleet:`."""
+
+    def __init__(self, config: Config, *, live: bool = True, readonly: bool | None = None,
+                 passphrase_prompt: PassphrasePrompt | None = None, timing: Timing | None = None,
+                 batch_interval: float = 0.1):
+        self.config = config
+        self.live = live
+        self.readonly = config.readonly if readonly is None else readonly
+        self.trust = HostKeyTrust()
+        self.batch_interval = batch_interval
+        self._observers: list[Observer] = []
+        self._pending: set[tuple[str, str]] = set()
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self.stats = StatsWatcher(self.session, self._changed)
+        self.sessions: dict[str, HostSession] = {
+            h.name: HostSession(h, live=live, trust=self.trust, notify=self._changed,
+                                passphrase_prompt=passphrase_prompt, timing=timing,
+                                readonly=self.readonly)
+            for h in config.hosts
+        }
+
+    async def __aenter__(self) -> Fleet:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def start(self) -> None:
+        """Connect every enabled host concurrently (returns at once)."""
+        for session in self.sessions.values():
+            session.start()
+
+    async def close(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+        await self.stats.stop()
+        await asyncio.gather(*(s.stop() for s in self.sessions.values()), return_exceptions=True)
+
+    async def wait_settled(self, timeout: float | None = None, hosts: Iterable[str] | None = None) -> None:
+        """Wait until every (selected) host is online or has failed, at most `timeout` s."""
+        sessions = [self.session(h) for h in hosts] if hosts else list(self.sessions.values())
+        waits = [asyncio.ensure_future(s.wait_settled()) for s in sessions]
+        if not waits:
+            return
+        done, pending = await asyncio.wait(waits, timeout=timeout)
+        for w in pending:
+            w.cancel()
+
+    # ------------------------------------------------------------------ hosts
+
+    def session(self, name: str) -> HostSession:
+        try:
+            return self.sessions[name]
+        except KeyError:
+            raise UnknownHost(f"no host named {name!r} (hosts: {', '.join(self.sessions) or 'none'})") from None
+
+    def hosts(self) -> list[HostStatus]:
+        return [s.status() for s in self.sessions.values()]
+
+    def host(self, name: str) -> HostStatus:
+        return self.session(name).status()
+
+    def host_config(self, name: str) -> HostConfig:
+        return self.session(name).config
+
+    def known_hosts_path(self, name: str) -> str:
+        return default_known_hosts(self.session(name).config)
+
+    async def host_details(self, name: str) -> list[tuple[str, list[tuple[str, str]]]]:
+        """`docker info` and `docker system df` facts for one host, as titled (key, value) lists."""
+        session = self.session(name)
+        info = await session.call(lambda c: c.get("info"))
+        df = await session.call(lambda c: c.get("system/df"))
+        status = session.status()
+        connection = [("URL", session.config.url), ("Transport", status.transport),
+                      ("State", session.describe_state()),
+                      ("Latency", f"{status.latency_ms:.1f} ms" if status.latency_ms is not None else "-"),
+                      ("Read-only", "yes" if status.readonly else "no")]
+        daemon = [(k, str(info.get(k, "-"))) for k in (
+            "Name", "ServerVersion", "OperatingSystem", "KernelVersion", "Architecture", "NCPU", "MemTotal",
+            "Driver", "CgroupDriver", "CgroupVersion", "DockerRootDir", "Containers", "ContainersRunning",
+            "ContainersPaused", "ContainersStopped", "Images")]
+        usage = []
+        for label, key, size_key in (("Images", "Images", "Size"), ("Containers", "Containers", "SizeRw"),
+                                     ("Volumes", "Volumes", None), ("Build cache", "BuildCache", "Size")):
+            items = df.get(key) or []
+            if size_key:
+                total = sum(int(i.get(size_key) or 0) for i in items)
+            else:
+                total = sum(int((i.get("UsageData") or {}).get("Size") or 0) for i in items)
+            usage.append((label, f"{len(items)} items, {total / 1e6:.1f} MB"))
+        return [("Connection", connection), ("Daemon (docker info)", daemon), ("Disk usage (docker system df)", usage)]
+
+    async def reconnect(self, name: str) -> None:
+        await self.session(name).reconnect()
+
+    async def accept_host_key(self, name: str, *, save: bool) -> None:
+        """Trust the unknown key the host (or one of its jump hops) offered, then reconnect.
+
+        `save=False` trusts it for this run only; `save=True` appends it to known_hosts.
+        A changed key is never accepted.
+        """
+        session = self.session(name)
+        problem = session.problem
+        if not isinstance(problem, HostKeyUnknown):
+            raise FleetError(f"{name}: no unknown host key is awaiting a decision")
+        if save:
+            HostKeyTrust.save(problem, default_known_hosts(session.config))
+        self.trust.accept_once(problem)
+        await session.reconnect()
+
+    # ------------------------------------------------------------------ fan-out
+
+    def _targets(self, hosts: Iterable[str] | None) -> list[HostSession]:
+        if hosts:
+            return [self.session(h) for h in dict.fromkeys(hosts)]
+        return [s for s in self.sessions.values() if s.config.enabled]
+
+    async def fan_out(self, fn: Callable[[DockerClient], Awaitable[T]],
+                      hosts: Iterable[str] | None = None,
+                      timeout: float | None = None) -> AsyncIterator[HostResult[T]]:
+        """Run `fn(client)` on every selected host at once; yield each host's result as it lands."""
+        sessions = self._targets(hosts)
+
+        async def one(session: HostSession) -> HostResult[T]:
+            start = time.perf_counter()
+            try:
+                value = await session.call(fn, timeout)
+            except FleetError as exc:
+                return HostResult(session.name, error=str(exc), elapsed=time.perf_counter() - start)
+            except Exception as exc:  # noqa: BLE001 - one host's surprise must not sink the others
+                return HostResult(session.name, error=f"unexpected error: {type(exc).__name__}: {exc}",
+                                  elapsed=time.perf_counter() - start)
+            return HostResult(session.name, value=value, elapsed=time.perf_counter() - start)
+
+        tasks = [asyncio.ensure_future(one(s)) for s in sessions]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            for t in tasks:
+                t.cancel()
+
+    async def gather(self, fn: Callable[[DockerClient], Awaitable[T]],
+                     hosts: Iterable[str] | None = None) -> list[HostResult[T]]:
+        """Fan-out collected into a list, in the order hosts answered."""
+        return [r async for r in self.fan_out(fn, hosts)]
+
+    def containers(self, *, all: bool = True, hosts: Iterable[str] | None = None,
+                   filters: dict[str, list[str]] | None = None) -> AsyncIterator[HostResult[list[Container]]]:
+        return self.fan_out(lambda c: c.list_containers(all=all, filters=filters), hosts)
+
+    def images(self, *, hosts: Iterable[str] | None = None) -> AsyncIterator[HostResult[list[Image]]]:
+        return self.fan_out(lambda c: c.list_images(), hosts)
+
+    async def refresh_info(self, hosts: Iterable[str] | None = None) -> list[HostResult[None]]:
+        """Fetch `/info` and latency of each online host (for `dockyard hosts`)."""
+        async def one(session: HostSession) -> HostResult[None]:
+            try:
+                await session.refresh_info()
+            except FleetError as exc:
+                return HostResult(session.name, error=str(exc))
+            return HostResult(session.name)
+        return list(await asyncio.gather(*(one(s) for s in self._targets(hosts))))
+
+    # ------------------------------------------------------------------ live cache
+
+    def cached(self, kind: str, hosts: Iterable[str] | None = None) -> list[Any]:
+        """Cached objects of `kind` from online hosts (live mode)."""
+        out: list[Any] = []
+        for s in self._targets(hosts):
+            if s.state == HostState.ONLINE:
+                out.extend(s.cache.items(kind))
+        return out
+
+    def watch_stats(self, keys: Iterable[tuple[str, str]], owner: str = "default",
+                    interval: float | None = None) -> None:
+        """Sample CPU/memory of these (host, container id) pairs on behalf of `owner`.
+
+        Each owner (the Containers pane, a detail view) states its whole wish, optionally
+        with a faster `interval`; containers no owner wants any more stop being sampled.
+        """
+        self.stats.watch(keys, owner, interval)
+
+    def container_stats(self, host: str, container_id: str) -> ContainerStats | None:
+        return self.stats.latest.get((host, container_id))
+
+    def subscribe(self, observer: Observer) -> Callable[[], None]:
+        """Call `observer(FleetChange)` after changes, batched per `batch_interval`; returns unsubscribe."""
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer) if observer in self._observers else None
+
+    def _changed(self, host: str, kind: str) -> None:
+        self._pending.add((host, kind))
+        if self._flush_handle is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return
+            self._flush_handle = loop.call_later(self.batch_interval, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        if not self._pending:
+            return
+        change = FleetChange(frozenset(self._pending))
+        self._pending.clear()
+        for observer in list(self._observers):
+            observer(change)
+
+    # ------------------------------------------------------------------ actions
+
+    def check_writable(self, host: str) -> None:
+        """Raise ReadOnlyError when the fleet or this host is read-only."""
+        session = self.session(host)
+        if self.readonly:
+            raise ReadOnlyError("Dockyard is in read-only mode: no changes are made")
+        if session.readonly:
+            raise ReadOnlyError(f"host {host} is read-only: no changes are made")
+
+    async def container_action(self, host: str, container_id: str, action: str, **options: Any) -> None:
+        if action not in CONTAINER_ACTIONS:
+            raise FleetError(f"unknown container action {action!r}")
+        self.check_writable(host)
+        session = self.session(host)
+        limit = None
+        if action in ("stop", "restart"):  # the daemon waits for the grace period first
+            grace = options.get("timeout")
+            limit = session.config.request_timeout + (60 if grace is None else grace)
+        await session.call(lambda c: c.container_action(container_id, action, **options), timeout=limit)
+
+    async def inspect_container(self, host: str, container_id: str) -> dict[str, Any]:
+        """`docker inspect` of one container, as the daemon returns it."""
+        return await self.session(host).call(lambda c: c.get(f"containers/{container_id}/json"))
+
+    async def container_top(self, host: str, container_id: str) -> tuple[list[str], list[list[str]]]:
+        """`docker top`: (column titles, process rows)."""
+        data = await self.session(host).call(lambda c: c.get(f"containers/{container_id}/top"))
+        return list(data.get("Titles") or []), [list(map(str, p)) for p in data.get("Processes") or []]
+
+    async def open_attach(self, host: str, container_id: str) -> ExecSession:
+        """Attach to the main process (detach with ctrl-p ctrl-q); counts as a change."""
+        self.check_writable(host)
+        return await self.session(host).call(lambda c: open_attach(c, host, container_id))
+
+    async def run_container(self, hosts: Iterable[str], spec: RunSpec) -> list[ActionResult]:
+        """Create and start the same container on several hosts at once; one result per host."""
+        errors = spec.validate()
+        if errors:
+            raise FleetError("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        body = spec.body()
+        params = {"name": spec.name} if spec.name else None
+
+        async def one(host: str) -> ActionResult:
+            try:
+                self.check_writable(host)
+
+                async def create_and_start(c: DockerClient) -> str:
+                    created = await c._query_json("containers/create", "POST", params=params, data=body)
+                    cid = created["Id"]
+                    async with c._query(f"containers/{cid}/start", "POST"):
+                        pass
+                    return cid
+
+                cid = await self.session(host).call(create_and_start)
+            except DaemonError as exc:
+                message = exc.message
+                if exc.status == 404 and "image" in message.lower():
+                    message = f"image {spec.image} is not on {host}: pull it first"
+                return ActionResult(host, spec.name or spec.image, "run", False, message)
+            except FleetError as exc:
+                return ActionResult(host, spec.name or spec.image, "run", False, str(exc))
+            return ActionResult(host, cid, "run", True)
+
+        return list(await asyncio.gather(*(one(h) for h in dict.fromkeys(hosts))))
+
+    async def rename_container(self, host: str, container_id: str, name: str) -> None:
+        self.check_writable(host)
+        await self.session(host).call(lambda c: c._query_json(f"containers/{container_id}/rename", "POST",
+                                                              params={"name": name}))
+
+    async def commit_container(self, host: str, container_id: str, repo: str, tag: str = "latest",
+                               message: str = "") -> str:
+        """Commit a container to an image on its own host; returns the new image id."""
+        self.check_writable(host)
+        params = {"container": container_id, "repo": repo, "tag": tag, "comment": message, "pause": "true"}
+        data = await self.session(host).call(lambda c: c._query_json("commit", "POST", params=params))
+        return str(data.get("Id", ""))
+
+    def logs(self, sources: Iterable[LogSource], **options: Any) -> AsyncIterator[LogLine | LogNotice]:
+        """Follow the logs of containers on any hosts, merged in timestamp order (see dockyard.fleet.logs)."""
+        return merged_logs(self, sources, **options)
+
+    async def open_exec(self, host: str, container_id: str, cmd: Sequence[str], **options: Any) -> ExecSession:
+        """An interactive exec (a shell) in a container on any host; counts as a change (read-only refuses)."""
+        self.check_writable(host)
+        session = self.session(host)
+        return await session.call(lambda c: open_exec(c, host, container_id, cmd, **options))
+
+    async def bulk_container_action(self, targets: Iterable[tuple[str, str]], action: str,
+                                    **options: Any) -> list[ActionResult]:
+        """Apply `action` to (host, id) pairs across hosts at once; one result per container."""
+        async def one(host: str, cid: str) -> ActionResult:
+            try:
+                await self.container_action(host, cid, action, **options)
+            except FleetError as exc:
+                return ActionResult(host, cid, action, False, str(exc))
+            return ActionResult(host, cid, action, True)
+        return list(await asyncio.gather(*(one(h, c) for h, c in targets)))
+

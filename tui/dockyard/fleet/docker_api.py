@@ -1,0 +1,350 @@
+"""The Docker Engine API for one host: aiodocker with its stream leak fixed.
+
+aiodocker 0.27's `_query` never releases the response, so a cancelled stream (events,
+logs, stats) keeps its connection checked out; after ~100 the daemon's pool is dry
+and every request hangs. `DockerClient._query` releases (or closes, if the body is
+unfinished) in a `finally`. Raw API dicts are turned into `dockyard.fleet.models` here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import struct
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiodocker
+import aiohttp
+
+from dockyard.fleet.errors import DaemonError, HostUnavailable
+from dockyard.fleet.models import Container, Image, Network, Port, Volume
+from dockyard.transports import Transport
+
+
+class DockerClient(aiodocker.Docker):
+    """aiodocker.Docker over one of our transports, with streams that release their connection."""
+
+    def __init__(self, host_name: str, transport: Transport, request_timeout: float):
+        super().__init__(
+            url=transport.base_url,
+            connector=transport.connector,
+            timeout=aiohttp.ClientTimeout(total=request_timeout, sock_connect=request_timeout),
+        )
+        self.host_name = host_name
+
+    @asynccontextmanager
+    async def _query(self, path, method="GET", **kwargs) -> AsyncIterator[aiohttp.ClientResponse]:
+        try:
+            response = await self._do_query(path, method, **kwargs)
+        except aiodocker.DockerError as exc:
+            if exc.status == 900:  # aiodocker's code for "could not connect"
+                raise HostUnavailable(_connect_error(exc)) from None
+            raise DaemonError(self.host_name, exc.status, str(exc.message)) from None
+        try:
+            yield response
+        finally:
+            if response.content.at_eof():
+                response.release()
+            else:
+                response.close()  # unfinished body: the connection can't be reused
+
+    async def ping(self) -> float:
+        """Round trip of `/_ping` in milliseconds."""
+        start = time.perf_counter()
+        async with self._query("_ping", versioned_api=False) as resp:
+            await resp.read()
+        return (time.perf_counter() - start) * 1000
+
+    async def negotiate(self) -> dict[str, Any]:
+        """`/version`, and pin the API version to the daemon's so no call asks again."""
+        version = await self._query_json("version", versioned_api=False)
+        self.api_version = "v" + str(version["ApiVersion"])
+        return version
+
+    async def get(self, path: str, **params: Any) -> Any:
+        return await self._query_json(path, params=params or None)
+
+    # ------------------------------------------------------------------ lists
+
+    async def list_containers(self, all: bool = True, filters: dict[str, list[str]] | None = None) -> list[Container]:
+        params: dict[str, Any] = {"all": "1" if all else "0"}
+        if filters:
+            params["filters"] = json.dumps(filters)
+        raw = await self._query_json("containers/json", params=params)
+        return [container_from_api(self.host_name, c) for c in raw]
+
+    async def list_images(self, all: bool = False) -> list[Image]:
+        raw = await self._query_json("images/json", params={"all": "1" if all else "0"})
+        return [image_from_api(self.host_name, i) for i in raw]
+
+    async def list_volumes(self) -> list[Volume]:
+        raw = await self._query_json("volumes")
+        return [volume_from_api(self.host_name, v) for v in raw.get("Volumes") or []]
+
+    async def list_networks(self) -> list[Network]:
+        raw = await self._query_json("networks")
+        return [network_from_api(self.host_name, n) for n in raw]
+
+    # ------------------------------------------------------------------ streams
+
+    async def event_stream(self, since: float | None = None,
+                           on_open: Callable[[], None] | None = None) -> AsyncIterator[dict[str, Any]]:
+        """The daemon's events as dicts, until the daemon closes or the caller stops iterating.
+
+        `on_open` runs once the daemon accepted the subscription, so a caller can list
+        objects after it without missing an event in between.
+        """
+        params = {"since": f"{since:.9f}"} if since else None
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=self._timeout.sock_connect)
+        async with self._query("events", params=params, timeout=timeout) as resp:
+            if on_open is not None:
+                on_open()
+            async for line in resp.content:
+                line = line.strip()
+                if line:
+                    yield json.loads(line)
+
+    async def log_stream(self, container_id: str, *, follow: bool = True, tail: int | str = "all",
+                         timestamps: bool = False, tty: bool = False,
+                         since: str | None = None) -> AsyncIterator[tuple[str, bytes]]:
+        """(stream, chunk) pairs where stream is 'stdout' or 'stderr' (aiodocker drops which)."""
+        params = {"stdout": "1", "stderr": "1", "follow": "1" if follow else "0",
+                  "tail": str(tail), "timestamps": "1" if timestamps else "0"}
+        if since:
+            params["since"] = since
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=self._timeout.sock_connect)
+        async with self._query(f"containers/{container_id}/logs", params=params, timeout=timeout) as resp:
+            if tty:
+                async for chunk in resp.content.iter_any():
+                    yield "stdout", chunk
+                return
+            while True:
+                try:
+                    header = await resp.content.readexactly(8)
+                except asyncio.IncompleteReadError:
+                    return
+                kind, length = struct.unpack(">BxxxL", header)
+                payload = await resp.content.readexactly(length)
+                yield ("stderr" if kind == 2 else "stdout"), payload
+
+    async def stats_stream(self, container_id: str) -> AsyncIterator[dict[str, Any]]:
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=self._timeout.sock_connect)
+        async with self._query(f"containers/{container_id}/stats", params={"stream": "1"},
+                               timeout=timeout) as resp:
+            async for line in resp.content:
+                if line.strip():
+                    yield json.loads(line)
+
+    # ------------------------------------------------------------------ actions
+
+    async def container_action(self, container_id: str, action: str, **options: Any) -> None:
+        if action == "remove":
+            params = {"force": "1" if options.get("force") else "0",
+                      "v": "1" if options.get("volumes") else "0"}
+            async with self._query(f"containers/{container_id}", "DELETE", params=params):
+                return
+        params: dict[str, str] = {}
+        timeout = self._timeout
+        if action == "kill" and options.get("signal"):
+            params["signal"] = str(options["signal"])
+        if action in ("stop", "restart"):
+            # without `t` the daemon honours the container's own StopTimeout (default 10 s)
+            grace = options.get("timeout")
+            if grace is not None:
+                params["t"] = str(int(grace))
+            # the daemon waits up to the grace period before it kills: allow for it
+            timeout = aiohttp.ClientTimeout(total=(self._timeout.total or 30) + (60 if grace is None else grace))
+        async with self._query(f"containers/{container_id}/{action}", "POST", params=params or None,
+                               timeout=timeout):
+            return
+
+
+    # ------------------------------------------------------------------ images, volumes, networks (issue 5)
+    # Raw API dicts in, raw dicts out: dockyard/fleet/objects.py turns them into models.
+
+    def _long_timeout(self) -> aiohttp.ClientTimeout:
+        """No total/read limit (pulls, saves and loads take as long as they take)."""
+        return aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=self._timeout.sock_connect)
+
+    async def json_stream(self, path: str, method: str = "POST", *, params: dict[str, Any] | None = None,
+                          headers: dict[str, str] | None = None) -> AsyncIterator[dict[str, Any]]:
+        """A JSON-lines progress stream (pull, push), one dict per line, without a total timeout."""
+        async with self._query(path, method, params=params, headers=headers, timeout=self._long_timeout()) as resp:
+            async for line in resp.content:
+                line = line.strip()
+                if line:
+                    try:
+                        yield json.loads(line)
+                    except ValueError:
+                        yield {"status": line.decode(errors="replace")}
+
+    def pull_stream(self, repo: str, tag: str, auth_header: str) -> AsyncIterator[dict[str, Any]]:
+        """`POST /images/create?fromImage=&tag=`: the daemon's pull progress."""
+        return self.json_stream("images/create", params={"fromImage": repo, "tag": tag},
+                                headers={"X-Registry-Auth": auth_header})
+
+    def push_stream(self, repo: str, tag: str, auth_header: str) -> AsyncIterator[dict[str, Any]]:
+        """`POST /images/{repo}/push?tag=` (the daemon insists on an X-Registry-Auth header)."""
+        return self.json_stream(f"images/{repo}/push", params={"tag": tag},
+                                headers={"X-Registry-Auth": auth_header})
+
+    async def inspect_image(self, image: str) -> dict[str, Any]:
+        return await self._query_json(f"images/{image}/json")
+
+    async def image_history(self, image: str) -> list[dict[str, Any]]:
+        return await self._query_json(f"images/{image}/history")
+
+    async def tag_image(self, image: str, repo: str, tag: str) -> None:
+        async with self._query(f"images/{image}/tag", "POST", params={"repo": repo, "tag": tag}):
+            return
+
+    async def remove_image(self, image: str, force: bool = False, noprune: bool = False) -> list[dict[str, Any]]:
+        params = {"force": "1" if force else "0", "noprune": "1" if noprune else "0"}
+        return await self._query_json(f"images/{image}", "DELETE", params=params)
+
+    async def prune_images(self, filters: dict[str, list[str]]) -> dict[str, Any]:
+        return await self._query_json("images/prune", "POST", params={"filters": json.dumps(filters)},
+                                      timeout=self._long_timeout())
+
+    async def system_df(self) -> dict[str, Any]:
+        return await self._query_json("system/df", timeout=self._long_timeout())
+
+    async def save_images(self, names: list[str], chunk_size: int = 1 << 18) -> AsyncIterator[bytes]:
+        """`GET /images/get?names=a&names=b` (docker save) as a stream of chunks.
+
+        aiodocker's `export_image` takes one name and `params` cannot repeat a key, so the
+        query string is built here."""
+        from urllib.parse import urlencode
+
+        query = urlencode([("names", n) for n in names])
+        async with self._query(f"images/get?{query}", timeout=self._long_timeout()) as resp:
+            while True:
+                chunk = await resp.content.read(chunk_size)
+                if not chunk:
+                    return
+                yield chunk
+
+    async def load_images(self, chunks: AsyncIterator[bytes]) -> list[dict[str, Any]]:
+        """`POST /images/load` (docker load) fed from an async iterator; returns the daemon's messages.
+
+        The daemon answers 200 even when the tarball is bad: errors come as `{"error": …}` lines."""
+        async with self._query("images/load", "POST", params={"quiet": "1"}, data=chunks,
+                               headers={"Content-Type": "application/x-tar"},
+                               timeout=self._long_timeout()) as resp:
+            body = await resp.read()
+        messages = []
+        for line in body.splitlines():
+            line = line.strip()
+            if line:
+                try:
+                    messages.append(json.loads(line))
+                except ValueError:
+                    messages.append({"stream": line.decode(errors="replace")})
+        return messages
+
+    async def create_volume(self, name: str, labels: dict[str, str] | None = None,
+                            driver: str = "local") -> dict[str, Any]:
+        body = {"Name": name, "Driver": driver, "Labels": dict(labels or {})}
+        return await self._query_json("volumes/create", "POST", data=body)
+
+    async def inspect_volume(self, name: str) -> dict[str, Any]:
+        return await self._query_json(f"volumes/{name}")
+
+    async def remove_volume(self, name: str, force: bool = False) -> None:
+        async with self._query(f"volumes/{name}", "DELETE", params={"force": "1" if force else "0"}):
+            return
+
+    async def prune_volumes(self, filters: dict[str, list[str]] | None = None) -> dict[str, Any]:
+        params = {"filters": json.dumps(filters)} if filters else None
+        return await self._query_json("volumes/prune", "POST", params=params, timeout=self._long_timeout())
+
+    async def raw_containers(self, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+        """`containers/json?all=1` as the daemon sends it (with Mounts and NetworkSettings)."""
+        params: dict[str, Any] = {"all": "1"}
+        if filters:
+            params["filters"] = json.dumps(filters)
+        return await self._query_json("containers/json", params=params)
+
+    async def create_network(self, name: str, *, internal: bool = True, labels: dict[str, str] | None = None,
+                             driver: str = "bridge") -> dict[str, Any]:
+        body = {"Name": name, "Driver": driver, "Internal": internal, "Labels": dict(labels or {}),
+                "CheckDuplicate": True}
+        return await self._query_json("networks/create", "POST", data=body)
+
+    async def inspect_network(self, network: str) -> dict[str, Any]:
+        return await self._query_json(f"networks/{network}")
+
+    async def remove_network(self, network: str) -> None:
+        async with self._query(f"networks/{network}", "DELETE"):
+            return
+
+    async def connect_network(self, network: str, container: str) -> None:
+        await self._query_json(f"networks/{network}/connect", "POST", data={"Container": container})
+
+    async def disconnect_network(self, network: str, container: str, force: bool = False) -> None:
+        await self._query_json(f"networks/{network}/disconnect", "POST",
+                               data={"Container": container, "Force": force})
+
+
+def _connect_error(exc: aiodocker.DockerError) -> str:
+    """Words for a failed connect, from the aiohttp error aiodocker wrapped."""
+    cause = exc.__context__
+    if isinstance(cause, aiohttp.ClientConnectorCertificateError):
+        cert_error = cause.certificate_error
+        detail = getattr(cert_error, "verify_message", None) or str(cert_error)
+        return f"TLS certificate verification failed for {cause.host}:{cause.port}: {detail}"
+    if isinstance(cause, aiohttp.ClientSSLError):
+        return f"TLS handshake with {cause.host}:{cause.port} failed: {cause.os_error}"
+    if isinstance(cause, aiohttp.ClientConnectorError):
+        err = cause.os_error
+        what = os.strerror(err.errno) if getattr(err, "errno", None) else str(err)
+        return f"cannot connect to {cause.host}:{cause.port}: {what}"
+    return str(exc.message)
+
+
+# ---------------------------------------------------------------------- API dict -> model
+
+
+def _strs(d: dict[str, Any] | None) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (d or {}).items()}
+
+
+def container_from_api(host: str, c: dict[str, Any]) -> Container:
+    names = c.get("Names") or []
+    name = names[0].lstrip("/") if names else c.get("Id", "")[:12]
+    ports = tuple(
+        Port(private=p.get("PrivatePort", 0), type=p.get("Type", "tcp"), public=p.get("PublicPort"),
+             ip=p.get("IP"))
+        for p in c.get("Ports") or []
+    )
+    return Container(
+        host=host, id=c["Id"], name=name, image=c.get("Image", ""), state=c.get("State", ""),
+        status=c.get("Status", ""), created=int(c.get("Created", 0)), ports=ports,
+        labels=_strs(c.get("Labels")), command=c.get("Command", ""), image_id=c.get("ImageID", ""),
+        volumes=tuple(m["Name"] for m in c.get("Mounts") or [] if m.get("Type") == "volume" and m.get("Name")),
+        networks=tuple(((c.get("NetworkSettings") or {}).get("Networks") or {}).keys()),
+    )
+
+
+def image_from_api(host: str, i: dict[str, Any]) -> Image:
+    tags = tuple(t for t in (i.get("RepoTags") or []) if t != "<none>:<none>")
+    digests = tuple(d for d in (i.get("RepoDigests") or []) if d != "<none>@<none>")
+    return Image(host=host, id=i["Id"], tags=tags, size=int(i.get("Size", 0)),
+                 created=int(i.get("Created", 0)), containers=int(i.get("Containers", -1)),
+                 digests=digests, labels=_strs(i.get("Labels")))
+
+
+def volume_from_api(host: str, v: dict[str, Any]) -> Volume:
+    return Volume(host=host, name=v["Name"], driver=v.get("Driver", ""), mountpoint=v.get("Mountpoint", ""),
+                  created=v.get("CreatedAt"), labels=_strs(v.get("Labels")))
+
+
+def network_from_api(host: str, n: dict[str, Any]) -> Network:
+    subnets = tuple(cfg.get("Subnet", "") for cfg in ((n.get("IPAM") or {}).get("Config") or []) if cfg.get("Subnet"))
+    return Network(host=host, id=n["Id"], name=n.get("Name", ""), driver=n.get("Driver", ""),
+                   scope=n.get("Scope", ""), subnets=subnets, internal=bool(n.get("Internal")),
+                   labels=_strs(n.get("Labels")))

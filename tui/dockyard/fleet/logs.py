@@ -1,0 +1,189 @@
+"""Logs of one or many containers on any hosts, merged into one stream ordered by time.
+
+Each source follows its container with timestamps on; a short reorder window (the
+"watermark") lets lines from different hosts interleave by timestamp while each
+container's own order is kept exactly. A source whose stream breaks (container
+stopped, host dropped) says so and resumes from its last timestamp when it can, so
+nothing is repeated or lost across the break.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import heapq
+import itertools
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from dockyard.fleet.errors import DaemonError, FleetError
+
+if TYPE_CHECKING:
+    from dockyard.fleet.controller import Fleet
+
+
+@dataclass(frozen=True, slots=True)
+class LogSource:
+    host: str
+    container_id: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.host}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)  # slots: a view holds 20,000 of these; no dict each for the GC to walk
+class LogLine:
+    source: LogSource
+    stream: str  # "stdout" | "stderr"
+    timestamp: str  # RFC 3339 with nanoseconds, as the daemon sent it
+    text: str  # one line, without its newline; may hold ANSI colour codes (the UI decides)
+
+
+@dataclass(frozen=True, slots=True)
+class LogNotice:
+    """A source's stream broke, resumed or ended; shown inline in the view."""
+
+    source: LogSource
+    message: str
+    broken: bool
+
+
+def _ts_key(ts: str) -> str:
+    """RFC 3339 timestamps sort as text once the fraction has a fixed width (9 digits, UTC)."""
+    if "." in ts:
+        head, frac = ts.split(".", 1)
+        frac = frac.rstrip("Z")
+        return f"{head}.{frac:0<9}Z"
+    return ts.rstrip("Z") + ".000000000Z"
+
+
+def _after(ts: str) -> str:
+    """A `since` value just after `ts`, so a resumed follow does not repeat the last line."""
+    head, _, frac = _ts_key(ts).rstrip("Z").partition(".")
+    epoch = datetime.fromisoformat(head + "+00:00").timestamp()
+    nanos = int(frac) + 1
+    return f"{int(epoch) + nanos // 1_000_000_000}.{nanos % 1_000_000_000:09d}"
+
+
+async def merged_logs(fleet: Fleet, sources: Iterable[LogSource], *, tail: int = 500, follow: bool = True,
+                      since: str | None = None, window: float = 0.25,
+                      retry_every: float = 2.0) -> AsyncIterator[LogLine | LogNotice]:
+    """Yield lines of every source in timestamp order (within `window` seconds of lateness)."""
+    sources = list(sources)
+    queue: asyncio.Queue[LogLine | LogNotice | None] = asyncio.Queue(maxsize=10000)
+    tasks = [asyncio.create_task(_follow_source(fleet, s, queue, tail=tail, follow=follow, since=since,
+                                                retry_every=retry_every)) for s in sources]
+    live = len(tasks)
+    heap: list[tuple[str, int, LogLine]] = []
+    arrivals: collections.deque[tuple[float, int]] = collections.deque()  # (arrival time, seq), in order
+    released: set[int] = set()
+    seq = itertools.count()
+    loop = asyncio.get_running_loop()
+    try:
+        while live or heap:
+            timeout = max(0.0, arrivals[0][0] + window - loop.time()) if arrivals else None
+            item: LogLine | LogNotice | None | str
+            try:
+                item = await asyncio.wait_for(queue.get(), timeout) if live else "flush"
+            except asyncio.TimeoutError:
+                item = "flush"
+            if item is None:
+                live -= 1
+            elif isinstance(item, LogNotice):
+                yield item
+            elif isinstance(item, LogLine):
+                n = next(seq)
+                heapq.heappush(heap, (_ts_key(item.timestamp), n, item))
+                arrivals.append((loop.time(), n))
+            # While the oldest held line has waited a full window (or the sources are done),
+            # release the earliest timestamp: no line waits much longer than `window`.
+            now = loop.time()
+            while heap and (not live or arrivals[0][0] + window <= now or len(heap) >= 20000):
+                _, n, line = heapq.heappop(heap)
+                released.add(n)
+                while arrivals and arrivals[0][1] in released:
+                    released.discard(arrivals.popleft()[1])
+                yield line
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _follow_source(fleet: Fleet, source: LogSource, queue: asyncio.Queue, *, tail: int, follow: bool,
+                         since: str | None, retry_every: float) -> None:
+    last_ts: str | None = None
+    first = True
+    try:
+        while True:
+            try:
+                session = fleet.session(source.host)
+                info = await session.call(lambda c: c.get(f"containers/{source.container_id}/json"))
+                tty = bool((info.get("Config") or {}).get("Tty"))
+                running = (info.get("State") or {}).get("Running", False)
+                if not first:
+                    await queue.put(LogNotice(source, "resumed", broken=False))
+                client = session.client
+                if client is None:
+                    raise FleetError("host is not online")
+                stream = client.log_stream(
+                    source.container_id, follow=follow, timestamps=True, tty=tty,
+                    tail=tail if first else "all",
+                    since=_after(last_ts) if last_ts else since,
+                )
+                async for stream_name, text, ts in _lines(stream):
+                    last_ts = ts
+                    await queue.put(LogLine(source, stream_name, ts, text))
+                if not follow:
+                    return
+                reason = "container stopped" if running else "container is not running"
+            except (FleetError, DaemonError, OSError) as exc:
+                if isinstance(exc, DaemonError) and exc.status == 404:
+                    await queue.put(LogNotice(source, "container was removed", broken=True))
+                    return
+                reason = str(exc)
+                if not follow:
+                    await queue.put(LogNotice(source, f"logs unavailable: {reason}", broken=True))
+                    return
+            first = False
+            await queue.put(LogNotice(source, f"stream broke ({reason}); resuming when it can", broken=True))
+            await _wait_until_running(fleet, source, retry_every)
+    finally:
+        with contextlib.suppress(asyncio.QueueFull):
+            queue.put_nowait(None)
+
+
+async def _wait_until_running(fleet: Fleet, source: LogSource, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        with contextlib.suppress(FleetError, DaemonError, OSError):
+            info = await fleet.session(source.host).call(
+                lambda c: c.get(f"containers/{source.container_id}/json"))
+            if (info.get("State") or {}).get("Running"):
+                return
+
+
+async def _lines(stream: AsyncIterator[tuple[str, bytes]]) -> AsyncIterator[tuple[str, str, str]]:
+    """Split framed chunks into (stream, text, timestamp) lines; a line may span chunks."""
+    partial: dict[str, bytes] = {"stdout": b"", "stderr": b""}
+    async for name, chunk in stream:
+        data = partial[name] + chunk
+        *complete, partial[name] = data.split(b"\n")
+        for raw in complete:
+            yield _parse(name, raw)
+    for name, rest in partial.items():
+        if rest:
+            yield _parse(name, rest)
+
+
+def _parse(name: str, raw: bytes) -> tuple[str, str, str]:
+    text = raw.decode("utf-8", errors="replace").rstrip("\r")
+    ts, sep, rest = text.partition(" ")
+    if not sep or not ts[:4].isdigit():
+        return name, text, "0000-00-00T00:00:00.000000000Z"
+    return name, rest, ts

@@ -1,0 +1,362 @@
+"""What the fleet hands upwards: plain dataclasses, no aiodocker or asyncssh types.
+
+The UI and the CLI read only these (and the exceptions in `dockyard.fleet.errors`).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class HostState(str, enum.Enum):
+    CONNECTING = "connecting"
+    ONLINE = "online"
+    UNREACHABLE = "unreachable"
+    AUTH_FAILED = "auth-failed"
+    HOST_KEY_UNKNOWN = "host-key-unknown"
+    HOST_KEY_CHANGED = "host-key-changed"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class HostKeyOffer:
+    """An SSH key awaiting the user's decision (unknown) or refused (changed)."""
+
+    hop: str
+    host: str
+    port: int
+    key_type: str
+    fingerprint: str  # "SHA256:…"
+    changed: bool
+
+
+@dataclass(frozen=True)
+class HostStatus:
+    """One row of `dockyard hosts`: config facts, connection state, daemon facts."""
+
+    name: str
+    url: str
+    transport: str
+    state: HostState
+    reason: str | None = None
+    host_key: HostKeyOffer | None = None
+    server_version: str | None = None
+    api_version: str | None = None
+    os: str | None = None
+    arch: str | None = None
+    cpus: int | None = None
+    memory: int | None = None  # bytes
+    containers: int | None = None
+    containers_running: int | None = None
+    images: int | None = None
+    latency_ms: float | None = None
+    readonly: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    source: str = "config"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["state"] = self.state.value
+        return data
+
+
+@dataclass(frozen=True)
+class Port:
+    private: int
+    type: str
+    public: int | None = None
+    ip: str | None = None
+
+    def __str__(self) -> str:
+        if self.public is None:
+            return f"{self.private}/{self.type}"
+        ip = self.ip or ""
+        ip = f"[{ip}]" if ":" in ip else ip
+        return f"{ip}:{self.public}->{self.private}/{self.type}"
+
+
+@dataclass(frozen=True)
+class Container:
+    host: str
+    id: str
+    name: str
+    image: str
+    state: str  # created, running, paused, restarting, removing, exited, dead
+    status: str  # "Up 5 minutes", "Exited (0) 2 hours ago"
+    created: int  # unix seconds
+    ports: tuple[Port, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+    command: str = ""
+    image_id: str = ""
+    volumes: tuple[str, ...] = ()  # names of the volumes it mounts
+    networks: tuple[str, ...] = ()  # names of the networks it is attached to
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.host, self.id)
+
+    @property
+    def project(self) -> str | None:
+        return self.labels.get("com.docker.compose.project")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "host": self.host, "id": self.id, "name": self.name, "image": self.image,
+            "state": self.state, "status": self.status, "created": self.created,
+            "ports": [str(p) for p in self.ports], "labels": dict(self.labels),
+        }
+
+
+@dataclass(frozen=True)
+class Image:
+    host: str
+    id: str
+    tags: tuple[str, ...]
+    size: int
+    created: int
+    containers: int = -1  # -1: unknown
+    digests: tuple[str, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.host, self.id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"host": self.host, "id": self.id, "tags": list(self.tags), "size": self.size,
+                "created": self.created}
+
+
+@dataclass(frozen=True)
+class Volume:
+    host: str
+    name: str
+    driver: str
+    mountpoint: str
+    created: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.host, self.name)
+
+
+@dataclass(frozen=True)
+class Network:
+    host: str
+    id: str
+    name: str
+    driver: str
+    scope: str
+    subnets: tuple[str, ...] = ()
+    internal: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.host, self.id)
+
+
+@dataclass(frozen=True)
+class HostResult(Generic[T]):
+    """One host's answer to a fan-out call: a value or an error message, never both."""
+
+    host: str
+    value: T | None = None
+    error: str | None = None
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class FleetChange:
+    """A batch of cache changes: which (host, kind) pairs changed since the last batch.
+
+    kind is one of "host", "containers", "images", "volumes", "networks".
+    """
+
+    changed: frozenset[tuple[str, str]]
+
+    def hosts(self, kind: str) -> set[str]:
+        return {h for h, k in self.changed if k == kind}
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """Outcome of one mutating action on one object (bulk actions report one per object)."""
+
+    host: str
+    target: str
+    action: str
+    ok: bool
+    error: str | None = None
+
+
+# ---------------------------------------------------------------------- images, volumes, networks (issue 5)
+
+
+@dataclass(frozen=True)
+class PullProgress:
+    """One event of a pull (or push) onto one host.
+
+    kind "layer": per-layer progress (`layer`, `status`, `current`/`total` bytes when known);
+    kind "status": a host-level line ("Pulling from …", "Digest: …");
+    kind "result": the host's final word — `ok` with `image_id` (and `digest`), or `error` in words.
+    """
+
+    host: str
+    image: str
+    kind: str
+    status: str = ""
+    layer: str | None = None
+    current: int | None = None
+    total: int | None = None
+    ok: bool | None = None
+    image_id: str | None = None
+    digest: str | None = None
+    error: str | None = None
+    elapsed: float = 0.0
+    action: str = "pull"  # or "push"
+
+    @property
+    def done(self) -> bool:
+        return self.kind == "result"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TransferProgress:
+    """One event of a host→host transfer.
+
+    kind "progress": bytes read from the source so far (`bytes`, of about `total`), per target
+    bytes sent (`sent`), throughput `rate` in bytes/s; `target` is None.
+    kind "result": one target's final word — `ok` with the verified `image_ids` (reference → id),
+    or `error` in words.
+    """
+
+    source: str
+    kind: str
+    target: str | None = None
+    images: tuple[str, ...] = ()
+    bytes: int = 0
+    total: int | None = None
+    sent: dict[str, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+    rate: float = 0.0
+    ok: bool | None = None
+    error: str | None = None
+    image_ids: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        return self.kind == "result"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DriftRow:
+    """One repository:tag across the fleet: which host has it with which image id."""
+
+    reference: str
+    hosts: dict[str, str]  # host -> image id
+    missing: tuple[str, ...] = ()  # answering hosts without this tag
+
+    @property
+    def ids(self) -> set[str]:
+        return set(self.hosts.values())
+
+    @property
+    def drifted(self) -> bool:
+        return len(self.ids) > 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reference": self.reference, "hosts": dict(self.hosts), "missing": list(self.missing),
+                "drifted": self.drifted}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One layer of `docker history`."""
+
+    id: str  # "<missing>" for layers pulled without their intermediate image
+    created: int
+    created_by: str
+    size: int
+    tags: tuple[str, ...] = ()
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class PrunedImage:
+    id: str
+    tags: tuple[str, ...]
+    size: int
+
+
+@dataclass(frozen=True)
+class ImagePrune:
+    """What an image prune removes (dry run: would remove) on one host.
+
+    `images`: top-level images that go; `deleted`: every image id the daemon reported deleted
+    (includes untagged parents); `space_reclaimed`: the daemon's figure, or for a dry run the
+    sum of the images' unique sizes (layers only they use)."""
+
+    host: str
+    dry_run: bool
+    dangling_only: bool
+    images: tuple[PrunedImage, ...] = ()
+    untagged: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    space_reclaimed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ImageRemoval:
+    host: str
+    image: str
+    untagged: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VolumeUsage:
+    """A volume with its size (`docker system df -v`) and the containers that mount it."""
+
+    host: str
+    name: str
+    driver: str
+    mountpoint: str
+    size: int  # bytes; -1 when the daemon does not know
+    ref_count: int  # -1 when the daemon does not know
+    used_by: tuple[str, ...] = ()  # container names
+    labels: dict[str, str] = field(default_factory=dict)
+    created: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.host, self.name)
+
+
+@dataclass(frozen=True)
+class VolumePrune:
+    host: str
+    dry_run: bool
+    volumes: tuple[str, ...] = ()
+    space_reclaimed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)

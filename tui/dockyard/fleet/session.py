@@ -1,0 +1,349 @@
+"""One host's session: connection state machine, reconnect with backoff, live cache.
+
+A session owns its transport and Docker client. In live mode it follows the daemon's
+events stream into `HostCache`, reconciles periodically and after every reconnect (so a
+restarted daemon leaves no ghost or duplicate rows), and reconnects with capped
+exponential backoff. States that need a person (unknown/changed host key, failed auth)
+wait for `reconnect()` instead of retrying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import aiohttp
+
+from dockyard.config.model import HostConfig
+from dockyard.fleet.cache import HostCache
+from dockyard.fleet.docker_api import DockerClient
+from dockyard.fleet.errors import DaemonError, FleetError, HostUnavailable, RequestTimeout
+from dockyard.fleet.models import HostKeyOffer, HostState, HostStatus
+from dockyard.transports import (
+    AuthFailed,
+    HostKeyChanged,
+    HostKeyProblem,
+    HostKeyTrust,
+    HostKeyUnknown,
+    KeyLoader,
+    PassphrasePrompt,
+    Transport,
+    TransportError,
+    open_transport,
+)
+
+log = logging.getLogger("dockyard.session")
+T = TypeVar("T")
+STOP_GRACE = 5.0  # s: how long stopping waits for a task or a close before leaving it behind
+
+
+async def _within_grace(what: str, tasks: list[asyncio.Task[Any]]) -> None:
+    """Wait for `tasks` at most STOP_GRACE and never longer: quitting, or a reconnect, must not
+    hang on a connection that ignores cancellation (a whole test run once waited forever on one).
+    What is left behind is logged with where it was stuck."""
+    done, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
+    for task in done:
+        if not task.cancelled():
+            task.exception()  # retrieved: no "exception was never retrieved" noise
+    for task in pending:
+        where = "; ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in task.get_stack())
+        log.warning("%s: %s still running after %gs, left behind (at %s)", what, task.get_name(),
+                    STOP_GRACE, where)
+
+# Container event actions that change nothing a list shows.
+_QUIET_ACTIONS = ("exec_", "top", "attach", "resize", "archive-path", "extract-to-dir", "export", "copy", "commit")
+
+
+class Timing:
+    """Knobs for how often a session polls and how it backs off; tests shorten them."""
+
+    backoff_initial = 0.5
+    backoff_cap = 15.0
+    reconcile_every = 30.0
+    ping_every = 5.0
+    dirty_delay = 0.05  # coalesce a burst of events into one list request
+
+
+class HostSession:
+    def __init__(self, config: HostConfig, *, live: bool, trust: HostKeyTrust,
+                 notify: Callable[[str, str], None], passphrase_prompt: PassphrasePrompt | None = None,
+                 timing: Timing | None = None, readonly: bool = False):
+        self.config = config
+        self.name = config.name
+        self.live = live
+        self.readonly = readonly or config.readonly
+        self.trust = trust
+        self.timing = timing or Timing()
+        self._notify_fleet = notify
+        self._keys = KeyLoader(config, passphrase_prompt)
+        self.cache = HostCache(self.name, self._notify)
+
+        self.state = HostState.CONNECTING if config.enabled else HostState.DISABLED
+        self.reason: str | None = None
+        self.problem: HostKeyProblem | None = None
+        self.version: dict[str, Any] = {}
+        self.info: dict[str, Any] = {}
+        self.latency_ms: float | None = None
+
+        self.client: DockerClient | None = None
+        self._transport: Transport | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._settled = asyncio.Event()  # set whenever state is not CONNECTING
+        self._lost = asyncio.Event()
+        self._wake = asyncio.Event()
+        if not config.enabled:
+            self._settled.set()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        if self.config.enabled and self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"session:{self.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await _within_grace(self.name, [self._task])
+            self._task = None
+        await self._teardown()
+
+    async def reconnect(self) -> None:
+        """Drop the connection (if any) and connect again now, skipping any backoff."""
+        if not self.config.enabled:
+            return
+        await self.stop()
+        self._set_state(HostState.CONNECTING)
+        self.start()
+
+    async def wait_settled(self, timeout: float | None = None) -> None:
+        """Wait until the host is online or has failed (no longer connecting)."""
+        await asyncio.wait_for(self._settled.wait(), timeout)
+
+    # ------------------------------------------------------------------ requests
+
+    async def call(self, fn: Callable[[DockerClient], Awaitable[T]], timeout: float | None = None) -> T:
+        """Run `fn(client)` once the host is online, within the request timeout."""
+        if self.state == HostState.CONNECTING:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await self.wait_settled(self.config.connect_timeout + 2)
+        if self.state != HostState.ONLINE or self.client is None:
+            raise HostUnavailable(self.describe_state())
+        limit = timeout if timeout is not None else self.config.request_timeout
+        try:
+            return await asyncio.wait_for(fn(self.client), limit)
+        except asyncio.TimeoutError:
+            raise RequestTimeout(f"no answer within {limit:g}s") from None
+        except aiohttp.ClientError as exc:
+            raise HostUnavailable(f"connection failed: {exc}") from None
+
+    def describe_state(self) -> str:
+        if self.state == HostState.ONLINE:
+            return "online"
+        return self.state.value + (f": {self.reason}" if self.reason else "")
+
+    def status(self) -> HostStatus:
+        info = self.info
+        counts = self.cache.counts() if (self.live and self.state == HostState.ONLINE) else None
+        offer = None
+        if isinstance(self.problem, HostKeyProblem):
+            p = self.problem
+            offer = HostKeyOffer(p.hop, p.host, p.port, p.key_type, p.fingerprint,
+                                 changed=isinstance(p, HostKeyChanged))
+        return HostStatus(
+            name=self.name, url=self.config.url, transport=self.config.transport_name,
+            state=self.state, reason=self.reason, host_key=offer,
+            server_version=self.version.get("Version"), api_version=self.version.get("ApiVersion"),
+            os=self.version.get("Os"), arch=self.version.get("Arch"),
+            cpus=info.get("NCPU"), memory=info.get("MemTotal"),
+            containers=counts[0] if counts else info.get("Containers"),
+            containers_running=counts[1] if counts else info.get("ContainersRunning"),
+            images=counts[2] if counts else info.get("Images"),
+            latency_ms=self.latency_ms, readonly=self.readonly, labels=dict(self.config.labels),
+            source=self.config.source,
+        )
+
+    async def refresh_info(self) -> None:
+        """Fetch `/info` and measure latency (the CLI's `hosts` and the live loop use it)."""
+        self.latency_ms = await self.call(lambda c: c.ping())
+        self.info = await self.call(lambda c: c.get("info"))
+        self._notify("host")
+
+    # ------------------------------------------------------------------ the loop
+
+    def _notify(self, kind: str) -> None:
+        self._notify_fleet(self.name, kind)
+
+    def _set_state(self, state: HostState, reason: str | None = None,
+                   problem: HostKeyProblem | None = None) -> None:
+        changed = (state, reason) != (self.state, self.reason)
+        self.state, self.reason, self.problem = state, reason, problem
+        if state == HostState.CONNECTING:
+            self._settled.clear()
+        else:
+            self._settled.set()
+        if changed:
+            self._notify("host")
+
+    async def _run(self) -> None:
+        delay = self.timing.backoff_initial
+        while True:
+            self._set_state(HostState.CONNECTING, self.reason)
+            try:
+                await asyncio.wait_for(self._connect(), self.config.connect_timeout)
+            except HostKeyUnknown as exc:
+                await self._failed(HostState.HOST_KEY_UNKNOWN, str(exc), exc)
+                return  # waits for accept_host_key() -> reconnect()
+            except HostKeyChanged as exc:
+                await self._failed(HostState.HOST_KEY_CHANGED, str(exc), exc)
+                return
+            except AuthFailed as exc:
+                await self._failed(HostState.AUTH_FAILED, str(exc))
+                return
+            except asyncio.TimeoutError:
+                await self._failed(HostState.UNREACHABLE,
+                                   f"no answer within connect_timeout ({self.config.connect_timeout:g}s)")
+            except (TransportError, FleetError, aiohttp.ClientError, OSError) as exc:
+                await self._failed(HostState.UNREACHABLE, _reason(exc))
+            else:
+                delay = self.timing.backoff_initial
+                self._set_state(HostState.ONLINE)
+                if not self.live:
+                    return
+                try:
+                    reason = await self._follow()
+                except (TransportError, FleetError, aiohttp.ClientError, OSError, ValueError) as exc:
+                    reason = _reason(exc)
+                await self._failed(HostState.UNREACHABLE, reason)
+            if not self.live:
+                return
+            # capped exponential backoff; reconnect() cancels this task to skip it
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.timing.backoff_cap)
+
+    async def _failed(self, state: HostState, reason: str, problem: HostKeyProblem | None = None) -> None:
+        await self._teardown()
+        self._set_state(state, reason, problem)
+        log.info("%s: %s", self.name, self.describe_state())
+
+    async def _connect(self) -> None:
+        self._lost.clear()
+        transport = await open_transport(self.config, self.trust, self._keys)
+        self._transport = transport
+        transport.on_lost = self._on_transport_lost
+        self.client = DockerClient(self.name, transport, self.config.request_timeout)
+        start = time.perf_counter()
+        self.version = await self.client.negotiate()
+        self.latency_ms = (time.perf_counter() - start) * 1000
+
+    def _on_transport_lost(self, reason: str) -> None:
+        self._lost_reason = reason
+        self._lost.set()
+
+    async def _teardown(self) -> None:
+        client, transport = self.client, self._transport
+        self.client, self._transport = None, None
+        if client is not None:  # the client first: it uses the transport
+            await _within_grace(self.name, [asyncio.create_task(client.close(), name="close client")])
+        if transport is not None:
+            transport.on_lost = None
+            await _within_grace(self.name, [asyncio.create_task(transport.close(), name="close transport")])
+
+    async def _follow(self) -> str:
+        """Follow events into the cache until the link is lost; returns why it ended."""
+        assert self.client is not None
+        client = self.client
+        subscribed = asyncio.Event()
+        dirty: set[str] = set()
+        dirty_kinds: set[str] = set()
+        kick = asyncio.Event()
+
+        async def events() -> str:
+            async for ev in client.event_stream(on_open=subscribed.set):
+                kind, action = ev.get("Type"), ev.get("Action", "") or ""
+                if kind == "container":
+                    cid = (ev.get("Actor") or {}).get("ID") or ev.get("id")
+                    if not cid or action.startswith(_QUIET_ACTIONS):
+                        continue
+                    if action == "destroy":
+                        self.cache.remove_container(cid)
+                    else:
+                        dirty.add(cid)
+                        kick.set()
+                elif kind in ("image", "volume", "network"):
+                    dirty_kinds.add(kind + "s")
+                    kick.set()
+                elif kind == "daemon":
+                    dirty_kinds.add("info")
+                    kick.set()
+            return "events stream closed by the daemon"
+
+        async def apply_dirty() -> None:
+            while True:
+                await kick.wait()
+                await asyncio.sleep(self.timing.dirty_delay)
+                kick.clear()
+                ids, kinds = list(dirty), set(dirty_kinds)
+                dirty.clear()
+                dirty_kinds.clear()
+                if ids:
+                    found = await self.call(lambda c: c.list_containers(all=True, filters={"id": ids}))
+                    self.cache.update_containers(ids, found)
+                for kind in kinds:
+                    await self._refresh(kind)
+
+        async def reconcile() -> None:
+            await subscribed.wait()
+            await self._reconcile_all()
+            since_reconcile = 0.0
+            while True:
+                await asyncio.sleep(self.timing.ping_every)
+                # a short leash: a wedged daemon is noticed within ping_every + 5 s
+                self.latency_ms = await self.call(lambda c: c.ping(), timeout=min(5.0, self.config.request_timeout))
+                since_reconcile += self.timing.ping_every
+                if since_reconcile >= self.timing.reconcile_every:
+                    since_reconcile = 0.0
+                    await self._reconcile_all()
+
+        tasks = [asyncio.create_task(events()), asyncio.create_task(apply_dirty()),
+                 asyncio.create_task(reconcile()), asyncio.create_task(self._lost.wait())]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            first = done.pop()
+            if first is tasks[3]:
+                return getattr(self, "_lost_reason", "link lost")
+            return first.result() or "stopped"
+        finally:
+            for t in tasks:
+                t.cancel()
+            await _within_grace(self.name, tasks)
+
+    async def _reconcile_all(self) -> None:
+        for kind in ("containers", "images", "volumes", "networks", "info"):
+            await self._refresh(kind)
+
+    async def _refresh(self, kind: str) -> None:
+        if kind == "containers":
+            self.cache.replace("containers", await self.call(lambda c: c.list_containers(all=True)))
+        elif kind == "images":
+            self.cache.replace("images", await self.call(lambda c: c.list_images()))
+        elif kind == "volumes":
+            self.cache.replace("volumes", await self.call(lambda c: c.list_volumes()))
+        elif kind == "networks":
+            self.cache.replace("networks", await self.call(lambda c: c.list_networks()))
+        elif kind == "info":
+            self.info = await self.call(lambda c: c.get("info"))
+            self._notify("host")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, DaemonError):
+        return exc.message
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return str(exc.os_error) if exc.os_error else str(exc)
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "daemon closed the connection"
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,51 @@
+"""Registry HTTP API v2 / OCI distribution: client, credentials, the list of known registries.
+
+Controller layer: aiohttp + stdlib, never Textual.
+
+| who reads what            | from                                                              |
+|---------------------------|-------------------------------------------------------------------|
+| `RegistryClient`          | the registry's `/v2/` API, its token service                      |
+| `CredentialSource`        | `password_env`, `password_command`, Docker `config.json` + helpers |
+| `known_registries`        | `[[registries]]`, Docker `config.json` logins, Docker Hub default  |
+"""
+
+from dockyard.registry.client import RegistryClient, parse_challenges
+from dockyard.registry.credentials import Credentials, CredentialSource, Secret
+from dockyard.registry.errors import (
+    BadReference,
+    CatalogUnsupported,
+    CredentialError,
+    DeletionDisabled,
+    Denied,
+    NotARegistry,
+    NotFound,
+    RateLimited,
+    ReadOnlyRegistry,
+    RegistryError,
+    RegistryTimeout,
+    TLSFailure,
+    Unauthorized,
+    Unreachable,
+)
+from dockyard.registry.models import (
+    Layer,
+    Manifest,
+    PingResult,
+    Platform,
+    Reference,
+    parse_reference,
+)
+from dockyard.registry.registries import (
+    DOCKER_HUB,
+    RegistryEntry,
+    find_registry,
+    known_registries,
+)
+
+__all__ = [
+    "DOCKER_HUB", "BadReference", "CatalogUnsupported", "CredentialError", "CredentialSource", "Credentials",
+    "DeletionDisabled", "Denied", "Layer", "Manifest", "NotARegistry", "NotFound", "PingResult", "Platform",
+    "RateLimited", "ReadOnlyRegistry", "Reference", "RegistryClient", "RegistryEntry", "RegistryError",
+    "RegistryTimeout", "Secret", "TLSFailure", "Unauthorized", "Unreachable", "find_registry",
+    "known_registries", "parse_challenges", "parse_reference",
+]

@@ -1,0 +1,104 @@
+"""Which registries the user has: the config's `[[registries]]`, the Docker CLI's logins, Docker Hub.
+
+| source            | becomes                                                                        |
+|-------------------|--------------------------------------------------------------------------------|
+| `[[registries]]`  | as written (wins over the others for the same host)                            |
+| `config.json`     | every `auths` / `credHelpers` host: name = host, credentials = "docker";       |
+|                   | loopback hosts use plain HTTP, like the Docker daemon's default insecure range |
+| Docker Hub        | `docker.io` (https://registry-1.docker.io, token auth via auth.docker.io),     |
+|                   | unless configured, or `DOCKYARD_NO_DOCKER_HUB=1` (air-gapped sites, tests)     |
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from dockyard.config.model import Config, RegistryConfig
+from dockyard.registry.credentials import DOCKER_HUB_HOSTS, read_docker_config, registry_host
+from dockyard.registry.errors import CredentialError
+
+DOCKER_HUB = RegistryConfig(name="docker.io", url="https://registry-1.docker.io", credentials="docker")
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    config: RegistryConfig
+    source: str  # "config", "docker config", "default"
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+
+def _is_loopback(host: str) -> bool:
+    hostname = host.rsplit(":", 1)[0] if host.count(":") == 1 or host.startswith("[") else host
+    hostname = hostname.strip("[]")
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def docker_config_registries(env: Mapping[str, str], warnings: list[str] | None = None) -> list[RegistryConfig]:
+    """The hosts the Docker CLI has logins for (`auths`, `credHelpers`), Docker Hub excluded."""
+    try:
+        cfg = read_docker_config(env)
+    except CredentialError as exc:
+        if warnings is not None:
+            warnings.append(str(exc))
+        return []
+    hosts: list[str] = []
+    for section in ("auths", "credHelpers"):
+        value = cfg.get(section)
+        if isinstance(value, dict):
+            for key in value:
+                host = registry_host(str(key))
+                if host and host not in DOCKER_HUB_HOSTS and host not in hosts:
+                    hosts.append(host)
+    out = []
+    for host in hosts:
+        insecure = _is_loopback(host)
+        out.append(RegistryConfig(name=host, url=("http://" if insecure else "https://") + host,
+                                  credentials="docker", insecure=insecure))
+    return out
+
+
+def docker_hub_enabled(env: Mapping[str, str]) -> bool:
+    return env.get("DOCKYARD_NO_DOCKER_HUB", "").lower() not in ("1", "true", "yes")
+
+
+def known_registries(config: Config, env: Mapping[str, str] | None = None, *,
+                     docker_hub: bool | None = None, warnings: list[str] | None = None) -> list[RegistryEntry]:
+    """Config registries, then the Docker CLI's, then Docker Hub; one entry per host."""
+    env = os.environ if env is None else env
+    entries = [RegistryEntry(r, "config") for r in config.registries]
+    hosts = {registry_host(r.url) for r in config.registries}
+    names = {r.name for r in config.registries}
+    hub_configured = bool(hosts & DOCKER_HUB_HOSTS)
+    for r in docker_config_registries(env, warnings):
+        if registry_host(r.url) not in hosts and r.name not in names:
+            entries.append(RegistryEntry(r, "docker config"))
+            hosts.add(registry_host(r.url))
+            names.add(r.name)
+    if (docker_hub if docker_hub is not None else docker_hub_enabled(env)) and not hub_configured \
+            and DOCKER_HUB.name not in names:
+        entries.append(RegistryEntry(DOCKER_HUB, "default"))
+    return entries
+
+
+def find_registry(entries: list[RegistryEntry], name: str) -> RegistryEntry | None:
+    """By name, else by host[:port] (so `127.0.0.1:5000` or `docker.io` work too)."""
+    for e in entries:
+        if e.name == name:
+            return e
+    host = registry_host(name)
+    for e in entries:
+        h = registry_host(e.config.url)
+        if h == host or (host in DOCKER_HUB_HOSTS and h in DOCKER_HUB_HOSTS):
+            return e
+    return None

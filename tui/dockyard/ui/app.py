@@ -1,0 +1,744 @@
+"""The Textual application: the shell around the panes, the keyboard model, live updates.
+
+The UI talks only to `dockyard.fleet.Fleet`. The controller's observer marks panes stale; a
+timer repaints the *visible* pane at most `refresh_hz` times a second, and only when
+something changed — an idle screen writes nothing to the terminal.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import select
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.css.query import NoMatches
+from textual.widgets import ContentSwitcher, Footer, Input, Static
+
+from dockyard.config.model import Config
+from dockyard.fleet import (
+    Container,
+    Fleet,
+    FleetChange,
+    FleetError,
+    HostState,
+    LogSource,
+    RunSpec,
+)
+from dockyard.registry import RegistryError, known_registries
+from dockyard.registry.credentials import registry_host
+from dockyard.textfmt import safe
+from dockyard.ui import filtering
+from dockyard.ui.commands import COMMANDS, CommandSuggester, FleetCommands
+from dockyard.ui.container_view import ContainerScreen
+from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
+from dockyard.ui.dialogs.hostkey import HostKeyDialog
+from dockyard.ui.dialogs.info import TextDialog, keys_table
+from dockyard.ui.dialogs.run import RunDialog
+from dockyard.ui.focus import focus_now, typing
+from dockyard.ui.logs import LogsScreen
+from dockyard.ui.object_actions import ObjectActions
+from dockyard.ui.panes.base import Pane
+from dockyard.ui.panes.containers import ContainersPane
+from dockyard.ui.panes.hosts import HostsPane
+from dockyard.ui.panes.images import ImagesPane
+from dockyard.ui.panes.networks import NetworksPane
+from dockyard.ui.panes.registries import RegistriesPane
+from dockyard.ui.panes.volumes import VolumesPane
+from dockyard.ui.shell import run_interactive
+
+PANES = ("hosts", "containers", "images", "volumes", "networks", "registries")
+PAST_TENSE = {"stop": "stopped", "start": "started", "restart": "restarted", "pause": "paused",
+              "unpause": "unpaused", "kill": "killed", "remove": "removed"}
+
+
+class Prompt(Input):
+    """The one-line input at the bottom used by `:` command mode and `/` filter."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="prompt.cancel", show=False),
+        Binding("tab", "complete", "Complete", id="prompt.complete", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="prompt", suggester=CommandSuggester(), select_on_focus=False)
+        self.mode = ""
+
+    def action_cancel(self) -> None:
+        self.app.close_prompt(cancelled=True)  # type: ignore[attr-defined]
+
+    def action_complete(self) -> None:
+        """Tab takes the suggestion (the greyed completion) instead of moving focus."""
+        if self._suggestion:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
+
+
+class DockyardApp(ObjectActions, App[int]):
+    TITLE = "Dockyard"
+    CSS_PATH = "dockyard.tcss"
+    COMMANDS = App.COMMANDS | {FleetCommands}
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("1", "show_pane('hosts')", "Hosts", id="pane.hosts", show=False),
+        Binding("2", "show_pane('containers')", "Containers", id="pane.containers", show=False),
+        Binding("3", "show_pane('images')", "Images", id="pane.images", show=False),
+        Binding("4", "show_pane('volumes')", "Volumes", id="pane.volumes", show=False),
+        Binding("5", "show_pane('networks')", "Networks", id="pane.networks", show=False),
+        Binding("6", "show_pane('registries')", "Registries", id="pane.registries", show=False),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "command", "Command", id="app.command", priority=True),  # see dockyard/ui/focus.py
+        Binding("slash", "filter", "Filter", id="app.filter", priority=True),
+        Binding("escape", "escape", "Clear", id="app.escape", show=False),
+        Binding("j", "cursor('down')", "Down", id="nav.down", show=False),
+        Binding("k", "cursor('up')", "Up", id="nav.up", show=False),
+        Binding("g", "cursor('top')", "Top", id="nav.top", show=False),
+        Binding("G", "cursor('bottom')", "Bottom", id="nav.bottom", show=False),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, config: Config, *, readonly: bool | None = None, fleet: Fleet | None = None):
+        super().__init__()
+        self.config = config
+        self.fleet = fleet or Fleet(config, live=True, readonly=readonly)
+        self.readonly = self.fleet.readonly
+        self.scope: str | None = None
+        self.filter_text = ""
+        self._matcher = filtering.matcher("")
+        self._stale_summary = True
+        self._asked_keys: set[tuple[str, str]] = set()
+        self._hostkey_open = False
+        self.panes: dict[str, Pane] = {}
+        self._paint_timer = None
+        self._last_paint = 0.0
+        self._pane_title: Text | None = None
+        self._active = "containers"
+        self._hosts_shown: set[str] = set()
+        self._filter_timer = None
+        if config.ui.theme:
+            self.theme = config.ui.theme
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="top"):
+            yield Static(id="summary")
+            yield Static(id="tabs")
+        self.panes = {
+            "hosts": HostsPane(),
+            "containers": ContainersPane(),
+            "images": ImagesPane(),
+            "volumes": VolumesPane(),
+            "networks": NetworksPane(),
+            "registries": RegistriesPane(),
+        }
+        with ContentSwitcher(initial="pane-containers", id="switcher"):
+            yield from self.panes.values()
+        yield Prompt()
+        yield Footer()
+
+    @property
+    def active_pane(self) -> Pane:
+        return self.panes[self._active]
+
+    def on_load(self) -> None:
+        """Start connecting before the first frame is composed: the hosts get a head start."""
+        self.fleet.subscribe(self._on_fleet_change)
+        self.fleet.start()
+
+    async def on_mount(self) -> None:
+        if not self.config.ui.theme and self.console.color_system in ("standard", "windows"):
+            self.theme = "ansi-dark"  # a 16-colour terminal: use its own palette (NO_COLOR: Textual's own)
+        self._apply_keymap()
+        self.query_one("#prompt", Prompt).display = False
+        self.show_pane("containers")
+        self._hosts_shown = {c.host for c in self.fleet.cached("containers")}
+        self._check_host_keys()
+        if not self.is_headless:
+            self._watch_terminal()
+            # What exists once the first screen is up (modules, classes, the DOM: ~90k objects) lives
+            # as long as the app: out of the collector's sight, a full collection under a log flood
+            # takes ~20 ms instead of ~120 ms, and key presses stop waiting behind it. (Not headless:
+            # a test process runs many apps and must keep collecting their garbage.)
+            self.call_after_refresh(gc.freeze)
+
+    async def on_unmount(self) -> None:
+        if self._paint_timer is not None:
+            self._paint_timer.stop()
+        await self.panes["registries"].close_clients()  # type: ignore[attr-defined]
+        await self.fleet.close()
+
+    def _apply_keymap(self) -> None:
+        if not self.config.keys:
+            return
+        known = self.binding_ids()
+        unknown = sorted(set(self.config.keys) - known)
+        self.set_keymap({k: v for k, v in self.config.keys.items() if k in known})
+        if unknown:
+            self.flash(f"[keys] unknown binding id(s): {', '.join(unknown)}", error=True)
+
+    def binding_ids(self) -> set[str]:
+        classes = [type(self), HostsPane, ContainersPane, ImagesPane, VolumesPane, NetworksPane, RegistriesPane,
+                   ConfirmDialog,
+                   HostKeyDialog, TextDialog, Prompt, RunDialog, LogsScreen, ContainerScreen]
+        return {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
+
+    # ------------------------------------------------------------------ live updates
+
+    def _on_fleet_change(self, change: FleetChange) -> None:
+        if self._active not in self.panes or not self.panes[self._active].is_mounted:
+            return  # before the first frame: on_mount paints whatever has arrived by then
+        kinds = {kind for _, kind in change.changed}
+        for pane in self.panes.values():
+            if kinds & pane.kinds:
+                pane.stale = True
+                pane.stale_kinds |= kinds & pane.kinds
+        if kinds & {"host", "containers"}:
+            self._stale_summary = True
+        if "host" in kinds:
+            self._check_host_keys()
+        first = {h for h, k in change.changed if k == "containers"} - self._hosts_shown
+        if first:  # a host's first rows go on screen at once, not after the throttle interval
+            self._hosts_shown |= first
+            if self._paint_timer is not None:
+                self._paint_timer.stop()
+                self._paint_timer = None
+            self._last_paint = 0.0
+        if self.active_pane.stale or self._stale_summary:
+            self._schedule_paint()
+
+    def _schedule_paint(self) -> None:
+        """Leading-edge throttle: paint at once, then at most `refresh_hz` times a second."""
+        if self._paint_timer is not None:
+            return
+        interval = 1 / max(self.config.ui.refresh_hz, 0.1)
+        wait = max(0.0, self._last_paint + interval - time.monotonic())
+        self._paint_timer = self.set_timer(max(wait, 0.01), self._tick)  # (a 0 s Textual timer divides by 0)
+
+    def _tick(self) -> None:
+        self._paint_timer = None
+        self._last_paint = time.monotonic()
+        pane = self.active_pane
+        try:
+            if pane.stale:
+                pane.refresh_data(full=False)
+            if self._stale_summary:
+                self.update_summary()
+        except NoMatches:
+            pass  # a paint that lands while the app is being torn down: nothing left to paint
+
+    def update_summary(self) -> None:
+        self._stale_summary = False
+        hosts = self.fleet.hosts()
+        online = sum(1 for h in hosts if h.state == HostState.ONLINE)
+        enabled = sum(1 for h in hosts if h.state != HostState.DISABLED)
+        containers = self.fleet.cached("containers", self.scope_hosts())
+        running = sum(1 for c in containers if c.state == "running")
+        parts = [("⚓ Dockyard", "bold"), "  ",
+                 (f"hosts {online}/{enabled} online", "green" if online == enabled else "yellow"), "  ",
+                 f"containers {running}/{len(containers)} running", "  ",
+                 ("scope: ", "dim"), (safe(self.scope) if self.scope else "all hosts", "bold cyan")]
+        if self.filter_text:
+            parts += ["  ", ("filter: ", "dim"), (safe(self.filter_text), "bold yellow")]
+        marked = getattr(self.panes.get("containers"), "marked", set())
+        if marked:
+            parts += ["  ", (f"{len(marked)} marked", "bold magenta")]
+        if self.readonly:
+            parts += ["  ", (" READ-ONLY ", "reverse bold")]
+        self.query_one("#summary", Static).update(Text.assemble(*parts, no_wrap=True, overflow="ellipsis"))
+        active = self.active_pane.pane_id
+        tabs = []
+        for i, name in enumerate(PANES, 1):
+            label = f" {i} {name.capitalize()} "
+            tabs += [(label, "reverse bold" if name == active else "dim"), " "]
+        pane = self.active_pane
+        if isinstance(pane, RegistriesPane) and self._pane_title is not None:
+            tabs += ["  ", self._pane_title]
+        if isinstance(pane, ImagesPane):
+            tabs += [("  ", ""), ("drift view" if pane.drift_view else "per host", "dim")]
+        if isinstance(pane, ContainersPane):
+            tabs += [("  ", ""), ("all" if pane.show_all else "running only", "dim")]
+            if pane.sort_key:
+                tabs += [("  sort: " + pane.sort_label(), "dim")]
+            if pane.grouping != "none":
+                tabs += [(f"  grouped by {pane.grouping}", "dim")]
+        self.query_one("#tabs", Static).update(Text.assemble(*tabs, no_wrap=True, overflow="ellipsis"))
+
+    # ------------------------------------------------------------------ scope, filter, panes
+
+    def set_pane_title(self, title: Text) -> None:
+        """A pane's own status (e.g. the registry breadcrumb) shown on the tabs line."""
+        self._pane_title = title
+        self.update_summary()
+
+    async def find_registry_auth(self, reference: str) -> dict[str, str] | None:
+        """X-Registry-Auth for pulling/pushing `reference`: the matching registry's credentials, if any."""
+        first, sep, _ = reference.partition("/")
+        host = first if sep and ("." in first or ":" in first or first == "localhost") else "docker.io"
+        pane = self.panes["registries"]
+        if not pane.entries:  # type: ignore[attr-defined]
+            pane.entries = known_registries(self.config)  # type: ignore[attr-defined]
+        for entry in pane.entries:  # type: ignore[attr-defined]
+            if registry_host(entry.config.url) in (host, "registry-1.docker.io" if host == "docker.io" else host):
+                try:
+                    creds = await pane.credentials.get(entry.config)  # type: ignore[attr-defined]
+                except RegistryError as exc:
+                    self.flash(f"{entry.name}: {exc.message}", error=True)
+                    return None
+                if creds is None:
+                    return None
+                if creds.identity_token is not None:
+                    return {"identitytoken": creds.identity_token.reveal(), "serveraddress": host}
+                return {"username": creds.username or "", "password": creds.password.reveal() if creds.password else "",
+                        "serveraddress": host}
+        return None
+
+    def scope_hosts(self) -> list[str] | None:
+        return [self.scope] if self.scope else None
+
+    def set_scope(self, host: str | None) -> None:
+        if host is not None and host not in self.fleet.sessions:
+            self.flash(f"no host named {host!r}", error=True)
+            return
+        self.scope = host
+        for pane in self.panes.values():
+            pane.stale = True
+        self.flash(f"scope: {host}" if host else "scope: all hosts")
+        self._refresh_now()
+
+    def filter_matcher(self) -> Callable[[Sequence[str], dict], bool]:
+        return self._matcher
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text.strip()
+        self._matcher = filtering.matcher(self.filter_text)
+        for pane in self.panes.values():
+            pane.stale = True
+        self._refresh_now()
+
+    def _refresh_now(self) -> None:
+        self.active_pane.refresh_data()
+        self.update_summary()
+
+    def show_pane(self, name: str) -> None:
+        if name not in self.panes:
+            return
+        previous = self.active_pane
+        self.query_one("#switcher", ContentSwitcher).current = f"pane-{name}"
+        self._active = name
+        pane = self.panes[name]
+        if pane is not previous:  # stats only while the pane that shows them is on screen
+            self.fleet.watch_stats([], owner=previous.pane_id)
+        pane.refresh_data()
+        pane.table.focus()
+        self.update_summary()
+        self.refresh_bindings()
+
+    def action_show_pane(self, name: str) -> None:
+        self.show_pane(name)
+
+    def action_cursor(self, where: str) -> None:
+        table = self.active_pane.table
+        {"down": table.action_cursor_down, "up": table.action_cursor_up,
+         "top": lambda: table.move_cursor(row=0), "bottom": lambda: table.move_cursor(row=table.row_count - 1),
+         }[where]()
+
+    def action_escape(self) -> None:
+        pane = self.active_pane
+        back = getattr(pane, "back", None)
+        if self.filter_text:
+            self.set_filter("")
+        elif back is not None and back():
+            pass
+        elif isinstance(pane, ContainersPane) and pane.marked:
+            pane.marked.clear()
+            pane.refresh_data()
+            self.update_summary()
+        elif self.scope:
+            self.set_scope(None)
+
+    # ------------------------------------------------------------------ prompt: ":" and "/"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("command", "filter"):  # priority keys: the main screen only, never while typing
+            stack = self.screen_stack
+            return len(stack) == 1 and not typing(stack[0])
+        return True
+
+    def action_command(self) -> None:
+        self._open_prompt("command", "")
+
+    def action_filter(self) -> None:
+        self._open_prompt("filter", self.filter_text)
+
+    def _open_prompt(self, mode: str, value: str) -> None:
+        prompt = self.query_one("#prompt", Prompt)
+        prompt.mode = mode
+        prompt.placeholder = (":command (tab completes) — hosts, containers, host NAME, all, sort COL, group, q"
+                              if mode == "command" else "/filter — words, host:NAME state:running label:k=v image:…")
+        prompt.suggester.enabled = mode == "command"  # type: ignore[union-attr]
+        prompt.value = value
+        prompt.display = True
+        focus_now(prompt)
+        prompt.cursor_position = len(value)
+
+    def close_prompt(self, cancelled: bool = False) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        prompt = self.query_one("#prompt", Prompt)
+        if prompt.mode == "filter" and cancelled:
+            self.set_filter("")
+        prompt.display = False
+        prompt.mode = ""
+        focus_now(self.active_pane.table)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "prompt" and event.input.mode == "filter":  # type: ignore[attr-defined]
+            # Filter as you type; on a big table wait for a pause in typing, so each key
+            # echoes at once instead of waiting for a rebuild of thousands of rows.
+            if self._filter_timer is not None:
+                self._filter_timer.stop()
+                self._filter_timer = None
+            if len(self.active_pane.rows) > 500:
+                value = event.value
+                self._filter_timer = self.set_timer(0.15, lambda: self.set_filter(value))
+            else:
+                self.set_filter(event.value)
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "prompt":
+            return
+        mode = event.input.mode  # type: ignore[attr-defined]
+        value = event.value
+        self.close_prompt()
+        if mode == "command":
+            await self.run_command(value)
+        else:
+            self.set_filter(value)
+
+    async def run_command(self, text: str) -> None:
+        words = text.strip().lstrip(":").split()
+        if not words:
+            return
+        verb, args = words[0].lower(), words[1:]
+        if verb in ("q", "quit", "q!"):
+            self.exit(0)
+        elif verb == "host" and args:
+            self.set_scope(args[0])
+        elif verb in ("host", "all"):
+            self.set_scope(None)
+        elif verb in PANES or verb + "s" in PANES or verb + "es" in PANES:
+            self.show_pane(next(p for p in PANES if p in (verb, verb + "s", verb + "es")))
+        elif verb == "sort" and args:
+            if not self.active_pane.set_sort(args[0]):
+                self.flash(f"no column {args[0]!r} here", error=True)
+            self.update_summary()
+        elif verb == "group":
+            pane = self.panes["containers"]
+            if args and args[0] in ("none", "host", "project"):
+                pane.grouping = args[0]  # type: ignore[attr-defined]
+                pane.refresh_data()
+            else:
+                pane.action_group()  # type: ignore[attr-defined]
+            self.update_summary()
+        elif verb == "logs":
+            pane = self.panes["containers"]
+            if args:
+                self.set_filter(" ".join(args))
+            pane.refresh_data()
+            targets = [r.data for r in pane.rows if r.data is not None]
+            if targets:
+                self.open_logs(targets)
+            else:
+                self.flash("no containers match", error=True)
+        elif verb in ("rename", "commit", "exec"):
+            await self._container_command(verb, args)
+        elif verb == "filter":
+            self.set_filter(" ".join(args))
+        elif verb == "help":
+            self.action_help()
+        else:
+            known = ", ".join(name for name, _ in COMMANDS)
+            self.flash(f"unknown command {verb!r} — try: {known}", error=True)
+
+    async def _container_command(self, verb: str, args: list[str]) -> None:
+        pane = self.panes["containers"]
+        row = pane.cursor_row_data() if isinstance(pane, ContainersPane) else None
+        c = row.data if row is not None else None
+        if c is None:
+            self.flash(f":{verb} needs a container under the cursor (Containers pane)", error=True)
+            return
+        if not args:
+            self.flash({"rename": ":rename NEW-NAME", "commit": ":commit REPO[:TAG]",
+                        "exec": ":exec COMMAND [ARGS…]"}[verb], error=True)
+            return
+        try:
+            if verb == "rename":
+                await self.fleet.rename_container(c.host, c.id, args[0])
+                self.flash(f"renamed {c.name} on {c.host} to {args[0]}")
+            elif verb == "commit":
+                repo, _, tag = args[0].rpartition(":") if ":" in args[0].split("/")[-1] else (args[0], "", "latest")
+                image_id = await self.fleet.commit_container(c.host, c.id, repo, tag or "latest",
+                                                             " ".join(args[1:]))
+                self.flash(f"committed {c.name} on {c.host} as {repo}:{tag or 'latest'} ({image_id[7:19]})")
+            else:
+                await self.open_shell(c, args)
+        except FleetError as exc:
+            self.flash(f"{verb} {c.name} on {c.host}: {exc}", error=True)
+
+    # ------------------------------------------------------------------ notices and dialogs
+
+    def flash(self, message: str, *, error: bool = False) -> None:
+        """A short notice; daemon text inside it is shown literally."""
+        self.notify(safe(message), severity="error" if error else "information",
+                    timeout=6 if error else 3, markup=False)
+
+    def action_help(self) -> None:
+        """Every key that works here, as remapped by the config's [keys] table."""
+        pane = self.active_pane
+        screen = self.screen
+        on_panes = len(self.screen_stack) == 1  # else a logs or container view (its own keys)
+        here = pane if on_panes else screen
+        own = {b.id for b in type(here).BINDINGS if isinstance(b, Binding)}  # not Textual's tab, ctrl+c…
+        here_keys: list[tuple[str, str]] = []
+        app_keys: list[tuple[str, str]] = []
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action == "command_palette":
+                continue
+            entry = (self.get_key_display(binding), binding.description)
+            if active.node is here and binding.id in own:
+                here_keys.append(entry)
+            elif active.node is self:
+                app_keys.append(entry)
+        if not on_panes:
+            title = getattr(screen, "HELP_TITLE", type(screen).__name__)
+            here_keys += getattr(screen, "HELP_EXTRA", [])
+            self.push_screen(TextDialog("Keys", keys_table([
+                (title, here_keys), ("Everywhere", app_keys + [("ctrl+p", "Command palette")])])))
+            return
+        sections = [(f"{pane.title} pane", here_keys),
+                    ("Everywhere", app_keys + [("ctrl+p", "Command palette"), ("esc", "Clear filter, marks, scope")]),
+                    ("Table", [("j / k, ↑ / ↓", "Move"), ("g / G", "Top / bottom"), ("click header", "Sort")]),
+                    ("Commands (:)", [(f":{name}", text) for name, text in COMMANDS]),
+                    ("Filter (/)", [("word", "substring of any visible column"),
+                                    ("host:NAME state:S", "exact host / state"),
+                                    ("label:k=v label:k", "label value / has label"),
+                                    ("image:X name:X project:X", "substring of that field"),
+                                    ("!term", "negate")])]
+        self.push_screen(TextDialog("Keys", keys_table(sections)))
+
+    def show_host_details(self, name: str) -> None:
+        self._host_details(name)
+
+    @work(exclusive=True, group="details")
+    async def _host_details(self, name: str) -> None:
+        try:
+            details = await self.fleet.host_details(name)
+        except FleetError as exc:
+            self.flash(f"{name}: {exc}", error=True)
+            return
+        body = Text()
+        for section, rows in details:
+            body.append(f"{section}\n", style="bold underline")
+            for key, value in rows:
+                body.append(f"  {safe(key):<22}", style="bold")
+                body.append(f"{safe(value)}\n")
+            body.append("\n")
+        self.push_screen(TextDialog(f"Host {name}", body))
+
+    def _check_host_keys(self) -> None:
+        if self._hostkey_open:
+            return
+        for status in self.fleet.hosts():
+            offer = status.host_key
+            if offer is not None and (status.name, offer.fingerprint) not in self._asked_keys:
+                self.ask_host_key(status.name)
+                return
+
+    def ask_host_key(self, name: str, force: bool = False) -> None:
+        status = self.fleet.host(name)
+        offer = status.host_key
+        if offer is None or (self._hostkey_open and not force):
+            return
+        self._asked_keys.add((name, offer.fingerprint))
+        self._hostkey_open = True
+        known_hosts = self.fleet.known_hosts_path(name)
+
+        async def decided(choice: str | None) -> None:
+            self._hostkey_open = False
+            if choice in ("once", "save"):
+                try:
+                    await self.fleet.accept_host_key(name, save=choice == "save")
+                    self.flash(f"{name}: host key accepted" + (" and saved to " + known_hosts
+                                                              if choice == "save" else " for this session"))
+                except FleetError as exc:
+                    self.flash(str(exc), error=True)
+            elif not offer.changed:
+                self.flash(f"{name}: host key rejected; the host stays disconnected")
+            self._check_host_keys()
+
+        self.push_screen(HostKeyDialog(name, offer, known_hosts), decided)
+
+    # ------------------------------------------------------------------ container actions
+
+    def run_container_action(self, targets: list[Container], action: str) -> None:
+        if self.readonly:
+            self.flash("read-only mode: no changes are made", error=True)
+            return
+        offline = [c for c in targets if self.fleet.host(c.host).state != HostState.ONLINE]
+        targets = [c for c in targets if c not in offline]
+        if offline:
+            self.flash(f"skipped {len(offline)} container(s) on hosts that are not online", error=True)
+        if not targets:
+            return
+        if action in ("remove", "kill") or len(targets) > 1:
+            hosts = Counter(c.host for c in targets)
+            where = ", ".join(f"{n} on {h}" for h, n in sorted(hosts.items()))
+            title = f"{action.capitalize()} {len(targets)} container(s): {where}?"
+            options = [Option("force", "Force (kill a running container first)"),
+                       Option("volumes", "Also remove its anonymous volumes")] if action == "remove" else []
+
+            def confirmed(result: dict[str, bool] | None) -> None:
+                if result is not None:
+                    self._do_container_action(targets, action, result)
+
+            self.push_screen(ConfirmDialog(title, [(c.host, f"{c.name}  ({c.image}, {c.state})") for c in targets],
+                                           action.capitalize(), options), confirmed)
+        else:
+            self._do_container_action(targets, action, {})
+
+    @work(group="actions")
+    async def _do_container_action(self, targets: list[Container], action: str, options: dict[str, bool]) -> None:
+        self.flash(f"{action}: {len(targets)} container(s)…")
+        names = {(c.host, c.id): c.name for c in targets}
+        results = await self.fleet.bulk_container_action([(c.host, c.id) for c in targets], action, **options)
+        ok = [r for r in results if r.ok]
+        failed = [r for r in results if not r.ok]
+        if ok:
+            per_host = Counter(r.host for r in ok)
+            self.flash(f"{PAST_TENSE.get(action, action)} {len(ok)} container(s): "
+                       + ", ".join(f"{n} on {h}" for h, n in sorted(per_host.items())))
+        for r in failed:
+            self.flash(f"{action} {names.get((r.host, r.target), r.target[:12])} on {r.host} failed: {r.error}",
+                       error=True)
+        pane = self.panes["containers"]
+        if isinstance(pane, ContainersPane) and action == "remove":
+            pane.marked -= {(r.host, r.target) for r in ok}
+
+    # ------------------------------------------------------------------ logs and exec shell
+
+    def open_container(self, container: Container) -> None:
+        self.push_screen(ContainerScreen(container))
+
+    def open_run_form(self, near: Container | None = None) -> None:
+        """The new-container form; hosts preselected from the scope, the marks, or the cursor row."""
+        online = [h.name for h in self.fleet.hosts() if h.state == HostState.ONLINE and not h.readonly]
+        pane = self.panes["containers"]
+        marked_hosts = sorted({h for h, _ in getattr(pane, "marked", set())})
+        selected = [self.scope] if self.scope else marked_hosts or ([near.host] if near else online[:1])
+
+        def submitted(result: tuple[list[str], RunSpec] | None) -> None:
+            if result is not None:
+                self._run_on_hosts(*result)
+
+        self.push_screen(RunDialog(online, selected, near.image if near else ""), submitted)
+
+    @work(group="actions")
+    async def _run_on_hosts(self, hosts: list[str], spec: RunSpec) -> None:
+        self.flash(f"creating {spec.name or spec.image} on {', '.join(hosts)}…")
+        try:
+            results = await self.fleet.run_container(hosts, spec)
+        except FleetError as exc:
+            self.flash(str(exc), error=True)
+            return
+        for r in results:
+            if r.ok:
+                self.flash(f"started {spec.name or spec.image} on {r.host} ({r.target[:12]})")
+            else:
+                self.flash(f"run on {r.host} failed: {r.error}", error=True)
+
+    def open_logs(self, containers: list[Container]) -> None:
+        sources = [LogSource(c.host, c.id, c.name) for c in containers]
+        self.push_screen(LogsScreen(sources, tail=self.config.ui.log_tail, buffer=self.config.ui.log_buffer))
+
+
+    async def open_shell(self, container: Container, cmd: list[str] | None = None, *, attach: bool = False) -> None:
+        """Suspend the TUI, bridge the terminal to a shell (or the main process), come back where we were."""
+        if self._driver is None or not self._driver.can_suspend:
+            self.flash("an interactive terminal needs a real terminal; this one cannot be suspended", error=True)
+            return
+        cmd = cmd or self.shell_for(container)
+        size = self.size
+        try:
+            if attach:
+                session = await self.fleet.open_attach(container.host, container.id)
+            else:
+                session = await self.fleet.open_exec(container.host, container.id, cmd, rows=size.height,
+                                                     cols=size.width)
+        except FleetError as exc:
+            self.flash(f"{'attach to' if attach else 'shell in'} {container.name} on {container.host}: {exc}",
+                       error=True)
+            return
+        what = "attached to the main process (detach: ctrl-p ctrl-q)" if attach else \
+            f"{' '.join(cmd)} (exit the shell to return)"
+        with self.suspend():
+            os.write(1, f"[dockyard] {safe(container.name)} on {safe(container.host)}: {what}\r\n".encode())
+            await run_interactive(session)
+        code = await session.exit_code()
+        explained = session.explain_exit(code)
+        if explained:
+            self.flash(explained, error=True)
+        elif attach:
+            self.flash(f"detached from {container.name} on {container.host}")
+        else:
+            self.flash(f"shell in {container.name} on {container.host} ended (exit {code})")
+
+    def shell_for(self, container: Container) -> list[str]:
+        """The shell to run: a per-host, then per-image override from the config, else sh."""
+        shells = self.config.ui.shells
+        for key in (f"host:{container.host}", f"image:{container.image}", f"image:{container.image.split(':')[0]}"):
+            if key in shells:
+                return shells[key].split()
+        return ["sh"]
+
+    # ------------------------------------------------------------------ terminal hang-up
+
+    def _watch_terminal(self) -> None:
+        """Exit when the terminal goes away (SIGHUP, or stdin hung up / at EOF) instead of spinning."""
+        try:
+            self._loop_for_signals().add_signal_handler(signal.SIGHUP, self._hangup)
+        except (RuntimeError, ValueError, NotImplementedError):
+            pass
+        self.set_interval(1.0, self._poll_stdin)
+
+    def _loop_for_signals(self):
+        import asyncio
+
+        return asyncio.get_running_loop()
+
+    def _poll_stdin(self) -> None:
+        try:
+            poller = select.poll()
+            poller.register(0, 0)  # no events asked: only HUP/ERR/NVAL are reported
+            if any(mask & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, mask in poller.poll(0)):
+                self._hangup()
+        except (OSError, ValueError):
+            self._hangup()
+
+    def _hangup(self) -> None:
+        self.exit(0)
+
+
+def run_app(config: Config, readonly: bool | None = None) -> int:
+    app = DockyardApp(config, readonly=readonly)
+    return app.run() or 0

@@ -1,0 +1,393 @@
+"""Registries pane: registries → repositories → tags → manifest, with pull onto hosts and delete.
+
+Lists arrive page by page (the first page shows at once, the UI stays responsive while
+the rest loads). Registries without a catalog (Docker Hub, GHCR, …) ask for a repository
+name instead and remember the recent ones. `esc` goes back up a level.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+
+from dockyard.registry import (
+    CatalogUnsupported,
+    CredentialSource,
+    RegistryClient,
+    RegistryError,
+    known_registries,
+)
+from dockyard.textfmt import ago, human_size, safe
+from dockyard.ui.panes.base import Column, Pane, Row, cell
+
+LEVEL_COLUMNS = {
+    "registries": (Column("name", "REGISTRY"), Column("url", "URL"), Column("source", "SOURCE"),
+                   Column("login", "LOGIN"), Column("latency", "LATENCY")),
+    "repos": (Column("name", "REPOSITORY"),),
+    "tags": (Column("name", "TAG"),),
+    "manifest": (Column("kind", "KIND"), Column("name", "PLATFORM / LAYER"), Column("digest", "DIGEST"),
+                 Column("size", "SIZE"), Column("media", "MEDIA TYPE")),
+}
+
+
+@dataclass
+class Level:
+    kind: str  # registries | repos | tags | manifest
+    registry: str = ""
+    repo: str = ""
+    tag: str = ""
+    items: list = field(default_factory=list)
+    loading: bool = False
+    note: str = ""
+    cursor: int = 0
+
+
+class RegistriesPane(Pane):
+    pane_id = "registries"
+    title = "Registries"
+    kinds = frozenset()
+    columns = LEVEL_COLUMNS["registries"]
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="registry.open"),
+        Binding("p", "pull", "Pull onto hosts", id="registry.pull"),
+        Binding("ctrl+d", "delete", "Delete manifest", id="registry.delete"),
+        Binding("c", "copy", "Copy reference", id="registry.copy"),
+        Binding("i", "repository", "Repository by name", id="registry.repository"),
+        Binding("R", "reload", "Reload", id="registry.reload"),
+    ]
+    recent_limit = 10
+    MUTATING = frozenset({"delete", "pull"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[Level] = [Level("registries")]
+        self.clients: dict[str, RegistryClient] = {}
+        self.credentials = CredentialSource()
+        self.entries = []
+        self.status: dict[str, tuple[str, str]] = {}  # registry -> (login status, latency)
+        self.recent: dict[str, list[str]] = {}
+        self._loaded = False
+
+    @property
+    def level(self) -> Level:
+        return self.stack[-1]
+
+    @property
+    def active_columns(self):  # type: ignore[override]
+        return LEVEL_COLUMNS[self.level.kind]
+
+    def on_show(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            warnings: list[str] = []
+            self.entries = known_registries(self.dock.config, warnings=warnings)
+            self.recent = _load_recent()
+            for w in warnings:
+                self.dock.flash(w, error=True)
+            self._ping_all()
+        self.refresh_data()
+
+    async def close_clients(self) -> None:
+        for client in self.clients.values():
+            await client.close()
+        self.clients.clear()
+
+    def client(self, name: str) -> RegistryClient:
+        if name not in self.clients:
+            entry = next(e for e in self.entries if e.name == name)
+            self.clients[name] = RegistryClient(entry.config, credentials=self.credentials,
+                                                readonly=self.dock.readonly)
+        return self.clients[name]
+
+    # ------------------------------------------------------------------ rows
+
+    def build_rows(self) -> list[Row]:
+        level = self.level
+        match = self.dock.filter_matcher()
+        rows: list[Row] = []
+        if level.kind == "registries":
+            for e in self.entries:
+                login, latency = self.status.get(e.name, ("checking…", "-"))
+                texts = [e.name, e.config.url, e.source, login, latency]
+                if match(texts, {"name": e.name}):
+                    style = "red" if login.startswith("error") else ""
+                    rows.append(Row(e.name, tuple(cell(t, style if i == 3 else "") for i, t in enumerate(texts)),
+                                    {"name": e.name}, e))
+        elif level.kind in ("repos", "tags"):
+            names = list(level.items)
+            if level.kind == "repos" and not names:
+                names = [f"{r}" for r in self.recent.get(level.registry, [])]
+            for name in names:
+                if match([name], {"name": name, "image": name}):
+                    rows.append(Row(f"{level.kind}:{name}", (cell(name),), {"name": name}, name))
+        else:
+            manifest = level.items[0] if level.items else None
+            if manifest is not None:
+                for p in manifest.platforms:
+                    texts = ["platform", str(p), p.digest, human_size(p.size), p.media_type]
+                    if match(texts, {"name": str(p)}):
+                        rows.append(Row(f"p:{p.digest}", tuple(cell(t) for t in texts), {"name": str(p)}, p))
+                if manifest.config_digest:
+                    created = ago(manifest.created_ts) if manifest.created_ts else "-"
+                    rows.append(Row("config", (cell("config"), cell(f"created {created}"),
+                                               cell(manifest.config_digest), cell(human_size(manifest.config_size)),
+                                               cell(manifest.config_media_type or "")), {"name": "config"}, None))
+                for i, layer in enumerate(manifest.layers):
+                    rows.append(Row(f"l:{i}:{layer.digest}", (cell("layer"), cell(f"#{i + 1}"), cell(layer.digest),
+                                                              cell(human_size(layer.size)), cell(layer.media_type)),
+                                    {"name": layer.digest}, layer))
+        return rows
+
+    def refresh_data(self, full: bool = True) -> None:
+        wanted = [(c.key, c.label) for c in self.active_columns]
+        if wanted != [(str(k.value), col.label.plain) for k, col in self.table.columns.items()]:
+            self.reset_columns()
+        super().refresh_data()
+        self._update_title()
+
+    def _update_title(self) -> None:
+        level = self.level
+        crumbs = [("registries", "bold")]
+        if level.registry:
+            crumbs += [" › ", (safe(level.registry), "bold cyan")]
+        if level.repo:
+            crumbs += [" › ", (safe(level.repo), "bold")]
+        if level.tag:
+            crumbs += [":", (safe(level.tag), "bold yellow")]
+        if level.kind == "manifest" and level.items:
+            m = level.items[0]
+            crumbs += [f"   {m.digest}  {human_size(m.total_size)}  {m.media_type}"]
+            if m.created_ts:
+                crumbs += [f"  created {ago(m.created_ts)}"]
+        if level.loading:
+            crumbs += [("   loading…", "yellow")]
+        elif level.kind in ("repos", "tags"):
+            crumbs += [(f"   {len(level.items)} {'repositories' if level.kind == 'repos' else 'tags'}", "dim")]
+        if level.note:
+            crumbs += [("   " + safe(level.note), "dim")]
+        self.dock.set_pane_title(Text.assemble(*crumbs, no_wrap=True, overflow="ellipsis"))
+
+    # ------------------------------------------------------------------ loading
+
+    @work(group="registry-ping")
+    async def _ping_all(self) -> None:
+        import asyncio
+
+        async def one(name: str) -> None:
+            try:
+                ping = await self.client(name).ping()
+                self.status[name] = (ping.login_status, f"{ping.latency_ms:.0f} ms")
+            except RegistryError as exc:
+                self.status[name] = (f"error: {exc.message}", "-")
+            if self.level.kind == "registries":
+                self.refresh_data()
+
+        await asyncio.gather(*(one(e.name) for e in self.entries))
+
+    @work(exclusive=True, group="registry-load")
+    async def _load(self, level: Level) -> None:
+        client = self.client(level.registry)
+        level.loading = True
+        self.refresh_data()
+        shown = 0.0
+
+        def page_arrived() -> None:
+            # the first page at once, then at most three repaints a second while the rest streams in
+            nonlocal shown
+            now = time.monotonic()
+            if not shown or now - shown >= 0.3:
+                shown = now
+                self.refresh_data()
+
+        try:
+            if level.kind == "repos":
+                async for page in client.catalog_pages():
+                    level.items.extend(page)
+                    page_arrived()
+            elif level.kind == "tags":
+                async for page in client.tag_pages(level.repo):
+                    level.items.extend(sorted(page))
+                    page_arrived()
+            else:
+                level.items = [await client.manifest(level.repo, level.tag)]
+        except CatalogUnsupported:
+            level.note = "this registry has no catalog: press i to open a repository by name"
+            self.action_repository()
+        except RegistryError as exc:
+            level.note = f"error: {exc.message}"
+            self.dock.flash(f"{level.registry}: {exc.message}", error=True)
+        finally:
+            level.loading = False
+            if self.stack and self.stack[-1] is level:
+                self.refresh_data()
+
+    def _push(self, level: Level) -> None:
+        self.level.cursor = self.table.cursor_row
+        self.stack.append(level)
+        self.table.move_cursor(row=0)
+        self.refresh_data()
+        self._load(level)
+
+    def back(self) -> bool:
+        """Go up one level; False at the top (the app's esc then does its usual thing)."""
+        if len(self.stack) == 1:
+            return False
+        self.workers.cancel_group(self, "registry-load")
+        self.stack.pop()
+        self.refresh_data()
+        self.table.move_cursor(row=min(self.level.cursor, max(0, self.table.row_count - 1)))
+        return True
+
+    # ------------------------------------------------------------------ actions
+
+    def on_data_table_row_selected(self, event) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        row = self.cursor_row_data()
+        if row is None:
+            return
+        level = self.level
+        if level.kind == "registries":
+            self._push(Level("repos", registry=row.key))
+        elif level.kind == "repos":
+            self._remember(level.registry, row.data)
+            self._push(Level("tags", registry=level.registry, repo=row.data))
+        elif level.kind == "tags":
+            self._push(Level("manifest", registry=level.registry, repo=level.repo, tag=row.data))
+
+    def action_repository(self) -> None:
+        level = self.level
+        if level.kind not in ("repos", "tags") or not level.registry:
+            return
+        from dockyard.ui.dialogs.ask import AskDialog, Field
+
+        def go(values: dict | None) -> None:
+            if values:
+                name = values["repository"]
+                self._remember(level.registry, name)
+                while self.level.kind != "repos":
+                    self.stack.pop()
+                self._push(Level("tags", registry=level.registry, repo=name))
+
+        recent = ", ".join(self.recent.get(level.registry, [])[:5])
+        self.dock.push_screen(AskDialog(f"Open a repository on {level.registry}",
+                                        [Field("repository", "Repository", "", "namespace/name")],
+                                        note=f"recent: {recent}" if recent else "", ok="Open"), go)
+
+    def _remember(self, registry: str, repo: str) -> None:
+        recent = [r for r in self.recent.get(registry, []) if r != repo]
+        self.recent[registry] = [repo, *recent][: self.recent_limit]
+        _save_recent(self.recent)
+
+    def action_reload(self) -> None:
+        level = self.level
+        if level.kind == "registries":
+            self.status.clear()
+            self._ping_all()
+        else:
+            level.items = []
+            level.note = ""
+            self._load(level)
+        self.refresh_data()
+
+    def _selected_reference(self) -> tuple[str, str, str] | None:
+        """(registry, image reference, human label) for the cursor row at the tags or manifest level."""
+        level = self.level
+        row = self.cursor_row_data()
+        if level.kind == "tags" and row is not None:
+            client = self.client(level.registry)
+            return level.registry, client.image_reference(level.repo, tag=row.data), f"{level.repo}:{row.data}"
+        if level.kind == "manifest" and level.items:
+            client = self.client(level.registry)
+            if row is not None and row.key.startswith("p:"):
+                return level.registry, client.image_reference(level.repo, digest=row.data.digest), \
+                    f"{level.repo}:{level.tag} ({row.data})"
+            return level.registry, client.image_reference(level.repo, tag=level.tag), f"{level.repo}:{level.tag}"
+        return None
+
+    def action_copy(self) -> None:
+        chosen = self._selected_reference()
+        if chosen is None:
+            return
+        self.app.copy_to_clipboard(chosen[1])
+        self.dock.flash(f"copied {chosen[1]}")
+
+    def action_pull(self) -> None:
+        chosen = self._selected_reference()
+        if chosen is None:
+            self.dock.flash("open a repository and choose a tag (or a platform) to pull", error=True)
+            return
+        self.dock.images_pull(chosen[1])
+
+    def action_delete(self) -> None:
+        level = self.level
+        if level.kind not in ("tags", "manifest"):
+            return
+        tag = self.cursor_row_data().data if level.kind == "tags" and self.cursor_row_data() else level.tag
+        if not tag:
+            return
+        self._confirm_delete(level.registry, level.repo, tag)
+
+    @work(group="registry-delete")
+    async def _confirm_delete(self, registry: str, repo: str, tag: str) -> None:
+        from dockyard.ui.dialogs.confirm import ConfirmDialog
+
+        client = self.client(registry)
+        try:
+            digest = await client.resolve(repo, tag)
+            siblings = await client.tags_for_digest(repo, digest) or [tag]
+        except RegistryError as exc:
+            self.dock.flash(f"{registry}: {exc.message}", error=True)
+            return
+        lines = [(registry, f"{repo}:{t}") for t in sorted(siblings)]
+
+        async def go(result: dict | None) -> None:
+            if result is None:
+                return
+            try:
+                await client.delete(repo, digest)
+            except RegistryError as exc:
+                self.dock.flash(f"delete on {registry}: {exc.message}", error=True)
+                return
+            self.dock.flash(f"deleted {repo}@{digest[:19]}… on {registry} ({len(siblings)} tag(s) gone)")
+            if self.level.kind == "manifest":
+                self.back()
+            self.action_reload()
+
+        self.dock.push_screen(ConfirmDialog(
+            f"Delete manifest {digest[:19]}… of {repo} on {registry}? Every tag on this digest goes too "
+            f"({len(siblings)}):", lines, "Delete"), go)
+
+
+def _recent_path() -> Path:
+    """Recently opened repositories per registry (names only, no secrets), kept across runs."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+    return Path(base) / "dockyard" / "recent-repositories.json"
+
+
+def _load_recent() -> dict[str, list[str]]:
+    try:
+        data = json.loads(_recent_path().read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): [str(r) for r in v][:RegistriesPane.recent_limit] for k, v in data.items() if isinstance(v, list)}
+
+
+def _save_recent(recent: dict[str, list[str]]) -> None:
+    path = _recent_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(recent, indent=1))
+    except OSError:
+        pass  # remembering is a convenience; never an error
