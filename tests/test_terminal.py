@@ -13,6 +13,7 @@ import select
 import signal
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -50,28 +51,62 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-@pytest.mark.parametrize("ignore_hup", [False, True], ids=["sighup", "sighup-ignored"])
-def test_exits_cleanly_when_the_terminal_hangs_up(lab, tmp_path, ignore_hup):
-    cfg = str(lab.write_config(tmp_path / "c.toml", hosts=("unix1",)))
-    pid, fd = _spawn(cfg, ignore_hup=ignore_hup)
+HANGUPS = ["sighup", "sighup-ignored", "while-quitting", "dialog-open", "logs-streaming"]
+
+
+@pytest.fixture(scope="module")
+def chatty(lab):
+    """A running container that logs all the time, for the logs view to stream."""
+    name = "chatty-" + uuid.uuid4().hex[:6]
+    cid = lab.d1.run_container(name, "sh", "-c", "i=0; while :; do echo tick-$i; i=$((i+1)); usleep 20000; done")
+    yield name
+    lab.d1.docker("rm", "-f", cid, check=False)
+
+
+@pytest.mark.parametrize("kind", HANGUPS)
+def test_the_process_is_gone_when_the_terminal_hangs_up(lab, tmp_path, chatty, kind):
+    """Whatever the app was doing, a terminal that goes away ends it, by the hang-up path (exit 129).
+
+    Before: `App.exit(0)` on a hang-up ran Textual's orderly close, which writes to the dead
+    terminal; the process lingered 1.5-2.3 s, sometimes for good (DESIGN.md). With SIGHUP
+    ignored (nohup) nothing but the tty's hang-up says the user is gone.
+    """
+    cfg = str(lab.write_config(tmp_path / "c.toml", hosts=("unix1", "ssh")))
+    pid, fd = _spawn(cfg, ignore_hup=kind == "sighup-ignored")
     try:
-        _read_until(fd, b"Dockyard", 15)
-        time.sleep(1.0)
+        _read_until(fd, chatty.encode(), 20)  # rows are on screen: every host session is up
+        if kind == "dialog-open":
+            os.write(fd, b"/" + chatty.encode() + b"\r")
+            time.sleep(0.5)
+            os.write(fd, b"\x04")  # ctrl+d: remove, asks first
+            _read_until(fd, b"Remove 1 container", 10)
+        elif kind == "logs-streaming":
+            os.write(fd, b"/" + chatty.encode() + b"\r")
+            time.sleep(0.5)
+            os.write(fd, b"l")
+            _read_until(fd, b"tick-", 10)
+            time.sleep(0.5)  # lines keep coming; nobody reads them any more
+        elif kind == "while-quitting":
+            os.write(fd, b"q")
         cpu_before = _cpu_seconds(pid)
         os.close(fd)  # the terminal goes away
-        start = time.monotonic()
-        while time.monotonic() - start < 5:
+        fd = -1
+        deadline = time.monotonic() + 5  # generous: the speed is measured by bench/bench_tui.py hangup
+        while time.monotonic() < deadline:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 break
-            time.sleep(0.05)
+            time.sleep(0.02)
         else:
             cpu = _cpu_seconds(pid) - cpu_before
-            raise AssertionError(f"still running 5 s after hang-up (used {cpu:.2f} s of CPU meanwhile)")
-        elapsed = time.monotonic() - start
-        assert elapsed < 5
-        assert os.WIFEXITED(status) or os.WIFSIGNALED(status)
+            raise AssertionError(f"still running 5 s after the hang-up (used {cpu:.2f} s of CPU meanwhile)")
+        assert os.WIFEXITED(status), f"ended by signal {os.WTERMSIG(status)}, not by the hang-up path"
+        # quitting may have finished its orderly exit (0) before the terminal went away
+        expected = {0, 129} if kind == "while-quitting" else {129}
+        assert os.WEXITSTATUS(status) in expected
     finally:
+        if fd >= 0:
+            os.close(fd)
         try:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)

@@ -79,7 +79,21 @@ class Fleet(ObjectOps):
         for session in self.sessions.values():
             session.start()
 
-    async def close(self) -> None:
+    async def close(self, grace: float | None = None) -> bool:
+        """Stop every session; with `grace`, wait at most that long and leave the rest behind.
+
+        A bounded close is for a process about to end anyway (the terminal hung up): it says
+        goodbye to the daemons it can reach quickly and never waits on one that does not answer.
+        Returns whether everything closed in time.
+        """
+        if grace is None:
+            await self._close()
+            return True
+        closing = asyncio.ensure_future(self._close())
+        done, _ = await asyncio.wait({closing}, timeout=grace)  # not wait_for: it would await the cancel
+        return bool(done)
+
+    async def _close(self) -> None:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
         await self.stats.stop()

@@ -7,10 +7,9 @@ something changed — an idle screen writes nothing to the terminal.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
-import select
-import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -44,6 +43,7 @@ from dockyard.ui.dialogs.hostkey import HostKeyDialog
 from dockyard.ui.dialogs.info import TextDialog, keys_table
 from dockyard.ui.dialogs.run import RunDialog
 from dockyard.ui.focus import focus_now, typing
+from dockyard.ui.hangup import HangupGuard
 from dockyard.ui.logs import LogsScreen
 from dockyard.ui.object_actions import ObjectActions
 from dockyard.ui.panes.base import Pane
@@ -123,6 +123,7 @@ class DockyardApp(ObjectActions, App[int]):
         self._active = "containers"
         self._hosts_shown: set[str] = set()
         self._filter_timer = None
+        self.hangup_guard: HangupGuard | None = None  # set by run_app in a real terminal
         if config.ui.theme:
             self.theme = config.ui.theme
 
@@ -153,6 +154,8 @@ class DockyardApp(ObjectActions, App[int]):
         """Start connecting before the first frame is composed: the hosts get a head start."""
         self.fleet.subscribe(self._on_fleet_change)
         self.fleet.start()
+        if self.hangup_guard is not None:  # a terminal that goes away ends the process (ui/hangup.py)
+            self.hangup_guard.attach(asyncio.get_running_loop(), lambda: self.fleet.close(self.hangup_guard.grace))
 
     async def on_mount(self) -> None:
         if not self.config.ui.theme and self.console.color_system in ("standard", "windows"):
@@ -163,7 +166,6 @@ class DockyardApp(ObjectActions, App[int]):
         self._hosts_shown = {c.host for c in self.fleet.cached("containers")}
         self._check_host_keys()
         if not self.is_headless:
-            self._watch_terminal()
             # What exists once the first screen is up (modules, classes, the DOM: ~90k objects) lives
             # as long as the app: out of the collector's sight, a full collection under a log flood
             # takes ~20 ms instead of ~120 ms, and key presses stop waiting behind it. (Not headless:
@@ -711,34 +713,9 @@ class DockyardApp(ObjectActions, App[int]):
                 return shells[key].split()
         return ["sh"]
 
-    # ------------------------------------------------------------------ terminal hang-up
-
-    def _watch_terminal(self) -> None:
-        """Exit when the terminal goes away (SIGHUP, or stdin hung up / at EOF) instead of spinning."""
-        try:
-            self._loop_for_signals().add_signal_handler(signal.SIGHUP, self._hangup)
-        except (RuntimeError, ValueError, NotImplementedError):
-            pass
-        self.set_interval(1.0, self._poll_stdin)
-
-    def _loop_for_signals(self):
-        import asyncio
-
-        return asyncio.get_running_loop()
-
-    def _poll_stdin(self) -> None:
-        try:
-            poller = select.poll()
-            poller.register(0, 0)  # no events asked: only HUP/ERR/NVAL are reported
-            if any(mask & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, mask in poller.poll(0)):
-                self._hangup()
-        except (OSError, ValueError):
-            self._hangup()
-
-    def _hangup(self) -> None:
-        self.exit(0)
-
-
 def run_app(config: Config, readonly: bool | None = None) -> int:
+    guard = HangupGuard()  # watching from before the first frame: a hang-up may come at any time
+    guard.install()
     app = DockyardApp(config, readonly=readonly)
+    app.hangup_guard = guard
     return app.run() or 0
