@@ -64,7 +64,9 @@ class TokenIssuer:
     SERVICE = "dockyard-registry"
     ISSUER = "dockyard-test-issuer"
 
-    def __init__(self, directory: Path, users: dict[str, str]):
+    def __init__(self, directory: Path, users: dict[str, str], *, tls: _lab.TLSFiles | None = None):
+        """`tls`: serve https with the lab's server certificate (a realm on another port than the
+        registry gets credentials only over verified https)."""
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
         self.users = users
@@ -97,8 +99,12 @@ class TokenIssuer:
                 issuer._handle(self, parse_qs(self.rfile.read(length).decode()))
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(tls.server_cert, tls.server_key)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
-        self.realm = f"http://127.0.0.1:{self.port}/token"
+        self.realm = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}/token"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="token-issuer")
         self.thread.start()
 
@@ -374,12 +380,16 @@ class RegistryAPI:
 
 
 class FakeHTTP:
-    """An HTTP server answering `routes[path] = (status, headers, body)`; other paths: an HTML page."""
+    """An HTTP server answering `routes[path] = (status, headers, body)`; other paths: an HTML page.
+
+    A route may also be a callable(handler) that writes the whole answer itself (slow or endless
+    bodies). `requests` records (method, path, Authorization) of everything that arrived.
+    """
 
     HTML = (b"<!DOCTYPE html><html><head><title>Welcome</title></head>"
             b"<body><h1>It works!</h1></body></html>")
 
-    def __init__(self, routes: dict[str, tuple[int, dict[str, str], bytes]] | None = None):
+    def __init__(self, routes: dict[str, Any] | None = None, *, host: str = "127.0.0.1"):
         self.routes = dict(routes or {})
         self.requests: list[tuple[str, str, str | None]] = []
         fake = self
@@ -390,8 +400,14 @@ class FakeHTTP:
 
             def _answer(self) -> None:
                 fake.requests.append((self.command, self.path, self.headers.get("Authorization")))
-                status, headers, body = fake.routes.get(urlsplit(self.path).path,
-                                                        (200, {"Content-Type": "text/html"}, fake.HTML))
+                route = fake.routes.get(urlsplit(self.path).path, (200, {"Content-Type": "text/html"}, fake.HTML))
+                if callable(route):
+                    try:
+                        route(self)
+                    except OSError:  # the client gave up (timeouts, size limits): what the test wanted
+                        self.close_connection = True
+                    return
+                status, headers, body = route
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
@@ -402,9 +418,10 @@ class FakeHTTP:
 
             do_GET = do_HEAD = do_DELETE = do_POST = _answer
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer((host, 0), Handler)
+        self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         threading.Thread(target=self.server.serve_forever, daemon=True, name="fake-http").start()
 
     def stop(self) -> None:

@@ -106,11 +106,15 @@ def basic_reg(lab):
 
 @pytest.fixture(scope="session")
 def token_reg(lab):
-    issuer = rl.TokenIssuer(Path(lab.root) / "token-issuer", users={"bob": BOB_PW})
-    reg = rl.RegistryServer(lab.root, "reg-token", token=issuer).start()
+    """https registry + https token service on another port, both with the lab CA (credentials go to a
+    foreign realm only over verified https)."""
+    issuer = rl.TokenIssuer(Path(lab.root) / "token-issuer", users={"bob": BOB_PW}, tls=lab.tls_files)
+    reg = rl.RegistryServer(lab.root, "reg-token", tls=lab.tls_files, token=issuer).start()
     try:
         reg.issuer = issuer
-        reg.api = rl.RegistryAPI(reg.url, auth=lambda repo: "Bearer " + issuer.full_access(repo))
+        reg.tls_config = RegistryTLS(ca=lab.tls_ca)
+        reg.api = rl.RegistryAPI(reg.url, ssl_context=reg.ssl_context(),
+                                 auth=lambda repo: "Bearer " + issuer.full_access(repo))
         reg.app_digest = reg.api.push_image("secure/app", "2.0")
         yield reg
     finally:
@@ -153,6 +157,7 @@ def basic_cfg(basic_reg, lab, **kw) -> RegistryConfig:
 def token_cfg(token_reg, **kw) -> RegistryConfig:
     kw.setdefault("username", "bob")
     kw.setdefault("password_command", f"printf '%s\\n' {BOB_PW}")
+    kw.setdefault("tls", token_reg.tls_config)
     return cfg("token", token_reg.url, **kw)
 
 
@@ -389,7 +394,7 @@ async def test_token_wrong_password(token_reg):
 
 
 async def test_token_anonymous_is_refused_in_words(token_reg):
-    async with RegistryClient(cfg("token", token_reg.url), credentials=creds()) as client:
+    async with RegistryClient(cfg("token", token_reg.url, tls=token_reg.tls_config), credentials=creds()) as client:
         result = await client.ping()  # an anonymous token gets /v2/
         assert (result.auth, result.user, result.login_status) == ("bearer", None, "anonymous")
         with pytest.raises(Unauthorized, match="anonymous access refused"):
@@ -570,7 +575,7 @@ async def test_docker_credentials_against_real_registries(tmp_path, lab, basic_r
     env["PATH"] = bindir + os.pathsep + env["PATH"]
     source = CredentialSource(env)
     b = RegistryConfig(name="b", url=basic_reg.url, credentials="docker", tls=RegistryTLS(ca=lab.tls_ca))
-    t = RegistryConfig(name="t", url=token_reg.url, credentials="docker", insecure=True)
+    t = RegistryConfig(name="t", url=token_reg.url, credentials="docker", tls=token_reg.tls_config)
     async with RegistryClient(b, credentials=source) as bc, RegistryClient(t, credentials=source) as tc:
         assert (await bc.ping()).user == "alice"
         assert (await tc.ping()).user == "bob"
@@ -581,7 +586,7 @@ async def test_identity_token_uses_the_oauth2_refresh_grant(tmp_path, token_reg)
     issuer = token_reg.issuer
     issuer.refresh_tokens["bob-identity-token-5d2"] = "bob"
     env = _docker_config(tmp_path, {"auths": {token_reg.host: {"identitytoken": "bob-identity-token-5d2"}}})
-    c = RegistryConfig(name="t", url=token_reg.url, credentials="docker", insecure=True)
+    c = RegistryConfig(name="t", url=token_reg.url, credentials="docker", tls=token_reg.tls_config)
     n = len(issuer.issued)
     async with RegistryClient(c, credentials=CredentialSource(env)) as client:
         result = await client.ping()
@@ -695,6 +700,8 @@ def cli(tmp_path, lab, open_reg, nodel_reg, basic_reg, token_reg):
         url = "{token_reg.url}"
         username = "bob"
         password_command = "printf %s {BOB_PW}"
+        [registries.tls]
+        ca = "{lab.tls_ca}"
     """)
     path = tmp_path / "dockyard.toml"
     path.write_text(text)

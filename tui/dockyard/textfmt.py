@@ -1,7 +1,8 @@
 """Plain-text formatting shared by the CLI and the UI: sizes, ages, tables, inert strings.
 
 Daemon-supplied strings go through `safe()` before they reach a terminal, so a container
-name holding escape sequences can't move the cursor or retitle the window.
+name holding escape sequences can't move the cursor or retitle the window, and one holding
+bidi controls (U+202E) or invisible format characters can't reorder or hide what follows.
 """
 
 from __future__ import annotations
@@ -10,11 +11,19 @@ import re
 import time
 from collections.abc import Sequence
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0/C1 controls; every format character (Unicode category Cf: bidi embeddings/overrides/isolates,
+# zero-width characters, tags, the BOM) plus the line/paragraph separators; lone surrogates (they
+# can't be encoded for a terminal). Listed, not computed: scanning unicodedata costs 0.2 s at start-up;
+# tests/test_faults.py checks the list against the running Python's unicodedata.
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f]")
 
 
 def safe(text: object) -> str:
-    """Show control characters as visible escapes (\\x1b) instead of sending them."""
+    """Show control and format characters as visible escapes (\\x1b, \\u202e) instead of sending them."""
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), str(text))
 
 

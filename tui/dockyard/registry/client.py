@@ -13,6 +13,12 @@ Auth: the first 401 says how (`WWW-Authenticate`). `Basic` -> Basic on every lat
 `Bearer realm,service,scope` -> a token from the realm (Basic credentials or an identity token, or
 anonymous), cached per scope until `expires_in`; a cached token the registry refuses (expired early,
 revoked) is replaced once. Errors are `RegistryError` subclasses with words, never aiohttp's.
+
+Where secrets go: credentials go to the registry's own origin, and to a token realm only when it is
+that origin too or https with a verified certificate (a 401 can name any realm: a hostile registry
+would otherwise harvest the password). Redirects are followed only within the origin of the request
+(at most MAX_REDIRECTS); a config blob may be redirected to a blob store elsewhere, fetched there
+without Authorization and checked against its digest.
 """
 
 from __future__ import annotations
@@ -75,6 +81,8 @@ DOCKER_HUB_API = "https://hub.docker.com"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 MAX_BODY = 16 * 1024 * 1024  # manifests, config blobs and catalog pages are small; a garbage server is not
+MAX_REDIRECTS = 5
+_REDIRECTS = (301, 302, 303, 307, 308)
 _CHALLENGE_PARAM = re.compile(r'([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))')
 _LINK_NEXT = re.compile(r'<([^>]*)>\s*;[^,]*?\brel\s*=\s*"?next"?', re.IGNORECASE)
 
@@ -107,6 +115,15 @@ def parse_challenges(headers: list[str]) -> list[tuple[str, dict[str, str]]]:
                   for m in _CHALLENGE_PARAM.finditer(rest)}
         out.append((scheme.lower(), params))
     return out
+
+
+def _origin(url: str | URL) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port with the scheme's default filled in); None for a url without a host."""
+    try:
+        u = URL(url) if isinstance(url, str) else url
+        return (u.scheme, u.host, u.port) if u.absolute and u.host else None
+    except ValueError:
+        return None
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -268,7 +285,7 @@ class RegistryClient:
         (`hub.docker.com/v2/repositories/<namespace>/`), one page of `namespace/name`s at a time."""
         if not re.match(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$", namespace):
             raise BadReference(f"invalid Docker Hub namespace {namespace!r}")
-        origin = URL(api).origin()
+        origin = _origin(api)
         url: str | None = f"{api.rstrip('/')}/v2/repositories/{namespace}/?page_size={int(page_size)}"
         seen: set[str] = set()
         while url and url not in seen:
@@ -284,7 +301,7 @@ class RegistryClient:
             url = None
             if isinstance(nxt, str) and nxt:
                 target = resp.url.join(URL(nxt))
-                if target.origin() != origin:
+                if _origin(target) != origin:
                     raise NotARegistry(f"registry {self.name}: Docker Hub's next page points to another server "
                                        f"({target.host}); not following", registry=self.name)
                 url = str(target)
@@ -332,9 +349,13 @@ class RegistryClient:
         repo = self.repository(repository)
         if not is_digest(digest):
             raise BadReference(f"invalid digest {digest!r}")
-        resp = await self._request("GET", f"{self.base}/v2/{repo}/blobs/{digest}", scope=f"repository:{repo}:pull")
+        resp = await self._request("GET", f"{self.base}/v2/{repo}/blobs/{digest}", scope=f"repository:{repo}:pull",
+                                   blob_store=True)
         if resp.status != 200:
             raise self._error(resp, f"blob {digest} of {repo}")
+        if digest.startswith("sha256:") and "sha256:" + hashlib.sha256(resp.body).hexdigest() != digest:
+            raise RegistryError(f"registry {self.name}: the config blob of {repo} does not match its digest "
+                                f"(served by {resp.url.host})", registry=self.name)
         return self._json(resp, f"the config blob of {repo}")
 
     async def resolve(self, repository: str, tag: str) -> str:
@@ -405,13 +426,46 @@ class RegistryClient:
         return self._creds
 
     async def _send(self, method: str, url: str, headers: dict[str, str] | None, auth: str | None,
-                    *, data: Any = None) -> _Response:
+                    *, data: Any = None, blob_store: bool = False) -> _Response:
+        """One request, following redirects that stay on its origin (`blob_store`: a GET may also go
+        to another origin, without Authorization)."""
+        origin = _origin(url)
+        seen = {url}
+        for _ in range(MAX_REDIRECTS + 1):
+            resp = await self._send_once(method, url, headers, auth, data=data)
+            location = resp.headers.get("Location")
+            if resp.status not in _REDIRECTS or not location:
+                return resp
+            target = resp.url.join(URL(location))
+            if target.scheme not in ("http", "https"):
+                raise NotARegistry(f"registry {self.name}: {resp.url.host}:{resp.url.port} redirects to "
+                                   f"{safe(truncate(str(target), 80))!r}: not following", registry=self.name)
+            if _origin(target) != origin:
+                if not (blob_store and method == "GET"):
+                    raise NotARegistry(f"registry {self.name}: {resp.url.host}:{resp.url.port} redirects to another "
+                                       f"server ({safe(target.host)}:{target.port}); not following",
+                                       registry=self.name)
+                auth = None  # never carry credentials to another origin
+                origin = _origin(target)
+            if resp.status == 303:
+                method, data = "GET", None
+            url = str(target)
+            if url in seen:
+                raise NotARegistry(f"registry {self.name}: redirect loop at {safe(truncate(url, 80))}",
+                                   registry=self.name)
+            seen.add(url)
+        raise NotARegistry(f"registry {self.name}: more than {MAX_REDIRECTS} redirects from "
+                           f"{safe(truncate(str(resp.url), 80))}: not following", registry=self.name)
+
+    async def _send_once(self, method: str, url: str, headers: dict[str, str] | None, auth: str | None,
+                         *, data: Any = None) -> _Response:
         h = dict(headers or {})
         if auth:
             h["Authorization"] = auth
         target = urlsplit(url).netloc
         try:
-            async with self._get_session().request(method, url, headers=h, data=data) as resp:
+            async with self._get_session().request(method, url, headers=h, data=data,
+                                                   allow_redirects=False) as resp:
                 body = b""
                 if method != "HEAD":
                     chunks, total = [], 0
@@ -467,10 +521,10 @@ class RegistryClient:
         return None
 
     async def _request(self, method: str, url: str, *, scope: str,
-                       headers: dict[str, str] | None = None) -> _Response:
+                       headers: dict[str, str] | None = None, blob_store: bool = False) -> _Response:
         """Send with what we know of the auth; on 401 learn the challenge, authenticate, retry once."""
         auth = await self._auth_for(scope)
-        resp = await self._send(method, url, headers, auth)
+        resp = await self._send(method, url, headers, auth, blob_store=blob_store)
         if resp.status != 401:
             return resp
         challenges = parse_challenges(resp.headers.getall("WWW-Authenticate", []))
@@ -482,7 +536,7 @@ class RegistryClient:
             self._realm, self._service = bearer["realm"], bearer.get("service")
             refused = auth[len("Bearer "):] if auth and auth.startswith("Bearer ") else None
             token = await self._token(scope, bearer.get("scope", scope), refused=refused)
-            resp = await self._send(method, url, headers, "Bearer " + token)
+            resp = await self._send(method, url, headers, "Bearer " + token, blob_store=blob_store)
             if resp.status == 401:
                 raise self._error(resp, "", anonymous=creds is None)
             return resp
@@ -494,12 +548,22 @@ class RegistryClient:
                                    "(Basic auth); set username with password_env / password_command, or "
                                    'credentials = "docker"', registry=self.name, status=401)
             if header != auth:
-                resp = await self._send(method, url, headers, header)
+                resp = await self._send(method, url, headers, header, blob_store=blob_store)
             if resp.status == 401:
                 raise Unauthorized(f"registry {self.name}: unauthorized: wrong username or password "
                                    f"(user {creds.username})", registry=self.name, status=401)
             return resp
         raise self._error(resp, "", anonymous=creds is None)
+
+    def _may_send_credentials(self, realm: str) -> bool:
+        """The registry's own origin, or https that we verify (a 401 names the realm: anyone can)."""
+        target = _origin(realm)
+        if target is not None and target == _origin(self.base):
+            return True
+        if target is None or target[0] != "https":
+            return False
+        verifying = self._ssl is None or self._ssl.verify_mode != ssl.CERT_NONE  # None: aiohttp's default (verified)
+        return verifying
 
     async def _token(self, key: str, scope: str, *, refused: str | None = None) -> str:
         """A token for `scope`, cached under `key` (the scope we guessed for the request) until it
@@ -515,14 +579,15 @@ class RegistryClient:
 
     async def _fetch_token(self, scope: str) -> _Token:
         realm = self._realm or ""
+        if _origin(realm) is None or not realm.lower().startswith(("http://", "https://")):
+            raise NotARegistry(f"registry {self.name}: its token realm {safe(truncate(realm, 100))!r} is not an "
+                               "http(s) url", registry=self.name)
         realm_parts = urlsplit(realm)
-        if realm_parts.scheme not in ("http", "https"):
-            raise NotARegistry(f"registry {self.name}: its token realm {safe(realm)!r} is not an http(s) url",
-                               registry=self.name)
         creds = await self._credentials()
-        if creds is not None and realm_parts.scheme == "http" and self.base.startswith("https://"):
-            raise Unauthorized(f"registry {self.name}: refusing to send credentials to the plain-HTTP token "
-                               f"service {realm_parts.netloc}", registry=self.name)
+        if creds is not None and not self._may_send_credentials(realm):
+            raise Unauthorized(f"registry {self.name}: not sending credentials to the token service "
+                               f"{safe(truncate(realm, 100))!r}: it is neither this registry's own host and port "
+                               "nor https with a verified certificate", registry=self.name)
         scopes = [s for s in scope.split(" ") if s]
         self.token_fetches += 1
         if creds is not None and creds.identity_token:
@@ -558,7 +623,7 @@ class RegistryClient:
 
     async def _pages(self, url: str, key: str, scope: str, what: str) -> AsyncIterator[list[str]]:
         seen: set[str] = set()
-        origin = URL(self.base).origin()
+        origin = _origin(self.base)
         next_url: str | None = url
         while next_url and next_url not in seen:
             seen.add(next_url)
@@ -578,7 +643,7 @@ class RegistryClient:
                 m = _LINK_NEXT.search(link)
                 if m:
                     target = resp.url.join(URL(m.group(1)))
-                    if target.origin() != origin:
+                    if _origin(target) != origin:
                         raise NotARegistry(f"registry {self.name}: {what}: the next page points to another "
                                            f"server ({target.host}); not following", registry=self.name)
                     next_url = str(target)
