@@ -24,6 +24,8 @@ from dockyard.config.contexts import context_id
 from dockyard.config.schema import schema_json
 
 ROOT = Path(__file__).resolve().parent.parent
+# Subprocesses run this checkout's source, not whichever dockyard is installed.
+SOURCE_ENV = {**os.environ, "PYTHONPATH": str(ROOT / "tui")}
 
 
 @pytest.fixture
@@ -689,12 +691,13 @@ def test_schema_file_is_up_to_date():
     committed = (ROOT / "config" / "dockyard.schema.json").read_text()
     assert committed == schema_json(), "regenerate: python -m dockyard.config.schema > config/dockyard.schema.json"
     out = subprocess.run([sys.executable, "-m", "dockyard.config.schema"], cwd=ROOT, capture_output=True, text=True,
-                         check=True)
+                         check=True, env=SOURCE_ENV)
     assert out.stdout == committed and out.stderr == ""
 
 
 def test_config_layer_is_stdlib_only():
     code = ("import sys, dockyard.config; bad = [m for m in sys.modules if m.split('.')[0] in "
             "('textual', 'aiodocker', 'asyncssh', 'aiohttp')]; print(bad)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env=SOURCE_ENV)
     assert out.stdout.strip() == "[]"

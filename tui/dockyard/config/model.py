@@ -35,7 +35,7 @@ class HostConfig:
     tls: TLSConfig | None = None
     # SSH only
     identity_file: tuple[str, ...] = ()
-    known_hosts: str | None = None  # None: ~/.ssh/known_hosts
+    known_hosts: str | None = None  # None: ssh_config's UserKnownHostsFile + GlobalKnownHostsFile
     jump: tuple[str, ...] = ()  # hops "[user@]host[:port]" or ssh-config aliases, outermost first
     socket: str = DEFAULT_REMOTE_SOCKET  # the daemon's socket on the SSH host
     passphrase_command: str | None = None  # prints the key passphrase on stdout

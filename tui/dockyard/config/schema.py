@@ -83,7 +83,9 @@ HOST_SCHEMA: dict = {
                 {"type": "array", "items": {"type": "string", "minLength": 1}},
             ],
         },
-        "known_hosts": _path("SSH only: known_hosts file to check the host key against; default ~/.ssh/known_hosts."),
+        "known_hosts": _path("SSH only: the one known_hosts file to check host keys against; default: what ssh_config says "
+                             "(UserKnownHostsFile, GlobalKnownHostsFile), else ~/.ssh/known_hosts and "
+                             "/etc/ssh/ssh_known_hosts."),
         "jump": {
             "description": (
                 "SSH only: jump hosts, outermost first, each [user@]host[:port] or an ssh-config alias; "

@@ -127,7 +127,12 @@ class Fleet(ObjectOps):
         return self.session(name).config
 
     def known_hosts_path(self, name: str) -> str:
-        return default_known_hosts(self.session(name).config)
+        """Where accepting the host's pending key would save it (the hop's first user known_hosts)."""
+        session = self.session(name)
+        problem = session.problem
+        if isinstance(problem, HostKeyUnknown) and problem.save_to:
+            return problem.save_to
+        return default_known_hosts(session.config)
 
     async def host_details(self, name: str) -> list[tuple[str, list[tuple[str, str]]]]:
         """`docker info` and `docker system df` facts for one host, as titled (key, value) lists."""

@@ -27,12 +27,14 @@ from dockyard.transports import (
     AuthFailed,
     HostKeyChanged,
     HostKeyProblem,
+    HostKeyRefused,
     HostKeyTrust,
     HostKeyUnknown,
     KeyLoader,
     PassphrasePrompt,
     Transport,
     TransportError,
+    connect_budget,
     open_transport,
 )
 
@@ -192,20 +194,23 @@ class HostSession:
         delay = self.timing.backoff_initial
         while True:
             self._set_state(HostState.CONNECTING, self.reason)
+            budget = connect_budget(self.config)
             try:
-                await asyncio.wait_for(self._connect(), self.config.connect_timeout)
+                await asyncio.wait_for(self._connect(), budget)
             except HostKeyUnknown as exc:
                 await self._failed(HostState.HOST_KEY_UNKNOWN, str(exc), exc)
                 return  # waits for accept_host_key() -> reconnect()
             except HostKeyChanged as exc:
                 await self._failed(HostState.HOST_KEY_CHANGED, str(exc), exc)
                 return
+            except HostKeyRefused as exc:  # StrictHostKeyChecking yes: nothing to decide
+                await self._failed(HostState.HOST_KEY_UNKNOWN, str(exc))
+                return
             except AuthFailed as exc:
                 await self._failed(HostState.AUTH_FAILED, str(exc))
                 return
             except asyncio.TimeoutError:
-                await self._failed(HostState.UNREACHABLE,
-                                   f"no answer within connect_timeout ({self.config.connect_timeout:g}s)")
+                await self._failed(HostState.UNREACHABLE, f"no answer within connect_timeout ({budget:g}s)")
             except (TransportError, FleetError, aiohttp.ClientError, OSError) as exc:
                 await self._failed(HostState.UNREACHABLE, _reason(exc))
             else:

@@ -9,6 +9,7 @@ from dockyard.transports.errors import (
     AuthFailed,
     HostKeyChanged,
     HostKeyProblem,
+    HostKeyRefused,
     HostKeyUnknown,
     TransportError,
     Unreachable,
@@ -16,10 +17,19 @@ from dockyard.transports.errors import (
 from dockyard.transports.ssh import HostKeyTrust, KeyLoader, PassphrasePrompt, default_known_hosts, open_ssh
 
 __all__ = [
-    "AuthFailed", "HostKeyChanged", "HostKeyProblem", "HostKeyTrust", "HostKeyUnknown", "KeyLoader",
-    "PassphrasePrompt", "Transport", "TransportError", "Unreachable", "default_known_hosts",
-    "make_ssl_context", "open_transport",
+    "AuthFailed", "HostKeyChanged", "HostKeyProblem", "HostKeyRefused", "HostKeyTrust", "HostKeyUnknown",
+    "KeyLoader", "PassphrasePrompt", "Transport", "TransportError", "Unreachable", "connect_budget",
+    "default_known_hosts", "make_ssl_context", "open_transport",
 ]
+
+
+def connect_budget(host: HostConfig) -> float:
+    """Seconds one connect attempt may take: connect_timeout, or per SSH hop (ssh_config ConnectTimeout)."""
+    if host.scheme == "ssh":
+        from dockyard.transports.ssh import connect_budget as ssh_budget
+
+        return ssh_budget(host)
+    return host.connect_timeout
 
 
 async def open_transport(host: HostConfig, trust: HostKeyTrust, keys: KeyLoader) -> Transport:

@@ -33,12 +33,27 @@ class HostKeyProblem(TransportError):
 class HostKeyUnknown(HostKeyProblem):
     """No key for this host in known_hosts: the user may accept it (once, or saved)."""
 
-    def __init__(self, hop: str, host: str, port: int, key_type: str, fingerprint: str, key_line: str):
+    def __init__(self, hop: str, host: str, port: int, key_type: str, fingerprint: str, key_line: str,
+                 save_to: str | None = None, pattern: str | None = None):
         super().__init__(
             hop, host, port, key_type, fingerprint,
             f"unknown host key for {hop}: {key_type} {fingerprint}",
         )
         self.key_line = key_line  # "ssh-ed25519 AAAA…" for known_hosts
+        self.save_to = save_to  # the user's first known_hosts file (None: UserKnownHostsFile none)
+        self.pattern = pattern  # the name OpenSSH would record: HostKeyAlias, else [host]:port
+
+
+class HostKeyRefused(HostKeyProblem):
+    """An unknown key under `StrictHostKeyChecking yes`: refused outright, never offered."""
+
+    def __init__(self, hop: str, host: str, port: int, key_type: str, fingerprint: str):
+        super().__init__(
+            hop, host, port, key_type, fingerprint,
+            f"unknown host key for {hop}: {key_type} {fingerprint}; refused because your SSH config sets "
+            "StrictHostKeyChecking yes (add the key to known_hosts yourself, e.g. by `ssh` to it once "
+            "after checking the fingerprint)",
+        )
 
 
 class HostKeyChanged(HostKeyProblem):

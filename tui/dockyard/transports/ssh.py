@@ -8,7 +8,9 @@ string `tunnel=` form would not apply.
 
 Host keys are strict: an unknown key raises `HostKeyUnknown` (with the SHA256
 fingerprint) that a user may accept once or save; a changed key raises `HostKeyChanged`
-and is never accepted.
+and is never accepted. Which known_hosts files count is what ssh_config says for the hop
+(UserKnownHostsFile, GlobalKnownHostsFile, HostKeyAlias, StrictHostKeyChecking), unless the
+host's own `known_hosts` names one file: Dockyard is never weaker than the user's `ssh`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from dockyard.transports.errors import (
     AuthFailed,
     HostKeyChanged,
     HostKeyProblem,
+    HostKeyRefused,
     HostKeyUnknown,
     TransportError,
     Unreachable,
@@ -65,11 +68,18 @@ class HostKeyTrust:
         return (host, port, key_line) in self._accepted
 
     @staticmethod
-    def save(problem: HostKeyUnknown, known_hosts_path: str) -> None:
-        """Append the key to known_hosts (creating it 0600 in a 0700 directory)."""
-        path = Path(known_hosts_path).expanduser()
+    def save(problem: HostKeyUnknown, known_hosts_path: str | None = None) -> str:
+        """Append the key to known_hosts (creating it 0600 in a 0700 directory); returns the file.
+
+        The file is the one the problem names (the hop's first user known_hosts), else `known_hosts_path`.
+        """
+        target = problem.save_to or known_hosts_path
+        if not target:
+            raise Unreachable(f"{problem.hop}: UserKnownHostsFile is none: nowhere to save the key")
+        path = Path(target).expanduser()
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        line = f"{known_hosts_pattern(problem.host, problem.port)} {problem.key_line}\n"
+        pattern = problem.pattern or known_hosts_pattern(problem.host, problem.port)
+        line = f"{pattern} {problem.key_line}\n"
         prefix = ""
         if path.exists() and path.stat().st_size:
             with open(path, "rb") as f:
@@ -79,29 +89,89 @@ class HostKeyTrust:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(fd, "a") as f:
             f.write(prefix + line)
+        return str(path)
+
+
+# OpenSSH's defaults (ssh_config(5)) when the config names no file.
+DEFAULT_USER_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
+DEFAULT_GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
 
 
 def default_known_hosts(host: HostConfig) -> str:
-    return os.path.expanduser(host.known_hosts or "~/.ssh/known_hosts")
-
-
-def _load_known_hosts(path: str) -> asyncssh.SSHKnownHosts:
+    """Where an accepted key of this host's target is saved: its `known_hosts`, else ssh_config's first file."""
+    if host.known_hosts:
+        return os.path.expanduser(host.known_hosts)
     try:
-        return asyncssh.read_known_hosts(path)
-    except FileNotFoundError:
-        return asyncssh.import_known_hosts("")
-    except (OSError, ValueError) as exc:
-        raise Unreachable(f"cannot read known_hosts {path}: {exc}") from None
+        user, _ = known_hosts_files(host, ssh_config_options(_ssh_config_paths(host), parse_hop(host.url)))
+    except Unreachable:
+        user = [os.path.expanduser(DEFAULT_USER_KNOWN_HOSTS[0])]
+    return user[0] if user else os.path.expanduser(DEFAULT_USER_KNOWN_HOSTS[0])
+
+
+def _expand_tokens(path: str, options: dict[str, object]) -> str:
+    """~ and the ssh_config tokens that make sense in a known_hosts path (%d %u %h %n %p %r %%)."""
+    tokens = {"d": os.path.expanduser("~"), "u": getpass.getuser(), "h": str(options.get("Hostname", "")),
+              "p": str(options.get("Port", 22)), "r": str(options.get("User", getpass.getuser())),
+              "%": "%"}
+    path = re.sub(r"%(.)", lambda m: tokens.get(m.group(1), m.group(0)), path)
+    return os.path.expanduser(path)
+
+
+def known_hosts_files(host: HostConfig, options: dict[str, object]) -> tuple[list[str], list[str]]:
+    """(user files, global files) to check a hop's key against, first user file receives saved keys.
+
+    The host's `known_hosts` in Dockyard's config names the only file; otherwise ssh_config's
+    UserKnownHostsFile and GlobalKnownHostsFile, with OpenSSH's defaults (`none` means no file).
+    """
+    if host.known_hosts:
+        return [os.path.expanduser(host.known_hosts)], []
+    user = options.get("UserKnownHostsFile", DEFAULT_USER_KNOWN_HOSTS)
+    global_ = options.get("GlobalKnownHostsFile", DEFAULT_GLOBAL_KNOWN_HOSTS)
+    return ([_expand_tokens(str(p), options) for p in user],  # type: ignore[union-attr]
+            [_expand_tokens(str(p), options) for p in global_])  # type: ignore[union-attr]
+
+
+def _load_known_hosts(paths: list[str]) -> asyncssh.SSHKnownHosts:
+    """Every listed file that exists, as one set of entries."""
+    known = asyncssh.SSHKnownHosts()
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                known.load(fh.read())
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except (OSError, ValueError) as exc:
+            raise Unreachable(f"cannot read known_hosts {path}: {exc}") from None
+    return known
+
+
+@dataclass(frozen=True)
+class HostKeyPolicy:
+    """How one hop's key is checked: against which files, under which name, how strictly."""
+
+    known: asyncssh.SSHKnownHosts
+    save_to: str | None  # first user known_hosts file
+    alias: str | None = None  # HostKeyAlias: the name keys are looked up and saved under
+    strict: bool = False  # StrictHostKeyChecking yes: an unknown key is refused, never offered
+
+
+def host_key_policy(host: HostConfig, options: dict[str, object]) -> HostKeyPolicy:
+    user, global_ = known_hosts_files(host, options)
+    alias = options.get("HostKeyAlias")
+    strict = str(options.get("StrictHostKeyChecking") or "").lower() in ("yes", "true")
+    return HostKeyPolicy(_load_known_hosts(user + global_), user[0] if user else None,
+                         str(alias) if alias else None, strict)
 
 
 class _Client(asyncssh.SSHClient):
     """Records the key a server offered so a failed check can say unknown vs changed."""
 
-    def __init__(self, hop: str, trust: HostKeyTrust, known: asyncssh.SSHKnownHosts,
+    def __init__(self, hop: str, trust: HostKeyTrust, policy: HostKeyPolicy,
                  on_lost: Callable[[str], None] | None):
         self.hop = hop
         self.trust = trust
-        self.known = known
+        self.known = policy.known
+        self.policy = policy
         self.on_lost = on_lost
         self.problem: HostKeyProblem | None = None
 
@@ -116,7 +186,12 @@ class _Client(asyncssh.SSHClient):
             return False
         if self.trust.is_accepted(host, port, key_line_s):
             return True
-        self.problem = HostKeyUnknown(self.hop, host, port, key.get_algorithm(), fingerprint, key_line_s)
+        if self.policy.strict:
+            self.problem = HostKeyRefused(self.hop, host, port, key.get_algorithm(), fingerprint)
+            return False
+        pattern = self.policy.alias or known_hosts_pattern(host, port)
+        self.problem = HostKeyUnknown(self.hop, host, port, key.get_algorithm(), fingerprint, key_line_s,
+                                      save_to=self.policy.save_to, pattern=pattern)
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -154,12 +229,19 @@ def _ssh_config_paths(host: HostConfig) -> list[str]:
     return [path] if os.path.exists(path) else []
 
 
+class _ClientConfig(asyncssh.config.SSHClientConfig):
+    """asyncssh's ssh_config parser, also reading StrictHostKeyChecking (which asyncssh ignores)."""
+
+    _handlers = {**asyncssh.config.SSHClientConfig._handlers,  # noqa: SLF001
+                 "stricthostkeychecking": ("StrictHostKeyChecking", asyncssh.config.SSHConfig._set_string)}
+
+
 def ssh_config_options(paths: list[str], hop: Hop) -> dict[str, object]:
     """What ~/.ssh/config says for this destination (ProxyJump, ServerAliveInterval, …)."""
     if not paths:
         return {}
     try:
-        cfg = asyncssh.config.SSHClientConfig.load(
+        cfg = _ClientConfig.load(
             None, paths, False, False, False, getpass.getuser(),
             hop.user if hop.user else (), hop.host, hop.port if hop.port else (),
         )
@@ -344,7 +426,6 @@ async def open_ssh(host: HostConfig, trust: HostKeyTrust, keys: KeyLoader) -> SS
     paths = _ssh_config_paths(host)
     target = parse_hop(host.url)
     hops = jump_chain(host, target, paths) + [target]
-    known = _load_known_hosts(default_known_hosts(host))
     client_keys = await keys.keys()
     conns: list[asyncssh.SSHClientConnection] = []
     transport: SSHTransport | None = None
@@ -356,8 +437,7 @@ async def open_ssh(host: HostConfig, trust: HostKeyTrust, keys: KeyLoader) -> SS
     try:
         for hop in hops:
             conns.append(await _connect_hop(
-                host, hop, conns[-1] if conns else None, trust, known, paths, client_keys,
-                lost,
+                host, hop, conns[-1] if conns else None, trust, paths, client_keys, lost,
             ))
         _ack_promptly(conns[0])  # the one hop with a real TCP socket
         transport = SSHTransport(conns, host.socket)
@@ -368,18 +448,38 @@ async def open_ssh(host: HostConfig, trust: HostKeyTrust, keys: KeyLoader) -> SS
         raise
 
 
-async def _connect_hop(host, hop, tunnel, trust, known, paths, client_keys, on_lost):
+def hop_connect_timeout(host: HostConfig, options: dict[str, object]) -> float:
+    """ssh_config's ConnectTimeout for this hop when it sets one, else the host's connect_timeout."""
+    value = options.get("ConnectTimeout")
+    return float(value) if isinstance(value, int) and value > 0 else host.connect_timeout
+
+
+def connect_budget(host: HostConfig) -> float:
+    """How long connecting every hop may take in all (the session's outer bound on an attempt)."""
+    paths = _ssh_config_paths(host)
+    try:
+        target = parse_hop(host.url)
+        hops = jump_chain(host, target, paths) + [target]
+        total = sum(hop_connect_timeout(host, ssh_config_options(paths, hop)) for hop in hops) + 1
+    except Unreachable:
+        return host.connect_timeout
+    return max(host.connect_timeout, total)
+
+
+async def _connect_hop(host, hop, tunnel, trust, paths, client_keys, on_lost):
     clients: list[_Client] = []
+    options = ssh_config_options(paths, hop)
+    policy = host_key_policy(host, options)
+    timeout = hop_connect_timeout(host, options)
 
     def factory() -> _Client:
-        client = _Client(hop.spec, trust, known, on_lost)
+        client = _Client(hop.spec, trust, policy, on_lost)
         clients.append(client)
         return client
 
-    options = ssh_config_options(paths, hop)
     kwargs: dict[str, object] = dict(
-        tunnel=tunnel, known_hosts=known, client_factory=factory,
-        config=paths, connect_timeout=host.connect_timeout,
+        tunnel=tunnel, known_hosts=policy.known, client_factory=factory,
+        config=paths, connect_timeout=timeout,
     )
     if "ServerAliveInterval" not in options:
         kwargs.update(keepalive_interval=KEEPALIVE_INTERVAL, keepalive_count_max=KEEPALIVE_COUNT_MAX)
@@ -390,7 +490,7 @@ async def _connect_hop(host, hop, tunnel, trust, known, paths, client_keys, on_l
     if client_keys is not None:
         kwargs["client_keys"] = client_keys
     try:
-        return await asyncio.wait_for(asyncssh.connect(hop.host, **kwargs), host.connect_timeout + 1)
+        return await asyncio.wait_for(asyncssh.connect(hop.host, **kwargs), timeout + 1)
     except asyncssh.HostKeyNotVerifiable as exc:
         problem = clients[-1].problem if clients else None
         if problem is not None:
@@ -401,7 +501,7 @@ async def _connect_hop(host, hop, tunnel, trust, known, paths, client_keys, on_l
     except asyncssh.PermissionDenied as exc:
         raise AuthFailed(f"{hop.spec}: permission denied ({exc.reason})") from None
     except (asyncio.TimeoutError, TimeoutError):
-        raise Unreachable(f"{hop.spec}: SSH connect timed out after {host.connect_timeout:g}s") from None
+        raise Unreachable(f"{hop.spec}: SSH connect timed out after {timeout:g}s") from None
     except asyncssh.DisconnectError as exc:
         raise Unreachable(f"{hop.spec}: {exc.reason}") from None
     except asyncssh.ChannelOpenError as exc:
