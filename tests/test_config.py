@@ -256,11 +256,19 @@ def test_bad_url_scheme(tmp_path, env):
         ("tcp://user@host", "take no user"),
         ("tcp://host:2375/path", "must not have a path"),
         ("ssh://", "has no host"),
+        # seven urls that passed `config check` and failed only when connecting (issue 14)
+        ("unix:///", "names a directory"),
+        ("ssh://@127.0.0.1", "empty user name"),
+        ("ssh://root@127.0.0.1:", "invalid port"),
+        ("ssh://ro ot@127.0.0.1:2223", "must not contain spaces"),
+        ("unix:///run/docker.sock ", "must not start or end with a space"),
+        ("tcp://127.0.0.1:0", "invalid port: use 1..65535"),
+        ("tcp://[::1]:0", "invalid port: use 1..65535"),
     ],
 )
 def test_bad_url_details(tmp_path, env, url, expected):
     message = one_error(tmp_path, env, f'[[hosts]]\nname = "a"\nurl = "{url}"\n')
-    assert "hosts[0].url: " in message and expected in message
+    assert "hosts[0].url: " in message and expected in message and "(line 3)" in message
 
 
 def test_unknown_key_did_you_mean(tmp_path, env):
@@ -357,6 +365,91 @@ def test_duplicate_names(tmp_path, env):
 def test_non_positive_timeouts(tmp_path, env, key, value):
     message = one_error(tmp_path, env, f'[[hosts]]\nname = "a"\nurl = "unix:///a"\n{key} = {value}\n')
     assert f"hosts[0].{key}: must be greater than 0 (got {value})" in message
+
+
+@pytest.mark.parametrize("value", ["nan", "+nan", "-nan", "inf", "+inf", "-inf"])
+@pytest.mark.parametrize("key", ["connect_timeout", "request_timeout"])
+def test_nan_and_infinite_timeouts_are_refused(tmp_path, env, key, value):
+    """A nan timeout never fires: the host would never connect (and never fail)."""
+    messages = errors_of(tmp_path, env, f'{key} = {value}\n[[hosts]]\nname = "a"\nurl = "unix:///a"\n'
+                                        f'{key} = {value}\n')
+    assert [m.split(": ", 1)[1] for m in messages] == [
+        f"{key}: must be a finite number (got {float(value)}) (line 1)",
+        f"hosts[0].{key}: must be a finite number (got {float(value)}) (line 5)"]
+
+
+def test_maximum_is_checked(tmp_path, env):
+    text = "\n".join(errors_of(tmp_path, env, "request_timeout = 1e9\n[ui]\nlog_buffer = 99999999999999999999999999\n"
+                                              "log_tail = 1000001\nrefresh_hz = 61\n"))
+    assert "ui.log_buffer: must be at most 1000000 (got 99999999999999999...) (line 3)" in text
+    assert "ui.log_tail: must be at most 1000000 (got 1000001)" in text
+    assert "ui.refresh_hz: must be at most 60 (got 61)" in text
+    assert "request_timeout: must be at most 86400 (got 1000000000)" in text
+
+
+def _schema_keywords(schema: dict, found: set[str]) -> set[str]:
+    found |= set(schema)
+    for sub in schema.get("properties", {}).values():
+        _schema_keywords(sub, found)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            _schema_keywords(schema[key], found)
+    for sub in schema.get("oneOf", []):
+        _schema_keywords(sub, found)
+    return found
+
+
+def test_validator_implements_every_keyword_the_schema_uses():
+    from dockyard.config.schema import ANNOTATIONS, CONFIG_SCHEMA, KEYWORDS, validate
+
+    unknown = _schema_keywords(CONFIG_SCHEMA, set()) - KEYWORDS - ANNOTATIONS
+    assert not unknown, f"schema keywords the validator ignores: {unknown}"
+    # ... and each keyword it claims does refuse something.
+    probes = {
+        "type": ({"type": "integer"}, "x"), "properties": ({"properties": {"a": {"type": "string"}}}, {"a": 1}),
+        "required": ({"required": ["a"]}, {}), "additionalProperties": ({"additionalProperties": False}, {"a": 1}),
+        "items": ({"items": {"type": "string"}}, [1]), "enum": ({"enum": ["a"]}, "b"),
+        "minimum": ({"minimum": 1}, 0), "maximum": ({"maximum": 1}, 2), "exclusiveMinimum": ({"exclusiveMinimum": 0}, 0),
+        "minLength": ({"minLength": 1}, ""), "pattern": ({"pattern": "^a"}, "b"),
+        "oneOf": ({"oneOf": [{"type": "string"}, {"type": "integer"}]}, 1.5),
+    }
+    assert set(probes) == KEYWORDS
+    for keyword, (schema, bad) in probes.items():
+        assert validate(bad, schema), f"{keyword} accepted {bad!r}"
+
+
+def test_non_regular_files_are_refused_before_reading(tmp_path, env):
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)  # nobody writes: opening it for reading the usual way would wait forever
+    for path in ("/dev/zero", "/dev/urandom", str(tmp_path), str(fifo)):
+        with pytest.raises(ConfigError, match="not a regular file"):
+            load_config(path, env)
+
+
+def test_config_over_1_mib_is_refused(tmp_path, env):
+    big = tmp_path / "big.toml"
+    big.write_text("# padding\n" * 120_000)
+    with pytest.raises(ConfigError, match=r"too large for a config \(1,200,000 bytes; at most 1024 KiB\)"):
+        load_config(str(big), env)
+
+
+@pytest.mark.parametrize("text", [
+    "x = " + "[" * 5000 + "]" * 5000,
+    "x = " + "{a=" * 5000 + "1" + "}" * 5000,
+    "x" + ".a" * 5000 + " = 1",
+    "[" + ".".join(["t"] * 5000) + "]",
+    "x = " + "[" * 40 + "]" * 40,
+])
+def test_deep_nesting_is_a_config_error(tmp_path, env, text):
+    message = one_error(tmp_path, env, text + "\n")
+    assert "nested too deeply (at most 32 levels)" in message or "nested more than 32 levels deep" in message
+
+
+def test_deep_nesting_exits_2_without_traceback(tmp_path):
+    path = write(tmp_path, "x = " + "[" * 5000 + "]" * 5000 + "\n")
+    result = subprocess.run([sys.executable, "-m", "dockyard", "config", "check", "--config", path],
+                            capture_output=True, text=True, env=SOURCE_ENV)
+    assert result.returncode == 2 and "nested too deeply" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_top_level_and_ui_limits(tmp_path, env):

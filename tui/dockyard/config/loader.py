@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Mapping
+import stat
+from typing import Any, Mapping
 
 try:
     import tomllib
@@ -23,6 +24,9 @@ from dockyard.config.errors import ConfigError
 from dockyard.config.model import Config
 from dockyard.config.report import Report
 from dockyard.config.urls import expand, home
+
+MAX_CONFIG_BYTES = 1024 * 1024  # a fleet's config is a few KiB; /dev/zero is endless
+MAX_DEPTH = 32  # the schema nests 4 deep; tomllib and the checks recurse, so a 5,000-deep array must stop here
 
 
 def resolve_config_path(cli_path: str | None, env: Mapping[str, str] | None = None) -> tuple[str, bool]:
@@ -56,6 +60,49 @@ def _syntax_error(path: str, text: str, exc: Exception) -> str:
     return f"{path}:{line}:{col}: {message}" if line else f"{path}: {message}"
 
 
+def read_config_bytes(path: str) -> bytes:
+    """The file's bytes: only a regular file, at most MAX_CONFIG_BYTES (checked before reading,
+    and while reading: /proc files say size 0). Opened non-blocking: a FIFO must not hang us."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(f"{path}: not a regular file (a device, pipe, socket or directory); "
+                              "a config is a TOML file")
+        if st.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: too large for a config ({st.st_size:,} bytes; at most "
+                              f"{MAX_CONFIG_BYTES // 1024} KiB)")
+        chunks, size = [], 0
+        while size <= MAX_CONFIG_BYTES and (chunk := os.read(fd, MAX_CONFIG_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+        raw = b"".join(chunks)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: too large for a config (more than {MAX_CONFIG_BYTES // 1024} KiB)")
+    return raw
+
+
+def _too_deep(data: Any) -> tuple | None:
+    """The key path of a value nested deeper than MAX_DEPTH, else None. Iterative: no recursion to overflow."""
+    stack: list[tuple[Any, tuple]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            return path[:MAX_DEPTH + 1]
+        if isinstance(value, dict):
+            stack.extend((v, path + (k,)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, path + (i,)) for i, v in enumerate(value))
+    return None
+
+
 def zero_config(env: Mapping[str, str]) -> Config:
     """No config file: the fleet is the Docker CLI contexts."""
     warnings: list[str] = []
@@ -78,11 +125,7 @@ def load_config(
         if explicit:
             raise ConfigError(f"{path}: config file not found")
         return zero_config(env)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    raw = read_config_bytes(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -91,6 +134,12 @@ def load_config(
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_syntax_error(path, text, exc)) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: arrays or tables nested too deeply (at most {MAX_DEPTH} levels)") from None
+    too_deep = _too_deep(data)
+    if too_deep is not None:
+        raise ConfigError(Report(path, text).formatted(
+            [(too_deep[:1], f"nested more than {MAX_DEPTH} levels deep (arrays in arrays, tables in tables)")]))
     # Imported here: `python -m dockyard.config.schema` must not find the module already imported by the package.
     from dockyard.config.schema import CONFIG_SCHEMA, validate
 

@@ -4,27 +4,33 @@ Why here and not a dependency: the config layer is stdlib-only, and the same dic
 `config/dockyard.schema.json` (`python -m dockyard.config.schema`) so editors (taplo, Even Better TOML)
 complete and check the file with exactly the rules Dockyard applies.
 
-Supported keywords: type, properties, required, additionalProperties, items, enum, minimum,
-exclusiveMinimum, minLength, pattern, oneOf. Annotations (title, description, default, examples,
-`x-pattern-message`) are ignored by the validator. Semantic checks that a schema cannot express
-(URL parsing, duplicates, files on disk) live in `dockyard.config.checks`.
+Supported keywords: KEYWORDS below (tests/test_config.py walks the schema for any other). Annotations
+(ANNOTATIONS) are ignored by the validator. A "number" is finite: TOML's nan and inf are not numbers
+in JSON either, and a nan timeout never fires. Semantic checks that a schema cannot express (URL
+parsing, duplicates, files on disk) live in `dockyard.config.checks`.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from typing import Any
 
 KeyPath = tuple  # a key path: ("hosts", 2, "url")
 Error = tuple  # (KeyPath, message)
 
+KEYWORDS = frozenset({"type", "properties", "required", "additionalProperties", "items", "enum", "minimum",
+                      "maximum", "exclusiveMinimum", "minLength", "pattern", "oneOf"})
+ANNOTATIONS = frozenset({"$schema", "title", "description", "default", "examples", "x-pattern-message"})
+
 
 def _timeout(what: str) -> dict:
     return {
         "type": "number",
         "exclusiveMinimum": 0,
+        "maximum": 86400,  # a day: beyond that a timer overflows and a wait is a hang anyway
         "description": what,
     }
 
@@ -234,6 +240,7 @@ CONFIG_SCHEMA: dict = {
                 "log_tail": {
                     "type": "integer",
                     "minimum": 1,
+                    "maximum": 1000000,
                     "default": 500,
                     "description": "How many past log lines to load when opening a container's logs.",
                 },
@@ -247,6 +254,7 @@ CONFIG_SCHEMA: dict = {
                 "refresh_hz": {
                     "type": "number",
                     "exclusiveMinimum": 0,
+                    "maximum": 60,
                     "default": 2.0,
                     "description": "Maximum repaints per second of a table pane.",
                 },
@@ -301,7 +309,8 @@ def _is_type(value: Any, name: str) -> bool:
     if name == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
     if name == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float)
+                                                                          and math.isfinite(value))
     if name == "array":
         return isinstance(value, list)
     if name == "object":
@@ -312,7 +321,10 @@ def _is_type(value: Any, name: str) -> bool:
 
 
 def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
+    if isinstance(value, int):
+        text = str(value)
+        return text if len(text) <= 20 else text[:17] + "..."
+    return str(int(value)) if value.is_integer() else str(value)
 
 
 def validate(value: Any, schema: dict, path: KeyPath = ()) -> list[Error]:
@@ -323,6 +335,8 @@ def validate(value: Any, schema: dict, path: KeyPath = ()) -> list[Error]:
     if "type" in schema:
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         if not any(_is_type(value, t) for t in types):
+            if isinstance(value, float) and not math.isfinite(value) and "number" in types:
+                return errors + [(path, f"must be a finite number (got {value})")]
             wanted = " or ".join(_ARTICLE[t] for t in types)
             return errors + [(path, f"expected {wanted}, got {describe(value)}")]
     if "enum" in schema and value not in schema["enum"]:
@@ -331,6 +345,8 @@ def validate(value: Any, schema: dict, path: KeyPath = ()) -> list[Error]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:
             errors.append((path, f"must be at least {_num(schema['minimum'])} (got {_num(value)})"))
+        if "maximum" in schema and value > schema["maximum"]:
+            errors.append((path, f"must be at most {_num(schema['maximum'])} (got {_num(value)})"))
         if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
             errors.append((path, f"must be greater than {_num(schema['exclusiveMinimum'])} (got {_num(value)})"))
     if isinstance(value, str):

@@ -6,6 +6,7 @@ Functions raise ValueError with a message meant to follow "key: " in an error li
 from __future__ import annotations
 
 import os
+import re
 from typing import Mapping
 from urllib.parse import urlsplit
 
@@ -29,10 +30,18 @@ def _netloc(host: str, port: int | None) -> str:
     return host if port is None else f"{host}:{port}"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+
 def _split(url: str, secret_hint: str):
+    """urlsplit, refusing what would only fail at connect time: an empty user or port, port 0,
+    spaces or control characters anywhere."""
     parts = urlsplit(url)
     if parts.password is not None:  # checked first: never echo a url that holds a password
         raise ValueError(f"must not hold a password; {secret_hint}")
+    if _SPACE_OR_CONTROL.search(url):
+        raise ValueError(f"must not contain spaces or control characters (got {url!r})")
     if parts.query or parts.fragment:
         raise ValueError(f"must not have a query or fragment (got {url!r})")
     if parts.path not in ("", "/"):
@@ -41,8 +50,12 @@ def _split(url: str, secret_hint: str):
         port = parts.port
     except ValueError:
         raise ValueError(f"invalid port (got {url!r})") from None
+    if port == 0 or parts.netloc.endswith(":"):
+        raise ValueError(f"invalid port: use 1..65535 or leave the port out (got {url!r})")
     if not parts.hostname:
         raise ValueError(f"has no host (got {url!r})")
+    if parts.username is not None and not parts.username:
+        raise ValueError(f"has an empty user name before '@' (got {url!r})")
     return parts, port
 
 
@@ -55,6 +68,11 @@ def normalise_host_url(url: str, *, tls: bool, env: Mapping[str, str]) -> str:
         path = expand(rest, env)
         if not path.startswith("/"):
             raise ValueError(f"unix socket path must be absolute, like unix:///var/run/docker.sock (got {url!r})")
+        if path.endswith("/") or os.path.basename(path) in (".", ".."):
+            raise ValueError(f"unix socket path names a directory, not a socket file (got {url!r})")
+        if path != path.strip() or _CONTROL.search(path):
+            raise ValueError(f"unix socket path must not start or end with a space or hold control "
+                             f"characters (got {url!r})")
         return "unix://" + path
     parts, port = _split(url, "use ssh-agent or passphrase_command")
     if scheme == "tcp":
