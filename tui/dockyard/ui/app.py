@@ -47,15 +47,9 @@ from dockyard.ui.hangup import HangupGuard
 from dockyard.ui.logs import LogsScreen
 from dockyard.ui.object_actions import ObjectActions
 from dockyard.ui.panes.base import Pane
-from dockyard.ui.panes.containers import ContainersPane
-from dockyard.ui.panes.hosts import HostsPane
-from dockyard.ui.panes.images import ImagesPane
-from dockyard.ui.panes.networks import NetworksPane
-from dockyard.ui.panes.registries import RegistriesPane
-from dockyard.ui.panes.volumes import VolumesPane
+from dockyard.ui.panes.registry import PANE_SPECS, PANES, command_owner, spec_for_verb
 from dockyard.ui.shell import run_interactive
 
-PANES = ("hosts", "containers", "images", "volumes", "networks", "registries")
 PAST_TENSE = {"stop": "stopped", "start": "started", "restart": "restarted", "pause": "paused",
               "unpause": "unpaused", "kill": "killed", "remove": "removed"}
 
@@ -88,12 +82,7 @@ class DockyardApp(ObjectActions, App[int]):
     COMMANDS = App.COMMANDS | {FleetCommands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
-        Binding("1", "show_pane('hosts')", "Hosts", id="pane.hosts", show=False),
-        Binding("2", "show_pane('containers')", "Containers", id="pane.containers", show=False),
-        Binding("3", "show_pane('images')", "Images", id="pane.images", show=False),
-        Binding("4", "show_pane('volumes')", "Volumes", id="pane.volumes", show=False),
-        Binding("5", "show_pane('networks')", "Networks", id="pane.networks", show=False),
-        Binding("6", "show_pane('registries')", "Registries", id="pane.registries", show=False),
+        *(spec.binding() for spec in PANES),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("colon", "command", "Command", id="app.command", priority=True),  # see dockyard/ui/focus.py
         Binding("slash", "filter", "Filter", id="app.filter", priority=True),
@@ -119,7 +108,6 @@ class DockyardApp(ObjectActions, App[int]):
         self.panes: dict[str, Pane] = {}
         self._paint_timer = None
         self._last_paint = 0.0
-        self._pane_title: Text | None = None
         self._active = "containers"
         self._hosts_shown: set[str] = set()
         self._filter_timer = None
@@ -133,14 +121,7 @@ class DockyardApp(ObjectActions, App[int]):
         with Vertical(id="top"):
             yield Static(id="summary")
             yield Static(id="tabs")
-        self.panes = {
-            "hosts": HostsPane(),
-            "containers": ContainersPane(),
-            "images": ImagesPane(),
-            "volumes": VolumesPane(),
-            "networks": NetworksPane(),
-            "registries": RegistriesPane(),
-        }
+        self.panes = {spec.id: spec.pane() for spec in PANES}
         with ContentSwitcher(initial="pane-containers", id="switcher"):
             yield from self.panes.values()
         yield Prompt()
@@ -188,10 +169,9 @@ class DockyardApp(ObjectActions, App[int]):
             self.flash(f"[keys] unknown binding id(s): {', '.join(unknown)}", error=True)
 
     def binding_ids(self) -> set[str]:
-        classes = [type(self), HostsPane, ContainersPane, ImagesPane, VolumesPane, NetworksPane, RegistriesPane,
-                   ConfirmDialog,
-                   HostKeyDialog, TextDialog, Prompt, RunDialog, LogsScreen, ContainerScreen]
-        return {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
+        classes = [type(self), ConfirmDialog, HostKeyDialog, TextDialog, Prompt, RunDialog, LogsScreen, ContainerScreen]
+        own = {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
+        return own.union(*(spec.binding_ids for spec in PANES))
 
     # ------------------------------------------------------------------ live updates
 
@@ -256,30 +236,13 @@ class DockyardApp(ObjectActions, App[int]):
         if self.readonly:
             parts += ["  ", (" READ-ONLY ", "reverse bold")]
         self.query_one("#summary", Static).update(Text.assemble(*parts, no_wrap=True, overflow="ellipsis"))
-        active = self.active_pane.pane_id
         tabs = []
-        for i, name in enumerate(PANES, 1):
-            label = f" {i} {name.capitalize()} "
-            tabs += [(label, "reverse bold" if name == active else "dim"), " "]
-        pane = self.active_pane
-        if isinstance(pane, RegistriesPane) and self._pane_title is not None:
-            tabs += ["  ", self._pane_title]
-        if isinstance(pane, ImagesPane):
-            tabs += [("  ", ""), ("drift view" if pane.drift_view else "per host", "dim")]
-        if isinstance(pane, ContainersPane):
-            tabs += [("  ", ""), ("all" if pane.show_all else "running only", "dim")]
-            if pane.sort_key:
-                tabs += [("  sort: " + pane.sort_label(), "dim")]
-            if pane.grouping != "none":
-                tabs += [(f"  grouped by {pane.grouping}", "dim")]
+        for spec in PANES:
+            tabs += [(f" {spec.key} {spec.title} ", "reverse bold" if spec.id == self._active else "dim"), " "]
+        tabs += self.active_pane.header_parts()
         self.query_one("#tabs", Static).update(Text.assemble(*tabs, no_wrap=True, overflow="ellipsis"))
 
     # ------------------------------------------------------------------ scope, filter, panes
-
-    def set_pane_title(self, title: Text) -> None:
-        """A pane's own status (e.g. the registry breadcrumb) shown on the tabs line."""
-        self._pane_title = title
-        self.update_summary()
 
     async def find_registry_auth(self, reference: str) -> dict[str, str] | None:
         """X-Registry-Auth for pulling/pushing `reference`: the matching registry's credentials, if any."""
@@ -360,7 +323,7 @@ class DockyardApp(ObjectActions, App[int]):
             self.set_filter("")
         elif back is not None and back():
             pass
-        elif isinstance(pane, ContainersPane) and pane.marked:
+        elif pane.pane_id == "containers" and pane.marked:  # type: ignore[attr-defined]
             pane.marked.clear()
             pane.refresh_data()
             self.update_summary()
@@ -438,64 +401,25 @@ class DockyardApp(ObjectActions, App[int]):
             self.set_scope(args[0])
         elif verb in ("host", "all"):
             self.set_scope(None)
-        elif verb in PANES or verb + "s" in PANES or verb + "es" in PANES:
-            self.show_pane(next(p for p in PANES if p in (verb, verb + "s", verb + "es")))
+        elif (spec := spec_for_verb(verb)) is not None:
+            self.show_pane(spec.id)
         elif verb == "sort" and args:
             if not self.active_pane.set_sort(args[0]):
                 self.flash(f"no column {args[0]!r} here", error=True)
             self.update_summary()
-        elif verb == "group":
-            pane = self.panes["containers"]
-            if args and args[0] in ("none", "host", "project"):
-                pane.grouping = args[0]  # type: ignore[attr-defined]
-                pane.refresh_data()
-            else:
-                pane.action_group()  # type: ignore[attr-defined]
-            self.update_summary()
-        elif verb == "logs":
-            pane = self.panes["containers"]
-            if args:
-                self.set_filter(" ".join(args))
-            pane.refresh_data()
-            targets = [r.data for r in pane.rows if r.data is not None]
-            if targets:
-                self.open_logs(targets)
-            else:
-                self.flash("no containers match", error=True)
-        elif verb in ("rename", "commit", "exec"):
-            await self._container_command(verb, args)
         elif verb == "filter":
             self.set_filter(" ".join(args))
         elif verb == "help":
             self.action_help()
+        elif (owner := command_owner(verb)) is not None:
+            spec, command = owner
+            if command.sets_filter and args:
+                self.set_filter(" ".join(args))
+            await self.panes[spec.id].run_command(verb, args)
+            self.update_summary()
         else:
-            known = ", ".join(name for name, _ in COMMANDS)
+            known = ", ".join(command.usage for command in COMMANDS)
             self.flash(f"unknown command {verb!r} — try: {known}", error=True)
-
-    async def _container_command(self, verb: str, args: list[str]) -> None:
-        pane = self.panes["containers"]
-        row = pane.cursor_row_data() if isinstance(pane, ContainersPane) else None
-        c = row.data if row is not None else None
-        if c is None:
-            self.flash(f":{verb} needs a container under the cursor (Containers pane)", error=True)
-            return
-        if not args:
-            self.flash({"rename": ":rename NEW-NAME", "commit": ":commit REPO[:TAG]",
-                        "exec": ":exec COMMAND [ARGS…]"}[verb], error=True)
-            return
-        try:
-            if verb == "rename":
-                await self.fleet.rename_container(c.host, c.id, args[0])
-                self.flash(f"renamed {c.name} on {c.host} to {args[0]}")
-            elif verb == "commit":
-                repo, _, tag = args[0].rpartition(":") if ":" in args[0].split("/")[-1] else (args[0], "", "latest")
-                image_id = await self.fleet.commit_container(c.host, c.id, repo, tag or "latest",
-                                                             " ".join(args[1:]))
-                self.flash(f"committed {c.name} on {c.host} as {repo}:{tag or 'latest'} ({image_id[7:19]})")
-            else:
-                await self.open_shell(c, args)
-        except FleetError as exc:
-            self.flash(f"{verb} {c.name} on {c.host}: {exc}", error=True)
 
     # ------------------------------------------------------------------ notices and dialogs
 
@@ -528,10 +452,10 @@ class DockyardApp(ObjectActions, App[int]):
             self.push_screen(TextDialog("Keys", keys_table([
                 (title, here_keys), ("Everywhere", app_keys + [("ctrl+p", "Command palette")])])))
             return
-        sections = [(f"{pane.title} pane", here_keys),
+        sections = [(PANE_SPECS[pane.pane_id].help_section, here_keys),
                     ("Everywhere", app_keys + [("ctrl+p", "Command palette"), ("esc", "Clear filter, marks, scope")]),
                     ("Table", [("j / k, ↑ / ↓", "Move"), ("g / G", "Top / bottom"), ("click header", "Sort")]),
-                    ("Commands (:)", [(f":{name}", text) for name, text in COMMANDS]),
+                    ("Commands (:)", [(f":{command.usage}", command.help) for command in COMMANDS]),
                     ("Filter (/)", [("word", "substring of any visible column"),
                                     ("host:NAME state:S", "exact host / state"),
                                     ("label:k=v label:k", "label value / has label"),
@@ -633,9 +557,8 @@ class DockyardApp(ObjectActions, App[int]):
         for r in failed:
             self.flash(f"{action} {names.get((r.host, r.target), r.target[:12])} on {r.host} failed: {r.error}",
                        error=True)
-        pane = self.panes["containers"]
-        if isinstance(pane, ContainersPane) and action == "remove":
-            pane.marked -= {(r.host, r.target) for r in ok}
+        if action == "remove":
+            self.panes["containers"].marked -= {(r.host, r.target) for r in ok}  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ logs and exec shell
 

@@ -7,26 +7,24 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.suggester import Suggester
 
-COMMANDS = [
-    ("hosts", "show the Hosts pane"),
-    ("containers", "show the Containers pane"),
-    ("images", "show the Images pane"),
-    ("volumes", "show the Volumes pane"),
-    ("networks", "show the Networks pane"),
-    ("registries", "show the Registries pane"),
-    ("host NAME", "scope every pane to one host"),
-    ("host", "back to all hosts (also :all)"),
-    ("all", "back to all hosts"),
-    ("sort COLUMN", "sort by a column (again: reverse)"),
-    ("group host|project|none", "group containers"),
-    ("filter TEXT", "set the filter"),
-    ("logs FILTER", "merged logs of every container matching FILTER"),
-    ("exec CMD", "run CMD interactively in the container under the cursor"),
-    ("rename NAME", "rename the container under the cursor"),
-    ("commit REPO[:TAG]", "commit the container under the cursor to an image on its host"),
-    ("help", "list the keys"),
-    ("q", "quit"),
-]
+from dockyard.ui.panes.registry import PANES, Command
+
+APP_COMMANDS = (
+    Command("host NAME", "scope every pane to one host"),
+    Command("host", "back to all hosts (also :all)"),
+    Command("all", "back to all hosts"),
+    Command("sort COLUMN", "sort by a column (again: reverse)"),
+    Command("filter TEXT", "set the filter"),
+)
+END_COMMANDS = (Command("help", "list the keys"), Command("q", "quit"))
+
+# Every `:` command as help lists it: the panes, the app's own, each pane's, then help and quit.
+COMMANDS: tuple[Command, ...] = (
+    *(Command(s.id, f"show the {s.title} pane") for s in PANES),
+    *APP_COMMANDS,
+    *(c for s in PANES for c in s.commands),
+    *END_COMMANDS,
+)
 
 
 class CommandSuggester(Suggester):
@@ -42,19 +40,18 @@ class CommandSuggester(Suggester):
         words = value.lstrip(":").split(" ")
         app = self._app()
         if len(words) == 1:
-            for name, _ in COMMANDS:
-                verb = name.split()[0]
-                if verb.startswith(words[0].lower()) and verb != words[0]:
-                    return verb
+            for command in COMMANDS:
+                if command.verb.startswith(words[0].lower()) and command.verb != words[0]:
+                    return command.verb
             return None
         if words[0] == "host" and len(words) == 2 and app is not None:
             for host in app.fleet.sessions:
                 if host.lower().startswith(words[1].lower()):
                     return f"host {host}"
-        if words[0] == "group" and len(words) == 2:
-            for opt in ("host", "project", "none"):
-                if opt.startswith(words[1]):
-                    return f"group {opt}"
+        choices = next((c.choices for c in COMMANDS if c.verb == words[0]), ()) if len(words) == 2 else ()
+        for choice in choices:
+            if choice.startswith(words[1]):
+                return f"{words[0]} {choice}"
         return None
 
     @staticmethod
@@ -73,19 +70,17 @@ class FleetCommands(Provider):
     def _commands(self) -> list[tuple[str, object, str]]:
         app = self.app
         out: list[tuple[str, object, str]] = []
-        for pane in ("hosts", "containers", "images", "volumes", "networks", "registries"):
-            out.append((f"pane: {pane}", partial(app.show_pane, pane), f"Show the {pane.capitalize()} pane"))
+        for spec in PANES:
+            out.append((f"pane: {spec.id}", partial(app.show_pane, spec.id), f"Show the {spec.title} pane"))
         out.append(("scope: all hosts", partial(app.set_scope, None), "Show every host"))
         for host in app.fleet.sessions:
             out.append((f"scope: {host}", partial(app.set_scope, host), f"Show only {host}"))
             out.append((f"host: reconnect {host}", partial(_reconnect, app, host), f"Reconnect to {host}"))
-        containers = app.panes.get("containers")
-        out.append(("containers: toggle stopped", containers.action_toggle_all, "Show or hide stopped containers"))
-        out.append(("containers: group", containers.action_group, "Cycle grouping: none, host, project"))
-        if not app.readonly:
-            for verb in ("stop", "start", "restart", "kill", "remove"):
-                out.append((f"containers: {verb} selected", partial(containers.action_act, verb),
-                            f"{verb.capitalize()} the marked containers, or the one under the cursor"))
+        for spec in PANES:
+            pane = app.panes[spec.id]
+            for entry in spec.palette:
+                if not (app.readonly and entry.action in pane.MUTATING):
+                    out.append((entry.name, partial(getattr(pane, f"action_{entry.action}"), *entry.args), entry.help))
         out.append(("app: help", app.action_help, "List every key of the current pane"))
         out.append(("app: quit", app.exit, "Quit Dockyard"))
         return out

@@ -8,6 +8,7 @@ touches only cells that differ, or rebuilds the table when membership or order c
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -116,6 +117,16 @@ class Pane(Vertical):
 
     def group(self, rows: list[Row]) -> list[Row]:
         return rows
+
+    async def run_command(self, verb: str, args: list[str]) -> None:
+        """Run the `:` command `verb` (listed for this pane in the registry): its `command_<verb>` method."""
+        result = getattr(self, f"command_{verb}")(args)
+        if inspect.isawaitable(result):
+            await result
+
+    def header_parts(self) -> list[tuple[str, str] | str | Text]:
+        """What the tabs line shows after the tabs while this pane is active (its view, sort, place)."""
+        return []
 
     def after_refresh(self) -> None:
         """Hook: e.g. tell the controller which rows are visible."""

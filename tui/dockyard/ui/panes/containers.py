@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-from dockyard.fleet import Container
+from dockyard.fleet import Container, FleetError
 from dockyard.textfmt import human_bytes_iec, truncate
 from dockyard.ui.panes.base import Column, Pane, Row, cell
 
@@ -164,6 +164,14 @@ class ContainersPane(Pane):
     def after_refresh(self) -> None:
         self.watch_visible()
 
+    def header_parts(self) -> list:
+        parts = [("  ", ""), ("all" if self.show_all else "running only", "dim")]
+        if self.sort_key:
+            parts += [("  sort: " + self.sort_label(), "dim")]
+        if self.grouping != "none":
+            parts += [(f"  grouped by {self.grouping}", "dim")]
+        return parts
+
     def watch_visible(self) -> None:
         """Stream stats for the running containers on screen, nothing else."""
         if not self.display or self.dock.active_pane is not self:
@@ -221,6 +229,57 @@ class ContainersPane(Pane):
                 self.dock.run_container_action(paused, "unpause")
             return
         self.dock.run_container_action(targets, action)
+
+    # ------------------------------------------------------------------ `:` commands (see the registry)
+
+    def command_group(self, args: list[str]) -> None:
+        if args and args[0] in GROUPINGS:
+            self.grouping = args[0]
+            self.refresh_data()
+        else:
+            self.action_group()
+
+    def command_logs(self, args: list[str]) -> None:
+        """Logs of every container the filter (set from the words after `:logs`) lets through."""
+        self.refresh_data()
+        targets = [r.data for r in self.rows if r.data is not None]
+        if targets:
+            self.dock.open_logs(targets)
+        else:
+            self.dock.flash("no containers match", error=True)
+
+    async def command_rename(self, args: list[str]) -> None:
+        await self._cursor_command("rename", args)
+
+    async def command_commit(self, args: list[str]) -> None:
+        await self._cursor_command("commit", args)
+
+    async def command_exec(self, args: list[str]) -> None:
+        await self._cursor_command("exec", args)
+
+    async def _cursor_command(self, verb: str, args: list[str]) -> None:
+        row = self.cursor_row_data()
+        c = row.data if row is not None else None
+        if c is None:
+            self.dock.flash(f":{verb} needs a container under the cursor (Containers pane)", error=True)
+            return
+        if not args:
+            self.dock.flash({"rename": ":rename NEW-NAME", "commit": ":commit REPO[:TAG]",
+                             "exec": ":exec COMMAND [ARGS…]"}[verb], error=True)
+            return
+        fleet = self.dock.fleet
+        try:
+            if verb == "rename":
+                await fleet.rename_container(c.host, c.id, args[0])
+                self.dock.flash(f"renamed {c.name} on {c.host} to {args[0]}")
+            elif verb == "commit":
+                repo, _, tag = args[0].rpartition(":") if ":" in args[0].split("/")[-1] else (args[0], "", "latest")
+                image_id = await fleet.commit_container(c.host, c.id, repo, tag or "latest", " ".join(args[1:]))
+                self.dock.flash(f"committed {c.name} on {c.host} as {repo}:{tag or 'latest'} ({image_id[7:19]})")
+            else:
+                await self.dock.open_shell(c, args)
+        except FleetError as exc:
+            self.dock.flash(f"{verb} {c.name} on {c.host}: {exc}", error=True)
 
     def on_data_table_row_selected(self, event) -> None:
         event.stop()

@@ -119,6 +119,9 @@ class ImagesPane(Pane):
                                                        "ids": len(ids), "missing": len(missing)}, (None, ref)))
         return rows
 
+    def header_parts(self) -> list:
+        return [("  ", ""), ("drift view" if self.drift_view else "per host", "dim")]
+
     # ------------------------------------------------------------------ selection
 
     def selected(self) -> list[tuple[Image, str]]:

@@ -74,6 +74,7 @@ class RegistriesPane(Pane):
         self.status: dict[str, tuple[str, str]] = {}  # registry -> (login status, latency)
         self.recent: dict[str, list[str]] = {}
         self._loaded = False
+        self._breadcrumb: Text | None = None
 
     @property
     def level(self) -> Level:
@@ -172,7 +173,11 @@ class RegistriesPane(Pane):
             crumbs += [(f"   {len(level.items)} {'repositories' if level.kind == 'repos' else 'tags'}", "dim")]
         if level.note:
             crumbs += [("   " + safe(level.note), "dim")]
-        self.dock.set_pane_title(Text.assemble(*crumbs, no_wrap=True, overflow="ellipsis"))
+        self._breadcrumb = Text.assemble(*crumbs, no_wrap=True, overflow="ellipsis")
+        self.dock.update_summary()
+
+    def header_parts(self) -> list:
+        return ["  ", self._breadcrumb] if self._breadcrumb is not None else []
 
     # ------------------------------------------------------------------ loading
 
