@@ -80,3 +80,21 @@ def fresh_sshd(lab):
         s.stop()
         lab.extra_sshds.remove(s)
         shutil.rmtree(s.dir, ignore_errors=True)
+
+
+# --- the fault suite's figures (README "Reliability"): `pytest -m faults` prints them at the end
+
+_FAULT_FIGURES: dict[str, str] = {}
+
+
+@pytest.fixture
+def fault_figures() -> dict[str, str]:
+    """Tests of the fault suite put what they measured here (name -> one line)."""
+    return _FAULT_FIGURES
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _FAULT_FIGURES:
+        terminalreporter.section("fault suite figures")
+        for name, line in _FAULT_FIGURES.items():
+            terminalreporter.write_line(f"{name}: {line}")
