@@ -69,7 +69,7 @@ async def _fanout_once(socks: list[str]) -> float:
                                 for i, s in enumerate(socks)))
     start = time.perf_counter()
     async with Fleet(config, live=False) as fleet:
-        results = [r async for r in fleet.containers()]
+        results = [r async for r in fleet.containers.list()]
     elapsed = time.perf_counter() - start
     assert all(r.ok for r in results), [r.error for r in results if not r.ok]
     return elapsed
@@ -103,7 +103,7 @@ async def _fanout_warm(socks: list[str]) -> list[float]:
         await fleet.wait_settled(10)
         for _ in range(5):
             start = time.perf_counter()
-            results = [r async for r in fleet.containers()]
+            results = [r async for r in fleet.containers.list()]
             times.append(time.perf_counter() - start)
             assert all(r.ok for r in results)
     return times

@@ -223,7 +223,7 @@ async def dockyard_transfer(src: Daemon, targets: list[Daemon]) -> tuple[float, 
 
         sampler = asyncio.ensure_future(sample())
         start = time.perf_counter()
-        results = [ev async for ev in fleet.transfer([REF], "src", [f"t{i}" for i in range(len(targets))])
+        results = [ev async for ev in fleet.images.transfer([REF], "src", [f"t{i}" for i in range(len(targets))])
                    if ev.done]
         elapsed = time.perf_counter() - start
         running = False
@@ -296,7 +296,7 @@ async def fleet_pull(daemons: list[Daemon], ref: str) -> float:
     async with Fleet(cfg, live=False) as fleet:
         await fleet.wait_settled(10)
         start = time.perf_counter()
-        results = [ev async for ev in fleet.pull(ref, None) if ev.done]
+        results = [ev async for ev in fleet.images.pull(ref, None) if ev.done]
         elapsed = time.perf_counter() - start
     bad = [r for r in results if not r.ok]
     if bad:

@@ -9,7 +9,7 @@ i.e. d2 through the SSH transport), each a busybox loop printing numbered lines
 (`$HOSTNAME $i`) and sleeping `--sleep-us` every `--batch` lines — ~500 lines/s each, ~5,000/s
 in total. The rate actually produced is measured from the counters and reported.
 
-controller  in-process `Fleet(...).logs(sources, tail=0)` for 30 s: lines/s received; per
+controller  in-process `Fleet(...).containers.logs(sources, tail=0)` for 30 s: lines/s received; per
             container the counters must go up by exactly 1 (no line lost, none reordered);
             global timestamp order; delivery lag = arrival (wall clock) - the daemon's timestamp
             (same machine clock), which includes the merge's 0.25 s reorder window.
@@ -21,7 +21,7 @@ tui         `dockyard --config CFG` in tmux (160x45, own tmux socket `-L dockyar
             loop_probe.py, which logs event-loop callbacks >= 20 ms and collections >= 10 ms); then
             with timestamps on, every 10 s for `--minutes` (default 10): RSS, CPU, and the
             display lag (now - newest timestamp on screen).
-exec        `fleet.open_exec(host, cid, ["sh"])` (TTY): write one byte, time until it is echoed
+exec        `fleet.containers.exec(host, cid, ["sh"])` (TTY): write one byte, time until it is echoed
             back; 200 keystrokes over SSH (d2) and over unix (d1); with the flood stopped, and
             again during the flood.
 
@@ -118,7 +118,7 @@ async def _controller(cfg: Path, sources: list[LogSource], seconds: float) -> di
         ru0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.monotonic()
         t_first = None
-        stream = fleet.logs(sources, tail=0)
+        stream = fleet.containers.logs(sources, tail=0)
         try:
             async for item in stream:
                 now = time.time()
@@ -335,7 +335,7 @@ def bench_tui(lab: Lab, cfg: Path, flood: Flood, minutes: float, presses: int = 
 
 
 async def _echo_rtt(fleet: Fleet, host: str, cid: str, n: int) -> list[float]:
-    session = await fleet.open_exec(host, cid, ["sh"], rows=45, cols=160)
+    session = await fleet.containers.exec(host, cid, ["sh"], rows=45, cols=160)
     buf = bytearray()
     got = asyncio.Event()
 

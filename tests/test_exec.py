@@ -27,7 +27,7 @@ async def _read_until(session, marker: bytes, timeout: float = 10) -> bytes:
 async def test_shell_over_ssh_runs_commands_and_follows_resizes(lab):
     cid = lab.d2.run_container("exec-" + uuid.uuid4().hex[:6], "sleep", "300")
     async with Fleet(config(ssh_host(lab, lab.d2, name="ssh")), live=False) as fleet:
-        session = await fleet.open_exec("ssh", cid, ["sh"], rows=30, cols=100)
+        session = await fleet.containers.exec("ssh", cid, ["sh"], rows=30, cols=100)
         await session.write(b"echo $((6*7)); stty size; echo END$((0+1))\n")
         out = await _read_until(session, b"\r\nEND1\r\n")  # the output, not the echoed command
         assert b"\r\n42\r\n" in out and b"\r\n30 100\r\n" in out
@@ -46,18 +46,18 @@ async def test_missing_shell_and_stopped_container_are_explained(lab):
     cid = lab.d1.run_container("exec-" + uuid.uuid4().hex[:6], "sleep", "300")
     stopped = lab.d1.run_container("exec-" + uuid.uuid4().hex[:6], "true", detach=False)
     async with Fleet(config(unix_host(lab.d1, "unix1")), live=False) as fleet:
-        session = await fleet.open_exec("unix1", cid, ["bash"])
+        session = await fleet.containers.exec("unix1", cid, ["bash"])
         while await session.read() is not None:
             pass
         code = await session.exit_code()
         assert code in (126, 127)
         assert "could not run 'bash'" in session.explain_exit(code)
         with pytest.raises(FleetError, match="not running"):
-            await fleet.open_exec("unix1", stopped, ["sh"])
+            await fleet.containers.exec("unix1", stopped, ["sh"])
 
 
 async def test_exec_is_refused_in_read_only_mode(lab):
     cid = lab.d1.run_container("exec-" + uuid.uuid4().hex[:6], "sleep", "300")
     async with Fleet(config(unix_host(lab.d1, "unix1")), live=False, readonly=True) as fleet:
         with pytest.raises(ReadOnlyError):
-            await fleet.open_exec("unix1", cid, ["sh"])
+            await fleet.containers.exec("unix1", cid, ["sh"])

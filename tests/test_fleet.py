@@ -58,7 +58,7 @@ class TestFanOut:
             getattr(lab, d).run_container(name, "sleep", "300")
         fleet_config = config(unix_host(lab.d1, "unix1"), tcp_host(lab.d2, "tcp2"), ssh_host(lab, lab.d3, name="ssh"))
         async with Fleet(fleet_config, live=False) as fleet:
-            results = {r.host: r async for r in fleet.containers(all=False)}
+            results = {r.host: r async for r in fleet.containers.list(all=False)}
         assert set(results) == {"unix1", "tcp2", "ssh"}
         seen = {(c.host, c.name) for r in results.values() for c in r.value}
         assert ("unix1", names["d1"]) in seen
@@ -76,7 +76,7 @@ class TestFanOut:
         arrivals = {}
         start = time.perf_counter()
         async with Fleet(fleet_config, live=False) as fleet:
-            async for result in fleet.containers():
+            async for result in fleet.containers.list():
                 arrivals[result.host] = (time.perf_counter() - start, result)
             statuses = {s.name: s for s in fleet.hosts()}
         assert set(arrivals) == {"good", "hung", "refused"}  # disabled hosts are not asked
@@ -100,7 +100,7 @@ class TestFanOut:
                 assert fleet.host("wedged").state == HostState.ONLINE
                 proxy.freeze()
                 start = time.perf_counter()
-                results = [(r, time.perf_counter() - start) async for r in fleet.containers()]
+                results = [(r, time.perf_counter() - start) async for r in fleet.containers.list()]
         finally:
             await proxy.stop()
         assert results[0][0].host == "good" and results[0][1] < 0.5
@@ -178,8 +178,8 @@ class TestReadOnly:
         async with Fleet(config(host), live=False, readonly=(where == "fleet")) as fleet:
             await fleet.wait_settled(10)
             with pytest.raises(ReadOnlyError, match="read-only"):
-                await fleet.container_action("unix1", cid, "stop")
-            results = await fleet.bulk_container_action([("unix1", cid)], "remove", force=True)
+                await fleet.containers.action("unix1", cid, "stop")
+            results = await fleet.containers.bulk_action([("unix1", cid)], "remove", force=True)
             assert not results[0].ok and "read-only" in results[0].error
             assert fleet.host("unix1").readonly
         state = lab.d1.docker("inspect", "-f", "{{.State.Status}}", name).stdout.strip()
@@ -192,18 +192,18 @@ class TestActions:
         b = lab.d2.run_container("bulk-" + uuid.uuid4().hex[:6], "sleep", "300")
         fleet_config = config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh"))
         async with Fleet(fleet_config, live=False) as fleet:
-            results = await fleet.bulk_container_action(
+            results = await fleet.containers.bulk_action(
                 [("unix1", a), ("ssh", b), ("ssh", "does-not-exist")], "stop", timeout=1)
             by_target = {r.target: r for r in results}
             assert by_target[a].ok and by_target[b].ok
             assert not by_target["does-not-exist"].ok and "No such container" in by_target["does-not-exist"].error
             for action, expected in (("start", "running"), ("pause", "paused"), ("unpause", "running"),
                                      ("kill", "exited")):
-                results = await fleet.bulk_container_action([("unix1", a), ("ssh", b)], action)
+                results = await fleet.containers.bulk_action([("unix1", a), ("ssh", b)], action)
                 assert all(r.ok for r in results), results
                 assert lab.d1.docker("inspect", "-f", "{{.State.Status}}", a).stdout.strip() == expected
                 assert lab.d2.docker("inspect", "-f", "{{.State.Status}}", b).stdout.strip() == expected
-            results = await fleet.bulk_container_action([("unix1", a), ("ssh", b)], "remove", force=True)
+            results = await fleet.containers.bulk_action([("unix1", a), ("ssh", b)], "remove", force=True)
             assert all(r.ok for r in results)
         assert lab.d1.docker("ps", "-aq", "--filter", f"id={a}").stdout.strip() == ""
 
@@ -328,11 +328,10 @@ class TestStatsWatcher:
             assert took < 4.5  # ~1 s apart, not queued behind 30 others at 4 requests a second
 
 
-async def test_stopping_gives_up_on_a_task_that_ignores_cancellation(monkeypatch, caplog):
+async def test_stopping_gives_up_on_a_task_that_ignores_cancellation(caplog):
     """Stopping a session (quit, reconnect) waits a bounded time, then says what it left behind."""
-    from dockyard.fleet import session as session_module
+    from dockyard.tasks import cancel_and_wait
 
-    monkeypatch.setattr(session_module, "STOP_GRACE", 0.3)
     release = asyncio.Event()
 
     async def stubborn() -> None:
@@ -342,8 +341,7 @@ async def test_stopping_gives_up_on_a_task_that_ignores_cancellation(monkeypatch
 
     task = asyncio.create_task(stubborn(), name="stubborn")
     await asyncio.sleep(0)
-    task.cancel()
-    await asyncio.wait_for(session_module._within_grace("h1", [task]), 2)  # noqa: SLF001 - unbounded: TimeoutError
+    await asyncio.wait_for(cancel_and_wait([task], "h1", grace=0.3), 2)  # unbounded: TimeoutError
     assert any("h1: stubborn still running" in r.getMessage() and "stubborn" in r.getMessage().split("at ")[-1]
                for r in caplog.records)
     release.set()

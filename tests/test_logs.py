@@ -38,7 +38,7 @@ async def test_merged_follow_over_three_transports_is_ordered_and_complete(lab):
     sources = [LogSource(hosts[d], ids[d], f"log-{tags[d]}") for d in tags]
     async with Fleet(fleet_config, live=False) as fleet:
         await fleet.wait_settled(10)
-        lines = await _collect(fleet.logs(sources, tail=1000),
+        lines = await _collect(fleet.containers.logs(sources, tail=1000),
                                lambda items: sum(isinstance(i, LogLine) and " err " not in i.text for i in items) >= 120)
     lines = [i for i in lines if isinstance(i, LogLine)]
     # every source is present, prefixed by host/name
@@ -61,7 +61,7 @@ async def test_a_broken_stream_says_so_and_resumes_without_repeats(lab):
                                f"i=0; while true; do echo \"{tag} $i\"; i=$((i+1)); usleep 50000; done")
     async with Fleet(config(unix_host(lab.d1, "unix1")), live=False) as fleet:
         await fleet.wait_settled(10)
-        stream = fleet.logs([LogSource("unix1", cid, f"log-{tag}")], tail=0, retry_every=0.3)
+        stream = fleet.containers.logs([LogSource("unix1", cid, f"log-{tag}")], tail=0, retry_every=0.3)
         seen: list = []
 
         async def consume():

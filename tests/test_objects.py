@@ -23,7 +23,8 @@ from lab import IMAGE, unix_http
 
 from dockyard.config.model import HostConfig
 from dockyard.fleet import DaemonError, Fleet, ReadOnlyError
-from dockyard.fleet.objects import VolumeInUse, split_reference
+from dockyard.fleet.volumes import VolumeInUse
+from dockyard.imageref import parse_image_ref
 
 ROOT = Path(__file__).resolve().parent.parent
 DEAD = HostConfig(name="dead", url="tcp://127.0.0.1:9", connect_timeout=1.5, request_timeout=3)
@@ -55,7 +56,8 @@ def import_tiny_image(daemon, ref: str, size: int = 256) -> str:
         info = tarfile.TarInfo("payload")
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
-    repo, tag = split_reference(ref)
+    parsed = parse_image_ref(ref)
+    repo, tag = parsed.repository, parsed.ref
     status, body = unix_http(daemon.socket, "POST", f"/images/create?fromSrc=-&repo={quote(repo)}&tag={quote(tag)}",
                              body=buf.getvalue(), headers={"Content-Type": "application/x-tar"}, timeout=30)
     assert status == 200 and b"error" not in body, body
@@ -81,13 +83,13 @@ class TestPullPush:
         ref = f"{lab.registry.host}/x/unique:t1-{uid()}"
         import_tiny_image(lab.d1, ref, size=2_000_000)  # a layer the registry has never seen: real byte progress
         async with Fleet(three(lab, DEAD), live=False) as fleet:
-            pushed = await collect(fleet.push("unix1", ref))
+            pushed = await collect(fleet.images.push("unix1", ref))
             final = pushed[-1]
             assert final.done and final.ok, final.error
             assert final.digest and final.digest.startswith("sha256:")
             assert any(ev.kind == "layer" and ev.total for ev in pushed), "per-layer push progress"
 
-            events = await collect(fleet.pull(ref, ["unix1", "ssh", "unix3", "dead"]))
+            events = await collect(fleet.images.pull(ref, ["unix1", "ssh", "unix3", "dead"]))
         results = {ev.host: ev for ev in events if ev.done}
         assert set(results) == {"unix1", "ssh", "unix3", "dead"}
         assert sum(ev.done for ev in events) == 4  # exactly one result per host
@@ -107,7 +109,7 @@ class TestPullPush:
     async def test_a_missing_image_is_that_hosts_error_in_words(self, lab):
         ref = f"{lab.registry.host}/x/missing:{uid()}"
         async with Fleet(three(lab), live=False) as fleet:
-            events = await collect(fleet.pull(ref, ["unix1", "ssh"]))
+            events = await collect(fleet.images.pull(ref, ["unix1", "ssh"]))
         results = [ev for ev in events if ev.done]
         assert len(results) == 2 and not any(r.ok for r in results)
         assert all("not found" in r.error or "unknown" in r.error for r in results), [r.error for r in results]
@@ -121,7 +123,7 @@ class TestTransfer:
         there = f"dockyard-xfer/there:{uid()}"
         lab.d1.docker("tag", IMAGE, there)
         async with Fleet(three(lab), live=False) as fleet:
-            events = await collect(fleet.transfer([there], "unix1", ["ssh", "unix3"]))
+            events = await collect(fleet.images.transfer([there], "unix1", ["ssh", "unix3"]))
             results = {ev.target: ev for ev in events if ev.done}
             assert set(results) == {"ssh", "unix3"}
             for target, daemon in (("ssh", lab.d2), ("unix3", lab.d3)):
@@ -135,7 +137,7 @@ class TestTransfer:
 
             back = f"dockyard-xfer/back:{uid()}"
             lab.d2.docker("tag", IMAGE, back)
-            events = await collect(fleet.transfer(back, "ssh", ["unix1"]))
+            events = await collect(fleet.images.transfer(back, "ssh", ["unix1"]))
         (result,) = [ev for ev in events if ev.done]
         assert result.ok, result.error
         assert result.image_ids[back] == image_id(lab.d2, back) == image_id(lab.d1, back)
@@ -145,7 +147,7 @@ class TestTransfer:
         lab.d1.docker("tag", IMAGE, refs[0])
         import_tiny_image(lab.d1, refs[1])
         async with Fleet(three(lab), live=False) as fleet:
-            (result,) = [ev async for ev in fleet.transfer(refs, "unix1", ["unix3"]) if ev.done]
+            (result,) = [ev async for ev in fleet.images.transfer(refs, "unix1", ["unix3"]) if ev.done]
         assert result.ok, result.error
         assert result.image_ids == {r: image_id(lab.d1, r) for r in refs} == {r: image_id(lab.d3, r) for r in refs}
 
@@ -153,12 +155,12 @@ class TestTransfer:
         ref = f"dockyard-xfer/dead:{uid()}"
         lab.d1.docker("tag", IMAGE, ref)
         async with Fleet(three(lab, DEAD), live=False) as fleet:
-            results = {ev.target: ev async for ev in fleet.transfer([ref], "unix1", ["dead", "unix3"]) if ev.done}
+            results = {ev.target: ev async for ev in fleet.images.transfer([ref], "unix1", ["dead", "unix3"]) if ev.done}
             assert results["unix3"].ok and image_id(lab.d3, ref) == image_id(lab.d1, ref)
             assert not results["dead"].ok and "refused" in results["dead"].error.lower()
 
             missing = f"dockyard-xfer/none:{uid()}"
-            results = [ev async for ev in fleet.transfer([missing], "unix1", ["ssh", "unix3"]) if ev.done]
+            results = [ev async for ev in fleet.images.transfer([missing], "unix1", ["ssh", "unix3"]) if ev.done]
         assert {r.target for r in results} == {"ssh", "unix3"}
         for r in results:
             assert not r.ok and "source unix1" in r.error and "No such image" in r.error, r.error
@@ -166,7 +168,7 @@ class TestTransfer:
     async def test_a_target_equal_to_the_source_is_refused(self, lab):
         async with Fleet(three(lab), live=False) as fleet:
             with pytest.raises(Exception, match="both the source and a target"):
-                fleet.transfer([IMAGE], "unix1", ["unix1"])
+                fleet.images.transfer([IMAGE], "unix1", ["unix1"])
 
 
 # ---------------------------------------------------------------------- drift, history, inspect
@@ -179,10 +181,10 @@ class TestDrift:
         lab.d1.docker("tag", IMAGE, drifting)
         lab.d1.docker("tag", IMAGE, steady)
         async with Fleet(three(lab), live=False) as fleet:
-            async for ev in fleet.transfer([drifting, steady], "unix1", ["ssh", "unix3"]):
+            async for ev in fleet.images.transfer([drifting, steady], "unix1", ["ssh", "unix3"]):
                 assert not ev.done or ev.ok, ev.error
             other = import_tiny_image(lab.d3, drifting)  # unix3's tag now points at another image
-            rows = {r.reference: r for r in await fleet.drift()}
+            rows = {r.reference: r for r in await fleet.images.drift()}
         row = rows[drifting]
         assert row.drifted
         assert row.hosts["unix1"] == row.hosts["ssh"] == image_id(lab.d1, IMAGE)
@@ -195,15 +197,15 @@ class TestDrift:
         only_here = f"dockyard-drift/only:{uid()}"
         lab.d1.docker("tag", IMAGE, only_here)
         async with Fleet(three(lab, DEAD), live=False) as fleet:
-            rows, failed = await fleet.drift_report()
+            rows, failed = await fleet.images.drift_report()
         row = {r.reference: r for r in rows}[only_here]
         assert not row.drifted and set(row.hosts) == {"unix1"} and set(row.missing) == {"ssh", "unix3"}
         assert [f.host for f in failed] == ["dead"]
 
     async def test_history_and_inspect(self, lab):
         async with Fleet(three(lab), live=False) as fleet:
-            history = await fleet.image_history("ssh", IMAGE)
-            info = await fleet.inspect_image("ssh", IMAGE)
+            history = await fleet.images.history("ssh", IMAGE)
+            info = await fleet.images.inspect("ssh", IMAGE)
         assert history[0].id == info["Id"] == image_id(lab.d2, IMAGE)
         assert any("busybox" in h.created_by and h.size > 1_000_000 for h in history)
 
@@ -217,17 +219,18 @@ class TestRemoveAndPrune:
         want = import_tiny_image(lab.d1, ref)
         extra = f"dockyard-rm/extra:{uid()}"
         async with Fleet(three(lab), live=False) as fleet:
-            repo, tag = split_reference(extra)
-            await fleet.tag("unix1", ref, repo, tag)
+            parsed = parse_image_ref(extra)
+            repo, tag = parsed.repository, parsed.ref
+            await fleet.images.tag("unix1", ref, repo, tag)
             assert image_id(lab.d1, extra) == want
-            removed = await fleet.remove_image("unix1", extra)  # a second tag: only untagged
+            removed = await fleet.images.remove("unix1", extra)  # a second tag: only untagged
             assert removed.untagged == (extra,) and removed.deleted == ()
             container = create_container(lab.d1, ref)
             with pytest.raises(DaemonError, match="conflict") as refused:
-                await fleet.remove_image("unix1", ref)
+                await fleet.images.remove("unix1", ref)
             assert "container" in str(refused.value)
             assert has_image(lab.d1, ref)
-            removed = await fleet.remove_image("unix1", ref, force=True)
+            removed = await fleet.images.remove("unix1", ref, force=True)
         assert ref in removed.untagged and want in removed.deleted
         assert not has_image(lab.d1, ref)
         lab.d1.docker("rm", container)
@@ -241,21 +244,21 @@ class TestRemoveAndPrune:
         newer_b = import_tiny_image(d, "p/b:1")  # old p/b dangles but a container uses it
         unused = import_tiny_image(d, "p/c:1")
         async with Fleet(config(unix_host(d, "fresh")), live=False) as fleet:
-            (dry,) = await fleet.prune_images(["fresh"], dry_run=True)
+            (dry,) = await fleet.images.prune(["fresh"], dry_run=True)
             assert dry.ok and dry.value.dry_run
             assert [i.id for i in dry.value.images] == [dangling]
             assert dry.value.space_reclaimed >= 50_000
             assert has_image(d, dangling)  # a dry run removes nothing
-            (real,) = await fleet.prune_images(["fresh"])
+            (real,) = await fleet.images.prune(["fresh"])
             assert {i.id for i in real.value.images} == {dangling}
             assert real.value.space_reclaimed >= 50_000
             assert not has_image(d, dangling) and has_image(d, used_old)
 
-            (dry,) = await fleet.prune_images(["fresh"], dangling_only=False, dry_run=True)
+            (dry,) = await fleet.images.prune(["fresh"], dangling_only=False, dry_run=True)
             would = {i.id for i in dry.value.images}
             assert {newer_a, newer_b, unused, image_id(d, IMAGE)} == would  # not used_old
             assert ("p/c:1",) in [i.tags for i in dry.value.images]
-            (real,) = await fleet.prune_images(["fresh"], dangling_only=False)
+            (real,) = await fleet.images.prune(["fresh"], dangling_only=False)
         assert {i.id for i in real.value.images} == would
         assert has_image(d, used_old) and not has_image(d, unused)
 
@@ -267,19 +270,19 @@ class TestVolumes:
     async def test_lifecycle_create_in_use_refused_force_removes(self, lab):
         name = "vol-" + uid()
         async with Fleet(three(lab), live=False) as fleet:
-            volume = await fleet.create_volume("ssh", name, {"team": "blue"})
+            volume = await fleet.volumes.create("ssh", name, {"team": "blue"})
             assert volume.name == name and volume.labels == {"team": "blue"} and volume.host == "ssh"
-            usage = {v.name: v for v in await fleet.volume_usage("ssh")}
+            usage = {v.name: v for v in await fleet.volumes.usage("ssh")}
             assert usage[name].used_by == () and usage[name].size >= 0
             cid = lab.d2.run_container(None, "sh", "-c", "head -c 200000 /dev/urandom > /data/f",
                                        detach=False, args=["-v", f"{name}:/data"])
             user = lab.d2.docker("inspect", "--format", "{{.Name}}", cid).stdout.strip().lstrip("/")
-            usage = {v.name: v for v in await fleet.volume_usage("ssh")}
+            usage = {v.name: v for v in await fleet.volumes.usage("ssh")}
             assert usage[name].used_by == (user,) and usage[name].size >= 200_000
             with pytest.raises(VolumeInUse, match=f"in use by container.*{user}"):
-                await fleet.remove_volume("ssh", name)
+                await fleet.volumes.remove("ssh", name)
             assert lab.d2.docker("volume", "inspect", name, check=False).returncode == 0
-            removed = await fleet.remove_volume("ssh", name, force=True)
+            removed = await fleet.volumes.remove("ssh", name, force=True)
             assert removed == [user]
         assert lab.d2.docker("volume", "inspect", name, check=False).returncode != 0
         assert lab.d2.docker("inspect", cid, check=False).returncode != 0
@@ -287,18 +290,18 @@ class TestVolumes:
     async def test_prune_dry_run_then_real(self, lab, fresh_daemon):
         d = fresh_daemon
         async with Fleet(config(unix_host(d, "fresh")), live=False) as fleet:
-            await fleet.create_volume("fresh", "keep")
-            await fleet.create_volume("fresh", "go-empty")
-            await fleet.create_volume("fresh", "go-full")
+            await fleet.volumes.create("fresh", "keep")
+            await fleet.volumes.create("fresh", "go-empty")
+            await fleet.volumes.create("fresh", "go-full")
             d.run_container(None, "sh", "-c", "head -c 100000 /dev/urandom > /data/f", detach=False,
                             args=["-v", "go-full:/data", "--rm"])
             d.run_container(None, "sleep", "300", args=["-v", "keep:/data"])
-            dry = await fleet.prune_volumes("fresh", dry_run=True)
+            dry = await fleet.volumes.prune("fresh", dry_run=True)
             assert dry.volumes == ("go-empty", "go-full") and dry.space_reclaimed >= 100_000
-            assert {v.name for v in await fleet.volume_usage("fresh")} == {"keep", "go-empty", "go-full"}
-            real = await fleet.prune_volumes("fresh")
+            assert {v.name for v in await fleet.volumes.usage("fresh")} == {"keep", "go-empty", "go-full"}
+            real = await fleet.volumes.prune("fresh")
             assert real.volumes == dry.volumes and real.space_reclaimed >= 100_000
-            assert [v.name for v in await fleet.volume_usage("fresh")] == ["keep"]
+            assert [v.name for v in await fleet.volumes.usage("fresh")] == ["keep"]
 
 
 # ---------------------------------------------------------------------- networks
@@ -309,19 +312,19 @@ class TestNetworks:
         net = "net-" + uid()
         container = create_container(lab.d2, IMAGE)  # network mode none, never started
         async with Fleet(three(lab), live=False) as fleet:
-            created = await fleet.create_network("ssh", net, labels={"team": "blue"})
+            created = await fleet.networks.create("ssh", net, labels={"team": "blue"})
             assert created.internal and created.name == net and created.labels == {"team": "blue"}
             assert created.driver == "bridge" and created.subnets
-            info = await fleet.inspect_network("ssh", net)
+            info = await fleet.networks.inspect("ssh", net)
             assert info["Internal"] is True
-            await fleet.disconnect("ssh", "none", container)  # leave "none" to join another network
-            await fleet.connect("ssh", net, container)
-            assert await fleet.network_containers("ssh", net) == [container]
+            await fleet.networks.disconnect("ssh", "none", container)  # leave "none" to join another network
+            await fleet.networks.connect("ssh", net, container)
+            assert await fleet.networks.containers("ssh", net) == [container]
             with pytest.raises(DaemonError):
-                await fleet.connect("ssh", net, "no-such-container-" + uid())
-            await fleet.disconnect("ssh", net, container)
-            assert await fleet.network_containers("ssh", net) == []
-            await fleet.remove_network("ssh", net)
+                await fleet.networks.connect("ssh", net, "no-such-container-" + uid())
+            await fleet.networks.disconnect("ssh", net, container)
+            assert await fleet.networks.containers("ssh", net) == []
+            await fleet.networks.remove("ssh", net)
             assert net not in {n.name for n in await fleet.session("ssh").call(lambda c: c.list_networks())}
         lab.d2.docker("rm", container)
 
@@ -337,19 +340,19 @@ class TestReadOnly:
         container = create_container(lab.d1, IMAGE)
         ref = f"{lab.registry.host}/x/ro:{uid()}"
         calls = {
-            "pull": lambda f: f.pull(ref, ["unix1", "ssh"]),
-            "push": lambda f: f.push("unix1", IMAGE),
-            "tag": lambda f: f.tag("unix1", IMAGE, "ro/x", "1"),
-            "remove_image": lambda f: f.remove_image("unix1", IMAGE),
-            "prune_images": lambda f: f.prune_images(["unix1"]),
-            "transfer": lambda f: f.transfer([IMAGE], "ssh", ["unix1"]),
-            "create_volume": lambda f: f.create_volume("unix1", name + "x"),
-            "remove_volume": lambda f: f.remove_volume("unix1", name),
-            "prune_volumes": lambda f: f.prune_volumes("unix1"),
-            "create_network": lambda f: f.create_network("unix1", name + "x"),
-            "remove_network": lambda f: f.remove_network("unix1", name),
-            "connect": lambda f: f.connect("unix1", name, container),
-            "disconnect": lambda f: f.disconnect("unix1", "none", container),
+            "pull": lambda f: f.images.pull(ref, ["unix1", "ssh"]),
+            "push": lambda f: f.images.push("unix1", IMAGE),
+            "tag": lambda f: f.images.tag("unix1", IMAGE, "ro/x", "1"),
+            "remove_image": lambda f: f.images.remove("unix1", IMAGE),
+            "prune_images": lambda f: f.images.prune(["unix1"]),
+            "transfer": lambda f: f.images.transfer([IMAGE], "ssh", ["unix1"]),
+            "create_volume": lambda f: f.volumes.create("unix1", name + "x"),
+            "remove_volume": lambda f: f.volumes.remove("unix1", name),
+            "prune_volumes": lambda f: f.volumes.prune("unix1"),
+            "create_network": lambda f: f.networks.create("unix1", name + "x"),
+            "remove_network": lambda f: f.networks.remove("unix1", name),
+            "connect": lambda f: f.networks.connect("unix1", name, container),
+            "disconnect": lambda f: f.networks.disconnect("unix1", "none", container),
         }
         refused = []
         async with Fleet(three(lab), live=False, readonly=True) as fleet:
@@ -361,10 +364,10 @@ class TestReadOnly:
                 except ReadOnlyError:
                     refused.append(op)
             # looking is allowed
-            (dry,) = await fleet.prune_images(["unix1"], dry_run=True)
+            (dry,) = await fleet.images.prune(["unix1"], dry_run=True)
             assert dry.ok
-            assert (await fleet.prune_volumes("unix1", dry_run=True)).dry_run
-            assert await fleet.drift()
+            assert (await fleet.volumes.prune("unix1", dry_run=True)).dry_run
+            assert await fleet.images.drift()
         assert refused == list(calls)
         assert lab.d1.docker("volume", "inspect", name, check=False).returncode == 0
         assert lab.d1.docker("network", "inspect", name, check=False).returncode == 0
@@ -379,12 +382,12 @@ class TestReadOnly:
         lab.d1.docker("tag", IMAGE, ref)
         cfg = config(unix_host(lab.d1, "ro", readonly=True), ssh_host(lab, lab.d2, name="ssh"))
         async with Fleet(cfg, live=False) as fleet:
-            (result,) = [ev async for ev in fleet.transfer([ref], "ro", ["ssh"]) if ev.done]
+            (result,) = [ev async for ev in fleet.images.transfer([ref], "ro", ["ssh"]) if ev.done]
             assert result.ok, result.error
             with pytest.raises(ReadOnlyError, match="host ro is read-only"):
-                fleet.transfer([ref], "ssh", ["ro"])
+                fleet.images.transfer([ref], "ssh", ["ro"])
             with pytest.raises(ReadOnlyError):
-                fleet.pull(ref, ["ssh", "ro"])  # refused before any host pulls
+                fleet.images.pull(ref, ["ssh", "ro"])  # refused before any host pulls
 
 
 # ---------------------------------------------------------------------- CLI

@@ -503,8 +503,8 @@ async def test_readonly_offers_no_mutating_keys_and_the_controller_refuses(lab, 
         await pilot.press("s", "ctrl+k", "ctrl+d")
         assert not isinstance(app.screen, ConfirmDialog)
         with pytest.raises(ReadOnlyError):
-            await app.fleet.container_action("unix1", cid, "stop")
-        results = await app.fleet.bulk_container_action([("unix1", cid)], "kill")
+            await app.fleet.containers.action("unix1", cid, "stop")
+        results = await app.fleet.containers.bulk_action([("unix1", cid)], "kill")
         assert not results[0].ok and "read-only" in results[0].error
         await pilot.pause(1.5)  # a stop with stop_timeout=1 would have finished by now
         assert docker_state(lab.d1, name) == "running"

@@ -81,3 +81,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     for row in cells:
         lines.append("   ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
     return "\n".join(lines)
+
+
+def short_id(object_id: str | None, empty: str = "") -> str:
+    """Docker's 12-character ID (`sha256:` or any algorithm prefix dropped); `empty` when there is none."""
+    return (object_id or "").rpartition(":")[2][:12] or empty

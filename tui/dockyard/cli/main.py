@@ -153,7 +153,7 @@ def _report(results: list[HostResult], as_json: bool, key: str, rows: list) -> i
 
 
 async def cmd_ps(fleet: Fleet, hosts, all_: bool, filters, as_json: bool) -> int:
-    results = [r async for r in fleet.containers(all=all_, hosts=hosts, filters=filters or None)]
+    results = [r async for r in fleet.containers.list(all=all_, hosts=hosts, filters=filters or None)]
     order = list(fleet.sessions)
     rows = sorted((c for r in results if r.ok for c in r.value),
                   key=lambda c: (order.index(c.host), -c.created, c.name))
@@ -167,7 +167,7 @@ async def cmd_ps(fleet: Fleet, hosts, all_: bool, filters, as_json: bool) -> int
 
 
 async def cmd_images(fleet: Fleet, hosts, as_json: bool) -> int:
-    results = [r async for r in fleet.images(hosts=hosts)]
+    results = [r async for r in fleet.images.list(hosts=hosts)]
     order = list(fleet.sessions)
     rows = sorted((i for r in results if r.ok for i in r.value),
                   key=lambda i: (order.index(i.host), -i.created))
@@ -283,7 +283,7 @@ async def cmd_pull(fleet: Fleet, image: str, hosts, as_json: bool) -> int:
     tty = sys.stdout.isatty() and not as_json
     results = []
     last_status: dict[tuple[str, str | None], str] = {}
-    async for ev in fleet.pull(image, hosts):
+    async for ev in fleet.images.pull(image, hosts):
         if ev.done:
             results.append(ev)
             if not as_json and ev.ok:
@@ -315,7 +315,7 @@ async def cmd_pull(fleet: Fleet, image: str, hosts, as_json: bool) -> int:
 async def cmd_transfer(fleet: Fleet, images: list[str], source: str, targets: list[str], as_json: bool) -> int:
     tty = sys.stdout.isatty() and not as_json
     results = []
-    async for ev in fleet.transfer(images, source, targets):
+    async for ev in fleet.images.transfer(images, source, targets):
         if ev.done:
             results.append(ev)
             if not as_json and ev.ok:
@@ -344,7 +344,7 @@ async def cmd_transfer(fleet: Fleet, images: list[str], source: str, targets: li
 
 
 async def cmd_drift(fleet: Fleet, hosts, as_json: bool) -> int:
-    rows, failed = await fleet.drift_report(hosts)
+    rows, failed = await fleet.images.drift_report(hosts)
     if as_json:
         print(json.dumps({"drift": [r.to_json() for r in rows],
                           "errors": [{"host": r.host, "error": r.error} for r in failed]}, indent=2))

@@ -1,6 +1,29 @@
-"""The fleet controller layer: what the UI and CLI talk to. Never imports Textual."""
+"""The fleet controller layer: what the UI and CLI talk to. Never imports Textual.
 
-from dockyard.fleet.controller import CONTAINER_ACTIONS, Fleet
+`Fleet` (controller.py) holds a session per host (session.py), fans calls out, keeps the live
+cache and tells observers what changed. What can be done to each kind of Docker object lives in
+one module per resource, which `Fleet` composes:
+
+| attribute          | module        | holds                                                        |
+|--------------------|---------------|--------------------------------------------------------------|
+| `fleet.containers` | containers.py | list, action, bulk_action, run, inspect, top, rename, commit, logs, exec, attach |
+| `fleet.images`     | images.py     | list, pull, push, transfer (transfer.py), tag, remove, history, inspect, prune, drift |
+| `fleet.volumes`    | volumes.py    | usage, usage_by_host, create, remove, prune                  |
+| `fleet.networks`   | networks.py   | create, remove, connect, disconnect, inspect, containers     |
+
+Adding a resource (e.g. swarm services) is one module:
+1. `fleet/services.py`: `class Services(Resource)` (resource.py). Methods take host names and reach
+   the daemon through `self.fleet.call(host, fn)` (one host, request timeout), `self.fleet.fan_out(fn,
+   hosts)` (every selected host, results as they land) or `self.fleet.client(host)` (long streams);
+   a method that changes anything calls `self.fleet.check_writable(host)` (or
+   `self.fleet.writable_hosts(hosts)`) before touching a daemon. Raw API calls the daemon needs
+   go in docker_api.py, result types in models.py.
+2. One line in `Fleet.__init__`: `self.services = Services(self)`.
+3. Live rows: add its kind to the session's reconcile (`HostSession._refresh`) and cache.py.
+"""
+
+from dockyard.fleet.containers import CONTAINER_ACTIONS
+from dockyard.fleet.controller import Fleet
 from dockyard.fleet.errors import (
     DaemonError,
     FleetError,

@@ -2,11 +2,11 @@
 
 Who uses what:
 
-| caller        | uses                                                           |
-|---------------|----------------------------------------------------------------|
-| headless CLI  | `Fleet(live=False)`, `fan_out`, `containers()`, `images()`      |
-| Textual UI    | `Fleet(live=True)`, `subscribe`, `cached()`, actions, host keys |
-| tests         | all of it, against the real lab                                 |
+| caller        | uses                                                                     |
+|---------------|--------------------------------------------------------------------------|
+| headless CLI  | `Fleet(live=False)`, `containers.list`, `images.list/pull/transfer/drift` |
+| Textual UI    | `Fleet(live=True)`, `subscribe`, `cached()`, the resources, host keys     |
+| tests         | all of it, against the real lab                                           |
 
 A fan-out yields one `HostResult` per host as soon as that host answers, so a slow or
 dead host never delays the others; its error is a result like any other.
@@ -16,37 +16,30 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from dockyard.config.model import Config, HostConfig
 from dockyard.fleet.docker_api import DockerClient
-from dockyard.fleet.errors import DaemonError, FleetError, ReadOnlyError, UnknownHost
-from dockyard.fleet.models import (
-    ActionResult,
-    Container,
-    FleetChange,
-    HostResult,
-    HostState,
-    HostStatus,
-    Image,
-)
-from dockyard.fleet.execs import ExecSession, open_attach, open_exec
-from dockyard.fleet.logs import LogLine, LogNotice, LogSource, merged_logs
-from dockyard.fleet.objects import ObjectOps
-from dockyard.fleet.runspec import RunSpec
+from dockyard.fleet.errors import FleetError, ReadOnlyError, UnknownHost
+from dockyard.fleet.containers import Containers
+from dockyard.fleet.images import Images
+from dockyard.fleet.models import FleetChange, HostResult, HostState, HostStatus
+from dockyard.fleet.networks import Networks
 from dockyard.fleet.session import HostSession, Timing
 from dockyard.fleet.stats import ContainerStats, StatsWatcher
+from dockyard.fleet.volumes import Volumes
 from dockyard.transports import HostKeyTrust, HostKeyUnknown, PassphrasePrompt, default_known_hosts
 
 T = TypeVar("T")
 Observer = Callable[[FleetChange], None]
 
-CONTAINER_ACTIONS = ("start", "stop", "restart", "pause", "unpause", "kill", "remove")
 
+class Fleet:
+    """All sessions of a configuration. Use as `async with Fleet(config) as fleet:`.
 
-class Fleet(ObjectOps):
-    """All sessions of a configuration. Use as `async with Fleet(config) as fleet:`."""
+    The operations on each kind of object are its resource: `fleet.containers`, `fleet.images`,
+    `fleet.volumes`, `fleet.networks` (see the package docstring)."""
 
     def __init__(self, config: Config, *, live: bool = True, readonly: bool | None = None,
                  passphrase_prompt: PassphrasePrompt | None = None, timing: Timing | None = None,
@@ -66,6 +59,10 @@ class Fleet(ObjectOps):
                                 readonly=self.readonly)
             for h in config.hosts
         }
+        self.containers = Containers(self)
+        self.images = Images(self)
+        self.volumes = Volumes(self)
+        self.networks = Networks(self)
 
     async def __aenter__(self) -> Fleet:
         self.start()
@@ -179,16 +176,34 @@ class Fleet(ObjectOps):
 
     # ------------------------------------------------------------------ fan-out
 
-    def _targets(self, hosts: Iterable[str] | None) -> list[HostSession]:
+    def selected(self, hosts: Iterable[str] | None) -> list[HostSession]:
+        """The sessions of these hosts (each once), or of every enabled host when none are named."""
         if hosts:
             return [self.session(h) for h in dict.fromkeys(hosts)]
         return [s for s in self.sessions.values() if s.config.enabled]
+
+    def writable_hosts(self, hosts: Iterable[str] | None) -> list[str]:
+        """The selected hosts' names; ReadOnlyError before anything is done if one is read-only."""
+        names = [s.name for s in self.selected(hosts)]
+        for name in names:
+            self.check_writable(name)
+        return names
+
+    async def call(self, host: str, fn: Callable[[DockerClient], Awaitable[T]], timeout: float | None = None) -> T:
+        """`fn(client)` on one host once it is online, within its request timeout (or `timeout`)."""
+        return await self.session(host).call(fn, timeout)
+
+    async def client(self, host: str) -> DockerClient:
+        """The host's client once online, for streams that must outlive a request timeout."""
+        async def itself(client: DockerClient) -> DockerClient:
+            return client
+        return await self.call(host, itself)
 
     async def fan_out(self, fn: Callable[[DockerClient], Awaitable[T]],
                       hosts: Iterable[str] | None = None,
                       timeout: float | None = None) -> AsyncIterator[HostResult[T]]:
         """Run `fn(client)` on every selected host at once; yield each host's result as it lands."""
-        sessions = self._targets(hosts)
+        sessions = self.selected(hosts)
 
         async def one(session: HostSession) -> HostResult[T]:
             start = time.perf_counter()
@@ -214,13 +229,6 @@ class Fleet(ObjectOps):
         """Fan-out collected into a list, in the order hosts answered."""
         return [r async for r in self.fan_out(fn, hosts)]
 
-    def containers(self, *, all: bool = True, hosts: Iterable[str] | None = None,
-                   filters: dict[str, list[str]] | None = None) -> AsyncIterator[HostResult[list[Container]]]:
-        return self.fan_out(lambda c: c.list_containers(all=all, filters=filters), hosts)
-
-    def images(self, *, hosts: Iterable[str] | None = None) -> AsyncIterator[HostResult[list[Image]]]:
-        return self.fan_out(lambda c: c.list_images(), hosts)
-
     async def refresh_info(self, hosts: Iterable[str] | None = None) -> list[HostResult[None]]:
         """Fetch `/info` and latency of each online host (for `dockyard hosts`)."""
         async def one(session: HostSession) -> HostResult[None]:
@@ -229,14 +237,14 @@ class Fleet(ObjectOps):
             except FleetError as exc:
                 return HostResult(session.name, error=str(exc))
             return HostResult(session.name)
-        return list(await asyncio.gather(*(one(s) for s in self._targets(hosts))))
+        return list(await asyncio.gather(*(one(s) for s in self.selected(hosts))))
 
     # ------------------------------------------------------------------ live cache
 
     def cached(self, kind: str, hosts: Iterable[str] | None = None) -> list[Any]:
         """Cached objects of `kind` from online hosts (live mode)."""
         out: list[Any] = []
-        for s in self._targets(hosts):
+        for s in self.selected(hosts):
             if s.state == HostState.ONLINE:
                 out.extend(s.cache.items(kind))
         return out
@@ -285,94 +293,3 @@ class Fleet(ObjectOps):
             raise ReadOnlyError("Dockyard is in read-only mode: no changes are made")
         if session.readonly:
             raise ReadOnlyError(f"host {host} is read-only: no changes are made")
-
-    async def container_action(self, host: str, container_id: str, action: str, **options: Any) -> None:
-        if action not in CONTAINER_ACTIONS:
-            raise FleetError(f"unknown container action {action!r}")
-        self.check_writable(host)
-        session = self.session(host)
-        limit = None
-        if action in ("stop", "restart"):  # the daemon waits for the grace period first
-            grace = options.get("timeout")
-            limit = session.config.request_timeout + (60 if grace is None else grace)
-        await session.call(lambda c: c.container_action(container_id, action, **options), timeout=limit)
-
-    async def inspect_container(self, host: str, container_id: str) -> dict[str, Any]:
-        """`docker inspect` of one container, as the daemon returns it."""
-        return await self.session(host).call(lambda c: c.get(f"containers/{container_id}/json"))
-
-    async def container_top(self, host: str, container_id: str) -> tuple[list[str], list[list[str]]]:
-        """`docker top`: (column titles, process rows)."""
-        data = await self.session(host).call(lambda c: c.get(f"containers/{container_id}/top"))
-        return list(data.get("Titles") or []), [list(map(str, p)) for p in data.get("Processes") or []]
-
-    async def open_attach(self, host: str, container_id: str) -> ExecSession:
-        """Attach to the main process (detach with ctrl-p ctrl-q); counts as a change."""
-        self.check_writable(host)
-        return await self.session(host).call(lambda c: open_attach(c, host, container_id))
-
-    async def run_container(self, hosts: Iterable[str], spec: RunSpec) -> list[ActionResult]:
-        """Create and start the same container on several hosts at once; one result per host."""
-        errors = spec.validate()
-        if errors:
-            raise FleetError("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        body = spec.body()
-        params = {"name": spec.name} if spec.name else None
-
-        async def one(host: str) -> ActionResult:
-            try:
-                self.check_writable(host)
-
-                async def create_and_start(c: DockerClient) -> str:
-                    created = await c._query_json("containers/create", "POST", params=params, data=body)
-                    cid = created["Id"]
-                    async with c._query(f"containers/{cid}/start", "POST"):
-                        pass
-                    return cid
-
-                cid = await self.session(host).call(create_and_start)
-            except DaemonError as exc:
-                message = exc.message
-                if exc.status == 404 and "image" in message.lower():
-                    message = f"image {spec.image} is not on {host}: pull it first"
-                return ActionResult(host, spec.name or spec.image, "run", False, message)
-            except FleetError as exc:
-                return ActionResult(host, spec.name or spec.image, "run", False, str(exc))
-            return ActionResult(host, cid, "run", True)
-
-        return list(await asyncio.gather(*(one(h) for h in dict.fromkeys(hosts))))
-
-    async def rename_container(self, host: str, container_id: str, name: str) -> None:
-        self.check_writable(host)
-        await self.session(host).call(lambda c: c._query_json(f"containers/{container_id}/rename", "POST",
-                                                              params={"name": name}))
-
-    async def commit_container(self, host: str, container_id: str, repo: str, tag: str = "latest",
-                               message: str = "") -> str:
-        """Commit a container to an image on its own host; returns the new image id."""
-        self.check_writable(host)
-        params = {"container": container_id, "repo": repo, "tag": tag, "comment": message, "pause": "true"}
-        data = await self.session(host).call(lambda c: c._query_json("commit", "POST", params=params))
-        return str(data.get("Id", ""))
-
-    def logs(self, sources: Iterable[LogSource], **options: Any) -> AsyncIterator[LogLine | LogNotice]:
-        """Follow the logs of containers on any hosts, merged in timestamp order (see dockyard.fleet.logs)."""
-        return merged_logs(self, sources, **options)
-
-    async def open_exec(self, host: str, container_id: str, cmd: Sequence[str], **options: Any) -> ExecSession:
-        """An interactive exec (a shell) in a container on any host; counts as a change (read-only refuses)."""
-        self.check_writable(host)
-        session = self.session(host)
-        return await session.call(lambda c: open_exec(c, host, container_id, cmd, **options))
-
-    async def bulk_container_action(self, targets: Iterable[tuple[str, str]], action: str,
-                                    **options: Any) -> list[ActionResult]:
-        """Apply `action` to (host, id) pairs across hosts at once; one result per container."""
-        async def one(host: str, cid: str) -> ActionResult:
-            try:
-                await self.container_action(host, cid, action, **options)
-            except FleetError as exc:
-                return ActionResult(host, cid, action, False, str(exc))
-            return ActionResult(host, cid, action, True)
-        return list(await asyncio.gather(*(one(h, c) for h, c in targets)))
-

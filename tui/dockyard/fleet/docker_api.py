@@ -164,7 +164,7 @@ class DockerClient(aiodocker.Docker):
 
 
     # ------------------------------------------------------------------ images, volumes, networks (issue 5)
-    # Raw API dicts in, raw dicts out: dockyard/fleet/objects.py turns them into models.
+    # Raw API dicts in, raw dicts out: the resource modules turn them into models.
 
     def _long_timeout(self) -> aiohttp.ClientTimeout:
         """No total/read limit (pulls, saves and loads take as long as they take)."""

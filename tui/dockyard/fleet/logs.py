@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from dockyard.fleet.errors import DaemonError, FleetError
+from dockyard.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from dockyard.fleet.controller import Fleet
@@ -110,9 +111,7 @@ async def merged_logs(fleet: Fleet, sources: Iterable[LogSource], *, tail: int =
                     released.discard(arrivals.popleft()[1])
                 yield line
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(tasks, "logs")
 
 
 async def _follow_source(fleet: Fleet, source: LogSource, queue: asyncio.Queue, *, tail: int, follow: bool,

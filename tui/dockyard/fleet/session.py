@@ -23,6 +23,7 @@ from dockyard.fleet.cache import HostCache
 from dockyard.fleet.docker_api import DockerClient
 from dockyard.fleet.errors import DaemonError, FleetError, HostUnavailable, RequestTimeout
 from dockyard.fleet.models import HostKeyOffer, HostState, HostStatus
+from dockyard.tasks import cancel_and_wait, wait_within_grace
 from dockyard.transports import (
     AuthFailed,
     HostKeyChanged,
@@ -40,21 +41,6 @@ from dockyard.transports import (
 
 log = logging.getLogger("dockyard.session")
 T = TypeVar("T")
-STOP_GRACE = 5.0  # s: how long stopping waits for a task or a close before leaving it behind
-
-
-async def _within_grace(what: str, tasks: list[asyncio.Task[Any]]) -> None:
-    """Wait for `tasks` at most STOP_GRACE and never longer: quitting, or a reconnect, must not
-    hang on a connection that ignores cancellation (a whole test run once waited forever on one).
-    What is left behind is logged with where it was stuck."""
-    done, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
-    for task in done:
-        if not task.cancelled():
-            task.exception()  # retrieved: no "exception was never retrieved" noise
-    for task in pending:
-        where = "; ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in task.get_stack())
-        log.warning("%s: %s still running after %gs, left behind (at %s)", what, task.get_name(),
-                    STOP_GRACE, where)
 
 # Container event actions that change nothing a list shows.
 _QUIET_ACTIONS = ("exec_", "top", "attach", "resize", "archive-path", "extract-to-dir", "export", "copy", "commit")
@@ -96,7 +82,6 @@ class HostSession:
         self._task: asyncio.Task[None] | None = None
         self._settled = asyncio.Event()  # set whenever state is not CONNECTING
         self._lost = asyncio.Event()
-        self._wake = asyncio.Event()
         if not config.enabled:
             self._settled.set()
 
@@ -108,8 +93,7 @@ class HostSession:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await _within_grace(self.name, [self._task])
+            await cancel_and_wait([self._task], self.name)
             self._task = None
         await self._teardown()
 
@@ -252,10 +236,10 @@ class HostSession:
         client, transport = self.client, self._transport
         self.client, self._transport = None, None
         if client is not None:  # the client first: it uses the transport
-            await _within_grace(self.name, [asyncio.create_task(client.close(), name="close client")])
+            await wait_within_grace([asyncio.create_task(client.close(), name="close client")], self.name)
         if transport is not None:
             transport.on_lost = None
-            await _within_grace(self.name, [asyncio.create_task(transport.close(), name="close transport")])
+            await wait_within_grace([asyncio.create_task(transport.close(), name="close transport")], self.name)
 
     async def _follow(self) -> str:
         """Follow events into the cache until the link is lost; returns why it ended."""
@@ -322,9 +306,7 @@ class HostSession:
                 return getattr(self, "_lost_reason", "link lost")
             return first.result() or "stopped"
         finally:
-            for t in tasks:
-                t.cancel()
-            await _within_grace(self.name, tasks)
+            await cancel_and_wait(tasks, self.name)
 
     async def _reconcile_all(self) -> None:
         for kind in ("containers", "images", "volumes", "networks", "info"):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dockyard.fleet.errors import FleetError
+from dockyard.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from dockyard.fleet.session import HostSession
@@ -116,9 +117,7 @@ class StatsWatcher:
         self._wanted.clear()
         tasks = list(self._pollers.values())
         self._pollers.clear()
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(tasks, "stats")
 
     def _plan(self, host: str) -> list[tuple[Key, float]]:
         """This host's keys with their interval: an explicit one (fastest owner wins), else the budget's."""

@@ -547,7 +547,7 @@ class DockyardApp(ObjectActions, App[int]):
     async def _do_container_action(self, targets: list[Container], action: str, options: dict[str, bool]) -> None:
         self.flash(f"{action}: {len(targets)} container(s)…")
         names = {(c.host, c.id): c.name for c in targets}
-        results = await self.fleet.bulk_container_action([(c.host, c.id) for c in targets], action, **options)
+        results = await self.fleet.containers.bulk_action([(c.host, c.id) for c in targets], action, **options)
         ok = [r for r in results if r.ok]
         failed = [r for r in results if not r.ok]
         if ok:
@@ -582,7 +582,7 @@ class DockyardApp(ObjectActions, App[int]):
     async def _run_on_hosts(self, hosts: list[str], spec: RunSpec) -> None:
         self.flash(f"creating {spec.name or spec.image} on {', '.join(hosts)}…")
         try:
-            results = await self.fleet.run_container(hosts, spec)
+            results = await self.fleet.containers.run(hosts, spec)
         except FleetError as exc:
             self.flash(str(exc), error=True)
             return
@@ -606,9 +606,9 @@ class DockyardApp(ObjectActions, App[int]):
         size = self.size
         try:
             if attach:
-                session = await self.fleet.open_attach(container.host, container.id)
+                session = await self.fleet.containers.attach(container.host, container.id)
             else:
-                session = await self.fleet.open_exec(container.host, container.id, cmd, rows=size.height,
+                session = await self.fleet.containers.exec(container.host, container.id, cmd, rows=size.height,
                                                      cols=size.width)
         except FleetError as exc:
             self.flash(f"{'attach to' if attach else 'shell in'} {container.name} on {container.host}: {exc}",

@@ -152,7 +152,7 @@ class ContainerScreen(Screen[None]):
     @work(group="detail-inspect")
     async def _load_inspect(self) -> None:
         try:
-            self.inspect = await self.app.fleet.inspect_container(*self.key)  # type: ignore[attr-defined]
+            self.inspect = await self.app.fleet.containers.inspect(*self.key)  # type: ignore[attr-defined]
         except FleetError as exc:
             self.app.notify(f"inspect failed: {exc}", severity="error", markup=False)
             return
@@ -169,7 +169,7 @@ class ContainerScreen(Screen[None]):
         if self.container.state != "running":
             return
         try:
-            titles, rows = await self.app.fleet.container_top(*self.key)  # type: ignore[attr-defined]
+            titles, rows = await self.app.fleet.containers.top(*self.key)  # type: ignore[attr-defined]
         except FleetError:
             return
         table = self.query_one("#top-table", DataTable)

@@ -484,7 +484,7 @@ class LogsScreen(Screen[None]):
         choice = SINCE_CHOICES[self.since_index][0]
         options = {"tail": self.tail if choice is None else "all", "since": _since(choice)}
         try:
-            async for item in self.app.fleet.logs(self.sources, **options):  # type: ignore[attr-defined]
+            async for item in self.app.fleet.containers.logs(self.sources, **options):  # type: ignore[attr-defined]
                 self._pending.append(item)
         except asyncio.CancelledError:
             raise

@@ -55,7 +55,7 @@ class ObjectActions:
             ok = failed = 0
             layers: dict[tuple[str, str], tuple[int, int]] = {}
             auth = await self.find_registry_auth(image)
-            async for ev in self.fleet.pull(image, hosts, auth=auth):
+            async for ev in self.fleet.images.pull(image, hosts, auth=auth):
                 if ev.kind == "layer" and ev.layer:
                     report(ev.host, ev.status, ev.current, ev.total, layer=ev.layer[:12])
                     if ev.total:
@@ -101,7 +101,7 @@ class ObjectActions:
     async def _tag_then_push(self: DockyardApp, host: str, image_id: str, ref: str, target: str) -> None:
         repo, _, tag = target.rpartition(":") if ":" in target.split("/")[-1] else (target, "", "latest")
         try:
-            await self.fleet.tag(host, image_id, repo, tag or "latest")
+            await self.fleet.images.tag(host, image_id, repo, tag or "latest")
         except FleetError as exc:
             self.flash(f"tag {target} on {host}: {exc}", error=True)
             return
@@ -110,7 +110,7 @@ class ObjectActions:
     def _push(self: DockyardApp, host: str, reference: str) -> None:
         async def run(report: Reporter) -> str:
             result = "no answer"
-            async for ev in self.fleet.push(host, reference, auth=await self.find_registry_auth(reference)):
+            async for ev in self.fleet.images.push(host, reference, auth=await self.find_registry_auth(reference)):
                 if ev.kind == "layer" and ev.layer:
                     report(host, ev.status, ev.current, ev.total, layer=ev.layer[:12])
                 elif ev.kind == "status":
@@ -143,7 +143,7 @@ class ObjectActions:
     def _transfer(self: DockyardApp, refs: list[str], source: str, targets: list[str]) -> None:
         async def run(report: Reporter) -> str:
             ok = 0
-            async for ev in self.fleet.transfer(refs, source, targets):
+            async for ev in self.fleet.images.transfer(refs, source, targets):
                 if ev.kind == "progress":
                     for target in targets:
                         sent = ev.sent.get(target, 0)
@@ -178,7 +178,7 @@ class ObjectActions:
     async def _tag(self: DockyardApp, host: str, image_id: str, reference: str) -> None:
         repo, _, tag = reference.rpartition(":") if ":" in reference.split("/")[-1] else (reference, "", "latest")
         try:
-            await self.fleet.tag(host, image_id, repo, tag or "latest")
+            await self.fleet.images.tag(host, image_id, repo, tag or "latest")
             self.flash(f"tagged {short(image_id)} as {repo}:{tag or 'latest'} on {host}")
         except FleetError as exc:
             self.flash(f"tag on {host}: {exc}", error=True)
@@ -202,7 +202,7 @@ class ObjectActions:
         for image, ref in chosen:
             target = image.id if force or ref.startswith("<none>") else ref
             try:
-                removal = await self.fleet.remove_image(image.host, target, force=force)
+                removal = await self.fleet.images.remove(image.host, target, force=force)
                 self.flash(f"removed {ref} on {image.host} ({len(removal.deleted)} layer(s) deleted, "
                            f"{len(removal.untagged)} untagged)")
             except FleetError as exc:
@@ -219,7 +219,7 @@ class ObjectActions:
 
     @work(group="actions")
     async def _prune_dry_run(self: DockyardApp, hosts: list[str], dangling_only: bool) -> None:
-        results = await self.fleet.prune_images(hosts, dangling_only=dangling_only, dry_run=True)
+        results = await self.fleet.images.prune(hosts, dangling_only=dangling_only, dry_run=True)
         lines, total = [], 0
         for r in results:
             if not r.ok:
@@ -242,7 +242,7 @@ class ObjectActions:
 
     @work(group="actions")
     async def _prune_images(self: DockyardApp, hosts: list[str], dangling_only: bool) -> None:
-        for r in await self.fleet.prune_images(hosts, dangling_only=dangling_only):
+        for r in await self.fleet.images.prune(hosts, dangling_only=dangling_only):
             if r.ok:
                 self.flash(f"pruned {len(r.value.deleted)} image layer(s) on {r.host}, "
                            f"{human_size(r.value.space_reclaimed)} reclaimed")
@@ -252,7 +252,7 @@ class ObjectActions:
     @work(group="details")
     async def images_history(self: DockyardApp, image: Image, ref: str) -> None:
         try:
-            entries = await self.fleet.image_history(image.host, image.id)
+            entries = await self.fleet.images.history(image.host, image.id)
         except FleetError as exc:
             self.flash(f"history: {exc}", error=True)
             return
@@ -267,7 +267,7 @@ class ObjectActions:
     @work(group="details")
     async def images_inspect(self: DockyardApp, image: Image, ref: str) -> None:
         try:
-            data = await self.fleet.inspect_image(image.host, image.id)
+            data = await self.fleet.images.inspect(image.host, image.id)
         except FleetError as exc:
             self.flash(f"inspect: {exc}", error=True)
             return
@@ -289,7 +289,7 @@ class ObjectActions:
     async def _volume_create(self: DockyardApp, name: str, hosts: list[str]) -> None:
         for host in hosts:
             try:
-                await self.fleet.create_volume(host, name)
+                await self.fleet.volumes.create(host, name)
                 self.flash(f"created volume {name} on {host}")
             except FleetError as exc:
                 self.flash(f"create volume on {host}: {exc}", error=True)
@@ -313,7 +313,7 @@ class ObjectActions:
     async def _volumes_remove(self: DockyardApp, chosen: list, force: bool) -> None:
         for v in chosen:
             try:
-                await self.fleet.remove_volume(v.host, v.name, force=force)
+                await self.fleet.volumes.remove(v.host, v.name, force=force)
                 self.flash(f"removed volume {v.name} on {v.host}")
             except FleetError as exc:
                 self.flash(f"remove volume {v.name} on {v.host}: {exc}", error=True)
@@ -323,7 +323,7 @@ class ObjectActions:
         lines, total = [], 0
         for host in hosts:
             try:
-                plan = await self.fleet.prune_volumes(host, dry_run=True)
+                plan = await self.fleet.volumes.prune(host, dry_run=True)
             except FleetError as exc:
                 lines.append((host, f"error: {exc}"))
                 continue
@@ -344,7 +344,7 @@ class ObjectActions:
     async def _volumes_prune(self: DockyardApp, hosts: list[str]) -> None:
         for host in hosts:
             try:
-                done = await self.fleet.prune_volumes(host)
+                done = await self.fleet.volumes.prune(host)
                 self.flash(f"pruned {len(done.volumes)} volume(s) on {host}, {human_size(done.space_reclaimed)}")
             except FleetError as exc:
                 self.flash(f"prune volumes on {host}: {exc}", error=True)
@@ -364,7 +364,7 @@ class ObjectActions:
     async def _network_create(self: DockyardApp, name: str, hosts: list[str], internal: bool) -> None:
         for host in hosts:
             try:
-                await self.fleet.create_network(host, name, internal=internal)
+                await self.fleet.networks.create(host, name, internal=internal)
                 self.flash(f"created network {name} on {host}")
             except FleetError as exc:
                 self.flash(f"create network on {host}: {exc}", error=True)
@@ -384,7 +384,7 @@ class ObjectActions:
     async def _networks_remove(self: DockyardApp, chosen: list) -> None:
         for n in chosen:
             try:
-                await self.fleet.remove_network(n.host, n.id)
+                await self.fleet.networks.remove(n.host, n.id)
                 self.flash(f"removed network {n.name} on {n.host}")
             except FleetError as exc:
                 self.flash(f"remove network {n.name} on {n.host}: {exc}", error=True)
@@ -404,9 +404,9 @@ class ObjectActions:
     async def _network_connect(self: DockyardApp, network, container: str, connect: bool) -> None:
         try:
             if connect:
-                await self.fleet.connect(network.host, network.id, container)
+                await self.fleet.networks.connect(network.host, network.id, container)
             else:
-                await self.fleet.disconnect(network.host, network.id, container)
+                await self.fleet.networks.disconnect(network.host, network.id, container)
             self.flash(f"{'connected' if connect else 'disconnected'} {container} "
                        f"{'to' if connect else 'from'} {network.name} on {network.host}")
         except FleetError as exc:
@@ -415,7 +415,7 @@ class ObjectActions:
     @work(group="details")
     async def networks_inspect(self: DockyardApp, network) -> None:
         try:
-            data = await self.fleet.inspect_network(network.host, network.id)
+            data = await self.fleet.networks.inspect(network.host, network.id)
         except FleetError as exc:
             self.flash(f"inspect: {exc}", error=True)
             return

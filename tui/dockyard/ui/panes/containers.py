@@ -270,11 +270,11 @@ class ContainersPane(Pane):
         fleet = self.dock.fleet
         try:
             if verb == "rename":
-                await fleet.rename_container(c.host, c.id, args[0])
+                await fleet.containers.rename(c.host, c.id, args[0])
                 self.dock.flash(f"renamed {c.name} on {c.host} to {args[0]}")
             elif verb == "commit":
                 repo, _, tag = args[0].rpartition(":") if ":" in args[0].split("/")[-1] else (args[0], "", "latest")
-                image_id = await fleet.commit_container(c.host, c.id, repo, tag or "latest", " ".join(args[1:]))
+                image_id = await fleet.containers.commit(c.host, c.id, repo, tag or "latest", " ".join(args[1:]))
                 self.dock.flash(f"committed {c.name} on {c.host} as {repo}:{tag or 'latest'} ({image_id[7:19]})")
             else:
                 await self.dock.open_shell(c, args)

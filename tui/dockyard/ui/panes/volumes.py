@@ -72,7 +72,7 @@ class VolumesPane(Pane):
 
     @work(exclusive=True, group="volume-sizes")
     async def _load_sizes(self) -> None:
-        async for result in self.dock.fleet.volumes_usage(self.dock.scope_hosts()):
+        async for result in self.dock.fleet.volumes.usage_by_host(self.dock.scope_hosts()):
             if result.ok:
                 for usage in result.value:
                     if usage.size >= 0:
