@@ -183,6 +183,10 @@ class ContainersPane(Pane):
     def on_data_table_row_highlighted(self, event) -> None:
         self.watch_visible()
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.watch(self.table, "scroll_y", lambda _: self.watch_visible(), init=False)  # wheel, page keys
+
     # ------------------------------------------------------------------ targets and actions
 
     def targets(self) -> list[Container]:
