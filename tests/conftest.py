@@ -98,3 +98,17 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.section("fault suite figures")
         for name, line in _FAULT_FIGURES.items():
             terminalreporter.write_line(f"{name}: {line}")
+
+
+@pytest.fixture(scope="session")
+def swarm():
+    """Swarms A (a1, a2 managers; a3 worker) and B (b1) on loopback (tests/swarm_lab.py)."""
+    import swarm_lab
+
+    if os.geteuid() != 0:
+        raise RuntimeError("the swarm lab runs dockerd: run the tests as root (see .ci/run)")
+    the_swarms = swarm_lab.SwarmLab.start()
+    try:
+        yield the_swarms
+    finally:
+        the_swarms.stop()

@@ -168,6 +168,7 @@ class Checker:
             request_timeout=float(self.get(h, base, "request_timeout", defaults["request_timeout"])),
             labels=dict(self.get(h, base, "labels", {})),
             readonly=bool(self.get(h, base, "readonly", False)),
+            swarm=self.get(h, base, "swarm"),
             enabled=enabled,
             source="config",
             description=self.get(h, base, "description"),

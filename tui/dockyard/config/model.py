@@ -45,6 +45,7 @@ class HostConfig:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     labels: dict[str, str] = field(default_factory=dict)
     readonly: bool = False
+    swarm: str | None = None  # the name its swarm goes by (default: the swarm's first manager host)
     enabled: bool = True
     source: str = "config"  # "config", "context:NAME", "DOCKER_HOST", "default"
     description: str | None = None  # free text shown in the Hosts view (contexts: Metadata.Description)

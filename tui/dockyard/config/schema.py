@@ -127,6 +127,11 @@ HOST_SCHEMA: dict = {
             "default": False,
             "description": "Refuse every mutating action on this host (stop, rm, pull, ...).",
         },
+        "swarm": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Name of this host's swarm in the SWARM column (default: its first manager host's name).",
+        },
         "enabled": {
             "type": "boolean",
             "default": True,

@@ -29,6 +29,7 @@ from dockyard.fleet.networks import Networks
 from dockyard.fleet.session import HostSession, Timing
 from dockyard.fleet.stats import ContainerStats, StatsWatcher
 from dockyard.fleet.volumes import Volumes
+from dockyard.fleet.swarm import SwarmController
 from dockyard.transports import HostKeyTrust, HostKeyUnknown, PassphrasePrompt, default_known_hosts
 
 T = TypeVar("T")
@@ -63,6 +64,7 @@ class Fleet:
         self.images = Images(self)
         self.volumes = Volumes(self)
         self.networks = Networks(self)
+        self.swarm = SwarmController(self)
 
     async def __aenter__(self) -> Fleet:
         self.start()
@@ -75,6 +77,8 @@ class Fleet:
         """Connect every enabled host concurrently (returns at once)."""
         for session in self.sessions.values():
             session.start()
+        if self.live:
+            self.swarm.start()
 
     async def close(self, grace: float | None = None) -> bool:
         """Stop every session; with `grace`, wait at most that long and leave the rest behind.
@@ -94,6 +98,7 @@ class Fleet:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
         await self.stats.stop()
+        await self.swarm.close()
         await asyncio.gather(*(s.stop() for s in self.sessions.values()), return_exceptions=True)
 
     async def wait_settled(self, timeout: float | None = None, hosts: Iterable[str] | None = None) -> None:
@@ -115,10 +120,10 @@ class Fleet:
             raise UnknownHost(f"no host named {name!r} (hosts: {', '.join(self.sessions) or 'none'})") from None
 
     def hosts(self) -> list[HostStatus]:
-        return [s.status() for s in self.sessions.values()]
+        return [self.swarm.annotate(s.status()) for s in self.sessions.values()]
 
     def host(self, name: str) -> HostStatus:
-        return self.session(name).status()
+        return self.swarm.annotate(self.session(name).status())
 
     def host_config(self, name: str) -> HostConfig:
         return self.session(name).config

@@ -116,8 +116,23 @@ class DockerClient(aiodocker.Docker):
                   "tail": str(tail), "timestamps": "1" if timestamps else "0"}
         if since:
             params["since"] = since
+        async for item in self._framed_logs(f"containers/{container_id}/logs", params, tty):
+            yield item
+
+    async def service_log_stream(self, service_id: str, *, follow: bool = True, tail: int | str = "all",
+                                 since: str | None = None) -> AsyncIterator[tuple[str, bytes]]:
+        """A swarm service's logs from every task, through a manager: each line carries its
+        timestamp and `com.docker.swarm.node.id=…,…service.id=…,…task.id=…` before the text."""
+        params = {"stdout": "1", "stderr": "1", "follow": "1" if follow else "0", "tail": str(tail),
+                  "timestamps": "1", "details": "1"}
+        if since:
+            params["since"] = since
+        async for item in self._framed_logs(f"services/{service_id}/logs", params, tty=False):
+            yield item
+
+    async def _framed_logs(self, path: str, params: dict[str, str], tty: bool) -> AsyncIterator[tuple[str, bytes]]:
         timeout = aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=self._timeout.sock_connect)
-        async with self._query(f"containers/{container_id}/logs", params=params, timeout=timeout) as resp:
+        async with self._query(path, params=params, timeout=timeout) as resp:
             if tty:
                 async for chunk in resp.content.iter_any():
                     yield "stdout", chunk
@@ -288,6 +303,53 @@ class DockerClient(aiodocker.Docker):
     async def disconnect_network(self, network: str, container: str, force: bool = False) -> None:
         await self._query_json(f"networks/{network}/disconnect", "POST",
                                data={"Container": container, "Force": force})
+
+    # ------------------------------------------------------------------ swarm (a manager answers these)
+    # Raw API dicts in and out: dockyard/fleet/swarm.py turns them into models.
+
+    async def swarm_list(self, kind: str, filters: dict[str, list[str]] | None = None,
+                         **params: str) -> list[dict[str, Any]]:
+        """`GET /services|tasks|nodes|secrets|configs` (a worker answers 503: not a manager)."""
+        query: dict[str, str] = dict(params)
+        if filters:
+            query["filters"] = json.dumps(filters)
+        return await self._query_json(kind, params=query or None)
+
+    async def list_services(self, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+        """Services with `ServiceStatus` (running/desired task counts, API 1.41)."""
+        return await self.swarm_list("services", filters, status="true")
+
+    async def inspect_service(self, service: str) -> dict[str, Any]:
+        return await self._query_json(f"services/{service}")
+
+    async def update_service(self, service_id: str, version: int, spec: dict[str, Any], *,
+                             rollback: bool = False, auth_header: str | None = None) -> list[str]:
+        """`POST /services/{id}/update?version=` with the whole new spec; returns the daemon's warnings.
+        `rollback=True` asks the manager for the previous spec instead (the body is then ignored)."""
+        params = {"version": str(version)}
+        if rollback:
+            params["rollback"] = "previous"
+        headers = {"X-Registry-Auth": auth_header} if auth_header else None
+        answer = await self._query_json(f"services/{service_id}/update", "POST", params=params, data=spec,
+                                        headers=headers)
+        return list((answer or {}).get("Warnings") or [])
+
+    async def remove_service(self, service_id: str) -> None:
+        async with self._query(f"services/{service_id}", "DELETE"):
+            return
+
+    async def inspect_node(self, node_id: str) -> dict[str, Any]:
+        return await self._query_json(f"nodes/{node_id}")
+
+    async def update_node(self, node_id: str, version: int, spec: dict[str, Any]) -> None:
+        async with self._query(f"nodes/{node_id}/update", "POST", params={"version": str(version)},
+                               data=json.dumps(spec), headers={"Content-Type": "application/json"}):
+            return
+
+    async def remove_swarm_object(self, kind: str, object_id: str) -> None:
+        """DELETE /secrets/{id}, /configs/{id} or /networks/{id} (a stack's leftovers)."""
+        async with self._query(f"{kind}/{object_id}", "DELETE"):
+            return
 
 
 def _connect_error(exc: aiodocker.DockerError) -> str:

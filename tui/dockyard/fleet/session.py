@@ -123,7 +123,7 @@ class HostSession:
             return await asyncio.wait_for(fn(self.client), limit)
         except asyncio.TimeoutError:
             raise RequestTimeout(f"no answer within {limit:g}s") from None
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientError, ConnectionError) as exc:
             raise HostUnavailable(f"connection failed: {exc}") from None
 
     def describe_state(self) -> str:
@@ -265,6 +265,8 @@ class HostSession:
                 elif kind in ("image", "volume", "network"):
                     dirty_kinds.add(kind + "s")
                     kick.set()
+                elif kind in ("service", "node", "secret", "config"):
+                    self._notify("swarm-event")  # the swarm controller reloads that swarm
                 elif kind == "daemon":
                     dirty_kinds.add("info")
                     kick.set()

@@ -347,6 +347,9 @@ class _ChannelSession(asyncssh.SSHUNIXSession):
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
+        # asyncssh's ConnectionLost is no OSError: aiohttp would hand it up raw to every caller
+        if exc is not None and not isinstance(exc, OSError):
+            exc = ConnectionResetError(f"SSH connection lost: {exc}")
         self.proto.connection_lost(exc)
 
     def pause_writing(self) -> None:

@@ -1,0 +1,267 @@
+"""Swarms for the swarm tests: real dockerd nodes on loopback (see DESIGN.md, "Swarm on loopback").
+
+    A   a1 manager (leader), a2 manager, a3 worker     -> config hosts "a1", "a2", "a3"
+    B   b1, a one-node swarm (manager)                  -> config host "b1"
+
+Each node is a `lab.Daemon` (same loopback-only flags, same stop-by-pid rules) with the busybox
+image built in. What swarm would otherwise do to the machine is kept in check:
+- the control plane listens on 127.0.0.1 only (`--listen-addr/--advertise-addr 127.0.0.1:PORT`,
+  a free port per node);
+- the `ingress` overlay network is removed right after init: it would open the VXLAN port
+  (UDP 4789) on every address, and services here publish no ports anyway;
+- each node gets its own `docker_gwbridge` network created beforehand with a unique bridge name
+  (`gw<lab id><node>`), so nodes and parallel labs never share the machine-wide `docker_gwbridge`
+  interface; teardown leaves the swarm (`swarm leave -f`) and deletes those links.
+
+Plain module, no pytest: `python tests/swarm_lab.py` starts it and prints a config.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import weakref
+import atexit
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import lab as _lab
+from lab import IMAGE, Daemon, LabError, free_port, unix_http
+
+NODES = ("a1", "a2", "a3", "b1")
+MANAGERS = ("a1", "a2", "b1")
+SWARM_OF = {"a1": "A", "a2": "A", "a3": "A", "b1": "B"}
+
+
+class NodeDaemon(Daemon):
+    """A lab dockerd in its own UTS namespace, so each node has its own hostname (swarm's HOSTNAME)."""
+
+    def command(self) -> list[str]:
+        return ["unshare", "--uts", "--", "sh", "-c", f'hostname {self.name} && exec "$@"', "sh",
+                *super().command()]
+
+
+class Node:
+    """One swarm node: a lab Daemon plus its swarm listen port and private gateway bridge."""
+
+    def __init__(self, daemon: Daemon, bridge: str):
+        self.daemon = daemon
+        self.name = daemon.name
+        self.port = free_port()
+        self.bridge = bridge  # the host link behind this node's docker_gwbridge network
+
+    @property
+    def addr(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def docker(self, *args: str, **kw: Any) -> subprocess.CompletedProcess:
+        return self.daemon.docker(*args, **kw)
+
+    def api(self, method: str, path: str, body: Any = None, timeout: float = 10) -> tuple[int, Any]:
+        """One Docker API call (JSON in and out) straight over the node's socket."""
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        status, raw = unix_http(self.daemon.socket, method, path, body=data, headers=headers, timeout=timeout)
+        try:
+            return status, json.loads(raw) if raw.strip() else None
+        except ValueError:
+            return status, raw.decode(errors="replace")
+
+    def info(self) -> dict[str, Any]:
+        return self.api("GET", "/info")[1]
+
+    def prepare(self) -> None:
+        """Started dockerd with the image, and its own gateway bridge before swarm makes one."""
+        self.daemon.start()
+        self.daemon.ensure_image()
+        status, body = self.api("POST", "/networks/create", {
+            "Name": "docker_gwbridge", "Driver": "bridge", "CheckDuplicate": True,
+            "Options": {"com.docker.network.bridge.name": self.bridge,
+                        "com.docker.network.bridge.enable_icc": "false",
+                        "com.docker.network.bridge.enable_ip_masquerade": "false"},
+        })
+        if status not in (201, 409):
+            raise LabError(f"{self.name}: creating docker_gwbridge failed ({status}): {body}")
+
+    def init(self) -> None:
+        self.docker("swarm", "init", "--listen-addr", self.addr, "--advertise-addr", self.addr)
+        # No routing mesh: the ingress overlay would bind UDP 4789 on all addresses.
+        status, body = self.api("DELETE", "/networks/ingress")
+        if status not in (204, 404):
+            raise LabError(f"{self.name}: removing the ingress network failed ({status}): {body}")
+
+    def join(self, manager: "Node", role: str) -> None:
+        token = manager.docker("swarm", "join-token", "-q", role).stdout.strip()
+        self.docker("swarm", "join", "--token", token, "--listen-addr", self.addr,
+                    "--advertise-addr", self.addr, manager.addr)
+
+    def leave(self) -> None:
+        if self.daemon.running:
+            self.docker("swarm", "leave", "-f", check=False, timeout=30)
+
+    def delete_bridge(self) -> None:
+        subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
+
+
+_live: "weakref.WeakSet[SwarmLab]" = weakref.WeakSet()
+
+
+class SwarmLab:
+    """Swarm A (a1, a2 managers; a3 worker) and swarm B (b1). `SwarmLab.start()`, then `stop()`."""
+
+    def __init__(self, root: str | None = None):
+        self.root = root or tempfile.mkdtemp(prefix="dys", dir="/tmp")
+        tag = Path(self.root).name[-8:]  # unique per lab: bridge names never collide
+        self.nodes: dict[str, Node] = {
+            n: Node(NodeDaemon(self.root, n), f"gw{tag}{n}") for n in NODES  # <= 15 chars (IFNAMSIZ)
+        }
+        self.startup_seconds: float | None = None
+        self._stopped = False
+        _live.add(self)
+
+    def __getattr__(self, name: str) -> Node:
+        nodes = self.__dict__.get("nodes") or {}
+        if name in nodes:
+            return nodes[name]
+        raise AttributeError(name)
+
+    @classmethod
+    def start(cls, root: str | None = None) -> "SwarmLab":
+        sw = cls(root)
+        t0 = time.monotonic()
+        try:
+            with ThreadPoolExecutor(max_workers=len(NODES), thread_name_prefix="swarm") as pool:
+                for f in [pool.submit(n.prepare) for n in sw.nodes.values()]:
+                    f.result()
+            sw.a1.init()
+            sw.b1.init()
+            sw.a2.join(sw.a1, "manager")
+            sw.a3.join(sw.a1, "worker")
+            sw.wait_nodes_ready()
+        except BaseException:
+            sw.stop()
+            raise
+        sw.startup_seconds = time.monotonic() - t0
+        return sw
+
+    def wait_nodes_ready(self, timeout: float = 30) -> None:
+        def ready() -> bool:
+            a = self.a1.api("GET", "/nodes")[1]
+            return (isinstance(a, list) and len(a) == 3
+                    and all(n["Status"]["State"] == "ready" for n in a))
+        _lab._wait_until(ready, what="swarm A nodes ready", proc=None, log_path=self.a1.daemon.log_path,
+                         timeout=timeout)
+
+    # -- services
+
+    def manager(self, swarm: str) -> Node:
+        return self.a1 if swarm == "A" else self.b1
+
+    def create_service(self, name: str, *, swarm: str = "A", replicas: int | None = 1, mode: str = "replicated",
+                       labels: dict[str, str] | None = None, cmd: tuple[str, ...] = ("sleep", "100000"),
+                       args: tuple[str, ...] = (), wait: bool = True) -> str:
+        """`docker service create` (no published ports, no networks); returns its id.
+
+        `wait` polls the tasks until `replicas` (or one per node, global) are running: faster than
+        the CLI's own `--detach=false`, which watches for 5 s more after convergence."""
+        manager = self.manager(swarm)
+        # `sleep` as pid 1 ignores SIGTERM: KILL stops a task at once (rolling updates take seconds, not tens)
+        opts = ["--name", name, "--stop-signal", "KILL", "--stop-grace-period", "1s", "--detach"]
+        if mode == "global":
+            opts += ["--mode", "global"]
+        elif replicas is not None:
+            opts += ["--replicas", str(replicas)]
+        for k, v in (labels or {}).items():
+            opts += ["--label", f"{k}={v}"]
+        sid = manager.docker("service", "create", "--quiet", *opts, *args, IMAGE, *cmd).stdout.strip()
+        if wait:
+            want = replicas if mode == "replicated" else len(manager.api("GET", "/nodes")[1])
+            self.wait_running(name, want or 0, swarm=swarm)
+        return sid
+
+    def running_tasks(self, service: str, swarm: str = "A") -> list[dict[str, Any]]:
+        filters = json.dumps({"service": [service], "desired-state": ["running"]})
+        from urllib.parse import quote
+
+        status, tasks = self.manager(swarm).api("GET", f"/tasks?filters={quote(filters)}")
+        if status != 200:
+            raise LabError(f"listing tasks of {service} failed ({status}): {tasks}")
+        return [t for t in tasks if t["Status"]["State"] == "running"]
+
+    def wait_running(self, service: str, count: int, swarm: str = "A", timeout: float = 60) -> None:
+        manager = self.manager(swarm)
+        _lab._wait_until(lambda: len(self.running_tasks(service, swarm)) == count,
+                         what=f"{count} running tasks of {service}", proc=None,
+                         log_path=manager.daemon.log_path, timeout=timeout)
+
+    def remove_service(self, name: str, swarm: str = "A") -> None:
+        self.manager(swarm).docker("service", "rm", name, check=False)
+
+    # -- configuration
+
+    def host_entries(self, names: tuple[str, ...] = NODES, **extra: dict[str, Any]) -> list[dict[str, Any]]:
+        """Config host tables for `Lab.config_toml(hosts=…)`; `extra={"a1": {"swarm": "prod"}}`."""
+        return [{"name": n, "url": self.nodes[n].daemon.url, **(extra.get(n) or {})} for n in names]
+
+    def config_toml(self, names: tuple[str, ...] = NODES, extra: dict[str, dict[str, Any]] | None = None,
+                    **top: Any) -> str:
+        lines = [f"# Dockyard configuration for the swarm lab at {self.root} (tests/swarm_lab.py)"]
+        lines += [f"{k} = {_lab._toml_value(v)}" for k, v in top.items()]
+        for entry in self.host_entries(names, **(extra or {})):
+            lines += ["", "[[hosts]]"] + [f"{k} = {_lab._toml_value(v)}" for k, v in entry.items()]
+        return "\n".join(lines) + "\n"
+
+    def write_config(self, path: str | os.PathLike, *args: Any, **kw: Any) -> Path:
+        p = Path(path)
+        p.write_text(self.config_toml(*args, **kw))
+        return p
+
+    # -- teardown
+
+    def stop(self) -> None:
+        """Leave the swarms (workers first), stop every node by pid, delete the bridges, remove root."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for name in ("a3", "a2", "a1", "b1"):
+            _quiet(self.nodes[name].leave)
+        with ThreadPoolExecutor(max_workers=len(NODES)) as pool:
+            list(pool.map(lambda n: _quiet(n.daemon.stop), self.nodes.values()))
+        for n in self.nodes.values():
+            n.delete_bridge()
+        _lab._kill_pids(_lab._pids_mentioning(self.root + "/"))
+        _lab._umount_under(self.root)
+        if not os.environ.get("DOCKYARD_LAB_KEEP"):
+            shutil.rmtree(self.root, ignore_errors=True)
+        _live.discard(self)
+
+    def log_tails(self, lines: int = 15) -> str:
+        return "\n".join(_lab.log_tail(n.daemon.log_path, lines) for n in self.nodes.values())
+
+
+def _quiet(fn) -> None:
+    try:
+        fn()
+    except Exception:  # noqa: BLE001 - keep tearing down the rest
+        pass
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    for sw in list(_live):
+        sw.stop()
+
+
+if __name__ == "__main__":
+    with_lab = SwarmLab.start()
+    try:
+        print(f"swarm lab up in {with_lab.startup_seconds:.1f} s at {with_lab.root}")
+        print(with_lab.config_toml())
+        input("Enter stops the swarm lab… ")
+    finally:
+        with_lab.stop()
