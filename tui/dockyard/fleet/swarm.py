@@ -33,6 +33,9 @@ from dockyard.config.model import HostConfig
 from dockyard.fleet.docker_api import DockerClient
 from dockyard.fleet.errors import DaemonError, FleetError, HostUnavailable, RequestTimeout
 from dockyard.fleet.logs import LogLine, LogNotice, LogSource, _after, _lines, _ts_key
+from dockyard.fleet.resource import Resource
+from dockyard.tasks import cancel_and_wait
+from dockyard.imageref import parse_image_ref
 from dockyard.fleet.models import (
     ActionResult,
     FleetChange,
@@ -119,9 +122,10 @@ def group_swarms(hosts: Sequence[HostConfig], infos: dict[str, dict[str, Any]]) 
 # ---------------------------------------------------------------------- API dict -> model
 
 
-def _image_parts(ref: str) -> tuple[str, str]:
-    image, _, digest = ref.partition("@")
-    return image, digest
+def _image_parts(text: str) -> tuple[str, str]:
+    """(reference without digest, digest or "") of a service's image: the CLI pins a digest."""
+    ref = parse_image_ref(text)
+    return str(replace(ref, digest=None)), ref.digest or ""
 
 
 def _ports(service: dict[str, Any]) -> tuple[str, ...]:
@@ -222,6 +226,10 @@ def stacks(snapshot: SwarmSnapshot) -> list[Stack]:
     ) for name in names]
 
 
+async def _itself(client: DockerClient) -> DockerClient:
+    return client
+
+
 def _failover_worthy(exc: BaseException, mutating: bool) -> bool:
     """Try the next manager? Not after a timeout of a change (it may have been applied)."""
     if isinstance(exc, HostUnavailable):
@@ -235,7 +243,7 @@ def _failover_worthy(exc: BaseException, mutating: bool) -> bool:
 # ---------------------------------------------------------------------- the controller
 
 
-class SwarmController:
+class SwarmController(Resource):
     """`fleet.swarm`: the swarms of a fleet, read and changed through their managers."""
 
     poll_every = 5.0  # s, while a pane watches
@@ -243,7 +251,7 @@ class SwarmController:
     dirty_delay = 0.05  # coalesce an event burst into one reload
 
     def __init__(self, fleet: Fleet):
-        self.fleet = fleet
+        super().__init__(fleet)
         self._via: dict[str, str] = {}  # swarm id -> the manager host that answered last
         self._cache: dict[str, SwarmSnapshot] = {}  # swarm id -> last snapshot (live mode)
         self._watchers: set[str] = set()
@@ -290,7 +298,7 @@ class SwarmController:
                 return HostResult(session.name, error=str(exc))
             return HostResult(session.name)
 
-        return list(await asyncio.gather(*(one(s) for s in self.fleet._targets(hosts))))
+        return list(await asyncio.gather(*(one(s) for s in self.fleet.selected(hosts))))
 
     def find(self, name: str) -> Swarm:
         """A swarm by its name or ID (a unique ID prefix will do)."""
@@ -320,7 +328,7 @@ class SwarmController:
             try:
                 if mutating:
                     self.fleet.check_writable(host)
-                value = await self.fleet.session(host).call(fn, timeout)
+                value = await self.fleet.call(host, fn, timeout)
             except FleetError as exc:
                 if not _failover_worthy(exc, mutating):
                     raise
@@ -375,9 +383,7 @@ class SwarmController:
             self._unsubscribe()
             self._unsubscribe = None
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._task, 5)
+            await cancel_and_wait([self._task], "swarm")
             self._task = None
 
     def snapshots(self) -> list[SwarmSnapshot]:
@@ -675,10 +681,7 @@ class SwarmController:
         first = True
         while True:
             try:
-                host, _ = await self.call(swarm, lambda c: c.ping())
-                client = self.fleet.session(host).client
-                if client is None:
-                    raise HostUnavailable(f"{host} is not online")
+                host, client = await self.call(swarm, _itself)
                 if not first:
                     yield LogNotice(service_source, "resumed", broken=False)
                 stream = client.service_log_stream(service_id, follow=follow, tail=tail if first else "all",
