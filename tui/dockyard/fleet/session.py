@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -224,9 +223,10 @@ class HostSession:
         self._transport = transport
         transport.on_lost = self._on_transport_lost
         self.client = DockerClient(self.name, transport, self.config.request_timeout)
-        start = time.perf_counter()
         self.version = await self.client.negotiate()
-        self.latency_ms = (time.perf_counter() - start) * 1000
+        # A round trip timed while the app is busy starting says little (~80 ms for a local socket):
+        # latency is the idle `_ping` of the live loop (or of refresh_info).
+        self.latency_ms = None
 
     def _on_transport_lost(self, reason: str) -> None:
         self._lost_reason = reason
@@ -290,10 +290,16 @@ class HostSession:
             await subscribed.wait()
             await self._reconcile_all()
             since_reconcile = 0.0
+            pause = min(1.0, self.timing.ping_every)  # the first ping once the start-up rush is over
             while True:
-                await asyncio.sleep(self.timing.ping_every)
+                await asyncio.sleep(pause)
+                pause = self.timing.ping_every
                 # a short leash: a wedged daemon is noticed within ping_every + 5 s
-                self.latency_ms = await self.call(lambda c: c.ping(), timeout=min(5.0, self.config.request_timeout))
+                latency = await self.call(lambda c: c.ping(), timeout=min(5.0, self.config.request_timeout))
+                shown = self.latency_ms
+                self.latency_ms = latency
+                if shown is None or round(shown, 1) != round(latency, 1):
+                    self._notify("ping")  # only the Hosts pane shows it
                 since_reconcile += self.timing.ping_every
                 if since_reconcile >= self.timing.reconcile_every:
                     since_reconcile = 0.0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import json
+import math
 from typing import Any
 
 from rich.text import Text
@@ -16,7 +17,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Sparkline, Static, TabbedContent, TabPane, Tree
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Input, Label, Static, TabbedContent, TabPane, Tree
 from textual.widgets.tree import TreeNode
 
 from dockyard.fleet import Container, ContainerStats, FleetError
@@ -32,11 +34,45 @@ def _rate(now: ContainerStats, before: ContainerStats | None, field: str) -> flo
     return max(0.0, (getattr(now, field) - getattr(before, field)) / (now.at - before.at))
 
 
+BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def bar_lines(values: list[float], width: int, height: int) -> list[str]:
+    """A sparkline scaled from 0, one column per sample, newest at the right.
+
+    Textual's Sparkline scales from the series' minimum: an idle container's 0.0 % samples
+    (or a single sample) drew full-height bars. Here 0 is no bar and any value above 0 at
+    least the lowest one.
+    """
+    shown = values[-width:] if width > 0 else []
+    top = max(shown, default=0.0)
+    levels = [math.ceil(v / top * height * 8) if top > 0 and v > 0 else 0 for v in shown]
+    return ["".join(BLOCKS[max(0, min(8, level - row * 8))] for level in levels).rjust(width)
+            for row in reversed(range(height))]
+
+
+class Bars(Widget):
+    """`bar_lines` as a widget."""
+
+    DEFAULT_CSS = "Bars { height: 3; color: $success; }"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: list[float] = []
+
+    def show(self, data: list[float]) -> None:
+        self.data = data
+        self.refresh()
+
+    def render(self) -> Text:
+        return Text("\n".join(bar_lines(self.data, self.size.width, self.size.height)), no_wrap=True)
+
+
 class StatBox(Vertical):
     DEFAULT_CSS = """
     StatBox { border: round $primary-darken-2; height: 7; padding: 0 1; }
     StatBox Label { width: 1fr; }
-    StatBox Sparkline { height: 3; margin-top: 1; }
+    StatBox Bars { height: 3; margin-top: 1; }
     """
 
     def __init__(self, title: str, key: str):
@@ -45,11 +81,11 @@ class StatBox(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label(self.title_text, classes="value")
-        yield Sparkline([0.0], summary_function=max)
+        yield Bars()
 
     def show(self, value: str, series: list[float]) -> None:
         self.query_one(Label).update(Text.assemble((self.title_text + "  ", "bold"), value))
-        self.query_one(Sparkline).data = series or [0.0]
+        self.query_one(Bars).show(series)
 
 
 class ContainerScreen(Screen[None]):

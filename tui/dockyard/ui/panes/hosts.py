@@ -29,7 +29,7 @@ def reason_text(s: HostStatus) -> str:
 class HostsPane(Pane):
     pane_id = "hosts"
     title = "Hosts"
-    kinds = frozenset({"host", "containers", "images", "stats"})
+    kinds = frozenset({"host", "containers", "images", "stats", "ping"})  # ping: LATENCY
     default_sort = ""
     columns = (
         Column("name", "NAME"), Column("transport", "TRANSPORT"), Column("state", "STATE"),
