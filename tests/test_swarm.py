@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import subprocess
+import sys
 import time
 import uuid
 
@@ -345,3 +347,124 @@ async def test_live_cache_follows_events(swarm, services):
         swarm.a1.docker("service", "scale", "-d", f"{name}=2")
         await until(lambda: service().desired == 2 and service().running == 2, 10, "scaled to 2 live")
         assert any(change.hosts("swarm") for change in changes)
+
+
+# --------------------------------------------------------------------------- CLI
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def dockyard(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "tui")}
+    env.pop("DOCKYARD_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "dockyard", *args], capture_output=True, text=True, env=env,
+                          timeout=timeout)
+
+
+@pytest.fixture
+def swarm_toml(swarm, tmp_path):
+    """Both managers of swarm A configured, its worker, and swarm B (named "blue")."""
+    return str(swarm.write_config(tmp_path / "swarm.toml", extra={"b1": {"swarm": "blue"}}))
+
+
+def test_cli_services_lists_each_swarm_once(swarm, services, swarm_toml, tmp_path):
+    web = services(unique("web"), replicas=2)
+    blue = services(unique("blue"), "B", replicas=1, labels={"com.docker.stack.namespace": "shop"})
+    result = dockyard("--config", swarm_toml, "services", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["errors"] == []
+    mine = [s for s in data["services"] if s["name"] in (web, blue)]
+    assert len(mine) == 2  # a1 and a2 both manage swarm A: listed once
+    by = {s["name"]: s for s in mine}
+    assert set(by[web]) == {"swarm", "host", "name", "id", "mode", "replicas", "image", "stack", "updated"}
+    assert (by[web]["swarm"], by[web]["mode"], by[web]["replicas"]) == ("a1", "replicated", {"running": 2, "desired": 2})
+    assert by[web]["host"] in ("a1", "a2") and by[web]["image"] == _lab.IMAGE and by[web]["stack"] is None
+    assert (by[blue]["swarm"], by[blue]["host"], by[blue]["stack"]) == ("blue", "b1", "shop")
+
+    table_out = dockyard("--config", swarm_toml, "services", "--swarm", "blue")
+    lines = table_out.stdout.splitlines()
+    assert lines[0].split()[:4] == ["SWARM", "ID", "NAME", "MODE"]
+    assert any(ln.startswith("blue") and blue in ln and "1/1" in ln for ln in lines)
+    assert not any(web in ln for ln in lines)
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text(open(swarm_toml).read() + '\n[[hosts]]\nname = "gone"\nurl = "unix:///nonexistent/docker.sock"\n')
+    partial = dockyard("--config", str(broken), "services", "--json")
+    assert partial.returncode == 3
+    data = json.loads(partial.stdout)
+    assert [e["host"] for e in data["errors"]] == ["gone"]
+    assert {web, blue} <= {s["name"] for s in data["services"]}
+
+
+def test_cli_nodes(swarm, swarm_toml):
+    result = dockyard("--config", swarm_toml, "nodes", "--json")
+    assert result.returncode == 0, result.stderr
+    nodes = json.loads(result.stdout)["nodes"]
+    assert sorted((n["swarm"], n["hostname"], n["role"], n["manager_status"]) for n in nodes) == [
+        ("a1", "a1", "manager", "leader"), ("a1", "a2", "manager", "reachable"), ("a1", "a3", "worker", ""),
+        ("blue", "b1", "manager", "leader")]
+    assert set(nodes[0]) == {"swarm", "hostname", "id", "role", "availability", "state", "manager_status", "engine"}
+    assert all(n["state"] == "ready" and n["availability"] == "active" for n in nodes)
+
+
+def test_cli_scale_asks_for_the_swarm_when_a_name_is_in_two(swarm, services, swarm_toml):
+    name = unique("twice")
+    services(name, "A")
+    services(name, "B")
+    ambiguous = dockyard("--config", swarm_toml, "service", "scale", f"{name}=2")
+    assert ambiguous.returncode == 2 and "--swarm" in ambiguous.stderr and "a1, blue" in ambiguous.stderr
+    ok = dockyard("--config", swarm_toml, "service", "scale", f"{name}=2", "--swarm", "blue")
+    assert ok.returncode == 0, ok.stderr
+    assert f"{name} scaled to 2 (swarm blue)" in ok.stdout
+    swarm.wait_running(name, 2, swarm="B")
+    assert len(swarm.running_tasks(name, "A")) == 1
+    assert dockyard("--config", swarm_toml, "service", "scale", "nope-404=1").returncode == 2
+    assert dockyard("--config", swarm_toml, "service", "scale", f"{name}=x").returncode == 2
+    refused = dockyard("--config", swarm_toml, "--readonly", "service", "scale", f"{name}=3", "--swarm", "blue")
+    assert refused.returncode == 2 and "read-only" in refused.stderr
+    assert len(swarm.running_tasks(name, "B")) == 2
+
+
+def test_cli_update_waits_and_fails_on_pause_then_rollback(swarm, services, swarm_toml):
+    name = services(unique("upd"), replicas=2, args=("--update-monitor", "200ms", "--update-delay", "0s",
+                                                     "--rollback-monitor", "200ms", "--rollback-delay", "0s"))
+    _tag_v2(swarm)
+    good = dockyard("--config", swarm_toml, "service", "update", name, "--image", V2)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert f"{name}: update completed" in good.stdout
+    assert sum(f"{name}." in ln and "running" in ln and V2 in ln for ln in good.stdout.splitlines()) >= 2
+
+    bad = dockyard("--config", swarm_toml, "service", "update", name, "--image", "dockyard-test/missing:1")
+    assert bad.returncode == 3, bad.stdout + bad.stderr
+    assert f"{name}: update paused" in bad.stdout and "update paused" in bad.stderr
+
+    back = dockyard("--config", swarm_toml, "service", "rollback", name)
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert f"{name}: update rollback_completed" in back.stdout
+    running = swarm.running_tasks(name)
+    assert len(running) == 2 and all(t["Spec"]["ContainerSpec"]["Image"] == V2 for t in running)
+
+
+def test_cli_service_logs_and_node_update(swarm, services, swarm_toml):
+    name = services(unique("say"), replicas=1, cmd=("sh", "-c", "echo said by $(hostname); sleep 100000"))
+    deadline = time.monotonic() + 20
+    while True:
+        logs = dockyard("--config", swarm_toml, "service", "logs", name)
+        if logs.stdout.strip() or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert logs.returncode == 0, logs.stderr
+    (line,) = logs.stdout.splitlines()
+    assert re.match(rf"{name}\.1@a[123] \| said by ", line), line
+
+    drained = dockyard("--config", swarm_toml, "node", "update", "a3", "--availability", "drain")
+    try:
+        assert drained.returncode == 0, drained.stderr
+        assert "a3" in drained.stdout and "availability drain" in drained.stdout
+        out = swarm.a1.docker("node", "inspect", "a3", "--format", "{{.Spec.Availability}}").stdout
+        assert out.strip() == "drain"
+    finally:
+        again = dockyard("--config", swarm_toml, "node", "update", "a3", "--availability", "active")
+    assert again.returncode == 0
+    assert dockyard("--config", swarm_toml, "node", "update", "zz-none", "--availability", "active").returncode == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime
 from collections.abc import Sequence
 
 # C0/C1 controls; every format character (Unicode category Cf: bidi embeddings/overrides/isolates,
@@ -65,6 +66,18 @@ def ago(ts: int | float | None, now: float | None = None) -> str:
             n = int(delta // size)
             return f"{n} {name}{'s' if n > 1 else ''} ago"
     return f"{int(delta)} seconds ago" if delta >= 2 else "Less than a second ago"
+
+
+def rfc3339_seconds(text: str | None) -> float | None:
+    """Unix seconds of an API timestamp like `2026-11-29T07:33:32.90046637Z` (nanoseconds, any
+    offset); None when empty or unreadable. (Python 3.10's fromisoformat takes neither Z nor 9 digits.)"""
+    if not text:
+        return None
+    text = re.sub(r"(\.\d{1,6})\d*", r"\1", text.strip())
+    try:
+        return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text).timestamp()
+    except ValueError:
+        return None
 
 
 def truncate(text: str, width: int) -> str:

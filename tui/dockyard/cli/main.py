@@ -19,6 +19,7 @@ from dockyard.textfmt import ago, human_bytes_iec, human_size, safe, table, trun
 from dockyard.config import Config, ConfigError, load_config
 from dockyard.fleet import Fleet, HostResult, HostState
 from dockyard.cli.registry_cmd import add_registry_parser, cmd_registry
+from dockyard.cli.swarm_cmd import SWARM_COMMANDS, add_swarm_parser, run_swarm_command
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--config", dest="check_config", metavar="PATH", help="file to check")
 
     add_registry_parser(sub)
+    add_swarm_parser(sub)
     return parser
 
 
@@ -134,6 +136,8 @@ async def run_command(args: argparse.Namespace, config: Config) -> int:
                      passphrase_prompt=_prompt_passphrase) as fleet:
         if args.command == "hosts":
             return await cmd_hosts(fleet, config, args.json)
+        if args.command in SWARM_COMMANDS:
+            return await run_swarm_command(args, fleet)
         if args.command == "ps":
             return await cmd_ps(fleet, hosts, args.all, filters, args.json)
         if args.command in OBJECT_COMMANDS or (args.command == "images" and getattr(args, "drift", False)):
