@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ def imported_modules(package: str) -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.parametrize("package", ["fleet", "transports", "config"])
+@pytest.mark.parametrize("package", ["fleet", "registry", "transports", "config"])
 def test_lower_layers_never_import_textual(package):
     offenders = {f: n & {"textual", "rich"} for f, n in imported_modules(package).items() if n & {"textual", "rich"}}
     assert offenders == {}
@@ -47,6 +48,15 @@ def test_config_layer_uses_the_standard_library_only():
     third_party = {"textual", "rich", "aiodocker", "asyncssh", "aiohttp", "yaml"}
     offenders = {f: n & third_party for f, n in imported_modules("config").items() if n & third_party}
     assert offenders == {}
+
+
+@pytest.mark.parametrize("module", ["textfmt", "imageref", "tasks"])
+def test_shared_helpers_use_the_standard_library_only(module):
+    """Every layer imports these, so they import nothing of ours or anyone else's."""
+    tree = ast.parse((ROOT / f"{module}.py").read_text())
+    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    names |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert names - set(sys.stdlib_module_names) == set()
 
 
 def test_every_source_folder_is_a_package():

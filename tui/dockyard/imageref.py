@@ -39,9 +39,9 @@ class ImageRef:
 
     def __str__(self) -> str:
         text = self.repository
-        if self.tag:
+        if self.tag is not None:
             text += f":{self.tag}"
-        if self.digest:
+        if self.digest is not None:
             text += f"@{self.digest}"
         return text
 
@@ -60,4 +60,4 @@ def parse_image_ref(text: str) -> ImageRef:
     first, sep, rest = name.partition("/")
     if sep and (any(c in first for c in ".:") or first == "localhost" or first.lower() != first):
         registry, name = first, rest
-    return ImageRef(registry, name, tag or None, digest if at else None)
+    return ImageRef(registry, name, tag, digest if at else None)

@@ -15,7 +15,8 @@ import sys
 from collections.abc import Sequence
 
 from dockyard import __version__
-from dockyard.textfmt import ago, human_bytes_iec, human_size, safe, table, truncate
+from dockyard.imageref import parse_image_ref
+from dockyard.textfmt import ago, human_bytes_iec, human_size, safe, short_id, table, truncate
 from dockyard.config import Config, ConfigError, load_config
 from dockyard.fleet import Fleet, HostResult, HostState
 from dockyard.cli.registry_cmd import add_registry_parser, cmd_registry
@@ -164,7 +165,7 @@ async def cmd_ps(fleet: Fleet, hosts, all_: bool, filters, as_json: bool) -> int
     if not as_json:
         print(table(
             ["HOST", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
-            [[c.host, c.id[:12], truncate(c.image, 30), '"' + truncate(c.command, 20) + '"', ago(c.created),
+            [[c.host, short_id(c.id), truncate(c.image, 30), '"' + truncate(c.command, 20) + '"', ago(c.created),
               c.status, ", ".join(str(p) for p in c.ports), c.name] for c in rows],
         ))
     return _report(results, as_json, "containers", rows)
@@ -179,8 +180,8 @@ async def cmd_images(fleet: Fleet, hosts, as_json: bool) -> int:
         lines = []
         for image in rows:
             for tag in image.tags or ("<none>:<none>",):
-                repo, _, version = tag.rpartition(":")
-                lines.append([image.host, repo, version, image.id.split(":")[-1][:12], ago(image.created),
+                ref = parse_image_ref(tag)
+                lines.append([image.host, ref.repository, ref.tag or "<none>", short_id(image.id), ago(image.created),
                               human_size(image.size)])
         print(table(["HOST", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], lines))
     return _report(results, as_json, "images", rows)
@@ -279,10 +280,6 @@ async def run_object_command(args: argparse.Namespace, config: Config, fleet: Fl
     return await cmd_drift(fleet, args.host, args.json)
 
 
-def _short_id(image_id: str | None) -> str:
-    return (image_id or "").split(":")[-1][:12] or "-"
-
-
 async def cmd_pull(fleet: Fleet, image: str, hosts, as_json: bool) -> int:
     tty = sys.stdout.isatty() and not as_json
     results = []
@@ -291,7 +288,7 @@ async def cmd_pull(fleet: Fleet, image: str, hosts, as_json: bool) -> int:
         if ev.done:
             results.append(ev)
             if not as_json and ev.ok:
-                print(f"{safe(ev.host)}: pulled {safe(image)} ({_short_id(ev.image_id)}) in {ev.elapsed:.1f}s")
+                print(f"{safe(ev.host)}: pulled {safe(image)} ({short_id(ev.image_id, '-')}) in {ev.elapsed:.1f}s")
             continue
         if as_json:
             continue
@@ -301,7 +298,7 @@ async def cmd_pull(fleet: Fleet, image: str, hosts, as_json: bool) -> int:
             continue
         last_status[key] = ev.status
         size = f" {human_size(ev.current)}/{human_size(ev.total)}" if ev.total else ""
-        what = f"{ev.layer[:12]}: " if ev.layer else ""
+        what = f"{short_id(ev.layer)}: " if ev.layer else ""
         print(f"{safe(ev.host)}: {safe(what)}{safe(ev.status)}{size}", flush=tty)
     failed = [r for r in results if not r.ok]
     if as_json:
@@ -323,7 +320,7 @@ async def cmd_transfer(fleet: Fleet, images: list[str], source: str, targets: li
         if ev.done:
             results.append(ev)
             if not as_json and ev.ok:
-                ids = ", ".join(f"{safe(ref)}={_short_id(i)}" for ref, i in ev.image_ids.items())
+                ids = ", ".join(f"{safe(ref)}={short_id(i, '-')}" for ref, i in ev.image_ids.items())
                 end = "\n" if not tty else "\x1b[K\n"
                 print(f"\r{safe(ev.target)}: loaded and verified {ids} "
                       f"({human_size(ev.bytes)} in {ev.elapsed:.1f}s)", end=end)
@@ -356,7 +353,7 @@ async def cmd_drift(fleet: Fleet, hosts, as_json: bool) -> int:
         answered = [h for h in fleet.sessions if h not in {r.host for r in failed}
                     and (not hosts or h in hosts)]
         print(table(["REPOSITORY:TAG", "DRIFT", *[h.upper() for h in answered]],
-                    [[r.reference, "DRIFT" if r.drifted else "", *[_short_id(r.hosts.get(h)) for h in answered]]
+                    [[r.reference, "DRIFT" if r.drifted else "", *[short_id(r.hosts.get(h), "-") for h in answered]]
                      for r in rows]))
     for r in sorted(failed, key=lambda r: r.host):
         print(f"dockyard: {safe(r.host)}: {safe(r.error)}", file=sys.stderr)

@@ -22,15 +22,8 @@ from dockyard.fleet.logs import LogLine, LogNotice, LogSource, merged_logs
 from dockyard.fleet.models import ActionResult, Container, HostResult
 from dockyard.fleet.resource import Resource
 from dockyard.fleet.runspec import RunSpec
-from dockyard.textfmt import short_id
 
 CONTAINER_ACTIONS = ("start", "stop", "restart", "pause", "unpause", "kill", "remove")
-
-
-def container_name(raw: dict[str, Any]) -> str:
-    """A raw `containers/json` entry's name (its short ID when it has none)."""
-    names = raw.get("Names") or []
-    return names[0].lstrip("/") if names else short_id(raw.get("Id"))
 
 
 class Containers(Resource):

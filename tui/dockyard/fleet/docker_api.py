@@ -22,6 +22,7 @@ import aiohttp
 
 from dockyard.fleet.errors import DaemonError, HostUnavailable
 from dockyard.fleet.models import Container, Image, Network, Port, Volume
+from dockyard.textfmt import short_id
 from dockyard.transports import Transport
 
 
@@ -375,9 +376,19 @@ def _strs(d: dict[str, Any] | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in (d or {}).items()}
 
 
-def container_from_api(host: str, c: dict[str, Any]) -> Container:
+def container_name(c: dict[str, Any]) -> str:
+    """A raw `containers/json` entry's name (its short ID when it has none)."""
     names = c.get("Names") or []
-    name = names[0].lstrip("/") if names else c.get("Id", "")[:12]
+    return names[0].lstrip("/") if names else short_id(c.get("Id"))
+
+
+def repo_tags(i: dict[str, Any]) -> tuple[str, ...]:
+    """A raw image's `repository:tag`s, without the `<none>:<none>` of an untagged one."""
+    return tuple(t for t in (i.get("RepoTags") or []) if t != "<none>:<none>")
+
+
+def container_from_api(host: str, c: dict[str, Any]) -> Container:
+    name = container_name(c)
     ports = tuple(
         Port(private=p.get("PrivatePort", 0), type=p.get("Type", "tcp"), public=p.get("PublicPort"),
              ip=p.get("IP"))
@@ -393,7 +404,7 @@ def container_from_api(host: str, c: dict[str, Any]) -> Container:
 
 
 def image_from_api(host: str, i: dict[str, Any]) -> Image:
-    tags = tuple(t for t in (i.get("RepoTags") or []) if t != "<none>:<none>")
+    tags = repo_tags(i)
     digests = tuple(d for d in (i.get("RepoDigests") or []) if d != "<none>@<none>")
     return Image(host=host, id=i["Id"], tags=tags, size=int(i.get("Size", 0)),
                  created=int(i.get("Created", 0)), containers=int(i.get("Containers", -1)),

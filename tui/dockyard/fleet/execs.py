@@ -15,6 +15,7 @@ import aiodocker
 from aiodocker.containers import DockerContainer
 
 from dockyard.fleet.errors import DaemonError, FleetError
+from dockyard.textfmt import short_id
 
 if TYPE_CHECKING:
     from dockyard.fleet.docker_api import DockerClient
@@ -81,11 +82,11 @@ async def open_exec(client: DockerClient, host: str, container_id: str, cmd: Seq
                                      user=user, environment=env, workdir=workdir)
     except DaemonError as exc:
         if exc.status == 409:
-            raise FleetError(f"container {container_id[:12]} on {host} is not running") from None
+            raise FleetError(f"container {short_id(container_id)} on {host} is not running") from None
         raise
     stream = exec_.start(detach=False)
     await stream._init()  # noqa: SLF001 - open the upgraded connection now, so errors surface here
-    session = ExecSession(client, host, container_id[:12], cmd, exec_, stream, tty)
+    session = ExecSession(client, host, short_id(container_id), cmd, exec_, stream, tty)
     if rows and cols:
         await session.resize(rows, cols)
     return session
@@ -114,9 +115,9 @@ async def open_attach(client: DockerClient, host: str, container_id: str, *,
     container = DockerContainer(client, id=container_id)
     info = await container.show()
     if not (info.get("State") or {}).get("Running"):
-        raise FleetError(f"container {container_id[:12]} on {host} is not running")
+        raise FleetError(f"container {short_id(container_id)} on {host} is not running")
     tty = bool((info.get("Config") or {}).get("Tty"))
     stream = container.attach(stdin=bool((info.get("Config") or {}).get("OpenStdin")), stdout=True, stderr=True,
                               detach_keys=detach_keys)
     await stream._init()  # noqa: SLF001 - surface errors now
-    return AttachSession(client, host, container_id[:12], ["attach"], container, stream, tty)
+    return AttachSession(client, host, short_id(container_id), ["attach"], container, stream, tty)

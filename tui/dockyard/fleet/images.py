@@ -17,7 +17,7 @@ import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
-from dockyard.fleet.docker_api import DockerClient
+from dockyard.fleet.docker_api import DockerClient, repo_tags
 from dockyard.fleet.models import (
     DriftRow,
     HistoryEntry,
@@ -152,7 +152,7 @@ class Images(Resource):
             report = await client.prune_images({"dangling": ["true" if dangling_only else "false"]})
             items = report.get("ImagesDeleted") or []
             deleted = tuple(i["Deleted"] for i in items if i.get("Deleted"))
-            gone = [PrunedImage(i, _tags(before[i]), int(before[i].get("Size") or 0)) for i in deleted if i in before]
+            gone = [PrunedImage(i, repo_tags(before[i]), int(before[i].get("Size") or 0)) for i in deleted if i in before]
             return ImagePrune(client.host_name, False, dangling_only, images=tuple(gone),
                               untagged=tuple(i["Untagged"] for i in items if i.get("Untagged")),
                               deleted=deleted, space_reclaimed=int(report.get("SpaceReclaimed") or 0))
@@ -185,10 +185,6 @@ class Images(Resource):
         return (await self.drift_report(hosts))[0]
 
 
-def _tags(raw: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(t for t in (raw.get("RepoTags") or []) if t != "<none>:<none>")
-
-
 async def _prune_candidates(client: DockerClient, dangling_only: bool) -> list[tuple[PrunedImage, int]]:
     """(image, unique size) for the images `POST /images/prune` would remove, from `system/df`
     (which counts the containers using each image and the size it shares with others)."""
@@ -197,7 +193,7 @@ async def _prune_candidates(client: DockerClient, dangling_only: bool) -> list[t
     for raw in df.get("Images") or []:
         if int(raw.get("Containers") or 0) > 0:
             continue
-        tags = _tags(raw)
+        tags = repo_tags(raw)
         if dangling_only and tags:
             continue
         shared = int(raw.get("SharedSize") or 0)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockyard.fleet.containers import container_name
-from dockyard.fleet.docker_api import network_from_api
+from dockyard.fleet.docker_api import container_name, network_from_api
 from dockyard.fleet.models import Network
 from dockyard.fleet.resource import Resource
 

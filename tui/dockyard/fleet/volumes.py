@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 
-from dockyard.fleet.containers import container_name
-from dockyard.fleet.docker_api import DockerClient, volume_from_api
+from dockyard.fleet.docker_api import DockerClient, container_name, volume_from_api
 from dockyard.fleet.errors import FleetError
 from dockyard.fleet.models import HostResult, Volume, VolumePrune, VolumeUsage
 from dockyard.fleet.resource import Resource

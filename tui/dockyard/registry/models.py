@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dockyard.imageref import parse_image_ref
 from dockyard.registry.errors import BadReference
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -64,20 +65,16 @@ class Reference:
 
 
 def parse_reference(text: str, *, default_tag: str | None = "latest") -> Reference:
-    """`REPO`, `REPO:TAG`, `REPO@DIGEST` or `REPO:TAG@DIGEST` (the digest wins)."""
-    name, at, digest = text.partition("@")
-    tag = None
-    slash = name.rfind("/")
-    colon = name.rfind(":")
-    if colon > slash:
-        name, tag = name[:colon], name[colon + 1:]
-        if not TAG_RE.match(tag):
-            raise BadReference(f"invalid tag {tag!r} in {text!r}")
+    """`REPO`, `REPO:TAG`, `REPO@DIGEST` or `REPO:TAG@DIGEST` (the digest wins), checked."""
+    parsed = parse_image_ref(text)
+    name, tag = parsed.repository, parsed.tag
+    if tag is not None and not TAG_RE.match(tag):
+        raise BadReference(f"invalid tag {tag!r} in {text!r}")
     check_repository(name)
-    if at:
-        if not is_digest(digest):
-            raise BadReference(f"invalid digest {digest!r} in {text!r} (expected sha256:<64 hex>)")
-        return Reference(name, tag, digest)
+    if parsed.digest is not None:
+        if not is_digest(parsed.digest):
+            raise BadReference(f"invalid digest {parsed.digest!r} in {text!r} (expected sha256:<64 hex>)")
+        return Reference(name, tag, parsed.digest)
     return Reference(name, tag or default_tag)
 
 
