@@ -183,3 +183,41 @@ def test_zero_config_uses_docker_contexts(lab, tmp_path):
     assert hosts["labone"]["source"] == "context:labone"
     assert hosts["default"]["url"] == f"unix://{lab.d3.socket}" and hosts["default"]["state"] == "online"
     assert result.returncode == 0, result.stderr
+
+
+def test_pull_of_a_private_image_sends_the_docker_login(lab, tmp_path):
+    """`docker login` stored the credentials (config.json `auths`); `dockyard pull` sends them, as the TUI
+    does. Without them the registry (htpasswd) refuses the daemon: "no basic auth credentials"."""
+    import registry_lab as rl
+    from lab import IMAGE
+
+    password = "pw-" + uuid.uuid4().hex
+    reg = rl.RegistryServer(lab.root, "reg-login", htpasswd={"carol": password}).start()
+    try:
+        docker_config = tmp_path / "docker"
+        docker_config.mkdir()
+
+        def docker(*args: str, input: str | None = None) -> None:
+            subprocess.run(["docker", "--config", str(docker_config), "-H", f"unix://{lab.d1.socket}", *args],
+                           input=input, capture_output=True, text=True, check=True, timeout=60)
+
+        ref = f"{reg.host}/private/busybox:{uuid.uuid4().hex[:8]}"
+        docker("login", reg.host, "-u", "carol", "--password-stdin", input=password)
+        assert reg.host in json.loads((docker_config / "config.json").read_text())["auths"]
+        docker("tag", IMAGE, ref)
+        docker("push", ref)
+        config = str(lab.write_config(tmp_path / "c.toml", hosts=("unix3",)))
+
+        anonymous = dockyard("--config", config, "pull", ref, "--json", env={"DOCKER_CONFIG": str(tmp_path / "none")})
+        assert anonymous.returncode == 3
+        (error,) = json.loads(anonymous.stdout)["errors"]
+        assert error["host"] == "unix3" and "no basic auth credentials" in error["error"]
+
+        pulled = dockyard("--config", config, "pull", ref, "--json", env={"DOCKER_CONFIG": str(docker_config)})
+        assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+        (result,) = json.loads(pulled.stdout)["results"]
+        assert result["host"] == "unix3" and result["ok"]
+        assert result["image_id"] == json.loads(lab.d3.docker("inspect", ref).stdout)[0]["Id"]
+        assert password not in pulled.stdout + pulled.stderr + anonymous.stdout + anonymous.stderr
+    finally:
+        reg.stop()

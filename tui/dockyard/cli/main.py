@@ -19,6 +19,7 @@ from dockyard.imageref import parse_image_ref
 from dockyard.textfmt import ago, human_bytes_iec, human_size, safe, short_id, table, truncate
 from dockyard.config import Config, ConfigError, load_config
 from dockyard.fleet import Fleet, HostResult, HostState
+from dockyard.registry import Registries, RegistryError
 from dockyard.cli.registry_cmd import add_registry_parser, cmd_registry
 from dockyard.cli.swarm_cmd import SWARM_COMMANDS, add_swarm_parser, run_swarm_command
 
@@ -273,18 +274,29 @@ def add_object_commands(sub: argparse._SubParsersAction) -> None:
 
 async def run_object_command(args: argparse.Namespace, config: Config, fleet: Fleet) -> int:
     if args.command == "pull":
-        return await cmd_pull(fleet, args.image, args.host, args.json)
+        auth = await _registry_auth(config, args.image)
+        return await cmd_pull(fleet, args.image, args.host, args.json, auth)
     if args.command == "transfer":
         _check_hosts(config, [args.source, *args.targets])
         return await cmd_transfer(fleet, args.images, args.source, args.targets, args.json)
     return await cmd_drift(fleet, args.host, args.json)
 
 
-async def cmd_pull(fleet: Fleet, image: str, hosts, as_json: bool) -> int:
+async def _registry_auth(config: Config, image: str) -> dict[str, str] | None:
+    """The credentials the TUI would send for `image` (config registries, `docker login`); a
+    credential source that fails is a warning and the pull goes anonymous."""
+    try:
+        return await Registries(config).auth_for(image)
+    except RegistryError as exc:
+        print(f"warning: {safe(exc.message)}; pulling without credentials", file=sys.stderr)
+        return None
+
+
+async def cmd_pull(fleet: Fleet, image: str, hosts, as_json: bool, auth: dict[str, str] | None = None) -> int:
     tty = sys.stdout.isatty() and not as_json
     results = []
     last_status: dict[tuple[str, str | None], str] = {}
-    async for ev in fleet.images.pull(image, hosts):
+    async for ev in fleet.images.pull(image, hosts, auth=auth):
         if ev.done:
             results.append(ev)
             if not as_json and ev.ok:

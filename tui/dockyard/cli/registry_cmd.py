@@ -20,11 +20,10 @@ from dockyard.registry import (
     CredentialSource,
     Manifest,
     ReadOnlyRegistry,
+    Registries,
     RegistryClient,
     RegistryEntry,
     RegistryError,
-    find_registry,
-    known_registries,
     parse_reference,
 )
 from dockyard.textfmt import human_size, safe, table
@@ -59,21 +58,19 @@ def _err(message: str) -> None:
 
 async def cmd_registry(args: argparse.Namespace, config: Config) -> int:
     """Entry point from `dockyard.cli.main`; every registry error becomes words and an exit code."""
-    warnings: list[str] = []
-    entries = known_registries(config, warnings=warnings)
-    for w in warnings:
+    registries = Registries(config, readonly=bool(getattr(args, "readonly", False) or config.readonly))
+    entries = registries.entries
+    for w in registries.warnings:
         print(f"warning: {safe(w)}", file=sys.stderr)
-    credentials = CredentialSource()
     try:
         if args.registry_command == "ls" and args.registry is None:
-            return await cmd_registry_overview(entries, credentials, config, args.json)
-        entry = find_registry(entries, args.registry)
+            return await cmd_registry_overview(entries, registries.credentials, config, args.json)
+        entry = registries.find(args.registry)
         if entry is None:
             names = ", ".join(e.name for e in entries) or "none"
             _err(f"no registry named {args.registry!r} (registries: {names})")
             return EXIT_USAGE
-        readonly = bool(getattr(args, "readonly", False) or config.readonly)
-        async with RegistryClient(entry.config, credentials=credentials, readonly=readonly) as client:
+        async with registries.client(entry.name) as client:
             if args.registry_command == "ls":
                 return await cmd_registry_repositories(client, args.json)
             if args.registry_command == "tags":

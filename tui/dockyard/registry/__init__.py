@@ -7,6 +7,7 @@ Controller layer: aiohttp + stdlib, never Textual.
 | `RegistryClient`          | the registry's `/v2/` API, its token service                      |
 | `CredentialSource`        | `password_env`, `password_command`, Docker `config.json` + helpers |
 | `known_registries`        | `[[registries]]`, Docker `config.json` logins, Docker Hub default  |
+| `Registries`              | those entries, a client each, credentials; `auth_for(image)` for pull/push |
 """
 
 from dockyard.registry.client import RegistryClient, parse_challenges
@@ -37,6 +38,7 @@ from dockyard.registry.models import (
 )
 from dockyard.registry.registries import (
     DOCKER_HUB,
+    Registries,
     RegistryEntry,
     find_registry,
     known_registries,
@@ -45,7 +47,7 @@ from dockyard.registry.registries import (
 __all__ = [
     "DOCKER_HUB", "BadReference", "CatalogUnsupported", "CredentialError", "CredentialSource", "Credentials",
     "DeletionDisabled", "Denied", "Layer", "Manifest", "NotARegistry", "NotFound", "PingResult", "Platform",
-    "RateLimited", "ReadOnlyRegistry", "Reference", "RegistryClient", "RegistryEntry", "RegistryError",
+    "RateLimited", "ReadOnlyRegistry", "Reference", "Registries", "RegistryClient", "RegistryEntry", "RegistryError",
     "RegistryTimeout", "Secret", "TLSFailure", "Unauthorized", "Unreachable", "find_registry",
     "known_registries", "parse_challenges", "parse_reference",
 ]

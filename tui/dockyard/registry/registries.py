@@ -1,4 +1,5 @@
-"""Which registries the user has: the config's `[[registries]]`, the Docker CLI's logins, Docker Hub.
+"""Which registries the user has (the config's `[[registries]]`, the Docker CLI's logins, Docker Hub),
+and `Registries`: that list with a client and the credentials for each, shared by the TUI and the CLI.
 
 | source            | becomes                                                                        |
 |-------------------|--------------------------------------------------------------------------------|
@@ -17,8 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dockyard.config.model import Config, RegistryConfig
-from dockyard.registry.credentials import DOCKER_HUB_HOSTS, read_docker_config, registry_host
-from dockyard.registry.errors import CredentialError
+from dockyard.imageref import parse_image_ref
+from dockyard.registry.client import RegistryClient
+from dockyard.registry.credentials import DOCKER_HUB_HOSTS, CredentialSource, read_docker_config, registry_host
+from dockyard.registry.errors import CredentialError, RegistryError
 
 DOCKER_HUB = RegistryConfig(name="docker.io", url="https://registry-1.docker.io", credentials="docker")
 
@@ -102,3 +105,58 @@ def find_registry(entries: list[RegistryEntry], name: str) -> RegistryEntry | No
         if h == host or (host in DOCKER_HUB_HOSTS and h in DOCKER_HUB_HOSTS):
             return e
     return None
+
+
+class Registries:
+    """The user's registries for one run: the entries (read once), a client per registry (opened on
+    first use, closed by `close()`), and one credential source. Read-only mode refuses deletes."""
+
+    def __init__(self, config: Config, *, readonly: bool | None = None, env: Mapping[str, str] | None = None):
+        self.config = config
+        self.readonly = config.readonly if readonly is None else readonly
+        self.env = os.environ if env is None else env
+        self.credentials = CredentialSource(self.env)
+        self.warnings: list[str] = []  # what was wrong with the Docker CLI's config, found with the entries
+        self._entries: list[RegistryEntry] | None = None
+        self._clients: dict[str, RegistryClient] = {}
+
+    @property
+    def entries(self) -> list[RegistryEntry]:
+        if self._entries is None:
+            self._entries = known_registries(self.config, self.env, warnings=self.warnings)
+        return self._entries
+
+    def find(self, name: str) -> RegistryEntry | None:
+        """By name, else by host[:port] (see `find_registry`)."""
+        return find_registry(self.entries, name)
+
+    def client(self, name: str) -> RegistryClient:
+        """The client of the registry named `name` (opened once, kept until `close()`)."""
+        if name not in self._clients:
+            entry = next((e for e in self.entries if e.name == name), None)
+            if entry is None:
+                raise RegistryError(f"no registry named {name!r}", registry=name)
+            self._clients[name] = RegistryClient(entry.config, credentials=self.credentials, readonly=self.readonly)
+        return self._clients[name]
+
+    async def close(self) -> None:
+        clients = list(self._clients.values())
+        self._clients.clear()
+        for client in clients:
+            await client.close()
+
+    async def auth_for(self, image: str) -> dict[str, str] | None:
+        """What the daemon needs to pull or push `image` (its X-Registry-Auth, as a dict): the
+        credentials of the registry the reference names (Docker Hub when it names none), or None
+        for anonymous access. Raises CredentialError when a credential source fails."""
+        host = parse_image_ref(image).registry_host
+        entry = self.find(host)
+        if entry is None:
+            return None
+        creds = await self.credentials.get(entry.config)
+        if creds is None:
+            return None
+        if creds.identity_token is not None:
+            return {"identitytoken": creds.identity_token.reveal(), "serveraddress": host}
+        return {"username": creds.username or "", "password": creds.password.reveal() if creds.password else "",
+                "serveraddress": host}

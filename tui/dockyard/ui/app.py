@@ -32,8 +32,7 @@ from dockyard.fleet import (
     LogSource,
     RunSpec,
 )
-from dockyard.registry import RegistryError, known_registries
-from dockyard.registry.credentials import registry_host
+from dockyard.registry import Registries, RegistryError
 from dockyard.textfmt import safe
 from dockyard.ui import filtering
 from dockyard.ui.commands import COMMANDS, CommandSuggester, FleetCommands
@@ -99,6 +98,7 @@ class DockyardApp(ObjectActions, App[int]):
         self.config = config
         self.fleet = fleet or Fleet(config, live=True, readonly=readonly)
         self.readonly = self.fleet.readonly
+        self.registries = Registries(config, readonly=self.readonly)
         self.scope: str | None = None
         self.filter_text = ""
         self._matcher = filtering.matcher("")
@@ -156,7 +156,7 @@ class DockyardApp(ObjectActions, App[int]):
     async def on_unmount(self) -> None:
         if self._paint_timer is not None:
             self._paint_timer.stop()
-        await self.panes["registries"].close_clients()  # type: ignore[attr-defined]
+        await self.registries.close()
         await self.fleet.close()
 
     def _apply_keymap(self) -> None:
@@ -245,26 +245,13 @@ class DockyardApp(ObjectActions, App[int]):
     # ------------------------------------------------------------------ scope, filter, panes
 
     async def find_registry_auth(self, reference: str) -> dict[str, str] | None:
-        """X-Registry-Auth for pulling/pushing `reference`: the matching registry's credentials, if any."""
-        first, sep, _ = reference.partition("/")
-        host = first if sep and ("." in first or ":" in first or first == "localhost") else "docker.io"
-        pane = self.panes["registries"]
-        if not pane.entries:  # type: ignore[attr-defined]
-            pane.entries = known_registries(self.config)  # type: ignore[attr-defined]
-        for entry in pane.entries:  # type: ignore[attr-defined]
-            if registry_host(entry.config.url) in (host, "registry-1.docker.io" if host == "docker.io" else host):
-                try:
-                    creds = await pane.credentials.get(entry.config)  # type: ignore[attr-defined]
-                except RegistryError as exc:
-                    self.flash(f"{entry.name}: {exc.message}", error=True)
-                    return None
-                if creds is None:
-                    return None
-                if creds.identity_token is not None:
-                    return {"identitytoken": creds.identity_token.reveal(), "serveraddress": host}
-                return {"username": creds.username or "", "password": creds.password.reveal() if creds.password else "",
-                        "serveraddress": host}
-        return None
+        """X-Registry-Auth for pulling/pushing `reference`; a failing credential source is flashed
+        and the request goes anonymous."""
+        try:
+            return await self.registries.auth_for(reference)
+        except RegistryError as exc:
+            self.flash(f"{exc.registry or 'registry'}: {exc.message}", error=True)
+            return None
 
     def scope_hosts(self) -> list[str] | None:
         return [self.scope] if self.scope else None

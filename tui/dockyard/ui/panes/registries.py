@@ -17,13 +17,7 @@ from rich.text import Text
 from textual import work
 from textual.binding import Binding
 
-from dockyard.registry import (
-    CatalogUnsupported,
-    CredentialSource,
-    RegistryClient,
-    RegistryError,
-    known_registries,
-)
+from dockyard.registry import CatalogUnsupported, RegistryClient, RegistryError
 from dockyard.textfmt import ago, human_size, safe
 from dockyard.ui.panes.base import Column, Pane, Row, cell
 
@@ -68,9 +62,6 @@ class RegistriesPane(Pane):
     def __init__(self) -> None:
         super().__init__()
         self.stack: list[Level] = [Level("registries")]
-        self.clients: dict[str, RegistryClient] = {}
-        self.credentials = CredentialSource()
-        self.entries = []
         self.status: dict[str, tuple[str, str]] = {}  # registry -> (login status, latency)
         self.recent: dict[str, list[str]] = {}
         self._loaded = False
@@ -84,28 +75,22 @@ class RegistriesPane(Pane):
     def active_columns(self):  # type: ignore[override]
         return LEVEL_COLUMNS[self.level.kind]
 
+    @property
+    def entries(self):
+        """The registries, their clients and credentials live in the app's `Registries` (shared with pulls)."""
+        return self.dock.registries.entries
+
     def on_show(self) -> None:
         if not self._loaded:
             self._loaded = True
-            warnings: list[str] = []
-            self.entries = known_registries(self.dock.config, warnings=warnings)
             self.recent = _load_recent()
-            for w in warnings:
+            for w in self.dock.registries.warnings:
                 self.dock.flash(w, error=True)
             self._ping_all()
         self.refresh_data()
 
-    async def close_clients(self) -> None:
-        for client in self.clients.values():
-            await client.close()
-        self.clients.clear()
-
     def client(self, name: str) -> RegistryClient:
-        if name not in self.clients:
-            entry = next(e for e in self.entries if e.name == name)
-            self.clients[name] = RegistryClient(entry.config, credentials=self.credentials,
-                                                readonly=self.dock.readonly)
-        return self.clients[name]
+        return self.dock.registries.client(name)
 
     # ------------------------------------------------------------------ rows
 
