@@ -247,7 +247,7 @@ class SwarmController(Resource):
     """`fleet.swarm`: the swarms of a fleet, read and changed through their managers."""
 
     poll_every = 5.0  # s, while a pane watches
-    update_poll = 1.0  # s, while a service updates or rolls back
+    update_poll = 0.5  # s, while a service updates or rolls back (tasks on unconfigured nodes send us no event)
     dirty_delay = 0.05  # coalesce an event burst into one reload
 
     def __init__(self, fleet: Fleet):
