@@ -20,7 +20,6 @@ import asyncio
 import os
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,6 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import lab as lab_module  # noqa: E402  (tests/lab.py)
 from fleet_hosts import config, ssh_host, tls_host, unix_host  # noqa: E402
+from helpers import showing, until  # noqa: E402
 from dockyard.config.model import HostConfig, RegistryConfig  # noqa: E402
 from dockyard.fleet import HostState  # noqa: E402
 from dockyard.ui.app import DockyardApp  # noqa: E402
@@ -78,18 +78,6 @@ def fleet_config(lab, known_hosts: str | None = None):
     ), registries=(RegistryConfig(name="lab", url=lab.registry.url, insecure=True),))
 
 
-async def until(pilot, predicate, timeout: float = 15.0, what: str = "condition") -> None:
-    start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > timeout:
-            raise RuntimeError(f"{what}: not within {timeout}s")
-        await pilot.pause(0.05)
-
-
-def showing(app, dialog: type) -> bool:
-    return isinstance(app.screen, dialog) and app.screen.is_mounted
-
-
 async def shoot(pilot, name: str) -> None:
     pilot.app.clear_notifications()
     await pilot.pause(0.2)
@@ -103,24 +91,24 @@ async def main_screens(lab) -> None:
     expected = sum(1 for cs in DEMO.values() for _, _, running in cs if running)
     async with app.run_test(size=SIZE) as pilot:
         pane = app.panes["containers"]
-        await until(pilot, lambda: len([r for r in pane.rows if r.data is not None]) == expected, what="rows")
-        await until(pilot, lambda: app.fleet.host("old-dc").state == HostState.UNREACHABLE, what="dead host")
+        await until(lambda: len([r for r in pane.rows if r.data is not None]) == expected, 15, what="rows")
+        await until(lambda: app.fleet.host("old-dc").state == HostState.UNREACHABLE, 15, what="dead host")
         # wait for the first CPU/MEM samples of the running containers on screen
-        await until(pilot, lambda: all(r.sort_values.get("cpu") is not None and r.sort_values.get("mem") is not None
-                                       for r in pane.rows if r.data), 15, "CPU and MEM of every running container")
+        await until(lambda: all(r.sort_values.get("cpu") is not None and r.sort_values.get("mem") is not None
+                                for r in pane.rows if r.data), 15, "CPU and MEM of every running container")
         await shoot(pilot, "containers.svg")
 
         await pilot.press("1")
-        await until(pilot, lambda: app.panes["hosts"].table.row_count == 4, what="hosts rows")
+        await until(lambda: app.panes["hosts"].table.row_count == 4, 15, what="hosts rows")
         await shoot(pilot, "hosts.svg")
 
         await pilot.press("2", "slash", *"project:shop", "enter")
-        await until(pilot, lambda: pane.table.row_count == 4, what="filtered rows")
+        await until(lambda: pane.table.row_count == 4, 15, what="filtered rows")
         await shoot(pilot, "filter.svg")
 
         # mark one container on build-box and one on db-tls, then ctrl+d
         await pilot.press("g", "space", "j", "space", "ctrl+d")
-        await until(pilot, lambda: showing(app, ConfirmDialog), what="confirm dialog")
+        await until(lambda: showing(app, ConfirmDialog), 15, what="confirm dialog")
         await shoot(pilot, "confirm.svg")
         await pilot.press("n")
         await pilot.press("escape")  # clear marks
@@ -128,36 +116,36 @@ async def main_screens(lab) -> None:
 
         # merged logs of the edge project (three containers on the SSH host) and shop (two hosts)
         await pilot.press("slash", *"project:shop", "enter")
-        await until(pilot, lambda: pane.table.row_count == 4, what="shop rows")
+        await until(lambda: pane.table.row_count == 4, 15, what="shop rows")
         await pilot.press("ctrl+a", "l")
-        await until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen.log_widget.item_count >= 8,
-                    what="merged log lines")
+        await until(lambda: isinstance(app.screen, LogsScreen) and app.screen.log_widget.item_count >= 8,
+                    15, what="merged log lines")
         await shoot(pilot, "logs.svg")
         await pilot.press("escape")
         await pilot.press("escape", "escape")
 
         # one container up close
-        await until(pilot, lambda: not isinstance(app.screen, LogsScreen), what="back from logs")
+        await until(lambda: not isinstance(app.screen, LogsScreen), 15, what="back from logs")
         pane.table.move_cursor(row=0)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ContainerScreen) and len(app.screen.samples) >= 3,
+        await until(lambda: isinstance(app.screen, ContainerScreen) and len(app.screen.samples) >= 3,
                     20, what="detail samples")
         await shoot(pilot, "container.svg")
         await pilot.press("escape")
 
         # images across hosts, drift view: the lab builds the test image on each daemon separately
         await pilot.press("3", "v")
-        await until(pilot, lambda: app.panes["images"].drift_view and app.panes["images"].table.row_count >= 1,
-                    what="drift rows")
+        await until(lambda: app.panes["images"].drift_view and app.panes["images"].table.row_count >= 1,
+                    15, what="drift rows")
         await shoot(pilot, "drift.svg")
 
         # registries: the lab registry's repositories
         await pilot.press("6")
         reg = app.panes["registries"]
-        await until(pilot, lambda: reg.status.get("lab", ("",))[0].startswith("open"), what="registry ping")
+        await until(lambda: reg.status.get("lab", ("",))[0].startswith("open"), 15, what="registry ping")
         await pilot.press("enter")
-        await until(pilot, lambda: reg.level.kind == "repos" and not reg.level.loading and reg.rows,
-                    what="repositories")
+        await until(lambda: reg.level.kind == "repos" and not reg.level.loading and reg.rows,
+                    15, what="repositories")
         await shoot(pilot, "registries.svg")
 
 
@@ -167,8 +155,8 @@ async def hostkey_screen(lab, workdir: Path) -> None:
     app = DockyardApp(fleet_config(lab, known_hosts=str(empty)))
     app.animation_level = "none"
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: showing(app, HostKeyDialog), what="host-key dialog")
-        await until(pilot, lambda: app.panes["containers"].table.row_count >= 6, what="rows behind the dialog")
+        await until(lambda: showing(app, HostKeyDialog), 15, what="host-key dialog")
+        await until(lambda: app.panes["containers"].table.row_count >= 6, 15, what="rows behind the dialog")
         await shoot(pilot, "hostkey.svg")
         await pilot.press("escape")
 

@@ -5,20 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def dockyard(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT / "tui"), **(env or {})}
-    full_env.pop("DOCKYARD_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "dockyard", *args], capture_output=True, text=True,
-                          env=full_env, timeout=timeout)
+from helpers import dockyard
 
 
 @pytest.fixture
@@ -174,10 +165,9 @@ def test_zero_config_uses_docker_contexts(lab, tmp_path):
                    env={**env_clean, **env}, check=True, capture_output=True)
     subprocess.run(["docker", "context", "use", "labone"], env={**env_clean, **env}, check=True,
                    capture_output=True)
-    full = {**env_clean, **env, "PYTHONPATH": str(ROOT / "tui"),
-            "DOCKER_HOST": f"unix://{lab.d3.socket}"}  # the current endpoint, as the CLI would pick it
-    result = subprocess.run([sys.executable, "-m", "dockyard", "hosts", "--json"], capture_output=True, text=True,
-                            env=full, timeout=60)
+    # DOCKER_HOST: the current endpoint, as the CLI would pick it
+    result = dockyard("hosts", "--json", drop=("DOCKER_", "DOCKYARD_"),
+                      env={**env, "DOCKER_HOST": f"unix://{lab.d3.socket}"})
     hosts = {h["name"]: h for h in json.loads(result.stdout)["hosts"]}
     assert hosts["labone"]["state"] == "online"
     assert hosts["labone"]["source"] == "context:labone"

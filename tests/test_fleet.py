@@ -12,6 +12,7 @@ import pytest
 
 from faults import FreezableProxy
 from fleet_hosts import config, ssh_host, tcp_host, unix_host
+from helpers import until
 from dockyard.config.model import HostConfig
 from dockyard.fleet import Fleet, FleetChange, HostState, ReadOnlyError, Timing
 
@@ -39,16 +40,6 @@ async def hung_socket(tmp_path_factory):
     server.close()
     for w in held:
         w.close()
-
-
-async def until(predicate, timeout: float, what: str) -> float:
-    """Poll `predicate` until true; return how long it took."""
-    start = time.perf_counter()
-    while not predicate():
-        if time.perf_counter() - start > timeout:
-            raise AssertionError(f"{what}: not within {timeout}s")
-        await asyncio.sleep(0.02)
-    return time.perf_counter() - start
 
 
 class TestFanOut:

@@ -7,6 +7,7 @@ import re
 import uuid
 
 from fleet_hosts import config, ssh_host, tls_host, unix_host
+from helpers import until
 from dockyard.fleet import Fleet, LogLine, LogNotice, LogSource
 from dockyard.fleet.logs import _ts_key
 
@@ -17,13 +18,13 @@ def _start(daemon, tag: str, n: int = 40, us: int = 20000) -> str:
     return daemon.run_container(f"log-{tag}", "sh", "-c", COUNTER.format(n=n, tag=tag, us=us))
 
 
-async def _collect(stream, until, timeout: float = 20):
+async def _collect(stream, enough, timeout: float = 20):
     items = []
 
     async def run():
         async for item in stream:
             items.append(item)
-            if until(items):
+            if enough(items):
                 return
 
     await asyncio.wait_for(run(), timeout)
@@ -70,13 +71,13 @@ async def test_a_broken_stream_says_so_and_resumes_without_repeats(lab):
 
         task = asyncio.create_task(consume())
         try:
-            await _until(lambda: sum(isinstance(i, LogLine) for i in seen) >= 5)
+            await until(lambda: sum(isinstance(i, LogLine) for i in seen) >= 5, 15, "five lines")
             lab.d1.docker("kill", cid)
-            await _until(lambda: any(isinstance(i, LogNotice) and i.broken for i in seen))
+            await until(lambda: any(isinstance(i, LogNotice) and i.broken for i in seen), 15, "a broken-stream notice")
             before = sum(isinstance(i, LogLine) for i in seen)
             lab.d1.docker("start", cid)
-            await _until(lambda: any(isinstance(i, LogNotice) and not i.broken for i in seen))
-            await _until(lambda: sum(isinstance(i, LogLine) for i in seen) >= before + 5)
+            await until(lambda: any(isinstance(i, LogNotice) and not i.broken for i in seen), 15, "a resumed notice")
+            await until(lambda: sum(isinstance(i, LogLine) for i in seen) >= before + 5, 15, "five new lines")
         finally:
             task.cancel()
     texts = [i.text for i in seen if isinstance(i, LogLine)]
@@ -90,11 +91,3 @@ def _restarted_counter(texts: list[str]) -> bool:
     restart = next(i for i in range(1, len(texts)) if int(texts[i].split()[-1]) < int(texts[i - 1].split()[-1]))
     first, second = texts[:restart], texts[restart:]
     return len(first) == len(set(first)) and len(second) == len(set(second))
-
-
-async def _until(predicate, timeout: float = 15) -> None:
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    while not predicate():
-        assert loop.time() - start < timeout
-        await asyncio.sleep(0.05)

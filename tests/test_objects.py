@@ -10,15 +10,13 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
-import sys
 import tarfile
 import uuid
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from fleet_hosts import config, ssh_host, unix_host
+from helpers import dockyard
 from lab import IMAGE, unix_http
 
 from dockyard.config.model import HostConfig
@@ -26,7 +24,6 @@ from dockyard.fleet import DaemonError, Fleet, ReadOnlyError
 from dockyard.fleet.volumes import VolumeInUse
 from dockyard.imageref import parse_image_ref
 
-ROOT = Path(__file__).resolve().parent.parent
 DEAD = HostConfig(name="dead", url="tcp://127.0.0.1:9", connect_timeout=1.5, request_timeout=3)
 
 
@@ -391,13 +388,6 @@ class TestReadOnly:
 
 
 # ---------------------------------------------------------------------- CLI
-
-
-def dockyard(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tui")}
-    env.pop("DOCKYARD_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "dockyard", *args], check=False, capture_output=True, text=True, env=env,
-                          timeout=timeout)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 import registry_lab as rl
+from helpers import DOCKYARD, cli_env, dockyard
 from lab import IMAGE
 
 from dockyard.config import Config, load_config
@@ -52,7 +53,6 @@ from dockyard.registry import (
     parse_reference,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 ALICE_PW = "alice-Pa55-7b1f0c"  # Basic registry
 BOB_PW = "bob-T0ken-93ac51"  # token registry
 SECRETS = (ALICE_PW, BOB_PW, base64.b64encode(f"alice:{ALICE_PW}".encode()).decode())
@@ -667,14 +667,6 @@ def test_challenge_and_reference_parsing():
 # --------------------------------------------------------------------------- CLI
 
 
-def dockyard(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
-             stdin: str | None = None) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT / "tui"), **(env or {})}
-    full_env.pop("DOCKYARD_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "dockyard", *args], capture_output=True, text=True, check=False,
-                          env=full_env, timeout=timeout, input=stdin if stdin is not None else "")
-
-
 @pytest.fixture
 def cli(tmp_path, lab, open_reg, nodel_reg, basic_reg, token_reg):
     """A config with the test registries, an empty Docker config dir and no Docker Hub."""
@@ -797,9 +789,9 @@ def test_cli_registry_rm_asks_on_a_terminal(cli, open_reg):
 
     def on_tty(answer: str) -> tuple[int, str]:
         main, child = pty.openpty()
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "tui"), "HOME": str(cli.path.parent), "DOCKYARD_NO_DOCKER_HUB": "1"}
-        proc = subprocess.Popen([sys.executable, "-m", "dockyard", "--config", str(cli.path), "registry", "rm", "open",
-                                 f"cli/ask@{digest}"], stdin=child, stdout=child, stderr=child, env=env)
+        env = cli_env({"HOME": str(cli.path.parent), "DOCKYARD_NO_DOCKER_HUB": "1"})
+        proc = subprocess.Popen([*DOCKYARD, "--config", str(cli.path), "registry", "rm", "open", f"cli/ask@{digest}"],
+                                stdin=child, stdout=child, stderr=child, env=env)
         os.close(child)
         out = b""
         deadline = time.monotonic() + 30

@@ -11,14 +11,13 @@ import os
 import pty
 import select
 import signal
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import DOCKYARD, cli_env
 
 
 def _spawn(config: str, *, ignore_hup: bool):
@@ -26,8 +25,8 @@ def _spawn(config: str, *, ignore_hup: bool):
     if pid == 0:  # child: the pty is its controlling terminal
         if ignore_hup:
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "tui"), "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
-        os.execvpe(sys.executable, [sys.executable, "-m", "dockyard", "--config", config], env)
+        env = cli_env({"TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"})
+        os.execvpe(DOCKYARD[0], [*DOCKYARD, "--config", config], env)
     return pid, fd
 
 

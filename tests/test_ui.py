@@ -8,10 +8,7 @@ Waiting is always a poll with a deadline (`until`), never a fixed sleep hiding a
 
 from __future__ import annotations
 
-import asyncio
-import html
 import io
-import re
 import subprocess
 import time
 import uuid
@@ -19,14 +16,14 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from rich.text import Text
 from textual.widgets import Button, Checkbox, Footer, Label, Static
 
 from fleet_hosts import config, ssh_host, tls_host, unix_host
+from helpers import make_app, names_on_screen, plain, screen_text, showing, summary, svg_text, table_rows, tabs, until
+from lab import IMAGE
 from dockyard.config.model import HostConfig
 from dockyard.fleet import HostState, ReadOnlyError
 from dockyard.textfmt import safe
-from dockyard.ui.app import DockyardApp
 from dockyard.ui.dialogs.confirm import ConfirmDialog
 from dockyard.ui.dialogs.hostkey import HostKeyDialog
 from dockyard.ui.dialogs.info import TextDialog
@@ -60,8 +57,6 @@ def run(made, daemon, name: str, *, labels: dict[str, str] | None = None) -> str
 def create(made, daemon, name: str) -> str:
     """A container in state `created` (never started)."""
     made.append((daemon, name))
-    from lab import IMAGE
-
     return daemon.docker("create", "--network", "none", "--name", name, IMAGE, "sleep", "300").stdout.strip()
 
 
@@ -69,94 +64,6 @@ def docker_state(daemon, name: str) -> str | None:
     """The container's state as the daemon reports it; None when it does not exist."""
     proc = daemon.docker("inspect", "-f", "{{.State.Status}}", name, check=False)
     return proc.stdout.strip() if proc.returncode == 0 else None
-
-
-def make_app(cfg, **kw) -> tuple[DockyardApp, list[tuple[str, str]]]:
-    """The app plus a record of every notification it shows: (message, severity)."""
-    app = DockyardApp(cfg, **kw)
-    notes: list[tuple[str, str]] = []
-    original = app.notify
-
-    def notify(message, *args, **kwargs):
-        notes.append((str(message), kwargs.get("severity", "information")))
-        return original(message, *args, **kwargs)
-
-    app.notify = notify  # type: ignore[method-assign]
-    return app, notes
-
-
-async def until(pilot, predicate, timeout: float = 5.0, what: str = "condition") -> float:
-    """Poll `predicate` (letting the app run) until it is true; return how long it took."""
-    start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"{what}: not within {timeout}s")
-        await pilot.pause(0.02)
-    return time.monotonic() - start
-
-
-def showing(app: DockyardApp, dialog: type) -> bool:
-    """That dialog is the current screen and is fully mounted (composed, on_mount done)."""
-    return isinstance(app.screen, dialog) and app.screen.is_mounted
-
-
-def plain(value) -> str:
-    if isinstance(value, Text):
-        return value.plain
-    return str(value)
-
-
-def table_rows(app: DockyardApp, pane: str = "containers") -> list[dict[str, str]]:
-    """The DataTable as the user sees it: one {COLUMN LABEL: cell text} per row, in screen order."""
-    table = app.panes[pane].table
-    labels = [plain(col.label) for col in table.ordered_columns]
-    return [dict(zip(labels, map(plain, table.get_row_at(i)))) for i in range(table.row_count)]
-
-
-def names_on_screen(app: DockyardApp) -> set[tuple[str, str]]:
-    """(HOST, NAME) of the container rows in the table (group headers are "▼ GROUP" rows)."""
-    return {(r["HOST"], r["NAME"]) for r in table_rows(app) if not r["HOST"].startswith("▼ ")}
-
-
-def summary(app: DockyardApp) -> str:
-    return plain(app.query_one("#summary", Static).content)
-
-
-def tabs(app: DockyardApp) -> str:
-    return plain(app.query_one("#tabs", Static).content)
-
-
-async def open_logs(app: DockyardApp, container_id: str, name: str, *, lines: int, host: str = "unix1",
-                    **options):
-    """Open the logs view of one container (as `l` does) and wait until it holds `lines` lines."""
-    from dockyard.fleet import LogSource
-    from dockyard.ui.logs import LogsScreen
-
-    await app.fleet.wait_settled(10)
-    app.push_screen(LogsScreen([LogSource(host, container_id, name)], **options))
-    start = time.monotonic()
-    while not (isinstance(app.screen, LogsScreen) and app.screen.is_mounted
-               and app.screen.log_widget.item_count >= lines):
-        assert time.monotonic() - start < 15, f"{lines} lines in the logs view"
-        await asyncio.sleep(0.05)
-    return app.screen
-
-
-def svg_text(app: DockyardApp) -> str:
-    """The characters on screen now, from the SVG screenshot (text runs joined, nbsp -> space)."""
-    svg = app.export_screenshot()
-    return html.unescape("".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
-
-
-def screen_text(screen) -> str:
-    """Every Label/Static/Button text on a (modal) screen, joined."""
-    parts = []
-    for widget in screen.query("Label, Static, Button"):
-        if isinstance(widget, Button):
-            parts.append(plain(widget.label))
-        else:
-            parts.append(plain(widget.content))
-    return "\n".join(parts)
 
 
 async def type_text(pilot, text: str) -> None:
@@ -197,7 +104,7 @@ async def test_rows_from_three_hosts_including_ssh_appear_quickly(lab, made):
     started = time.monotonic()
     async with app.run_test(size=SIZE) as pilot:
         wanted = {(host, name) for host, name in names.items()}
-        await until(pilot, lambda: wanted <= names_on_screen(app), 8, "rows of unix1, ssh and tls3")
+        await until(lambda: wanted <= names_on_screen(app), 8, "rows of unix1, ssh and tls3")
         took = time.monotonic() - started
         rows = {r["NAME"]: r for r in table_rows(app)}
         for host, name in names.items():
@@ -206,7 +113,7 @@ async def test_rows_from_three_hosts_including_ssh_appear_quickly(lab, made):
             assert rows[name]["STATUS"].startswith("Up")
         # the HOST column names the host; no container of another daemon is attributed to it
         assert ("unix1", names["ssh"]) not in names_on_screen(app)
-        await until(pilot, lambda: "hosts 3/3 online" in summary(app), 3, "summary counts every host online")
+        await until(lambda: "hosts 3/3 online" in summary(app), 3, "summary counts every host online")
         assert "scope: all hosts" in summary(app)
     assert took < 5.0, f"rows from 3 hosts took {took:.2f}s after start"
 
@@ -214,16 +121,16 @@ async def test_rows_from_three_hosts_including_ssh_appear_quickly(lab, made):
 async def test_container_started_outside_appears_within_one_second(lab, made):
     app, _ = make_app(config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh")))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.fleet.host("unix1").state == HostState.ONLINE
+        await until(lambda: app.fleet.host("unix1").state == HostState.ONLINE
                     and app.fleet.host("ssh").state == HostState.ONLINE, 8, "hosts online")
         for daemon, host in ((lab.d1, "unix1"), (lab.d2, "ssh")):
             name = uniq("outside")
             run(made, daemon, name)
-            took = await until(pilot, lambda: (host, name) in names_on_screen(app), 5, f"{name} on {host}")
+            took = await until(lambda: (host, name) in names_on_screen(app), 5, f"{name} on {host}")
             assert took < 1.0, f"{name} on {host} appeared {took:.2f}s after docker run returned"
             # and it goes away when removed outside
             daemon.docker("rm", "-f", name)
-            await until(pilot, lambda: (host, name) not in names_on_screen(app), 3, f"{name} gone")
+            await until(lambda: (host, name) not in names_on_screen(app), 3, f"{name} gone")
 
 
 async def test_dead_host_is_unreachable_while_the_others_show(lab, made):
@@ -232,21 +139,21 @@ async def test_dead_host_is_unreachable_while_the_others_show(lab, made):
     cfg = config(unix_host(lab.d1, "unix1"), HostConfig(name="dead", url="tcp://127.0.0.1:9", connect_timeout=1))
     app, _ = make_app(cfg)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: ("unix1", name) in names_on_screen(app), 5, "unix1 rows despite the dead host")
+        await until(lambda: ("unix1", name) in names_on_screen(app), 5, "unix1 rows despite the dead host")
         await pilot.press("1")
         assert app.active_pane.pane_id == "hosts"
 
         def host_row(host):
             return next((r for r in table_rows(app, "hosts") if r["NAME"] == host), None)
 
-        await until(pilot, lambda: host_row("dead") is not None and host_row("dead")["STATE"].startswith("unreachable"),
+        await until(lambda: host_row("dead") is not None and host_row("dead")["STATE"].startswith("unreachable"),
                     5, "dead host shown unreachable")
         assert host_row("unix1")["STATE"] == "online"
         assert host_row("dead")["TRANSPORT"] == "tcp"
         assert host_row("dead")["CONTAINERS"] == "-"
         assert "hosts 1/2 online" in summary(app)
         await pilot.press("2")
-        await until(pilot, lambda: ("unix1", name) in names_on_screen(app), 2, "containers pane again")
+        await until(lambda: ("unix1", name) in names_on_screen(app), 2, "containers pane again")
         assert all(r["HOST"] == "unix1" for r in table_rows(app))
 
 
@@ -264,41 +171,41 @@ async def test_filter_typed_with_keys_narrows_rows_and_esc_clears(lab, made):
     app, _ = make_app(cfg)
     mine = {("unix1", a), ("ssh", b), ("tls3", c)}
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: mine <= names_on_screen(app), 8, "rows")
+        await until(lambda: mine <= names_on_screen(app), 8, "rows")
 
         await set_filter(pilot, token)  # a substring of any visible column
-        await until(pilot, lambda: names_on_screen(app) == mine, 2, "substring filter")
+        await until(lambda: names_on_screen(app) == mine, 2, "substring filter")
         assert f"filter: {token}" in summary(app)
         assert not app.query_one("#prompt").display  # Enter closed the prompt, the filter stays
 
         await set_filter(pilot, " host:ssh")  # the prompt opens holding the current filter
-        await until(pilot, lambda: names_on_screen(app) == {("ssh", b)}, 2, "host:ssh")
+        await until(lambda: names_on_screen(app) == {("ssh", b)}, 2, "host:ssh")
 
         await pilot.press("escape")  # app-level esc clears the filter
-        await until(pilot, lambda: mine < names_on_screen(app) or mine == names_on_screen(app), 2, "cleared")
+        await until(lambda: mine < names_on_screen(app) or mine == names_on_screen(app), 2, "cleared")
         assert "filter:" not in summary(app)
 
         await set_filter(pilot, f"label:tier=web-{token}")
-        await until(pilot, lambda: names_on_screen(app) == {("unix1", a)}, 2, "label:k=v")
+        await until(lambda: names_on_screen(app) == {("unix1", a)}, 2, "label:k=v")
         await pilot.press("escape")
 
         await pilot.press("a")  # show stopped/created ones too
         await set_filter(pilot, f"state:running {token}")
-        await until(pilot, lambda: names_on_screen(app) == mine, 2, "state:running")
+        await until(lambda: names_on_screen(app) == mine, 2, "state:running")
         await pilot.press("escape")
         await set_filter(pilot, f"state:created {token}")
-        await until(pilot, lambda: names_on_screen(app) == {("unix1", d)}, 2, "state:created")
+        await until(lambda: names_on_screen(app) == {("unix1", d)}, 2, "state:created")
         await pilot.press("escape")
         await set_filter(pilot, f"!host:unix1 {token}")
-        await until(pilot, lambda: names_on_screen(app) == {("ssh", b), ("tls3", c)}, 2, "negated host")
+        await until(lambda: names_on_screen(app) == {("ssh", b), ("tls3", c)}, 2, "negated host")
 
         # esc inside the prompt cancels typing and clears the filter too
         await pilot.press("slash")
         assert app.query_one("#prompt").has_focus
         await type_text(pilot, " nothing-matches-this")
-        await until(pilot, lambda: names_on_screen(app) == set(), 2, "filter applies while typing")
+        await until(lambda: names_on_screen(app) == set(), 2, "filter applies while typing")
         await pilot.press("escape")
-        await until(pilot, lambda: {*mine, ("unix1", d)} <= names_on_screen(app), 2, "esc in prompt clears")
+        await until(lambda: {*mine, ("unix1", d)} <= names_on_screen(app), 2, "esc in prompt clears")
         assert not app.query_one("#prompt").display
         assert app.filter_text == ""
 
@@ -314,9 +221,9 @@ async def test_mark_across_hosts_and_stop_with_confirm(lab, made):
     cfg = config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh"))
     app, notes = make_app(cfg)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: {("unix1", a), ("ssh", b)} <= names_on_screen(app), 8, "rows")
+        await until(lambda: {("unix1", a), ("ssh", b)} <= names_on_screen(app), 8, "rows")
         await set_filter(pilot, token)
-        await until(pilot, lambda: len(table_rows(app)) == 2, 2, "just the two")
+        await until(lambda: len(table_rows(app)) == 2, 2, "just the two")
         await pilot.press("g", "space", "space")  # marks the row and moves down
         pane = app.panes["containers"]
         assert len(pane.marked) == 2
@@ -324,7 +231,7 @@ async def test_mark_across_hosts_and_stop_with_confirm(lab, made):
         assert "2 marked" in summary(app)
 
         await pilot.press("s")
-        await until(pilot, lambda: showing(app, ConfirmDialog), 2, "confirm dialog")
+        await until(lambda: showing(app, ConfirmDialog), 2, "confirm dialog")
         dialog = app.screen
         text = screen_text(dialog)
         assert "Stop 2 container(s): 1 on ssh, 1 on unix1?" in text
@@ -335,15 +242,15 @@ async def test_mark_across_hosts_and_stop_with_confirm(lab, made):
         assert docker_state(lab.d1, a) == "running"  # nothing happens before the answer
 
         await pilot.press("y")
-        await until(pilot, lambda: not isinstance(app.screen, ConfirmDialog), 2, "dialog closed")
-        await until(pilot, lambda: docker_state(lab.d1, a) == "exited" and docker_state(lab.d2, b) == "exited",
+        await until(lambda: not isinstance(app.screen, ConfirmDialog), 2, "dialog closed")
+        await until(lambda: docker_state(lab.d1, a) == "exited" and docker_state(lab.d2, b) == "exited",
                     10, "both stopped on the daemons")
-        await until(pilot, lambda: any(m.startswith("stopped 2 container(s)") for m, _ in notes), 5,
+        await until(lambda: any(m.startswith("stopped 2 container(s)") for m, _ in notes), 5,
                     "result notification")
         result = next(m for m, _ in notes if m.startswith("stopped 2"))
         assert "1 on ssh" in result and "1 on unix1" in result
         # stopped containers leave the default (running) view
-        await until(pilot, lambda: names_on_screen(app) == set(), 3, "stopped rows leave the running view")
+        await until(lambda: names_on_screen(app) == set(), 3, "stopped rows leave the running view")
 
 
 async def test_per_container_failure_is_reported_with_its_host(lab, made):
@@ -354,18 +261,18 @@ async def test_per_container_failure_is_reported_with_its_host(lab, made):
     run(made, lab.d2, b)
     app, notes = make_app(config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh")))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: {("unix1", a), ("ssh", b)} <= names_on_screen(app), 8, "rows")
+        await until(lambda: {("unix1", a), ("ssh", b)} <= names_on_screen(app), 8, "rows")
         await set_filter(pilot, token)
-        await until(pilot, lambda: len(table_rows(app)) == 2, 2, "just the two")
+        await until(lambda: len(table_rows(app)) == 2, 2, "just the two")
         await pilot.press("g", "space", "space", "s")
-        await until(pilot, lambda: showing(app, ConfirmDialog), 2, "confirm dialog")
+        await until(lambda: showing(app, ConfirmDialog), 2, "confirm dialog")
         lab.d2.docker("rm", "-f", b)
         await pilot.press("y")
-        await until(pilot, lambda: any(s == "error" and b in m for m, s in notes), 10, "failure notice")
+        await until(lambda: any(s == "error" and b in m for m, s in notes), 10, "failure notice")
         failure = next(m for m, s in notes if s == "error" and b in m)
         assert failure.startswith(f"stop {b} on ssh failed:"), failure
         assert "No such container" in failure
-        await until(pilot, lambda: any(m.startswith("stopped 1 container(s): 1 on unix1") for m, _ in notes), 5,
+        await until(lambda: any(m.startswith("stopped 1 container(s): 1 on unix1") for m, _ in notes), 5,
                     "the other one's success")
         assert docker_state(lab.d1, a) == "exited"
 
@@ -375,13 +282,13 @@ async def test_remove_confirm_with_force_option(lab, made):
     run(made, lab.d1, name)
     app, notes = make_app(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: ("unix1", name) in names_on_screen(app), 5, "row")
+        await until(lambda: ("unix1", name) in names_on_screen(app), 5, "row")
         await set_filter(pilot, name)
-        await until(pilot, lambda: len(table_rows(app)) == 1, 2, "one row")
+        await until(lambda: len(table_rows(app)) == 1, 2, "one row")
 
         # without force: the daemon refuses to remove a running container, and we say so
         await pilot.press("ctrl+d")
-        await until(pilot, lambda: showing(app, ConfirmDialog), 2, "remove dialog")
+        await until(lambda: showing(app, ConfirmDialog), 2, "remove dialog")
         dialog = app.screen
         text = screen_text(dialog)
         assert "Remove 1 container(s): 1 on unix1?" in text
@@ -391,25 +298,25 @@ async def test_remove_confirm_with_force_option(lab, made):
         assert dialog.query_one("#opt-volumes", Checkbox).value is False
         assert dialog.focused is dialog.query_one("#cancel", Button)  # the safe default
         await pilot.press("y")
-        await until(pilot, lambda: any(s == "error" and name in m for m, s in notes), 10, "refusal reported")
+        await until(lambda: any(s == "error" and name in m for m, s in notes), 10, "refusal reported")
         assert next(m for m, s in notes if s == "error" and name in m).startswith(f"remove {name} on unix1 failed")
         assert docker_state(lab.d1, name) == "running"
 
         # `n` cancels: nothing happens
         await pilot.press("ctrl+d")
-        await until(pilot, lambda: showing(app, ConfirmDialog), 2, "remove dialog again")
+        await until(lambda: showing(app, ConfirmDialog), 2, "remove dialog again")
         await pilot.press("n")
-        await until(pilot, lambda: not isinstance(app.screen, ConfirmDialog), 2, "cancelled")
+        await until(lambda: not isinstance(app.screen, ConfirmDialog), 2, "cancelled")
         assert docker_state(lab.d1, name) == "running"
 
         # with force ticked: removed on the daemon, and the row goes
         await pilot.press("ctrl+d")
-        await until(pilot, lambda: showing(app, ConfirmDialog), 2, "remove dialog, third time")
+        await until(lambda: showing(app, ConfirmDialog), 2, "remove dialog, third time")
         await pilot.click("#opt-force")
         assert app.screen.query_one("#opt-force", Checkbox).value is True
         await pilot.press("y")
-        await until(pilot, lambda: docker_state(lab.d1, name) is None, 10, "removed on the daemon")
-        await until(pilot, lambda: ("unix1", name) not in names_on_screen(app), 3, "row gone")
+        await until(lambda: docker_state(lab.d1, name) is None, 10, "removed on the daemon")
+        await until(lambda: ("unix1", name) not in names_on_screen(app), 3, "row gone")
         assert any(m.startswith("removed 1 container(s): 1 on unix1") for m, _ in notes)
 
 
@@ -425,7 +332,7 @@ async def test_unknown_host_key_dialog_accept_once(lab, made, tmp_path):
     app, notes = make_app(cfg)
     fingerprint, key_type = fingerprint_of(lab.target.host_key_pub)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: showing(app, HostKeyDialog), 8, "host-key dialog")
+        await until(lambda: showing(app, HostKeyDialog), 8, "host-key dialog")
         dialog = app.screen
         text = screen_text(dialog)
         assert "Unknown SSH host key" in text
@@ -437,14 +344,14 @@ async def test_unknown_host_key_dialog_accept_once(lab, made, tmp_path):
         assert ("ssh", name) not in names_on_screen(app)
 
         await pilot.press("o")
-        await until(pilot, lambda: not isinstance(app.screen, HostKeyDialog), 2, "dialog closed")
-        await until(pilot, lambda: app.fleet.host("ssh").state == HostState.ONLINE, 8, "ssh online")
-        await until(pilot, lambda: ("ssh", name) in names_on_screen(app), 5, "its containers appear")
+        await until(lambda: not isinstance(app.screen, HostKeyDialog), 2, "dialog closed")
+        await until(lambda: app.fleet.host("ssh").state == HostState.ONLINE, 8, "ssh online")
+        await until(lambda: ("ssh", name) in names_on_screen(app), 5, "its containers appear")
         assert any("host key accepted for this session" in m for m, _ in notes)
         assert known_hosts.read_text() == ""  # accept once does not save
 
         await pilot.press("1")
-        await until(pilot, lambda: any(r["NAME"] == "ssh" and r["STATE"] == "online" for r in table_rows(app, "hosts")),
+        await until(lambda: any(r["NAME"] == "ssh" and r["STATE"] == "online" for r in table_rows(app, "hosts")),
                     3, "Hosts pane shows ssh online")
 
 
@@ -456,7 +363,7 @@ async def test_changed_host_key_is_a_warning_without_accept(lab, made, tmp_path)
     app, _ = make_app(cfg)
     fingerprint, _kt = fingerprint_of(lab.target.host_key_pub)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: showing(app, HostKeyDialog), 8, "host-key dialog")
+        await until(lambda: showing(app, HostKeyDialog), 8, "host-key dialog")
         dialog = app.screen
         assert dialog.has_class("changed")  # the red border
         title = dialog.query(Label).first()
@@ -471,12 +378,12 @@ async def test_changed_host_key_is_a_warning_without_accept(lab, made, tmp_path)
         await pilot.press("s")
         assert isinstance(app.screen, HostKeyDialog)
         await pilot.press("escape")
-        await until(pilot, lambda: not isinstance(app.screen, HostKeyDialog), 2, "closed")
+        await until(lambda: not isinstance(app.screen, HostKeyDialog), 2, "closed")
         await pilot.pause(0.5)
         assert app.fleet.host("ssh").state == HostState.HOST_KEY_CHANGED
         assert known_hosts.read_text() == f"[127.0.0.1]:{lab.target.port} {other_type} {other_b64}\n"
         await pilot.press("1")
-        await until(pilot, lambda: any(r["NAME"] == "ssh" and r["STATE"].startswith("host-key-changed")
+        await until(lambda: any(r["NAME"] == "ssh" and r["STATE"].startswith("host-key-changed")
                                        for r in table_rows(app, "hosts")), 3, "Hosts pane: host-key-changed")
 
 
@@ -488,9 +395,9 @@ async def test_readonly_offers_no_mutating_keys_and_the_controller_refuses(lab, 
     cid = run(made, lab.d1, name)
     app, notes = make_app(config(unix_host(lab.d1, "unix1")), readonly=True)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: ("unix1", name) in names_on_screen(app), 5, "row")
+        await until(lambda: ("unix1", name) in names_on_screen(app), 5, "row")
         await set_filter(pilot, name)
-        await until(pilot, lambda: len(table_rows(app)) == 1, 2, "one row")
+        await until(lambda: len(table_rows(app)) == 1, 2, "one row")
         assert "READ-ONLY" in summary(app)
         active = app.active_bindings
         assert "space" in active and "a" in active  # the pane's harmless keys are there ...
@@ -516,7 +423,7 @@ async def test_not_readonly_offers_the_mutating_keys(lab, made):
     run(made, lab.d1, name)
     app, _ = make_app(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: ("unix1", name) in names_on_screen(app), 5, "row")
+        await until(lambda: ("unix1", name) in names_on_screen(app), 5, "row")
         active = app.active_bindings
         for key in MUTATING_KEYS:
             assert key in active
@@ -540,9 +447,9 @@ async def test_hostile_project_labels_render_literally(lab, made):
                          escapes).stdout.rstrip("\n") == HOSTILE_ESCAPES
     app, _ = make_app(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: {("unix1", markup), ("unix1", escapes)} <= names_on_screen(app), 5, "rows")
+        await until(lambda: {("unix1", markup), ("unix1", escapes)} <= names_on_screen(app), 5, "rows")
         await set_filter(pilot, token)
-        await until(pilot, lambda: len(table_rows(app)) == 2, 2, "two rows")
+        await until(lambda: len(table_rows(app)) == 2, 2, "two rows")
         rows = {r["NAME"]: r for r in table_rows(app)}
         assert rows[markup]["PROJECT"] == HOSTILE_MARKUP
         assert rows[escapes]["PROJECT"] == safe(HOSTILE_ESCAPES) == "\\x1b]0;pwn\\x07\\x1b[2J"
@@ -557,16 +464,16 @@ async def test_hostile_project_labels_render_literally(lab, made):
 
         # the same strings in a filter, a group header and a confirm dialog: still literal, no crash
         await set_filter(pilot, " project:[red]")
-        await until(pilot, lambda: names_on_screen(app) == {("unix1", markup)}, 2, "project filter")
+        await until(lambda: names_on_screen(app) == {("unix1", markup)}, 2, "project filter")
         await pilot.press("escape")
         await set_filter(pilot, token)
         await pilot.press("z", "z")  # grouping: host, then project
-        await until(pilot, lambda: app.panes["containers"].grouping == "project", 2, "grouped by project")
+        await until(lambda: app.panes["containers"].grouping == "project", 2, "grouped by project")
         headers = [r["HOST"] for r in table_rows(app) if r["HOST"].startswith("▼ ")]
         assert sorted(headers) == sorted([f"▼ {HOSTILE_MARKUP}", f"▼ {safe(HOSTILE_ESCAPES)}"])
         assert f"▼ {HOSTILE_MARKUP}" in svg_text(app)
         await pilot.press("ctrl+a", "s")
-        await until(pilot, lambda: showing(app, ConfirmDialog), 2, "confirm")
+        await until(lambda: showing(app, ConfirmDialog), 2, "confirm")
         await pilot.pause(0.1)
         app.export_screenshot()  # renders without raising
         await pilot.press("n")
@@ -584,10 +491,10 @@ async def test_command_mode_host_scoping(lab, made):
     run(made, lab.d2, b)
     app, notes = make_app(config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh")))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: {("unix1", a), ("ssh", b)} <= names_on_screen(app), 8, "rows")
+        await until(lambda: {("unix1", a), ("ssh", b)} <= names_on_screen(app), 8, "rows")
         await command(pilot, "host ssh")
-        await until(pilot, lambda: app.scope == "ssh", 2, "scope set")
-        await until(pilot, lambda: {h for h, _ in names_on_screen(app)} == {"ssh"}, 2, "only ssh rows")
+        await until(lambda: app.scope == "ssh", 2, "scope set")
+        await until(lambda: {h for h, _ in names_on_screen(app)} == {"ssh"}, 2, "only ssh rows")
         assert ("ssh", b) in names_on_screen(app)
         assert "scope: ssh" in summary(app)
 
@@ -596,7 +503,7 @@ async def test_command_mode_host_scoping(lab, made):
         assert app.scope == "ssh"
 
         await command(pilot, "all")
-        await until(pilot, lambda: {("unix1", a), ("ssh", b)} <= names_on_screen(app), 2, "all hosts again")
+        await until(lambda: {("unix1", a), ("ssh", b)} <= names_on_screen(app), 2, "all hosts again")
         assert "scope: all hosts" in summary(app)
 
         # tab completes the host name in command mode
@@ -604,7 +511,7 @@ async def test_command_mode_host_scoping(lab, made):
         await type_text(pilot, "host un")
         await pilot.pause(0.2)  # the suggester runs in the background
         await pilot.press("tab", "enter")
-        await until(pilot, lambda: app.scope == "unix1", 2, "completed scope")
+        await until(lambda: app.scope == "unix1", 2, "completed scope")
         assert {h for h, _ in names_on_screen(app)} == {"unix1"}
 
 
@@ -612,7 +519,7 @@ async def test_help_opens_and_esc_closes(lab):
     app, _ = make_app(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
-        await until(pilot, lambda: showing(app, TextDialog), 2, "help dialog")
+        await until(lambda: showing(app, TextDialog), 2, "help dialog")
         assert "Keys" in screen_text(app.screen)
         rendered = svg_text(app)
         for text in ("Containers pane", "Stop", "Remove", "Mark"):
@@ -623,7 +530,7 @@ async def test_help_opens_and_esc_closes(lab):
         for text in (":host NAME", "label:k=v", "Everywhere"):
             assert text in body, text  # further down the scrollable help
         await pilot.press("escape")
-        await until(pilot, lambda: not isinstance(app.screen, TextDialog), 2, "help closed")
+        await until(lambda: not isinstance(app.screen, TextDialog), 2, "help closed")
         assert app.active_pane.pane_id == "containers"
 
 
@@ -634,17 +541,17 @@ async def test_a_toggles_stopped_containers(lab, made):
     create(made, lab.d1, down)
     app, _ = make_app(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: ("unix1", up) in names_on_screen(app), 5, "running row")
+        await until(lambda: ("unix1", up) in names_on_screen(app), 5, "running row")
         await set_filter(pilot, token)
-        await until(pilot, lambda: names_on_screen(app) == {("unix1", up)}, 2, "running only")
+        await until(lambda: names_on_screen(app) == {("unix1", up)}, 2, "running only")
         assert "running only" in tabs(app)
         await pilot.press("a")
-        await until(pilot, lambda: names_on_screen(app) == {("unix1", up), ("unix1", down)}, 2, "all")
+        await until(lambda: names_on_screen(app) == {("unix1", up), ("unix1", down)}, 2, "all")
         row = next(r for r in table_rows(app) if r["NAME"] == down)
         assert row["STATE"] == "created" and row["STATUS"] == "Created" and row["CPU%"] == "-"
         assert "all" in tabs(app).split()
         await pilot.press("a")
-        await until(pilot, lambda: names_on_screen(app) == {("unix1", up)}, 2, "running only again")
+        await until(lambda: names_on_screen(app) == {("unix1", up)}, 2, "running only again")
 
 
 async def test_z_groups_by_host_with_header_rows(lab, made):
@@ -655,12 +562,12 @@ async def test_z_groups_by_host_with_header_rows(lab, made):
     run(made, lab.d2, b)
     app, _ = make_app(config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh")))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: {("unix1", a1), ("unix1", a2), ("ssh", b)} <= names_on_screen(app), 8, "rows")
+        await until(lambda: {("unix1", a1), ("unix1", a2), ("ssh", b)} <= names_on_screen(app), 8, "rows")
         await set_filter(pilot, token)
-        await until(pilot, lambda: len(table_rows(app)) == 3, 2, "three rows")
+        await until(lambda: len(table_rows(app)) == 3, 2, "three rows")
         assert not any(r["NAME"].startswith("▼") for r in table_rows(app))
         await pilot.press("z")
-        await until(pilot, lambda: len(table_rows(app)) == 5, 2, "two header rows added")
+        await until(lambda: len(table_rows(app)) == 5, 2, "two header rows added")
         rows = table_rows(app)
         # a header per host in config order ("▼ HOST", then "running/total"), its containers below it
         assert [(r["HOST"], r["NAME"]) for r in rows] == [
@@ -671,5 +578,5 @@ async def test_z_groups_by_host_with_header_rows(lab, made):
         await pilot.press("g", "space")
         assert app.panes["containers"].marked == set()
         await pilot.press("z", "z")  # project, then none
-        await until(pilot, lambda: len(table_rows(app)) == 3, 2, "ungrouped")
+        await until(lambda: len(table_rows(app)) == 3, 2, "ungrouped")
         assert "grouped" not in tabs(app)

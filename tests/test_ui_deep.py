@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 import uuid
 
 from rich.segment import Segment
 
 from fleet_hosts import config, ssh_host, unix_host
-from test_ui import open_logs, svg_text
+from helpers import open_logs, svg_text, until
 from dockyard.fleet import Fleet, RunSpec, Timing
 from dockyard.ui.app import DockyardApp
 from dockyard.ui.container_view import ContainerScreen, bar_lines
 from dockyard.ui.dialogs.run import RunDialog
 from dockyard.ui.logs import LogsScreen, LogView, ansi_text
-
-
-async def until(predicate, timeout: float = 10, what: str = "") -> None:
-    start = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - start < timeout, what
-        await asyncio.sleep(0.05)
 
 
 def _row_index(pane, name: str) -> int:

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 import uuid
 from dataclasses import replace
 
 from fleet_hosts import config, unix_host
-from test_ui import open_logs, svg_text
+from helpers import open_logs, svg_text, until
 from dockyard.ui.app import DockyardApp
-
-
-async def _until(predicate, timeout: float, what: str) -> None:
-    start = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - start < timeout, what
-        await asyncio.sleep(0.05)
 
 
 async def test_remapped_stop_key_stops_and_old_key_does_not(lab):
@@ -29,14 +20,14 @@ async def test_remapped_stop_key_stops_and_old_key_does_not(lab):
     app.notify = lambda message, **kw: notes.append(message)  # type: ignore[method-assign]
     async with app.run_test(size=(120, 36)) as pilot:
         pane = app.panes["containers"]
-        await _until(lambda: any(r.data is not None and r.data.name == name for r in pane.rows), 10, "row shown")
+        await until(lambda: any(r.data is not None and r.data.name == name for r in pane.rows), 10, "row shown")
         index = next(i for i, r in enumerate(pane.rows) if r.data is not None and r.data.name == name)
         pane.table.move_cursor(row=index)
         await pilot.press("s")  # no longer bound to stop
         await pilot.pause(0.5)
         assert lab.d1.docker("inspect", "-f", "{{.State.Status}}", cid).stdout.strip() == "running"
         await pilot.press("x")
-        await _until(lambda: lab.d1.docker("inspect", "-f", "{{.State.Status}}", cid).stdout.strip() == "exited",
+        await until(lambda: lab.d1.docker("inspect", "-f", "{{.State.Status}}", cid).stdout.strip() == "exited",
                      15, "stopped by the remapped key")
         await pilot.press("question_mark")
         await pilot.pause(0.2)
@@ -68,13 +59,13 @@ async def test_keys_typed_right_after_slash_go_into_the_filter_not_to_the_pane(l
     app = DockyardApp(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=(120, 36)) as pilot:
         pane = app.panes["containers"]
-        await _until(lambda: any(r.data is not None and r.data.name == name for r in pane.rows), 10, "row shown")
+        await until(lambda: any(r.data is not None and r.data.name == name for r in pane.rows), 10, "row shown")
         before = (pane.grouping, pane.show_all, pane.sort_key)
         _burst(app, "slash", "z", "o", "a")
-        await _until(lambda: app.query_one("#prompt").value == "zoa", 5, "typed into the filter box")
+        await until(lambda: app.query_one("#prompt").value == "zoa", 5, "typed into the filter box")
         assert (pane.grouping, pane.show_all, pane.sort_key) == before
         _burst(app, "enter")
-        await _until(lambda: app.filter_text == "zoa", 5, "filter applied")
+        await until(lambda: app.filter_text == "zoa", 5, "filter applied")
         await pilot.pause(0.1)  # let the burst's last key finish its way before the app closes
     lab.d1.docker("rm", "-f", name)
 
@@ -87,7 +78,7 @@ async def test_keys_typed_right_after_slash_in_logs_search_not_toggle(lab):
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_logs(app, cid, name, lines=2, tail=100)
         _burst(app, "slash", "w", "a", "r", "n", "enter")
-        await _until(lambda: screen.search == "warn", 5, "searched for warn")
+        await until(lambda: screen.search == "warn", 5, "searched for warn")
         await pilot.pause(0.05)
         assert screen.wrap is False
         assert "warn here" in screen.log_widget.plain(screen.log_widget.current_match)

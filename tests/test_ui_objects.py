@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 
 from fleet_hosts import config, ssh_host, unix_host
+from helpers import showing, until
 from lab import IMAGE
 from dockyard.ui.app import DockyardApp
 from dockyard.ui.dialogs.ask import AskDialog
 from dockyard.ui.dialogs.confirm import ConfirmDialog
-
-
-async def until(predicate, timeout: float = 10, what: str = "") -> None:
-    start = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - start < timeout, what
-        await asyncio.sleep(0.05)
-
-
-def showing(app, dialog) -> bool:
-    return isinstance(app.screen, dialog) and app.screen.is_mounted
 
 
 async def test_drift_view_and_remove_confirmation(lab):

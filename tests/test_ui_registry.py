@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 
+from helpers import until
 from lab import IMAGE
 from dockyard.config import load_config
 from dockyard.ui.app import DockyardApp
 from dockyard.ui.dialogs.ask import AskDialog
 from dockyard.ui.dialogs.confirm import ConfirmDialog
 from dockyard.ui.dialogs.progress import ProgressScreen
-
-
-async def until(predicate, timeout: float = 10, what: str = "") -> None:
-    start = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - start < timeout, what
-        await asyncio.sleep(0.05)
 
 
 def _cursor_to(pane, data) -> None:

@@ -25,12 +25,12 @@ import os
 os.environ["TEXTUAL_ANIMATIONS"] = "none"  # read when textual is first imported
 
 import shutil  # noqa: E402
-import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 import pytest  # noqa: E402
 
 from fleet_hosts import config, unix_host  # noqa: E402
+from helpers import showing, summary, until  # noqa: E402
 from lab import IMAGE  # noqa: E402
 from dockyard.ui.app import DockyardApp  # noqa: E402
 
@@ -72,29 +72,16 @@ def app(snapshot_daemons) -> DockyardApp:
     return the_app
 
 
-async def until(pilot, predicate, timeout: float = 10.0, what: str = "condition") -> None:
-    start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"{what}: not within {timeout}s")
-        await pilot.pause(0.02)
-
-
 async def loaded(pilot) -> None:
     """Both hosts online, `a` pressed (created containers are not "running"), every row painted."""
     app = pilot.app
-    await until(pilot, lambda: "hosts 2/2 online" in str(app.query_one("#summary").content), what="hosts online")
+    await until(lambda: "hosts 2/2 online" in summary(app), what="hosts online")
     await pilot.press("a")
-    await until(pilot, lambda: app.panes["containers"].table.row_count == len(FLEET), what="all rows")
-    await until(pilot, lambda: f"containers 0/{len(FLEET)} running" in str(app.query_one("#summary").content),
+    await until(lambda: app.panes["containers"].table.row_count == len(FLEET), what="all rows")
+    await until(lambda: f"containers 0/{len(FLEET)} running" in summary(app),
                 what="summary")
     assert app.panes["containers"].table.cursor_row == 0  # it stays on top while the hosts answer
     await settle(pilot)
-
-
-def showing(app, dialog: type) -> bool:
-    """That dialog is the current screen and fully mounted."""
-    return isinstance(app.screen, dialog) and app.screen.is_mounted
 
 
 async def settle(pilot) -> None:
@@ -110,7 +97,7 @@ class TestContainersPane:
         async def run_before(pilot):
             await loaded(pilot)
             await pilot.press("slash", *"shop !host:beta", "enter")
-            await until(pilot, lambda: pilot.app.panes["containers"].table.row_count == 2, what="filtered")
+            await until(lambda: pilot.app.panes["containers"].table.row_count == 2, what="filtered")
             await settle(pilot)
 
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -119,8 +106,8 @@ class TestContainersPane:
         async def run_before(pilot):
             await loaded(pilot)
             await pilot.press("z", "z")
-            await until(pilot, lambda: pilot.app.panes["containers"].grouping == "project", what="grouped")
-            await until(pilot, lambda: pilot.app.panes["containers"].table.row_count == len(FLEET) + 3,
+            await until(lambda: pilot.app.panes["containers"].grouping == "project", what="grouped")
+            await until(lambda: pilot.app.panes["containers"].table.row_count == len(FLEET) + 3,
                         what="group headers")
             await settle(pilot)
 
@@ -136,7 +123,7 @@ class TestDialogs:
             await pilot.press("j", "space", "j", "j", "space", "ctrl+d")
             from dockyard.ui.dialogs.confirm import ConfirmDialog
 
-            await until(pilot, lambda: showing(pilot.app, ConfirmDialog), what="dialog")
+            await until(lambda: showing(pilot.app, ConfirmDialog), what="dialog")
             await settle(pilot)
 
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -147,7 +134,7 @@ class TestDialogs:
             await pilot.press("question_mark")
             from dockyard.ui.dialogs.info import TextDialog
 
-            await until(pilot, lambda: showing(pilot.app, TextDialog), what="help")
+            await until(lambda: showing(pilot.app, TextDialog), what="help")
             await settle(pilot)
 
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
