@@ -7,6 +7,7 @@
     FakeHTTP        answers chosen (status, headers, body) per path; HTML by default
     GarbageServer   writes bytes that are not HTTP, then hangs up
     RegistryAPI     blocking uploads (blobs, cross-repo mounts, manifests) to seed registries cheaply
+    cfg, creds      a Dockyard registry config for one of them, a credential source with a given environment
 
 Plain module, no pytest; helpers come from tests/lab.py.
 """
@@ -18,6 +19,7 @@ import hashlib
 import http.client
 import http.server
 import json
+import os
 import socket
 import ssl
 import threading
@@ -468,3 +470,20 @@ class GarbageServer:
         except OSError:
             pass
         self.sock.close()
+
+
+# --------------------------------------------------------------------------- Dockyard's side
+
+
+def cfg(name: str, url: str, **kw):
+    """A Dockyard RegistryConfig for `url` (plain http is allowed only for http:// urls)."""
+    from dockyard.config.model import RegistryConfig
+
+    return RegistryConfig(name=name, url=url, insecure=url.startswith("http://"), **kw)
+
+
+def creds(**env: str):
+    """Where a registry client finds passwords: only `env` (plus PATH), no real home or Docker config."""
+    from dockyard.registry import CredentialSource
+
+    return CredentialSource({"PATH": os.environ.get("PATH", ""), "HOME": "/nonexistent", **env})

@@ -14,7 +14,8 @@ import time
 import pytest
 import registry_lab as rl
 from hostile import HOSTILE, assert_inert
-from test_registry import cfg, creds, dockyard
+from helpers import dockyard
+from registry_lab import cfg, creds
 
 from dockyard.registry import NotARegistry, RegistryClient, Unauthorized
 from dockyard.registry.errors import RegistryTimeout

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 import registry_lab as rl
+from registry_lab import cfg, creds
 from helpers import DOCKYARD, cli_env, dockyard
 from lab import IMAGE
 
@@ -143,10 +144,6 @@ def impostors():
         garbage.stop()
 
 
-def cfg(name: str, url: str, **kw) -> RegistryConfig:
-    return RegistryConfig(name=name, url=url, insecure=url.startswith("http://"), **kw)
-
-
 def basic_cfg(basic_reg, lab, **kw) -> RegistryConfig:
     kw.setdefault("username", "alice")
     kw.setdefault("password_env", "ALICE_PW")
@@ -159,10 +156,6 @@ def token_cfg(token_reg, **kw) -> RegistryConfig:
     kw.setdefault("password_command", f"printf '%s\\n' {BOB_PW}")
     kw.setdefault("tls", token_reg.tls_config)
     return cfg("token", token_reg.url, **kw)
-
-
-def creds(**env: str) -> CredentialSource:
-    return CredentialSource({"PATH": os.environ.get("PATH", ""), "HOME": "/nonexistent", **env})
 
 
 def assert_no_secret(*texts: object) -> None:
