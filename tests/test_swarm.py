@@ -18,6 +18,7 @@ import pytest
 
 import lab as _lab
 from fleet_hosts import config, ssh_host, unix_host
+from helpers import until
 from dockyard.config.model import HostConfig
 from dockyard.fleet import Fleet, ReadOnlyError
 from dockyard.fleet.models import SwarmService, SwarmTask
@@ -48,15 +49,6 @@ def services(swarm):
     yield make
     for name, swarm_name in made:
         swarm.remove_service(name, swarm_name)
-
-
-async def until(predicate, timeout: float, what: str) -> float:
-    start = time.perf_counter()
-    while not predicate():
-        if time.perf_counter() - start > timeout:
-            raise AssertionError(f"{what}: not within {timeout}s")
-        await asyncio.sleep(0.05)
-    return time.perf_counter() - start
 
 
 def by_name(items, name):
