@@ -15,7 +15,7 @@ from collections.abc import Sequence
 # C0/C1 controls; every format character (Unicode category Cf: bidi embeddings/overrides/isolates,
 # zero-width characters, tags, the BOM) plus the line/paragraph separators; lone surrogates (they
 # can't be encoded for a terminal). Listed, not computed: scanning unicodedata costs 0.2 s at start-up;
-# tests/test_faults.py checks the list against the running Python's unicodedata.
+# tests/test_faults_hostile.py checks the list against the running Python's unicodedata.
 _CONTROL = re.compile(
     "[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
     "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb"

@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", action="append", metavar="NAME", help="only this host (repeatable)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
-    add_object_commands(sub)  # issue 5: pull, transfer (images --drift is added there too)
+    add_image_commands(sub)
 
     p = sub.add_parser("config", help="configuration tools")
     csub = p.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
@@ -142,8 +142,8 @@ async def run_command(args: argparse.Namespace, config: Config) -> int:
             return await run_swarm_command(args, fleet)
         if args.command == "ps":
             return await cmd_ps(fleet, hosts, args.all, filters, args.json)
-        if args.command in OBJECT_COMMANDS or (args.command == "images" and getattr(args, "drift", False)):
-            return await run_object_command(args, config, fleet)  # issue 5
+        if args.command in IMAGE_COMMANDS or (args.command == "images" and getattr(args, "drift", False)):
+            return await run_image_command(args, config, fleet)
         if args.command == "images":
             return await cmd_images(fleet, hosts, args.json)
     raise UsageError(f"unknown command {args.command!r}")
@@ -248,13 +248,13 @@ def config_check(path: str | None) -> int:
     return EXIT_OK
 
 
-# ====================================================================== issue 5: pull, transfer, images --drift
-# A separate block: `add_object_commands(sub)` in build_parser, `run_object_command` in run_command.
+# ---------------------------------------------------------------------- images: pull, transfer, images --drift
 
-OBJECT_COMMANDS = ("pull", "transfer")
+IMAGE_COMMANDS = ("pull", "transfer")
 
 
-def add_object_commands(sub: argparse._SubParsersAction) -> None:
+def add_image_commands(sub: argparse._SubParsersAction) -> None:
+    """`pull`, `transfer`, and `--drift` on the `images` command added before."""
     p = sub.add_parser("pull", help="pull an image onto several hosts at once")
     p.add_argument("image", metavar="IMAGE", help="image reference, e.g. registry:5000/team/app:1.2")
     p.add_argument("--host", action="append", metavar="NAME", help="pull onto this host (repeatable; default: all)")
@@ -272,7 +272,7 @@ def add_object_commands(sub: argparse._SubParsersAction) -> None:
                         help="group by REPOSITORY:TAG across hosts and flag tags whose image IDs differ")
 
 
-async def run_object_command(args: argparse.Namespace, config: Config, fleet: Fleet) -> int:
+async def run_image_command(args: argparse.Namespace, config: Config, fleet: Fleet) -> int:
     if args.command == "pull":
         auth = await _registry_auth(config, args.image)
         return await cmd_pull(fleet, args.image, args.host, args.json, auth)

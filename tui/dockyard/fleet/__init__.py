@@ -10,15 +10,16 @@ one module per resource, which `Fleet` composes:
 | `fleet.images`     | images.py     | list, pull, push, transfer (transfer.py), tag, remove, history, inspect, prune, drift |
 | `fleet.volumes`    | volumes.py    | usage, usage_by_host, create, remove, prune                  |
 | `fleet.networks`   | networks.py   | create, remove, connect, disconnect, inspect, containers     |
+| `fleet.swarm`      | swarm.py      | every swarm the hosts reach: services, tasks, nodes, stacks (through a manager) |
 
-Adding a resource (e.g. swarm services) is one module:
-1. `fleet/services.py`: `class Services(Resource)` (resource.py). Methods take host names and reach
+Adding a resource is one module:
+1. `fleet/things.py`: `class Things(Resource)` (resource.py). Methods take host names and reach
    the daemon through `self.fleet.call(host, fn)` (one host, request timeout), `self.fleet.fan_out(fn,
    hosts)` (every selected host, results as they land) or `self.fleet.client(host)` (long streams);
    a method that changes anything calls `self.fleet.check_writable(host)` (or
    `self.fleet.writable_hosts(hosts)`) before touching a daemon. Raw API calls the daemon needs
    go in docker_api.py, result types in models.py.
-2. One line in `Fleet.__init__`: `self.services = Services(self)`.
+2. One line in `Fleet.__init__`: `self.things = Things(self)`.
 3. Live rows: add its kind to the session's reconcile (`HostSession._refresh`) and cache.py.
 """
 

@@ -179,7 +179,7 @@ class DockerClient(aiodocker.Docker):
             return
 
 
-    # ------------------------------------------------------------------ images, volumes, networks (issue 5)
+    # ------------------------------------------------------------------ images, volumes, networks
     # Raw API dicts in, raw dicts out: the resource modules turn them into models.
 
     def _long_timeout(self) -> aiohttp.ClientTimeout:
@@ -266,9 +266,6 @@ class DockerClient(aiodocker.Docker):
                             driver: str = "local") -> dict[str, Any]:
         body = {"Name": name, "Driver": driver, "Labels": dict(labels or {})}
         return await self._query_json("volumes/create", "POST", data=body)
-
-    async def inspect_volume(self, name: str) -> dict[str, Any]:
-        return await self._query_json(f"volumes/{name}")
 
     async def remove_volume(self, name: str, force: bool = False) -> None:
         async with self._query(f"volumes/{name}", "DELETE", params={"force": "1" if force else "0"}):

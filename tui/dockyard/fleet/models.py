@@ -203,7 +203,7 @@ class ActionResult:
     error: str | None = None
 
 
-# ---------------------------------------------------------------------- images, volumes, networks (issue 5)
+# ---------------------------------------------------------------------- images, volumes, networks
 
 
 @dataclass(frozen=True)

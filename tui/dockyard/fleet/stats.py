@@ -79,7 +79,7 @@ class StatsWatcher:
 
     A one-shot stats request waits for the daemon's collector, which ticks once a second;
     requests issued together share a tick, trickled ones pay one each, and a stats *stream*
-    per container costs most (DESIGN.md, "Live stats": 40 one-shots together every 5 s
+    per container costs most (measured on dockerd 20.10: 40 one-shots together every 5 s
     +2.1 % daemon CPU, every 2 s +5.7 %, 40 streams +8.3 %). One-shot replies carry no
     `precpu_stats`, so CPU % needs two samples of the same container. Hence, per host:
 

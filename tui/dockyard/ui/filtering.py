@@ -1,9 +1,10 @@
 """The `/` filter language, shared by every pane.
 
 Words are ANDed. A bare word matches as a case-insensitive substring of any visible
-column; `key:value` terms match a field: `host:web1`, `state:running`, `image:nginx`,
-`label:app=api` (or `label:app` for "has the label"), `project:shop`, `name:db`.
-A leading `!` negates a term (`!state:exited`).
+column; `key:value` terms match a field. `host:` and `state:` match the whole value
+(`host:web1`, `state:running`) or, ending in `*`, its start (`host:web*`); `image:`,
+`project:` and `name:` match a substring (`image:nginx`); `label:app=api` an exact label
+value, `label:app` "has the label". A leading `!` negates a term (`!state:exited`).
 """
 
 from __future__ import annotations
