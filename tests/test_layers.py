@@ -64,3 +64,26 @@ def test_every_source_folder_is_a_package():
     missing = [str(d.relative_to(ROOT.parent)) for d in ROOT.rglob("*")
                if d.is_dir() and d.name != "__pycache__" and any(d.glob("*.py")) and not (d / "__init__.py").exists()]
     assert missing == []
+
+
+@pytest.mark.parametrize("hosts, loads_ssh", [(("unix1",), False), (("unix1", "ssh"), True)], ids=["unix", "ssh"])
+def test_asyncssh_is_imported_only_when_an_ssh_host_is_configured(lab, tmp_path, hosts, loads_ssh):
+    """asyncssh costs 0.34 s of start-up (DESIGN.md): a fleet of local/TCP daemons never pays it."""
+    import os
+    import subprocess
+    import sys
+
+    cfg = lab.write_config(tmp_path / "c.toml", hosts=hosts)
+    script = ("import asyncio, sys\n"
+              "from dockyard.config import load_config\n"
+              "from dockyard.fleet import Fleet\n"
+              "async def main():\n"
+              f"    async with Fleet(load_config({str(cfg)!r}), live=False) as fleet:\n"
+              "        results = [r async for r in fleet.containers.list()]\n"
+              "        assert all(r.ok for r in results), results\n"
+              "    print('asyncssh' in sys.modules)\n"
+              "asyncio.run(main())\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(ROOT.parent)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(loads_ssh)

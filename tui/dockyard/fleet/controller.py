@@ -30,7 +30,8 @@ from dockyard.fleet.session import HostSession, Timing
 from dockyard.fleet.stats import ContainerStats, StatsWatcher
 from dockyard.fleet.volumes import Volumes
 from dockyard.fleet.swarm import SwarmController
-from dockyard.transports import HostKeyTrust, HostKeyUnknown, PassphrasePrompt, default_known_hosts
+from dockyard import transports  # transports.default_known_hosts: SSH code, loaded when first asked
+from dockyard.transports import HostKeyTrust, HostKeyUnknown, PassphrasePrompt
 
 T = TypeVar("T")
 Observer = Callable[[FleetChange], None]
@@ -134,7 +135,7 @@ class Fleet:
         problem = session.problem
         if isinstance(problem, HostKeyUnknown) and problem.save_to:
             return problem.save_to
-        return default_known_hosts(session.config)
+        return transports.default_known_hosts(session.config)
 
     async def host_details(self, name: str) -> list[tuple[str, list[tuple[str, str]]]]:
         """`docker info` and `docker system df` facts for one host, as titled (key, value) lists."""
@@ -175,7 +176,7 @@ class Fleet:
         if not isinstance(problem, HostKeyUnknown):
             raise FleetError(f"{name}: no unknown host key is awaiting a decision")
         if save:
-            HostKeyTrust.save(problem, default_known_hosts(session.config))
+            HostKeyTrust.save(problem, transports.default_known_hosts(session.config))
         self.trust.accept_once(problem)
         await session.reconnect()
 

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 
@@ -30,13 +30,15 @@ from dockyard.transports import (
     HostKeyRefused,
     HostKeyTrust,
     HostKeyUnknown,
-    KeyLoader,
     PassphrasePrompt,
     Transport,
     TransportError,
     connect_budget,
     open_transport,
 )
+
+if TYPE_CHECKING:
+    from dockyard.transports.ssh import KeyLoader
 
 log = logging.getLogger("dockyard.session")
 T = TypeVar("T")
@@ -66,7 +68,8 @@ class HostSession:
         self.trust = trust
         self.timing = timing or Timing()
         self._notify_fleet = notify
-        self._keys = KeyLoader(config, passphrase_prompt)
+        self._passphrase_prompt = passphrase_prompt
+        self._key_loader: KeyLoader | None = None  # SSH only: made (and asyncssh imported) on first use
         self.cache = HostCache(self.name, self._notify)
 
         self.state = HostState.CONNECTING if config.enabled else HostState.DISABLED
@@ -227,6 +230,14 @@ class HostSession:
         # A round trip timed while the app is busy starting says little (~80 ms for a local socket):
         # latency is the idle `_ping` of the live loop (or of refresh_info).
         self.latency_ms = None
+
+    def _keys(self) -> KeyLoader:
+        """The identity files' loader (keeps decrypted keys for reconnects)."""
+        if self._key_loader is None:
+            from dockyard.transports.ssh import KeyLoader
+
+            self._key_loader = KeyLoader(self.config, self._passphrase_prompt)
+        return self._key_loader
 
     def _on_transport_lost(self, reason: str) -> None:
         self._lost_reason = reason

@@ -1,6 +1,13 @@
-"""Transports: how the fleet reaches one Docker daemon (unix, tcp, tls, ssh, ssh+jump)."""
+"""Transports: how the fleet reaches one Docker daemon (unix, tcp, tls, ssh, ssh+jump).
+
+The SSH transport (and asyncssh, 0.34 s to import) loads on first use: a fleet without an
+SSH host never imports it (`KeyLoader`, `default_known_hosts`, `open_ssh` are lazy names).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dockyard.config.model import HostConfig
 from dockyard.transports.base import Transport, make_ssl_context
@@ -14,13 +21,26 @@ from dockyard.transports.errors import (
     TransportError,
     Unreachable,
 )
-from dockyard.transports.ssh import HostKeyTrust, KeyLoader, PassphrasePrompt, default_known_hosts, open_ssh
+from dockyard.transports.hostkeys import HostKeyTrust, PassphrasePrompt
+
+if TYPE_CHECKING:
+    from dockyard.transports.ssh import KeyLoader
+
+_SSH_NAMES = ("KeyLoader", "default_known_hosts", "open_ssh")
 
 __all__ = [
     "AuthFailed", "HostKeyChanged", "HostKeyProblem", "HostKeyRefused", "HostKeyTrust", "HostKeyUnknown",
     "KeyLoader", "PassphrasePrompt", "Transport", "TransportError", "Unreachable", "connect_budget",
     "default_known_hosts", "make_ssl_context", "open_transport",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name in _SSH_NAMES:
+        from dockyard.transports import ssh
+
+        return getattr(ssh, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def connect_budget(host: HostConfig) -> float:
@@ -32,10 +52,12 @@ def connect_budget(host: HostConfig) -> float:
     return host.connect_timeout
 
 
-async def open_transport(host: HostConfig, trust: HostKeyTrust, keys: KeyLoader) -> Transport:
+async def open_transport(host: HostConfig, trust: HostKeyTrust, keys: Callable[[], KeyLoader]) -> Transport:
     """Open the transport for `host`; raises a TransportError subclass saying why not."""
     if host.scheme in ("unix", "tcp"):
         return await open_direct(host)
     if host.scheme == "ssh":
-        return await open_ssh(host, trust, keys)
+        from dockyard.transports.ssh import open_ssh
+
+        return await open_ssh(host, trust, keys())
     raise Unreachable(f"unsupported URL scheme {host.scheme!r}")
