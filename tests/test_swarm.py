@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import subprocess
-import sys
 import time
 import uuid
 
@@ -18,7 +16,7 @@ import pytest
 
 import lab as _lab
 from fleet_hosts import config, ssh_host, unix_host
-from helpers import until
+from helpers import dockyard, until
 from dockyard.config.model import HostConfig
 from dockyard.fleet import Fleet, ReadOnlyError
 from dockyard.fleet.models import SwarmService, SwarmTask
@@ -342,16 +340,6 @@ async def test_live_cache_follows_events(swarm, services):
 
 
 # --------------------------------------------------------------------------- CLI
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def dockyard(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "tui")}
-    env.pop("DOCKYARD_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "dockyard", *args], capture_output=True, text=True, env=env,
-                          timeout=timeout)
-
 
 @pytest.fixture
 def swarm_toml(swarm, tmp_path):
