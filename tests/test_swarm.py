@@ -387,6 +387,11 @@ def test_cli_nodes(swarm, swarm_toml):
     assert set(nodes[0]) == {"swarm", "hostname", "id", "role", "availability", "state", "manager_status", "engine"}
     assert all(n["state"] == "ready" and n["availability"] == "active" for n in nodes)
 
+    hosts = {h["name"]: h for h in json.loads(dockyard("--config", swarm_toml, "hosts", "--json").stdout)["hosts"]}
+    swarm_a = hosts["a1"]["swarm_id"]
+    assert (hosts["a3"]["swarm_role"], hosts["a3"]["swarm_id"], hosts["a3"]["swarm_name"]) == ("worker", swarm_a, "a1")
+    assert (hosts["b1"]["swarm_role"], hosts["b1"]["swarm_name"]) == ("manager", "blue") and hosts["b1"]["swarm_id"] != swarm_a
+
 
 def test_cli_scale_asks_for_the_swarm_when_a_name_is_in_two(swarm, services, swarm_toml):
     name = unique("twice")

@@ -660,8 +660,8 @@ class SwarmController(Resource):
 
     # ------------------------------------------------------------------ logs
 
-    async def service_logs(self, swarm: Swarm, service_id: str, *, tail: int = 200, follow: bool = True,
-                           retry_every: float = 2.0) -> AsyncIterator[LogLine | LogNotice]:
+    async def service_logs(self, swarm: Swarm, service_id: str, *, tail: int | str = 200, follow: bool = True,
+                           since: str | None = None, retry_every: float = 2.0) -> AsyncIterator[LogLine | LogNotice]:
         """A service's logs from all its tasks through a manager, each line's source named
         SERVICE.SLOT@NODE; a broken stream says so and resumes after its last line."""
         sources: dict[str, LogSource] = {}
@@ -685,7 +685,7 @@ class SwarmController(Resource):
                 if not first:
                     yield LogNotice(service_source, "resumed", broken=False)
                 stream = client.service_log_stream(service_id, follow=follow, tail=tail if first else "all",
-                                                   since=_after(last_ts) if last_ts else None)
+                                                   since=_after(last_ts) if last_ts else since)
                 async for stream_name, text, ts in _lines(stream):
                     details, _, message = text.partition(" ")
                     attrs = dict(kv.split("=", 1) for kv in details.split(",") if "=" in kv)
