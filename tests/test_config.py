@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -20,6 +21,7 @@ from dockyard.config import (
     load_docker_contexts,
     resolve_config_path,
 )
+from dockyard.config import contexts
 from dockyard.config.contexts import context_id
 from dockyard.config.schema import schema_json
 
@@ -29,8 +31,22 @@ SOURCE_ENV = {**os.environ, "PYTHONPATH": str(ROOT / "tui")}
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """An isolated environment: fake HOME and an empty Docker config dir."""
+def local_socket(tmp_path: Path, monkeypatch) -> Path:
+    """Where this test's local daemon socket (`default`) would be: absent until a test binds it."""
+    path = tmp_path / "docker.sock"
+    monkeypatch.setattr(contexts, "DEFAULT_SOCKET", str(path))
+    return path
+
+
+def bind_socket(path: Path) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(path))
+    return sock
+
+
+@pytest.fixture
+def env(tmp_path: Path, local_socket: Path) -> dict[str, str]:
+    """An isolated environment: fake HOME, an empty Docker config dir, no local daemon socket."""
     (tmp_path / "home").mkdir()
     (tmp_path / "docker").mkdir()
     return {"HOME": str(tmp_path / "home"), "DOCKER_CONFIG": str(tmp_path / "docker")}
@@ -94,9 +110,12 @@ class TestResolvePath:
         assert config.path == str(cfg_dir / "config.toml")
         assert [h.name for h in config.hosts] == ["a"]
 
-    def test_missing_default_is_zero_config(self, env):
+    def test_missing_default_is_zero_config(self, env, local_socket):
         config = load_config(None, env)
         assert config.path is None
+        assert config.hosts == () and config.current_context is None  # no Docker anywhere
+        with bind_socket(local_socket):
+            config = load_config(None, env)
         assert [h.name for h in config.hosts] == ["default"]
         assert config.current_context == "default"
 
@@ -633,18 +652,32 @@ def make_context(docker_dir: Path, name: str, host: str, *, skip_verify=False, d
 
 
 class TestContexts:
-    def test_only_default(self, env):
-        hosts, current = load_docker_contexts(env)
-        assert hosts == [HostConfig(name="default", url="unix:///var/run/docker.sock", source="default",
+    def test_default_is_there_when_its_socket_exists(self, env, local_socket):
+        assert load_docker_contexts(env) == ([], None)
+        with bind_socket(local_socket):
+            hosts, current = load_docker_contexts(env)
+        assert hosts == [HostConfig(name="default", url=f"unix://{local_socket}", source="default",
                                     description="local daemon (default socket)")]
         assert current == "default"
+
+    def test_default_is_there_when_chosen_even_without_a_socket(self, env):
+        hosts, current = load_docker_contexts({**env, "DOCKER_CONTEXT": "default"})
+        assert [h.name for h in hosts] == ["default"] and current == "default"
+        (Path(env["DOCKER_CONFIG"]) / "config.json").write_text(json.dumps({"currentContext": "default"}))
+        assert [h.name for h in load_docker_contexts(env)[0]] == ["default"]
+
+    def test_only_remote_contexts_give_no_dead_default(self, env):
+        make_context(Path(env["DOCKER_CONFIG"]), "box", "ssh://me@box")
+        (Path(env["DOCKER_CONFIG"]) / "config.json").write_text(json.dumps({"currentContext": "box"}))
+        hosts, current = load_docker_contexts(env)
+        assert [h.name for h in hosts] == ["box"] and current == "box"
 
     def test_store_is_read(self, env):
         docker = Path(env["DOCKER_CONFIG"])
         tls_dir = make_context(docker, "remote", "tcp://10.1.2.3", description="far away", tls=("ca", "cert", "key"))
         make_context(docker, "box", "ssh://me@box")
         make_context(docker, "insecure", "tcp://10.9.9.9:2376", skip_verify=True)
-        hosts, current = load_docker_contexts(env)
+        hosts, current = load_docker_contexts({**env, "DOCKER_CONTEXT": "default"})
         assert [h.name for h in hosts] == ["default", "box", "insecure", "remote"]
         _, box, insecure, remote = hosts
         assert box.url == "ssh://me@box" and box.source == "context:box" and box.tls is None
@@ -665,7 +698,7 @@ class TestContexts:
         (noep / "meta.json").write_text(json.dumps({"Name": "k8s", "Endpoints": {}}))
         warnings: list[str] = []
         hosts, _ = load_docker_contexts(env, warnings=warnings)
-        assert [h.name for h in hosts] == ["default", "good"]
+        assert [h.name for h in hosts] == ["good"]
         assert any("malformed meta.json" in w and "skipped" in w for w in warnings), warnings
         assert any("'k8s' has no docker endpoint" in w for w in warnings), warnings
 
@@ -683,7 +716,7 @@ class TestContexts:
     def test_unknown_current_context_warns(self, env):
         warnings: list[str] = []
         _, current = load_docker_contexts({**env, "DOCKER_CONTEXT": "ghost"}, warnings=warnings)
-        assert current == "default" and any("'ghost' does not exist" in w for w in warnings)
+        assert current is None and any("'ghost' does not exist" in w for w in warnings)
 
     def test_docker_host_tls(self, env, tmp_path):
         certs = tmp_path / "certs"
@@ -706,7 +739,7 @@ class TestContexts:
         make_context(Path(env["DOCKER_CONFIG"]), "box", "ssh://box")
         config = load_config(None, {**env, "DOCKER_CONTEXT": "box"})
         assert config.path is None and config.current_context == "box"
-        assert [h.source for h in config.hosts] == ["default", "context:box"]
+        assert [h.source for h in config.hosts] == ["context:box"]
 
     def test_import_contexts_merge(self, tmp_path, env):
         docker = Path(env["DOCKER_CONFIG"])
@@ -719,7 +752,7 @@ class TestContexts:
             name = "mine"
             url = "unix:///mine.sock"
         """)
-        config = load_config(path, env)
+        config = load_config(path, {**env, "DOCKER_CONTEXT": "default"})
         assert [(h.name, h.source) for h in config.hosts] == [
             ("mine", "config"), ("default", "default"), ("box", "context:box")]
         assert config.hosts[2].connect_timeout == 7.0

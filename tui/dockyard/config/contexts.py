@@ -15,7 +15,8 @@ from typing import Mapping
 from dockyard.config.model import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, HostConfig, TLSConfig
 from dockyard.config.urls import expand, home, normalise_host_url
 
-DEFAULT_SOCKET_URL = "unix:///var/run/docker.sock"
+DEFAULT_SOCKET = "/var/run/docker.sock"
+DEFAULT_SOCKET_URL = f"unix://{DEFAULT_SOCKET}"
 
 
 def docker_config_dir(env: Mapping[str, str]) -> str:
@@ -36,11 +37,12 @@ def _tls_files(directory: str) -> dict[str, str]:
     }
 
 
-def _default_host(env: Mapping[str, str], cfg_dir: str, timeouts: dict) -> tuple[HostConfig | None, list[str]]:
+def _default_host(env: Mapping[str, str], cfg_dir: str, timeouts: dict,
+                  socket_path: str) -> tuple[HostConfig | None, list[str]]:
     """The implicit `default` context: DOCKER_HOST (+ DOCKER_TLS*/DOCKER_CERT_PATH) or the local socket."""
     docker_host = env.get("DOCKER_HOST")
     if not docker_host:
-        return HostConfig(name="default", url=DEFAULT_SOCKET_URL, source="default",
+        return HostConfig(name="default", url=f"unix://{socket_path}", source="default",
                           description="local daemon (default socket)", **timeouts), []
     # Like the CLI: any non-empty DOCKER_TLS_VERIFY means TLS + verify; DOCKER_TLS alone means TLS without verify.
     verify = bool(env.get("DOCKER_TLS_VERIFY"))
@@ -89,22 +91,25 @@ def _read_context(meta_path: str, cfg_dir: str, env: Mapping[str, str], timeouts
                       **timeouts)
 
 
-def _current(env: Mapping[str, str], cfg_dir: str, warnings: list[str]) -> str:
-    """The CLI's precedence: DOCKER_HOST (means default) > DOCKER_CONTEXT > config.json currentContext > default."""
+def _current(env: Mapping[str, str], cfg_dir: str, warnings: list[str]) -> tuple[str, bool]:
+    """(name, chosen): the CLI's precedence DOCKER_HOST (means default) > DOCKER_CONTEXT > config.json
+    currentContext > default; `chosen` is False when nothing named it (the implicit default)."""
     if env.get("DOCKER_HOST"):
-        return "default"
+        return "default", True
     if env.get("DOCKER_CONTEXT"):
-        return env["DOCKER_CONTEXT"]
+        return env["DOCKER_CONTEXT"], True
     path = os.path.join(cfg_dir, "config.json")
     try:
         with open(path, encoding="utf-8") as fh:
             current = json.load(fh).get("currentContext")
     except FileNotFoundError:
-        return "default"
+        return "default", False
     except (OSError, UnicodeDecodeError, ValueError, AttributeError) as exc:
         warnings.append(f"{path}: unreadable ({exc}); currentContext ignored")
-        return "default"
-    return current if isinstance(current, str) and current else "default"
+        return "default", False
+    if isinstance(current, str) and current:
+        return current, True
+    return "default", False
 
 
 def load_docker_contexts(
@@ -113,17 +118,26 @@ def load_docker_contexts(
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     warnings: list[str] | None = None,
+    default_socket: str | None = None,
 ) -> tuple[list[HostConfig], str | None]:
     """(hosts, current context name): `default` first, then the stored contexts sorted by name.
 
+    `default` is in only when it can mean something: DOCKER_HOST is set, it is the chosen current
+    context, or `default_socket` (the local daemon's socket) exists — a user with only remote
+    contexts gets no dead local row.
     Problems are appended to `warnings` (pass a list to see them) and never raised.
     """
     env = os.environ if env is None else env
     warnings = [] if warnings is None else warnings
     timeouts = {"connect_timeout": connect_timeout, "request_timeout": request_timeout}
     cfg_dir = docker_config_dir(env)
-    default, problems = _default_host(env, cfg_dir, timeouts)
+    default_socket = default_socket or DEFAULT_SOCKET
+    current, chosen = _current(env, cfg_dir, warnings)
+    default, problems = _default_host(env, cfg_dir, timeouts, default_socket)
     warnings += problems
+    if (default is not None and default.source == "default" and not (chosen and current == "default")
+            and not os.path.exists(default_socket)):
+        default = None  # nothing names it and no daemon listens there
     hosts = [default] if default else []
     meta_root = os.path.join(cfg_dir, "contexts", "meta")
     try:
@@ -148,8 +162,9 @@ def load_docker_contexts(
             continue
         found.append(host)
     hosts += sorted(found, key=lambda h: h.name)
-    current = _current(env, cfg_dir, warnings)
     if not any(h.name == current for h in hosts):
-        warnings.append(f"current Docker context {current!r} does not exist; using 'default'")
+        if chosen:
+            warnings.append(f"current Docker context {current!r} does not exist"
+                            + ("; using 'default'" if default else ""))
         current = "default" if default else None
     return hosts, current
