@@ -32,7 +32,9 @@ def test_ps_json_lists_containers_from_every_host(lab, three_hosts):
     assert by_name[names[lab.d3.name]]["host"] == "unix3"
     assert by_name[names[lab.d2.name]]["host"] == "ssh"
     sample = by_name[names[lab.d1.name]]
-    assert set(sample) == {"host", "id", "name", "image", "state", "status", "created", "ports", "labels"}
+    assert set(sample) == {"host", "id", "name", "image", "command", "state", "status", "created", "ports",
+                           "labels"}
+    assert sample["command"] == "sleep 300"  # the full command, as `docker ps --no-trunc` shows it
     assert sample["state"] == "running" and sample["labels"]["dockyard.test"] == "cli"
     assert len(sample["id"]) == 64
 

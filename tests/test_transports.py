@@ -68,7 +68,7 @@ async def test_plain_http_to_a_tls_daemon_is_a_readable_error(lab):
     async with Fleet(config(host), live=False) as fleet:
         await fleet.wait_settled(10)
         assert fleet.host("h").state == HostState.UNREACHABLE
-        assert fleet.host("h").reason
+        assert fleet.host("h").reason == "Client sent an HTTP request to an HTTPS server."  # the daemon's words, trimmed
 
 
 async def test_ssh_uses_one_connection_and_a_channel_per_http_connection(lab):

@@ -17,9 +17,11 @@ from collections.abc import Sequence
 from dockyard import __version__
 from dockyard.imageref import parse_image_ref
 from dockyard.textfmt import ago, human_bytes_iec, human_size, safe, short_id, table, truncate
-from dockyard.config import Config, ConfigError, load_config
-from dockyard.fleet import Fleet, HostResult, HostState
+from dockyard.config import Config, ConfigError, load_config, no_endpoint_help, select_contexts
+from dockyard.fleet import Fleet, HostResult, HostState, ReadOnlyError
 from dockyard.registry import Registries, RegistryError
+from dockyard.cli.completion import add_completion_parser
+from dockyard.cli.options import add_global_options, merge_global_options, share_global_options
 from dockyard.cli.registry_cmd import add_registry_parser, cmd_registry
 from dockyard.cli.swarm_cmd import SWARM_COMMANDS, add_swarm_parser, run_swarm_command
 
@@ -35,9 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dockyard",
         description="Manage many Docker daemons at once. Without a command, starts the terminal UI.",
     )
-    parser.add_argument("--config", metavar="PATH", help="config file (default: $DOCKYARD_CONFIG, "
-                        "else $XDG_CONFIG_HOME/dockyard/config.toml; none: Docker contexts)")
-    parser.add_argument("--readonly", action="store_true", help="refuse every change to any daemon")
+    add_global_options(parser)
     parser.add_argument("--version", action="version", version=f"dockyard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -59,33 +59,60 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("config", help="configuration tools")
     csub = p.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
-    c = csub.add_parser("check", help="validate the config and print the resolved hosts")
-    c.add_argument("--config", dest="check_config", metavar="PATH", help="file to check")
+    csub.add_parser("check", help="validate the config (--config PATH) and print the resolved hosts")
 
     add_registry_parser(sub)
     add_swarm_parser(sub)
+    add_completion_parser(sub)
+    share_global_options(parser)  # last: every subcommand above, nested too, takes them
     return parser
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    return merge_global_options(build_parser().parse_args(argv))
+
+
+def load_fleet_config(args: argparse.Namespace) -> Config:
+    """The config file (or Docker contexts), cut down to `--context` names when given."""
+    config = load_config(args.config)
+    if args.context:
+        try:
+            config = select_contexts(config, args.context)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    return config
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     try:
         if args.command == "config":
-            return config_check(args.check_config or args.config)
-        config = load_config(args.config)
+            return config_check(args.config)
+        if args.command == "completion":
+            from dockyard.cli.completion import cmd_completion
+
+            return cmd_completion(args, build_parser())
+        config = load_fleet_config(args)
         if args.command is None:
             from dockyard.ui.app import run_app  # Textual is imported only for the UI
 
             return run_app(config, readonly=args.readonly or None)
         if args.command == "registry":  # no fleet: registries only
             return asyncio.run(cmd_registry(args, config))
+        if not config.hosts:
+            raise UsageError(no_endpoint_help(config))
         return asyncio.run(run_command(args, config))
     except ConfigError as exc:
+        _json_error(args, f"configuration error: {exc}")
         print(f"dockyard: configuration error:\n{exc}", file=sys.stderr)
         return EXIT_USAGE
     except UsageError as exc:
-        print(f"dockyard: {exc}", file=sys.stderr)
+        _json_error(args, str(exc))
+        print(f"dockyard: {safe(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except ReadOnlyError as exc:  # the user's own setting, not a failure: one line, exit 2
+        _json_error(args, f"{args.command}: {exc}")
+        print(f"dockyard: {args.command}: {safe(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -98,6 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dockyard: unexpected error: {type(exc).__name__}: {safe(exc)}\n"
               "(set DOCKYARD_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_UNEXPECTED
+
+
+def _json_error(args: argparse.Namespace, message: str) -> None:
+    """`--json` always prints a document: here one with only the error that stopped the command."""
+    if getattr(args, "json", False):
+        print(json.dumps({"errors": [{"error": message}]}, indent=2))
 
 
 async def _prompt_passphrase(host: str, key_path: str) -> str | None:

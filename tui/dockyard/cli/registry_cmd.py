@@ -68,8 +68,7 @@ async def cmd_registry(args: argparse.Namespace, config: Config) -> int:
         entry = registries.find(args.registry)
         if entry is None:
             names = ", ".join(e.name for e in entries) or "none"
-            _err(f"no registry named {args.registry!r} (registries: {names})")
-            return EXIT_USAGE
+            return _failed(args, f"no registry named {args.registry!r} (registries: {names})", EXIT_USAGE)
         async with registries.client(entry.name) as client:
             if args.registry_command == "ls":
                 return await cmd_registry_repositories(client, args.json)
@@ -79,17 +78,20 @@ async def cmd_registry(args: argparse.Namespace, config: Config) -> int:
                 return await cmd_registry_inspect(client, args.reference, args.json)
             if args.registry_command == "rm":
                 return await cmd_registry_rm(client, args.reference, args.yes)
-    except BadReference as exc:
-        _err(str(exc))
-        return EXIT_USAGE
-    except (CredentialError, ReadOnlyRegistry) as exc:
-        _err(str(exc))
-        return EXIT_USAGE
+    except (BadReference, CredentialError, ReadOnlyRegistry) as exc:
+        return _failed(args, str(exc), EXIT_USAGE)
     except RegistryError as exc:
-        _err(str(exc))
-        return EXIT_REGISTRY
-    _err(f"unknown registry command {args.registry_command!r}")
-    return EXIT_USAGE
+        return _failed(args, str(exc), EXIT_REGISTRY)
+    return _failed(args, f"unknown registry command {args.registry_command!r}", EXIT_USAGE)
+
+
+def _failed(args: argparse.Namespace, message: str, code: int) -> int:
+    """The error on stderr; with --json also a document whose `errors` holds it (never empty stdout)."""
+    if getattr(args, "json", False):
+        print(json.dumps({"registry": getattr(args, "registry", None),
+                          "errors": [{"registry": getattr(args, "registry", None), "error": message}]}, indent=2))
+    _err(message)
+    return code
 
 
 async def _ping(entry: RegistryEntry, credentials: CredentialSource) -> dict:
@@ -135,21 +137,22 @@ async def cmd_registry_repositories(client: RegistryClient, as_json: bool) -> in
                 print(safe(name))
             sys.stdout.flush()
     if as_json:
-        print(json.dumps({"registry": client.name, "repositories": repositories}, indent=2))
+        print(json.dumps({"registry": client.name, "repositories": repositories, "errors": []}, indent=2))
     return EXIT_OK
 
 
 async def cmd_registry_tags(client: RegistryClient, repository: str, as_json: bool) -> int:
     tags: list[str] = []
     async for page in client.tag_pages(repository):
+        page = sorted(page)  # distribution 2.8 answers tags unsorted (and all in one page); text and JSON alike
         tags.extend(page)
-        if not as_json:  # distribution 2.8 answers tags unsorted (and all in one page)
-            for tag in sorted(page):
+        if not as_json:
+            for tag in page:
                 print(safe(tag))
             sys.stdout.flush()
     if as_json:
-        print(json.dumps({"registry": client.name, "repository": client.repository(repository), "tags": tags},
-                         indent=2))
+        print(json.dumps({"registry": client.name, "repository": client.repository(repository), "tags": tags,
+                          "errors": []}, indent=2))
     return EXIT_OK
 
 
@@ -191,6 +194,7 @@ async def cmd_registry_inspect(client: RegistryClient, reference: str, as_json: 
     if as_json:
         data = m.to_json()
         data["pull"] = client.image_reference(m.repository, digest=m.digest)
+        data["errors"] = []
         print(json.dumps(data, indent=2))
     else:
         print(_manifest_text(client, m))

@@ -6,12 +6,13 @@ stdlib only, so the CLI can report config errors without importing the UI or the
 |-------------------------|---------------------------------------------------------------|
 | `load_config`           | --config, $DOCKYARD_CONFIG, $XDG_CONFIG_HOME/~/.config, DOCKER_* |
 | `load_docker_contexts`  | $DOCKER_CONFIG or ~/.docker (contexts store, config.json)     |
+| `select_contexts`       | the same, for `--context NAME`                                 |
 | `CONFIG_SCHEMA`         | the rules; also config/dockyard.schema.json                   |
 """
 
-from dockyard.config.contexts import load_docker_contexts
+from dockyard.config.contexts import load_docker_contexts, select_contexts
 from dockyard.config.errors import ConfigError
-from dockyard.config.loader import load_config, resolve_config_path
+from dockyard.config.loader import load_config, no_endpoint_help, resolve_config_path
 from dockyard.config.model import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_REMOTE_SOCKET,
@@ -48,5 +49,7 @@ __all__ = [
     "UIConfig",
     "load_config",
     "load_docker_contexts",
+    "no_endpoint_help",
     "resolve_config_path",
+    "select_contexts",
 ]

@@ -7,12 +7,13 @@ broken context store: a bad context is skipped with a warning, like a missing on
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 from typing import Mapping
 
-from dockyard.config.model import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, HostConfig, TLSConfig
+from dockyard.config.model import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, Config, HostConfig, TLSConfig
 from dockyard.config.urls import expand, home, normalise_host_url
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
@@ -168,3 +169,27 @@ def load_docker_contexts(
                             + ("; using 'default'" if default else ""))
         current = "default" if default else None
     return hosts, current
+
+
+def _from_context(host: HostConfig) -> bool:
+    return host.source.startswith("context:") or host.source in ("default", "DOCKER_HOST")
+
+
+def select_contexts(config: Config, names: list[str], env: Mapping[str, str] | None = None) -> Config:
+    """The fleet cut down to the hosts of these Docker contexts (`--context`, repeatable), in that order.
+
+    A config file without `import_contexts` still finds them in the context store; naming `default`
+    always gives the local endpoint. Raises ValueError naming what does not exist.
+    """
+    env = os.environ if env is None else env
+    found = {h.name: h for h in config.hosts if _from_context(h)}
+    if any(name not in found for name in names):
+        store_env = env if env.get("DOCKER_HOST") else {**env, "DOCKER_CONTEXT": "default"}  # default: always
+        for host in load_docker_contexts(store_env)[0]:
+            found.setdefault(host.name, host)
+    unknown = [name for name in names if name not in found]
+    if unknown:
+        raise ValueError(f"no Docker context named {', '.join(map(repr, unknown))} "
+                         f"(contexts: {', '.join(sorted(found)) or 'none'}; see `docker context ls`)")
+    return dataclasses.replace(config, hosts=tuple(found[name] for name in dict.fromkeys(names)),
+                               current_context=None)

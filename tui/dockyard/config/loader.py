@@ -103,6 +103,16 @@ def _too_deep(data: Any) -> tuple | None:
     return None
 
 
+def no_endpoint_help(config: Config, env: Mapping[str, str] | None = None) -> str:
+    """What to say when the fleet is empty: nothing was found, and the three ways to add a daemon."""
+    path = config.path or resolve_config_path(None, env)[0]
+    found = (f"{path} lists no [[hosts]]" if config.path else
+             "no local daemon socket (/var/run/docker.sock), no DOCKER_HOST and no Docker context")
+    return (f"no Docker endpoint found: {found}. Add one: start dockerd (the local socket is picked up), "
+            "`docker context create NAME --docker host=ssh://user@host`, or a [[hosts]] entry "
+            f"(name = \"...\", url = \"unix:///...|tcp://...|ssh://...\") in {path}")
+
+
 def zero_config(env: Mapping[str, str]) -> Config:
     """No config file: the fleet is the Docker CLI contexts."""
     warnings: list[str] = []

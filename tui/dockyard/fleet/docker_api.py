@@ -363,7 +363,7 @@ def _connect_error(exc: aiodocker.DockerError) -> str:
         err = cause.os_error
         what = os.strerror(err.errno) if getattr(err, "errno", None) else str(err)
         return f"cannot connect to {cause.host}:{cause.port}: {what}"
-    return str(exc.message)
+    return str(exc.message).strip()
 
 
 # ---------------------------------------------------------------------- API dict -> model

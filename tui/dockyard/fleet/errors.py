@@ -19,6 +19,7 @@ class DaemonError(FleetError):
     """The daemon answered with an error status."""
 
     def __init__(self, host: str, status: int, message: str):
+        message = message.strip()  # daemons end plain-text errors with a newline
         super().__init__(f"{host}: {message} (HTTP {status})")
         self.host = host
         self.status = status

@@ -109,7 +109,7 @@ class Container:
     def to_json(self) -> dict[str, Any]:
         return {
             "host": self.host, "id": self.id, "name": self.name, "image": self.image,
-            "state": self.state, "status": self.status, "created": self.created,
+            "command": self.command, "state": self.state, "status": self.status, "created": self.created,
             "ports": [str(p) for p in self.ports], "labels": dict(self.labels),
         }
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import grp
 import os
+import pwd
 import socket
 import ssl
 from urllib.parse import urlsplit
@@ -30,8 +33,7 @@ async def open_direct(host: HostConfig) -> Transport:
     """Build the connector; nothing is connected until the first request."""
     if host.scheme == "unix":
         path = host.url[len("unix://"):]
-        if not os.path.exists(path):
-            raise Unreachable(f"socket {path} does not exist")
+        await _probe_socket(path, host.connect_timeout)
         return UnixTransport(path)
     parts = urlsplit(host.url)
     hostname = parts.hostname or "localhost"
@@ -52,6 +54,43 @@ async def open_direct(host: HostConfig) -> Transport:
     transport = TCPTransport(base, connector)
     transport.kind = "tls" if host.tls is not None else "tcp"
     return transport
+
+
+async def _probe_socket(path: str, timeout: float) -> None:
+    """Connect once, so a socket we may not use is said in words, like docker's own message, not as
+    a failed HTTP request to "docker:80"."""
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_unix_connection(path), timeout)
+    except FileNotFoundError:
+        raise Unreachable(f"socket {path} does not exist") from None
+    except PermissionError:
+        raise Unreachable(f"permission denied on socket {path}: {socket_users(path)}") from None
+    except ConnectionRefusedError:
+        raise Unreachable(f"nothing listens on socket {path} (a stale socket file: is the daemon running?)") from None
+    except OSError as exc:
+        raise Unreachable(f"cannot connect to socket {path}: {exc.strerror or exc}") from None
+    writer.close()
+
+
+def socket_users(path: str) -> str:
+    """Who may use a socket: its owner and its group (`docker` for a system dockerd), and how to join."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "only its owner may use it"
+    owner = _name(pwd.getpwuid, st.st_uid)
+    group = _name(grp.getgrgid, st.st_gid)
+    if not st.st_mode & 0o060 or group == owner:
+        return f"only {owner} may use it"
+    return (f"only {owner} and members of the group {group!r} may use it "
+            f"(add yourself: sudo usermod -aG {group} $USER, then log in again)")
+
+
+def _name(lookup, ident: int) -> str:
+    try:
+        return lookup(ident)[0]
+    except KeyError:
+        return str(ident)
 
 
 def _url_host(hostname: str) -> str:

@@ -1,0 +1,235 @@
+"""The CLI behaves like the tools next to it (issue 11): a real `dockyard` process, the real lab,
+the real docker CLI's contexts, real shells for completion.
+"""
+
+from __future__ import annotations
+
+import grp
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from dockyard.cli.main import build_parser
+from dockyard.cli.options import subparsers
+
+ROOT = Path(__file__).resolve().parent.parent
+GLOBALS = ("--config", "--readonly", "--context")
+
+
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "DOCKYARD_CONFIG"))}
+    env.pop("DOCKYARD_DEBUG", None)
+    return {**env, "PYTHONPATH": str(ROOT / "tui"), **(extra or {})}
+
+
+def dockyard(*args: str, env: dict[str, str] | None = None, local_socket: str | None = None,
+             timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run the CLI; `local_socket` says where the local daemon's socket is (tests never rely on this
+    machine's /var/run/docker.sock being there or not)."""
+    if local_socket is None:
+        cmd = [sys.executable, "-m", "dockyard", *args]
+    else:
+        cmd = [sys.executable, "-c", "import sys, dockyard.config.contexts as c; c.DEFAULT_SOCKET = sys.argv[1]; "
+               "from dockyard.cli.main import main; sys.exit(main(sys.argv[2:]))", local_socket, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=_env(env), timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def two_hosts(lab, tmp_path) -> str:
+    return str(lab.write_config(tmp_path / "c.toml", hosts=("unix1", "unix3")))
+
+
+@pytest.fixture
+def docker_home(tmp_path) -> dict[str, str]:
+    """An empty HOME and Docker config dir, as on a fresh account."""
+    (tmp_path / "home").mkdir()
+    return {"HOME": str(tmp_path / "home"), "DOCKER_CONFIG": str(tmp_path / "docker"),
+            "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+
+
+def docker_cli(env: dict[str, str], *args: str) -> None:
+    subprocess.run(["docker", *args], env=_env(env), check=True, capture_output=True, timeout=30)
+
+
+@pytest.fixture
+def contexts(lab, docker_home) -> dict[str, str]:
+    """Two real contexts made by the docker CLI: labone -> d1, labthree -> d3 (current: labthree)."""
+    docker_cli(docker_home, "context", "create", "labone", "--docker", f"host=unix://{lab.d1.socket}")
+    docker_cli(docker_home, "context", "create", "labthree", "--docker", f"host=unix://{lab.d3.socket}")
+    docker_cli(docker_home, "context", "use", "labthree")
+    return docker_home
+
+
+# --------------------------------------------------------------------------- global options
+
+
+def test_global_options_work_after_the_subcommand(lab, two_hosts):
+    result = dockyard("ps", "--config", two_hosts, "--json")
+    assert result.returncode == 0, result.stderr
+    assert {c["host"] for c in json.loads(result.stdout)["containers"]} <= {"unix1", "unix3"}
+    hosts = dockyard("hosts", "--json", "--readonly", "--config", two_hosts)
+    assert hosts.returncode == 0, hosts.stderr
+    assert [h["readonly"] for h in json.loads(hosts.stdout)["hosts"]] == [True, True]
+    registries = dockyard("registry", "ls", "--config", two_hosts, "--json")
+    assert registries.returncode == 0, registries.stderr
+    assert [r["name"] for r in json.loads(registries.stdout)["registries"]] == ["lab"]
+
+
+def _subcommand_paths(parser, prefix=()):
+    for sub in subparsers(parser):
+        path = (*prefix, sub.prog.split()[-1])
+        yield path, sub
+        yield from _subcommand_paths(sub, path)
+
+
+def test_every_subcommand_help_lists_the_global_options():
+    paths = list(_subcommand_paths(build_parser()))
+    assert {p for p, _ in paths} >= {("ps",), ("hosts",), ("pull",), ("registry",), ("registry", "tags"),
+                                     ("config", "check"), ("completion",)}
+    for path, sub in paths:
+        assert all(option in sub.format_help() for option in GLOBALS), path
+    shown = dockyard("registry", "tags", "--help")  # what a user sees, from the real process
+    assert shown.returncode == 0 and "global options:" in shown.stdout
+    assert all(option in shown.stdout for option in GLOBALS)
+
+
+def test_a_subcommand_added_later_gets_the_global_options():
+    from dockyard.cli.options import merge_global_options, share_global_options
+
+    parser = build_parser()
+    later = next(a for a in parser._actions if a.dest == "command")  # noqa: SLF001
+    later.add_parser("services")
+    share_global_options(parser)  # as build_parser does last
+    args = merge_global_options(parser.parse_args(["--context", "a", "services", "--context", "b", "--readonly"]))
+    assert args.context == ["a", "b"] and args.readonly
+
+
+# --------------------------------------------------------------------------- contexts
+
+
+def test_only_remote_contexts_give_exit_0_and_no_dead_default(lab, contexts, tmp_path):
+    result = dockyard("hosts", "--json", env=contexts, local_socket=str(tmp_path / "no-daemon.sock"))
+    assert result.returncode == 0, result.stderr
+    assert [h["name"] for h in json.loads(result.stdout)["hosts"]] == ["labone", "labthree"]
+
+
+def test_the_local_socket_joins_as_default_when_it_exists(lab, contexts):
+    result = dockyard("hosts", "--json", env=contexts, local_socket=lab.d1.socket)
+    assert result.returncode == 0, result.stderr
+    hosts = json.loads(result.stdout)["hosts"]
+    assert [h["name"] for h in hosts] == ["default", "labone", "labthree"]
+    assert hosts[0]["state"] == "online"
+
+
+def test_context_option_picks_hosts_by_context_name(lab, contexts, tmp_path):
+    marker = "ctx-" + uuid.uuid4().hex[:6]
+    lab.d3.run_container(marker, "sleep", "300")
+    nowhere = str(tmp_path / "no-daemon.sock")
+    one = dockyard("ps", "--context", "labthree", "--json", env=contexts, local_socket=nowhere)
+    assert one.returncode == 0, one.stderr
+    containers = json.loads(one.stdout)["containers"]
+    assert {c["host"] for c in containers} == {"labthree"} and marker in {c["name"] for c in containers}
+    both = dockyard("--context", "labone", "hosts", "--context", "labthree", "--json", env=contexts,
+                    local_socket=nowhere)
+    assert [h["name"] for h in json.loads(both.stdout)["hosts"]] == ["labone", "labthree"]
+    unknown = dockyard("ps", "--context", "nosuch", env=contexts, local_socket=nowhere)
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip().splitlines() == [
+        "dockyard: no Docker context named 'nosuch' (contexts: default, labone, labthree; see `docker context ls`)"]
+
+
+def test_context_option_with_a_config_file_finds_the_context_store(lab, contexts, two_hosts):
+    result = dockyard("--config", two_hosts, "hosts", "--context", "labone", "--json", env=contexts)
+    assert result.returncode == 0, result.stderr
+    hosts = json.loads(result.stdout)["hosts"]
+    assert [(h["name"], h["source"], h["state"]) for h in hosts] == [("labone", "context:labone", "online")]
+
+
+# --------------------------------------------------------------------------- --json, read-only, ps
+
+
+def test_json_is_printed_even_when_every_host_failed(lab, tmp_path):
+    cfg = lab.write_config(tmp_path / "c.toml", hosts=(
+        {"name": "dead1", "url": "tcp://127.0.0.1:9", "connect_timeout": 1},
+        {"name": "dead2", "url": f"unix://{tmp_path}/gone.sock"}))
+    for args in (("ps",), ("images",), ("hosts",), ("pull", "busybox:nope"), ("images", "--drift")):
+        result = dockyard("--config", str(cfg), *args, "--json")
+        assert result.returncode == 3, (args, result.stderr)
+        assert sorted(e["host"] for e in json.loads(result.stdout)["errors"]) == ["dead1", "dead2"], args
+
+
+def test_json_is_printed_when_the_registry_fails(lab, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[[registries]]\nname = "gone"\nurl = "http://127.0.0.1:9"\n'
+                   f'[[hosts]]\nname = "unix1"\nurl = "unix://{lab.d1.socket}"\n')
+    for args in (("tags", "gone", "team/app"), ("ls", "gone"), ("inspect", "gone", "team/app:1")):
+        result = dockyard("--config", str(cfg), "registry", *args, "--json")
+        assert result.returncode == 3, (args, result.stderr)
+        data = json.loads(result.stdout)
+        assert data["errors"][0]["registry"] == "gone" and data["errors"][0]["error"], args
+    unknown = dockyard("--config", str(cfg), "registry", "tags", "nosuch", "x", "--json")
+    assert unknown.returncode == 2 and "no registry named 'nosuch'" in json.loads(unknown.stdout)["errors"][0]["error"]
+
+
+def test_registry_tags_keep_one_order_in_text_and_json(lab, tmp_path):
+    repo = "order/" + uuid.uuid4().hex[:6]
+    for tag in ("b", "c", "a"):
+        ref = f"{lab.registry.host}/{repo}:{tag}"
+        lab.d1.docker("tag", "dockyard-test/busybox:latest", ref)
+        lab.d1.docker("push", ref)
+    cfg = str(lab.write_config(tmp_path / "c.toml", hosts=("unix1",)))
+    text = dockyard("--config", cfg, "registry", "tags", "lab", repo)
+    data = dockyard("--config", cfg, "registry", "tags", "lab", repo, "--json")
+    assert text.stdout.split() == json.loads(data.stdout)["tags"] == ["a", "b", "c"]
+
+
+def test_read_only_refusals_exit_2_with_one_line(lab, two_hosts):
+    for args in (("pull", "busybox:1"), ("transfer", "dockyard-test/busybox", "--from", "unix1", "--to", "unix3")):
+        result = dockyard("--readonly", "--config", two_hosts, *args)
+        assert result.returncode == 2, (args, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "read-only" in lines[0] and "unexpected" not in lines[0], lines
+        as_json = dockyard("--config", two_hosts, *args, "--json", "--readonly")
+        assert as_json.returncode == 2 and "read-only" in json.loads(as_json.stdout)["errors"][0]["error"]
+
+
+def test_ps_json_carries_the_command(lab, two_hosts):
+    name = "cmd-" + uuid.uuid4().hex[:6]
+    lab.d1.run_container(name, "sleep", "321")
+    result = dockyard("--config", two_hosts, "ps", "--json", "--filter", f"name={name}")
+    [container] = json.loads(result.stdout)["containers"]
+    assert container["command"] == "sleep 321"
+
+
+# --------------------------------------------------------------------------- errors that say what to do
+
+
+def test_no_docker_anywhere_says_how_to_add_an_endpoint(docker_home, tmp_path):
+    result = dockyard("ps", env=docker_home, local_socket=str(tmp_path / "no-daemon.sock"))
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "no Docker endpoint found" in line and "docker context create" in line
+    assert f"{docker_home['XDG_CONFIG_HOME']}/dockyard/config.toml" in line  # the config path to edit
+    as_json = dockyard("hosts", "--json", env=docker_home, local_socket=str(tmp_path / "no-daemon.sock"))
+    assert "no Docker endpoint found" in json.loads(as_json.stdout)["errors"][0]["error"]
+
+
+def test_permission_denied_names_the_socket_and_who_may_use_it(lab, fresh_daemon, tmp_path):
+    """As a user outside the socket's group: root without CAP_DAC_OVERRIDE, the socket owned by nobody:docker
+    (the docker group comes with Debian's docker.io)."""
+    os.chown(fresh_daemon.socket, 65534, grp.getgrnam("docker").gr_gid)
+    os.chmod(fresh_daemon.socket, 0o660)
+    cfg = lab.write_config(tmp_path / "c.toml", hosts=({"name": "local", "url": f"unix://{fresh_daemon.socket}"},))
+    cmd = ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search",
+           sys.executable, "-m", "dockyard", "--config", str(cfg), "hosts", "--json"]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=60)
+    assert result.returncode == 3, result.stderr
+    reason = json.loads(result.stdout)["hosts"][0]["reason"]
+    assert reason == (f"permission denied on socket {fresh_daemon.socket}: only nobody and members of the group "
+                      "'docker' may use it (add yourself: sudo usermod -aG docker $USER, then log in again)")

@@ -1,0 +1,110 @@
+"""`dockyard completion bash|zsh|fish`: a shell completion script generated from the argparse parser.
+
+shtab writes the script from the parser itself, so every subcommand and option (new ones too) is
+completed without upkeep. Names that live in the user's config are asked for when completing, by
+`dockyard completion --list hosts|contexts|registries` (hidden), so the script never goes stale:
+
+    eval "$(dockyard completion bash)"           # ~/.bashrc
+    dockyard completion zsh > "${fpath[1]}/_dockyard"
+    dockyard completion fish > ~/.config/fish/completions/dockyard.fish
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from dockyard.cli.options import subparsers
+
+SHELLS = ("bash", "zsh", "fish")
+LISTS = ("hosts", "contexts", "registries")
+
+# Which argument completes with which list, by argparse dest (global options' subcommand copies too).
+_NAMES_FOR_DEST = {
+    "host": "hosts", "source": "hosts", "targets": "hosts",
+    "context": "contexts", "sub_context": "contexts",
+    "registry": "registries",
+}
+_FILE_DESTS = ("config", "sub_config")
+
+
+def add_completion_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("completion", help="print a shell completion script (bash, zsh, fish)",
+                       description="Print a completion script for your shell: "
+                                   'bash: eval "$(dockyard completion bash)" in ~/.bashrc; '
+                                   'zsh: dockyard completion zsh > "${fpath[1]}/_dockyard"; '
+                                   "fish: dockyard completion fish > ~/.config/fish/completions/dockyard.fish")
+    p.add_argument("shell", nargs="?", choices=SHELLS, help="the shell to complete for")
+    p.add_argument("--list", choices=LISTS, help=argparse.SUPPRESS)  # asked by the script while completing
+
+
+def _walk(parser: argparse.ArgumentParser):
+    yield parser
+    for sub in subparsers(parser):
+        yield from _walk(sub)
+
+
+def _names_from_config(which: str) -> dict:
+    """A shtab completer asking `dockyard completion --list WHICH` when the user presses tab.
+
+    Not shtab.cmd: its zsh form runs the command while the script loads (once per option, so
+    seconds), and never again; a function asks at the moment of completing.
+    """
+    command = f"dockyard completion --list {which} 2>/dev/null"
+    function = f"_dockyard_{which}"
+    return {
+        "bash": function,
+        "zsh": function,
+        "fish": f"({command})",
+        "preamble": {
+            "bash": f'{function}() {{\n  compgen -W "$({command})" -- "$1"\n}}\n',
+            "zsh": f'{function}() {{\n  local -a names\n  names=(${{(f)"$({command})"}})\n  compadd -a names\n}}\n',
+        },
+    }
+
+
+def _mark(parser: argparse.ArgumentParser) -> None:
+    """Tell shtab how to complete names and paths (shtab reads an action's `complete`)."""
+    import shtab
+
+    for p in _walk(parser):
+        for action in p._actions:  # noqa: SLF001
+            listed = _NAMES_FOR_DEST.get(action.dest)
+            if listed:
+                action.complete = _names_from_config(listed)  # type: ignore[attr-defined]
+            elif action.dest in _FILE_DESTS:
+                action.complete = shtab.FILE  # type: ignore[attr-defined]
+
+
+def names(which: str) -> list[str]:
+    """Names from the user's configuration (none when it cannot be read: completion never errors)."""
+    from dockyard.config import ConfigError, load_config, load_docker_contexts
+
+    try:
+        if which == "contexts":
+            return [h.name for h in load_docker_contexts({**os.environ, "DOCKER_CONTEXT": "default"})[0]]
+        config = load_config(None)
+        if which == "hosts":
+            return [h.name for h in config.hosts]
+        from dockyard.registry import known_registries
+
+        return [entry.name for entry in known_registries(config)]
+    except (ConfigError, OSError, ValueError):
+        return []
+
+
+def cmd_completion(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.list:
+        for name in names(args.list):
+            print(name)
+        return 0
+    if not args.shell:
+        print("dockyard: completion needs a shell: bash, zsh or fish (e.g. dockyard completion bash)",
+              file=sys.stderr)
+        return 2
+    import shtab
+
+    _mark(parser)
+    print(shtab.complete(parser, shell=args.shell))
+    return 0
