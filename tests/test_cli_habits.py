@@ -233,3 +233,106 @@ def test_permission_denied_names_the_socket_and_who_may_use_it(lab, fresh_daemon
     reason = json.loads(result.stdout)["hosts"][0]["reason"]
     assert reason == (f"permission denied on socket {fresh_daemon.socket}: only nobody and members of the group "
                       "'docker' may use it (add yourself: sudo usermod -aG docker $USER, then log in again)")
+
+
+# --------------------------------------------------------------------------- shell completion
+
+
+@pytest.fixture
+def completion_env(lab, tmp_path) -> dict[str, str]:
+    """A `dockyard` on PATH (this checkout) and a config naming two hosts and the lab registry."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    launcher = bin_dir / "dockyard"
+    launcher.write_text(f'#!/bin/sh\nexec {sys.executable} -m dockyard "$@"\n')
+    launcher.chmod(0o755)
+    cfg = lab.write_config(tmp_path / "c.toml", hosts=(
+        {"name": "alpha-web", "url": "unix:///nonexistent/a.sock"},
+        {"name": "beta-db", "url": "unix:///nonexistent/b.sock"}))
+    return _env({"PATH": f"{bin_dir}:{os.environ['PATH']}", "DOCKYARD_CONFIG": str(cfg), "TERM": "xterm",
+                 "DOCKER_CONFIG": str(tmp_path / "docker"), "HOME": str(tmp_path)})
+
+
+def _script(shell: str, env: dict[str, str], tmp_path: Path) -> Path:
+    result = subprocess.run(["dockyard", "completion", shell], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / {"bash": "dockyard.bash", "zsh": "_dockyard", "fish": "dockyard.fish"}[shell]
+    path.write_text(result.stdout)
+    return path
+
+
+def _bash_complete(script: Path, env: dict[str, str], words: list[str]) -> list[str]:
+    """What bash's programmable completion offers for the last word of `words` (COMP_* as bash sets them)."""
+    line = " ".join(words)
+    code = (f"source {script}\nCOMP_WORDS=({' '.join(repr(w) for w in words)})\nCOMP_CWORD={len(words) - 1}\n"
+            f"COMP_LINE={line!r}\nCOMP_POINT=${{#COMP_LINE}}\n"
+            f"_shtab_dockyard dockyard {words[-1]!r} {words[-2]!r}\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n")
+    result = subprocess.run(["bash", "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_bash_completion_offers_subcommands_hosts_and_registries(completion_env, tmp_path):
+    script = _script("bash", completion_env, tmp_path)
+    assert _bash_complete(script, completion_env, ["dockyard", "p"]) == ["ps", "pull"]
+    assert _bash_complete(script, completion_env, ["dockyard", "ps", "--host", ""]) == ["alpha-web", "beta-db"]
+    assert _bash_complete(script, completion_env, ["dockyard", "transfer", "x", "--to", "b"]) == ["beta-db"]
+    assert _bash_complete(script, completion_env, ["dockyard", "registry", "tags", ""]) == ["lab"]
+    assert "--context" in _bash_complete(script, completion_env, ["dockyard", "images", "--c"])
+
+
+def test_fish_completion_offers_hosts_and_registries(completion_env, tmp_path):
+    script = _script("fish", completion_env, tmp_path)
+
+    def complete(line: str) -> list[str]:
+        result = subprocess.run(["fish", "--no-config", "-c", f"source {script}; complete -C {line!r}"],
+                                capture_output=True, text=True, env=completion_env, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return [row.split("\t")[0] for row in result.stdout.splitlines()]
+
+    assert complete("dockyard ps --host ") == ["alpha-web", "beta-db"]
+    assert complete("dockyard registry ls ") == ["lab"]
+    assert {"pull", "ps", "registry", "completion"} <= set(complete("dockyard "))
+
+
+def _type_in_a_terminal(argv: list[str], env: dict[str, str], setup: list[str], keys: str,
+                        until: str, timeout: float = 20) -> str:
+    """Run an interactive shell on a pty, type `setup` lines then `keys`; the screen text once `until` shows."""
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the shell
+        os.execvpe(argv[0], argv, env)
+    out = b""
+    try:
+        for line in [*setup, "echo READY-$((6*7))"]:
+            os.write(fd, line.encode() + b"\n")
+        deadline = time.monotonic() + timeout
+        sent = False
+        while time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    out += os.read(fd, 65536)
+                except OSError:
+                    break
+            if not sent and b"READY-42" in out:
+                os.write(fd, keys.encode())
+                sent, out = True, b""
+            if sent and until.encode() in out:
+                break
+        return out.decode(errors="replace")
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+
+
+def test_zsh_completion_offers_hosts_when_tab_is_pressed(completion_env, tmp_path):
+    script = _script("zsh", completion_env, tmp_path)
+    setup = [f"fpath=({script.parent} $fpath)", "autoload -U compinit && compinit -u"]
+    screen = _type_in_a_terminal(["zsh", "-f", "-i"], completion_env, setup, "dockyard ps --host \t\t",
+                                 until="beta-db")
+    assert "alpha-web" in screen and "beta-db" in screen
+    screen = _type_in_a_terminal(["zsh", "-f", "-i"], completion_env, setup, "dockyard pu\t", until="pull")
+    assert "dockyard pull" in screen
