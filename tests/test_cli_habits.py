@@ -91,7 +91,7 @@ def _subcommand_paths(parser, prefix=()):
 def test_every_subcommand_help_lists_the_global_options():
     paths = list(_subcommand_paths(build_parser()))
     assert {p for p, _ in paths} >= {("ps",), ("hosts",), ("pull",), ("registry",), ("registry", "tags"),
-                                     ("config", "check"), ("completion",)}
+                                     ("config", "check"), ("completion",), ("services",), ("service", "scale")}
     for path, sub in paths:
         assert all(option in sub.format_help() for option in GLOBALS), path
     shown = dockyard("registry", "tags", "--help")  # what a user sees, from the real process
@@ -104,9 +104,9 @@ def test_a_subcommand_added_later_gets_the_global_options():
 
     parser = build_parser()
     later = next(a for a in parser._actions if a.dest == "command")  # noqa: SLF001
-    later.add_parser("services")
+    later.add_parser("added-later")
     share_global_options(parser)  # as build_parser does last
-    args = merge_global_options(parser.parse_args(["--context", "a", "services", "--context", "b", "--readonly"]))
+    args = merge_global_options(parser.parse_args(["--context", "a", "added-later", "--context", "b", "--readonly"]))
     assert args.context == ["a", "b"] and args.readonly
 
 
