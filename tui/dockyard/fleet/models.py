@@ -9,7 +9,26 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any, Generic, TypeVar
 
+from dockyard.textfmt import short_id
+
 T = TypeVar("T")
+
+
+class Record:
+    """A result whose JSON (the CLI's --json) is its fields as they are."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+
+class StreamEvent(Record):
+    """One event of a progress stream (pull, push, transfer): progress until `kind == "result"`."""
+
+    kind: str
+
+    @property
+    def done(self) -> bool:
+        return self.kind == "result"
 
 
 class HostState(str, enum.Enum):
@@ -207,7 +226,7 @@ class ActionResult:
 
 
 @dataclass(frozen=True)
-class PullProgress:
+class PullProgress(StreamEvent):
     """One event of a pull (or push) onto one host.
 
     kind "layer": per-layer progress (`layer`, `status`, `current`/`total` bytes when known);
@@ -229,16 +248,9 @@ class PullProgress:
     elapsed: float = 0.0
     action: str = "pull"  # or "push"
 
-    @property
-    def done(self) -> bool:
-        return self.kind == "result"
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class TransferProgress:
+class TransferProgress(StreamEvent):
     """One event of a host→host transfer.
 
     kind "progress": bytes read from the source so far (`bytes`, of about `total`), per target
@@ -259,13 +271,6 @@ class TransferProgress:
     ok: bool | None = None
     error: str | None = None
     image_ids: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def done(self) -> bool:
-        return self.kind == "result"
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -309,7 +314,7 @@ class PrunedImage:
 
 
 @dataclass(frozen=True)
-class ImagePrune:
+class ImagePrune(Record):
     """What an image prune removes (dry run: would remove) on one host.
 
     `images`: top-level images that go; `deleted`: every image id the daemon reported deleted
@@ -323,9 +328,6 @@ class ImagePrune:
     untagged: tuple[str, ...] = ()
     deleted: tuple[str, ...] = ()
     space_reclaimed: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -356,14 +358,11 @@ class VolumeUsage:
 
 
 @dataclass(frozen=True)
-class VolumePrune:
+class VolumePrune(Record):
     host: str
     dry_run: bool
     volumes: tuple[str, ...] = ()
     space_reclaimed: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 # ---------------------------------------------------------------------- swarm
@@ -435,7 +434,7 @@ class SwarmService:
 
 
 @dataclass(frozen=True)
-class SwarmTask:
+class SwarmTask(Record):
     swarm: str
     id: str
     service_id: str
@@ -458,10 +457,7 @@ class SwarmTask:
     @property
     def name(self) -> str:
         """SERVICE.SLOT as `docker service ps` shows it (SERVICE.NODE for a global service)."""
-        return f"{self.service}.{self.slot if self.slot is not None else self.node_id[:12]}"
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return f"{self.service}.{self.slot if self.slot is not None else short_id(self.node_id)}"
 
 
 @dataclass(frozen=True)
@@ -490,7 +486,7 @@ class SwarmNode:
 
 
 @dataclass(frozen=True)
-class SwarmObject:
+class SwarmObject(Record):
     """A secret or a config: its name and dates, never its content."""
 
     swarm: str
@@ -504,9 +500,6 @@ class SwarmObject:
     @property
     def stack(self) -> str | None:
         return self.labels.get("com.docker.stack.namespace")
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
