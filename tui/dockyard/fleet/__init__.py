@@ -20,7 +20,8 @@ Adding a resource is one module:
    `self.fleet.writable_hosts(hosts)`) before touching a daemon. Raw API calls the daemon needs
    go in docker_api.py, result types in models.py.
 2. One line in `Fleet.__init__`: `self.things = Things(self)`.
-3. Live rows: add its kind to the session's reconcile (`HostSession._refresh`) and cache.py.
+3. Live rows (the UI reads the cache): one line in `cache.LISTINGS` (kind → how to list it); the
+   session then lists it on every reconcile and after each daemon event of that type.
 """
 
 from dockyard.fleet.containers import CONTAINER_ACTIONS

@@ -6,10 +6,21 @@ once, which the fleet batches for observers. Readers get immutable model objects
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-KINDS = ("containers", "images", "volumes", "networks")
+if TYPE_CHECKING:
+    from dockyard.fleet.docker_api import DockerClient
+
+# Every cached kind and how the session lists it: on (re)connect, every reconcile, and after an
+# event of its type (`image` events refresh "images"). A new cached resource is one line here.
+LISTINGS: dict[str, Callable[[DockerClient], Awaitable[list[Any]]]] = {
+    "containers": lambda c: c.list_containers(all=True),
+    "images": lambda c: c.list_images(),
+    "volumes": lambda c: c.list_volumes(),
+    "networks": lambda c: c.list_networks(),
+}
+KINDS = tuple(LISTINGS)
 
 
 class HostCache:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import aiohttp
 
 from dockyard.config.model import HostConfig
-from dockyard.fleet.cache import HostCache
+from dockyard.fleet.cache import KINDS, LISTINGS, HostCache
 from dockyard.fleet.docker_api import DockerClient
 from dockyard.fleet.errors import DaemonError, FleetError, HostUnavailable, RequestTimeout
 from dockyard.fleet.models import HostKeyOffer, HostState, HostStatus
@@ -273,8 +273,8 @@ class HostSession:
                     else:
                         dirty.add(cid)
                         kick.set()
-                elif kind in ("image", "volume", "network"):
-                    dirty_kinds.add(kind + "s")
+                elif f"{kind}s" in LISTINGS:
+                    dirty_kinds.add(f"{kind}s")
                     kick.set()
                 elif kind in ("service", "node", "secret", "config"):
                     self._notify("swarm-event")  # the swarm controller reloads that swarm
@@ -328,21 +328,15 @@ class HostSession:
             await cancel_and_wait(tasks, self.name)
 
     async def _reconcile_all(self) -> None:
-        for kind in ("containers", "images", "volumes", "networks", "info"):
+        for kind in (*KINDS, "info"):
             await self._refresh(kind)
 
     async def _refresh(self, kind: str) -> None:
-        if kind == "containers":
-            self.cache.replace("containers", await self.call(lambda c: c.list_containers(all=True)))
-        elif kind == "images":
-            self.cache.replace("images", await self.call(lambda c: c.list_images()))
-        elif kind == "volumes":
-            self.cache.replace("volumes", await self.call(lambda c: c.list_volumes()))
-        elif kind == "networks":
-            self.cache.replace("networks", await self.call(lambda c: c.list_networks()))
-        elif kind == "info":
+        if kind == "info":
             self.info = await self.call(lambda c: c.get("info"))
             self._notify("host")
+        else:
+            self.cache.replace(kind, await self.call(LISTINGS[kind]))
 
 
 def _reason(exc: BaseException) -> str:
