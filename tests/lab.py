@@ -515,6 +515,16 @@ class Daemon:
         _stop_proc(self.proc, timeout)
         self._sweep()
 
+    def freeze(self) -> None:
+        """SIGSTOP dockerd: its socket still accepts (the kernel does that), nothing answers."""
+        if not self.running:
+            raise LabError(f"dockerd {self.name} is not running")
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.running:
+            os.kill(self.proc.pid, signal.SIGCONT)
+
     def kill(self) -> None:
         """SIGKILL dockerd (a crash) and its containerd; container shims and containers survive,
         as after a real crash, and the next `start()` reconnects to / cleans them up."""

@@ -57,6 +57,7 @@ class TestFanOut:
         assert ("ssh", names["d3"]) in seen
         assert ("unix1", names["d2"]) not in seen
 
+    @pytest.mark.faults
     async def test_dead_and_hung_hosts_do_not_delay_the_others(self, lab, hung_socket):
         fleet_config = config(
             unix_host(lab.d1, "good"),
@@ -80,6 +81,7 @@ class TestFanOut:
         assert statuses["off"].state == HostState.DISABLED
         assert statuses["hung"].state == HostState.UNREACHABLE
 
+    @pytest.mark.faults
     async def test_a_host_that_wedges_after_connecting_times_out_per_request(self, lab, tmp_path):
         """Connected fine, then the daemon stops answering: only its request fails, after request_timeout."""
         proxy = await FreezableProxy(str(tmp_path / "p.sock"), lab.d2.socket).start()
@@ -136,28 +138,6 @@ class TestLiveCache:
         # 5 docker runs of ~0.3 s each produce a handful of batches, not one per event
         container_batches = [b for b in batches if b.hosts("containers")]
         assert 1 <= len(container_batches) <= 15
-
-    async def test_daemon_killed_and_restarted(self, lab, fresh_daemon):
-        keep = "keep-" + uuid.uuid4().hex[:6]
-        fresh_daemon.run_container(keep, "sleep", "300")
-        async with Fleet(config(unix_host(fresh_daemon, "d")), live=True, timing=fast_timing()) as fleet:
-            await fleet.wait_settled(10)
-            await until(lambda: any(c.name == keep for c in fleet.cached("containers")), 5, "initial")
-            fresh_daemon.kill()
-            await until(lambda: fleet.host("d").state != HostState.ONLINE, 5, "loss noticed")
-            assert fleet.cached("containers") == []  # nothing shown from a host that is down
-            fresh_daemon.start()
-            await until(lambda: fleet.host("d").state == HostState.ONLINE, 20, "reconnected")
-            # events resumed: a container created after the restart shows up
-            after = "after-" + uuid.uuid4().hex[:6]
-            fresh_daemon.run_container(after, "sleep", "300")
-            await until(lambda: any(c.name == after for c in fleet.cached("containers")), 3, "post-restart event")
-            # reconciled: exactly the daemon's containers, no ghosts, no duplicates
-            truth = set(fresh_daemon.docker("ps", "-aq", "--no-trunc").stdout.split())
-            await until(lambda: {c.id for c in fleet.cached("containers")} == truth, 5, "reconciled")
-            cached = fleet.cached("containers")
-            assert len(cached) == len(truth)
-            assert {c.name: c.state for c in cached}[keep] in ("exited", "running")
 
 
 class TestReadOnly:

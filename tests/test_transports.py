@@ -239,6 +239,7 @@ class TestHostKeys:
 
 
 class TestKeepalive:
+    @pytest.mark.faults
     async def test_frozen_sshd_is_detected_within_5_seconds(self, lab, fresh_sshd):
         host = ssh_host(lab, lab.d1, sshd=fresh_sshd, name="h", known_hosts=fresh_sshd.known_hosts)
         async with Fleet(config(host), live=True) as fleet:

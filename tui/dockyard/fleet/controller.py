@@ -255,6 +255,15 @@ class Fleet:
                 out.extend(s.cache.items(kind))
         return out
 
+    def last_known(self, kind: str, hosts: Iterable[str] | None = None) -> list[tuple[HostStatus, list[Any]]]:
+        """What hosts that are down held when last seen, with their status (state, down_since):
+        an ops user must still see what ran there. Empty for hosts never listed."""
+        out = []
+        for s in self._targets(hosts):
+            if s.state not in (HostState.ONLINE, HostState.DISABLED) and kind in s.cache.loaded:
+                out.append((s.status(), s.cache.items(kind)))
+        return out
+
     def watch_stats(self, keys: Iterable[tuple[str, str]], owner: str = "default",
                     interval: float | None = None) -> None:
         """Sample CPU/memory of these (host, container id) pairs on behalf of `owner`.

@@ -5,6 +5,11 @@ events stream into `HostCache`, reconciles periodically and after every reconnec
 restarted daemon leaves no ghost or duplicate rows), and reconnects with capped
 exponential backoff. States that need a person (unknown/changed host key, failed auth)
 wait for `reconnect()` instead of retrying.
+
+A live session pings every `ping_every` and declares the daemon down once nothing answered for
+`frozen_after` (a SIGSTOPped daemon keeps its socket open: only silence tells). The cache keeps
+the last-known objects of a host that went down (`down_since` says since when) until a
+reconnect's reconcile replaces them.
 """
 
 from __future__ import annotations
@@ -53,7 +58,8 @@ class Timing:
     backoff_initial = 0.5
     backoff_cap = 15.0
     reconcile_every = 30.0
-    ping_every = 5.0
+    ping_every = 1.0  # one _ping a second per host: ~0.3 ms of daemon work
+    frozen_after = 4.0  # no answer for this long: down (a frozen daemon is shown down within ~4-5 s)
     dirty_delay = 0.05  # coalesce a burst of events into one list request
 
 
@@ -78,6 +84,7 @@ class HostSession:
         self.version: dict[str, Any] = {}
         self.info: dict[str, Any] = {}
         self.latency_ms: float | None = None
+        self.down_since: float | None = None  # wall time the host stopped being online (None: online or never tried)
 
         self.client: DockerClient | None = None
         self._transport: Transport | None = None
@@ -135,7 +142,7 @@ class HostSession:
 
     def status(self) -> HostStatus:
         info = self.info
-        counts = self.cache.counts() if (self.live and self.state == HostState.ONLINE) else None
+        counts = self.cache.counts() if self.live else None  # last known while down, like the rows
         offer = None
         if isinstance(self.problem, HostKeyProblem):
             p = self.problem
@@ -151,7 +158,7 @@ class HostSession:
             containers_running=counts[1] if counts else info.get("ContainersRunning"),
             images=counts[2] if counts else info.get("Images"),
             latency_ms=self.latency_ms, readonly=self.readonly, labels=dict(self.config.labels),
-            source=self.config.source,
+            source=self.config.source, down_since=self.down_since,
         )
 
     async def refresh_info(self) -> None:
@@ -169,6 +176,10 @@ class HostSession:
                    problem: HostKeyProblem | None = None) -> None:
         changed = (state, reason) != (self.state, self.reason)
         self.state, self.reason, self.problem = state, reason, problem
+        if state in (HostState.ONLINE, HostState.DISABLED):
+            self.down_since = None
+        elif state != HostState.CONNECTING and self.down_since is None:
+            self.down_since = time.time()
         if state == HostState.CONNECTING:
             self._settled.clear()
         else:
@@ -216,8 +227,8 @@ class HostSession:
             delay = min(delay * 2, self.timing.backoff_cap)
 
     async def _failed(self, state: HostState, reason: str, problem: HostKeyProblem | None = None) -> None:
+        self._set_state(state, reason, problem)  # first: a close that takes its time must not delay the news
         await self._teardown()
-        self._set_state(state, reason, problem)
         log.info("%s: %s", self.name, self.describe_state())
 
     async def _connect(self) -> None:
@@ -260,6 +271,10 @@ class HostSession:
         dirty: set[str] = set()
         dirty_kinds: set[str] = set()
         kick = asyncio.Event()
+        # Loops also check this flag: asyncio.wait_for (3.10/3.11) swallows a cancellation that
+        # arrives as its answer does, and a loop that lost its cancel would run on for ever.
+        stopping = asyncio.Event()
+        settled = asyncio.Event()  # the first full listing is done
 
         async def events() -> str:
             async for ev in client.event_stream(on_open=subscribed.set):
@@ -284,7 +299,7 @@ class HostSession:
             return "events stream closed by the daemon"
 
         async def apply_dirty() -> None:
-            while True:
+            while not stopping.is_set():
                 await kick.wait()
                 await asyncio.sleep(self.timing.dirty_delay)
                 kick.clear()
@@ -299,25 +314,32 @@ class HostSession:
 
         async def reconcile() -> None:
             await subscribed.wait()
-            await self._reconcile_all()
-            since_reconcile = 0.0
-            pause = min(1.0, self.timing.ping_every)  # the first ping once the start-up rush is over
-            while True:
-                await asyncio.sleep(pause)
-                pause = self.timing.ping_every
-                # a short leash: a wedged daemon is noticed within ping_every + 5 s
-                latency = await self.call(lambda c: c.ping(), timeout=min(5.0, self.config.request_timeout))
-                shown = self.latency_ms
-                self.latency_ms = latency
-                if shown is None or round(shown, 1) != round(latency, 1):
-                    self._notify("ping")  # only the Hosts pane shows it
-                since_reconcile += self.timing.ping_every
-                if since_reconcile >= self.timing.reconcile_every:
-                    since_reconcile = 0.0
-                    await self._reconcile_all()
+            while not stopping.is_set():
+                await self._reconcile_all()
+                settled.set()
+                await asyncio.sleep(self.timing.reconcile_every)
+
+        async def watchdog() -> str:
+            """Ping every ping_every; silence for frozen_after since the last answer means down.
+            LATENCY shows the idle ping: only once the first listing (the start-up rush) is done."""
+            last_answer = time.monotonic()
+            while not stopping.is_set():
+                await asyncio.sleep(self.timing.ping_every)
+                left = last_answer + self.timing.frozen_after - time.monotonic()
+                try:
+                    latency = await self.call(lambda c: c.ping(), timeout=max(0.2, left))
+                except RequestTimeout:
+                    return f"no answer for {time.monotonic() - last_answer:.1f}s (daemon frozen or overloaded)"
+                last_answer = time.monotonic()
+                if settled.is_set():
+                    shown, self.latency_ms = self.latency_ms, latency
+                    if shown is None or round(shown, 1) != round(latency, 1):
+                        self._notify("ping")  # only the Hosts pane shows it
+            return "stopped"
 
         tasks = [asyncio.create_task(events()), asyncio.create_task(apply_dirty()),
-                 asyncio.create_task(reconcile()), asyncio.create_task(self._lost.wait())]
+                 asyncio.create_task(reconcile()), asyncio.create_task(self._lost.wait()),
+                 asyncio.create_task(watchdog())]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             first = done.pop()
@@ -325,6 +347,7 @@ class HostSession:
                 return getattr(self, "_lost_reason", "link lost")
             return first.result() or "stopped"
         finally:
+            stopping.set()
             await cancel_and_wait(tasks, self.name)
 
     async def _reconcile_all(self) -> None:
