@@ -259,7 +259,7 @@ class Fleet:
         """What hosts that are down held when last seen, with their status (state, down_since):
         an ops user must still see what ran there. Empty for hosts never listed."""
         out = []
-        for s in self._targets(hosts):
+        for s in self.selected(hosts):
             if s.state not in (HostState.ONLINE, HostState.DISABLED) and kind in s.cache.loaded:
                 out.append((s.status(), s.cache.items(kind)))
         return out
