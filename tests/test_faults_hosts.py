@@ -160,3 +160,16 @@ def test_cli_with_a_silent_port_exits_3_with_the_others_results(lab, lab_config,
     assert result.returncode == 3 and [e["host"] for e in data["errors"]] == ["silent"]
     assert "Traceback" not in result.stderr and took < 10
     assert name in {c["name"] for c in data["containers"]}
+
+
+async def test_a_bug_in_the_live_loop_is_not_shown_as_online(lab, monkeypatch, caplog):
+    """An unexpected exception ends the loop as 'unreachable: internal error', logged, and it retries."""
+    from dockyard.fleet.session import HostSession
+
+    async def broken(self) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(HostSession, "_reconcile_all", broken)
+    async with Fleet(config(unix_host(lab.d1, "a")), live=True) as fleet:
+        await until(lambda: "internal error: RuntimeError: boom" in (fleet.host("a").reason or ""), 5, "bug surfaced")
+    assert "the live loop failed" in caplog.text

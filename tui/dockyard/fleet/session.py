@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -219,6 +220,9 @@ class HostSession:
                     reason = await self._follow()
                 except (TransportError, FleetError, aiohttp.ClientError, OSError, ValueError) as exc:
                     reason = _reason(exc)
+                except Exception as exc:  # noqa: BLE001 - a bug must not leave a dead loop showing "online"
+                    log.exception("%s: the live loop failed", self.name)
+                    reason = f"internal error: {type(exc).__name__}: {exc}"
                 await self._failed(HostState.UNREACHABLE, reason)
             if not self.live:
                 return
