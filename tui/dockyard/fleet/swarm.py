@@ -423,9 +423,14 @@ class SwarmController(Resource):
     async def _run(self) -> None:
         assert self._kick is not None
         while True:
+            # asyncio.wait, not wait_for: 3.11's wait_for can swallow a cancel that lands as the
+            # event is set, and closing the fleet then waited its whole grace for this task
+            waiter = asyncio.ensure_future(self._kick.wait())
             try:
-                await asyncio.wait_for(self._kick.wait(), self._period())
-            except asyncio.TimeoutError:
+                done, _ = await asyncio.wait({waiter}, timeout=self._period())
+            finally:
+                waiter.cancel()
+            if not done:
                 self._dirty.update(s.id for s in self.swarms())
             await asyncio.sleep(self.dirty_delay)
             self._kick.clear()
