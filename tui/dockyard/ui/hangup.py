@@ -42,7 +42,7 @@ class HangupGuard:
     to the daemons; then, or when the watchdog fires, the process exits with EXIT_HANGUP.
     """
 
-    def __init__(self, *, grace: float = 0.25, deadline: float = 0.45, fds: tuple[int, ...] = TERMINAL_FDS):
+    def __init__(self, *, grace: float = 0.15, deadline: float = 0.3, fds: tuple[int, ...] = TERMINAL_FDS):
         self.grace = grace
         self.deadline = deadline
         self.fds = fds
