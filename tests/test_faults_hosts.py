@@ -15,8 +15,7 @@ import uuid
 
 import pytest
 from fleet_hosts import config, ssh_host, unix_host
-from test_cli import dockyard
-from test_fleet import until
+from helpers import dockyard, until
 
 from dockyard.config.model import HostConfig
 from dockyard.fleet import Fleet, HostState
