@@ -11,11 +11,7 @@ import asyncio
 import gc
 import os
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
-
 from rich.text import Text
-from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -23,34 +19,26 @@ from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
 from dockyard.config.model import Config
-from dockyard.fleet import (
-    Container,
-    Fleet,
-    FleetChange,
-    FleetError,
-    HostState,
-    LogSource,
-    RunSpec,
-)
-from dockyard.registry import Registries, RegistryError
+from dockyard.fleet import Container, Fleet, FleetChange, FleetError, HostState, LogSource
+from dockyard.registry import Registries
 from dockyard.textfmt import safe
 from dockyard.ui import filtering
 from dockyard.ui.commands import COMMANDS, CommandSuggester, FleetCommands
 from dockyard.ui.container_view import ContainerScreen
-from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
+from dockyard.ui.dialogs.ask import AskDialog
+from dockyard.ui.dialogs.confirm import ConfirmDialog
 from dockyard.ui.dialogs.hostkey import HostKeyDialog
 from dockyard.ui.dialogs.info import TextDialog, keys_table
+from dockyard.ui.dialogs.progress import ProgressScreen
 from dockyard.ui.dialogs.run import RunDialog
 from dockyard.ui.focus import focus_now, typing
 from dockyard.ui.hangup import HangupGuard
 from dockyard.ui.logs import LogsScreen
-from dockyard.ui.object_actions import ObjectActions
-from dockyard.ui.panes.base import Pane
+from dockyard.ui.panes.base import Pane, flash
+from dockyard.ui.panes.containers import ContainersPane
+from dockyard.ui.panes.hosts import HostsPane
 from dockyard.ui.panes.registry import PANE_SPECS, PANES, command_owner, spec_for_verb
 from dockyard.ui.shell import run_interactive
-
-PAST_TENSE = {"stop": "stopped", "start": "started", "restart": "restarted", "pause": "paused",
-              "unpause": "unpaused", "kill": "killed", "remove": "removed"}
 
 
 class Prompt(Input):
@@ -75,7 +63,7 @@ class Prompt(Input):
             self.cursor_position = len(self.value)
 
 
-class DockyardApp(ObjectActions, App[int]):
+class DockyardApp(App[int]):
     TITLE = "Dockyard"
     CSS_PATH = "dockyard.tcss"
     COMMANDS = App.COMMANDS | {FleetCommands}
@@ -101,7 +89,6 @@ class DockyardApp(ObjectActions, App[int]):
         self.registries = Registries(config, readonly=self.readonly)
         self.scope: str | None = None
         self.filter_text = ""
-        self._matcher = filtering.matcher("")
         self._stale_summary = True
         self._asked_keys: set[tuple[str, str]] = set()
         self._hostkey_open = False
@@ -121,7 +108,7 @@ class DockyardApp(ObjectActions, App[int]):
         with Vertical(id="top"):
             yield Static(id="summary")
             yield Static(id="tabs")
-        self.panes = {spec.id: spec.pane() for spec in PANES}
+        self.panes = {spec.id: spec.pane(self.fleet, self.registries) for spec in PANES}
         with ContentSwitcher(initial="pane-containers", id="switcher"):
             yield from self.panes.values()
         yield Prompt()
@@ -169,7 +156,8 @@ class DockyardApp(ObjectActions, App[int]):
             self.flash(f"[keys] unknown binding id(s): {', '.join(unknown)}", error=True)
 
     def binding_ids(self) -> set[str]:
-        classes = [type(self), ConfirmDialog, HostKeyDialog, TextDialog, Prompt, RunDialog, LogsScreen, ContainerScreen]
+        classes = [type(self), AskDialog, ConfirmDialog, HostKeyDialog, TextDialog, ProgressScreen, Prompt, RunDialog,
+                   LogsScreen, ContainerScreen]
         own = {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
         return own.union(*(spec.binding_ids for spec in PANES))
 
@@ -230,7 +218,7 @@ class DockyardApp(ObjectActions, App[int]):
                  ("scope: ", "dim"), (safe(self.scope) if self.scope else "all hosts", "bold cyan")]
         if self.filter_text:
             parts += ["  ", ("filter: ", "dim"), (safe(self.filter_text), "bold yellow")]
-        marked = getattr(self.panes.get("containers"), "marked", set())
+        marked = self.active_pane.marked
         if marked:
             parts += ["  ", (f"{len(marked)} marked", "bold magenta")]
         if self.readonly:
@@ -244,15 +232,6 @@ class DockyardApp(ObjectActions, App[int]):
 
     # ------------------------------------------------------------------ scope, filter, panes
 
-    async def find_registry_auth(self, reference: str) -> dict[str, str] | None:
-        """X-Registry-Auth for pulling/pushing `reference`; a failing credential source is flashed
-        and the request goes anonymous."""
-        try:
-            return await self.registries.auth_for(reference)
-        except RegistryError as exc:
-            self.flash(f"{exc.registry or 'registry'}: {exc.message}", error=True)
-            return None
-
     def scope_hosts(self) -> list[str] | None:
         return [self.scope] if self.scope else None
 
@@ -262,17 +241,16 @@ class DockyardApp(ObjectActions, App[int]):
             return
         self.scope = host
         for pane in self.panes.values():
+            pane.scope = host
             pane.stale = True
         self.flash(f"scope: {host}" if host else "scope: all hosts")
         self._refresh_now()
 
-    def filter_matcher(self) -> Callable[[Sequence[str], dict], bool]:
-        return self._matcher
-
     def set_filter(self, text: str) -> None:
         self.filter_text = text.strip()
-        self._matcher = filtering.matcher(self.filter_text)
+        match = filtering.matcher(self.filter_text)
         for pane in self.panes.values():
+            pane.match = match
             pane.stale = True
         self._refresh_now()
 
@@ -305,15 +283,10 @@ class DockyardApp(ObjectActions, App[int]):
 
     def action_escape(self) -> None:
         pane = self.active_pane
-        back = getattr(pane, "back", None)
         if self.filter_text:
             self.set_filter("")
-        elif back is not None and back():
+        elif pane.back() or pane.clear_marks():
             pass
-        elif pane.pane_id == "containers" and pane.marked:  # type: ignore[attr-defined]
-            pane.marked.clear()
-            pane.refresh_data()
-            self.update_summary()
         elif self.scope:
             self.set_scope(None)
 
@@ -411,9 +384,7 @@ class DockyardApp(ObjectActions, App[int]):
     # ------------------------------------------------------------------ notices and dialogs
 
     def flash(self, message: str, *, error: bool = False) -> None:
-        """A short notice; daemon text inside it is shown literally."""
-        self.notify(safe(message), severity="error" if error else "information",
-                    timeout=6 if error else 3, markup=False)
+        flash(self, message, error=error)
 
     def action_help(self) -> None:
         """Every key that works here, as remapped by the config's [keys] table."""
@@ -450,25 +421,6 @@ class DockyardApp(ObjectActions, App[int]):
                                     ("!term", "negate")])]
         self.push_screen(TextDialog("Keys", keys_table(sections)))
 
-    def show_host_details(self, name: str) -> None:
-        self._host_details(name)
-
-    @work(exclusive=True, group="details")
-    async def _host_details(self, name: str) -> None:
-        try:
-            details = await self.fleet.host_details(name)
-        except FleetError as exc:
-            self.flash(f"{name}: {exc}", error=True)
-            return
-        body = Text()
-        for section, rows in details:
-            body.append(f"{section}\n", style="bold underline")
-            for key, value in rows:
-                body.append(f"  {safe(key):<22}", style="bold")
-                body.append(f"{safe(value)}\n")
-            body.append("\n")
-        self.push_screen(TextDialog(f"Host {name}", body))
-
     def _check_host_keys(self) -> None:
         if self._hostkey_open:
             return
@@ -502,82 +454,31 @@ class DockyardApp(ObjectActions, App[int]):
 
         self.push_screen(HostKeyDialog(name, offer, known_hosts), decided)
 
-    # ------------------------------------------------------------------ container actions
+    # ------------------------------------------------------------------ what panes ask for (messages up)
 
-    def run_container_action(self, targets: list[Container], action: str) -> None:
-        if self.readonly:
-            self.flash("read-only mode: no changes are made", error=True)
-            return
-        offline = [c for c in targets if self.fleet.host(c.host).state != HostState.ONLINE]
-        targets = [c for c in targets if c not in offline]
-        if offline:
-            self.flash(f"skipped {len(offline)} container(s) on hosts that are not online", error=True)
-        if not targets:
-            return
-        if action in ("remove", "kill") or len(targets) > 1:
-            hosts = Counter(c.host for c in targets)
-            where = ", ".join(f"{n} on {h}" for h, n in sorted(hosts.items()))
-            title = f"{action.capitalize()} {len(targets)} container(s): {where}?"
-            options = [Option("force", "Force (kill a running container first)"),
-                       Option("volumes", "Also remove its anonymous volumes")] if action == "remove" else []
+    def on_pane_header_changed(self, _: Pane.HeaderChanged) -> None:
+        self.update_summary()
 
-            def confirmed(result: dict[str, bool] | None) -> None:
-                if result is not None:
-                    self._do_container_action(targets, action, result)
+    def on_pane_filter_asked(self, message: Pane.FilterAsked) -> None:
+        self.set_filter(message.text)
 
-            self.push_screen(ConfirmDialog(title, [(c.host, f"{c.name}  ({c.image}, {c.state})") for c in targets],
-                                           action.capitalize(), options), confirmed)
-        else:
-            self._do_container_action(targets, action, {})
+    def on_hosts_pane_scope_chosen(self, message: HostsPane.ScopeChosen) -> None:
+        self.set_scope(message.host)
+        self.show_pane("containers")
 
-    @work(group="actions")
-    async def _do_container_action(self, targets: list[Container], action: str, options: dict[str, bool]) -> None:
-        self.flash(f"{action}: {len(targets)} container(s)…")
-        names = {(c.host, c.id): c.name for c in targets}
-        results = await self.fleet.containers.bulk_action([(c.host, c.id) for c in targets], action, **options)
-        ok = [r for r in results if r.ok]
-        failed = [r for r in results if not r.ok]
-        if ok:
-            per_host = Counter(r.host for r in ok)
-            self.flash(f"{PAST_TENSE.get(action, action)} {len(ok)} container(s): "
-                       + ", ".join(f"{n} on {h}" for h, n in sorted(per_host.items())))
-        for r in failed:
-            self.flash(f"{action} {names.get((r.host, r.target), r.target[:12])} on {r.host} failed: {r.error}",
-                       error=True)
-        if action == "remove":
-            self.panes["containers"].marked -= {(r.host, r.target) for r in ok}  # type: ignore[attr-defined]
+    def on_hosts_pane_host_key_asked(self, message: HostsPane.HostKeyAsked) -> None:
+        self.ask_host_key(message.host, force=True)
+
+    def on_containers_pane_open_details(self, message: ContainersPane.OpenDetails) -> None:
+        self.push_screen(ContainerScreen(message.container))
+
+    def on_containers_pane_open_logs(self, message: ContainersPane.OpenLogs) -> None:
+        self.open_logs(message.containers)
+
+    async def on_containers_pane_open_shell(self, message: ContainersPane.OpenShell) -> None:
+        await self.open_shell(message.container, message.cmd, attach=message.attach)
 
     # ------------------------------------------------------------------ logs and exec shell
-
-    def open_container(self, container: Container) -> None:
-        self.push_screen(ContainerScreen(container))
-
-    def open_run_form(self, near: Container | None = None) -> None:
-        """The new-container form; hosts preselected from the scope, the marks, or the cursor row."""
-        online = [h.name for h in self.fleet.hosts() if h.state == HostState.ONLINE and not h.readonly]
-        pane = self.panes["containers"]
-        marked_hosts = sorted({h for h, _ in getattr(pane, "marked", set())})
-        selected = [self.scope] if self.scope else marked_hosts or ([near.host] if near else online[:1])
-
-        def submitted(result: tuple[list[str], RunSpec] | None) -> None:
-            if result is not None:
-                self._run_on_hosts(*result)
-
-        self.push_screen(RunDialog(online, selected, near.image if near else ""), submitted)
-
-    @work(group="actions")
-    async def _run_on_hosts(self, hosts: list[str], spec: RunSpec) -> None:
-        self.flash(f"creating {spec.name or spec.image} on {', '.join(hosts)}…")
-        try:
-            results = await self.fleet.containers.run(hosts, spec)
-        except FleetError as exc:
-            self.flash(str(exc), error=True)
-            return
-        for r in results:
-            if r.ok:
-                self.flash(f"started {spec.name or spec.image} on {r.host} ({r.target[:12]})")
-            else:
-                self.flash(f"run on {r.host} failed: {r.error}", error=True)
 
     def open_logs(self, containers: list[Container]) -> None:
         sources = [LogSource(c.host, c.id, c.name) for c in containers]

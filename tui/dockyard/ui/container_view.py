@@ -22,8 +22,9 @@ from textual.widgets import DataTable, Footer, Input, Label, Static, TabbedConte
 from textual.widgets.tree import TreeNode
 
 from dockyard.fleet import Container, ContainerStats, FleetError
-from dockyard.textfmt import human_bytes_iec, safe
+from dockyard.textfmt import human_bytes_iec, safe, short_id
 from dockyard.ui.focus import focus_now, typing
+from dockyard.ui.panes.containers import ContainersPane
 
 HISTORY = 180  # samples (one a second): three minutes of graphs
 
@@ -121,7 +122,7 @@ class ContainerScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         c = self.container
         yield Static(Text.assemble(("Container ", "bold"), (safe(c.name), "bold cyan"), " on ",
-                                   (safe(c.host), "bold"), f"  {safe(c.image)}  {c.id[:12]}  ", (safe(c.state), "green")),
+                                   (safe(c.host), "bold"), f"  {safe(c.image)}  {short_id(c.id)}  ", (safe(c.state), "green")),
                      id="detail-title")
         with TabbedContent(initial="tab-stats"):
             with TabPane("Stats", id="tab-stats"):
@@ -300,7 +301,7 @@ class ContainerScreen(Screen[None]):
         self.app.notify(f"copied the whole inspect document ({len(text)} characters)", markup=False, timeout=2)
 
     def action_logs(self) -> None:
-        self.app.open_logs([self.container])  # type: ignore[attr-defined]
+        self.post_message(ContainersPane.OpenLogs([self.container]))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action == "search" and typing(self))  # a priority key stands aside while typing

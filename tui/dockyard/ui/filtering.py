@@ -1,10 +1,11 @@
 """The `/` filter language, shared by every pane.
 
-Words are ANDed. A bare word matches as a case-insensitive substring of any visible
-column; `key:value` terms match a field. `host:` and `state:` match the whole value
-(`host:web1`, `state:running`) or, ending in `*`, its start (`host:web*`); `image:`,
-`project:` and `name:` match a substring (`image:nginx`); `label:app=api` an exact label
-value, `label:app` "has the label". A leading `!` negates a term (`!state:exited`).
+Words are ANDed, case-insensitive. A bare word matches as a substring of any visible
+column; `key:value` terms match a field: `host:web1` and `state:running` exactly (a trailing
+`*` takes a prefix: `host:web*`), `image:nginx`, `project:shop` and `name:db` as substrings,
+`label:app=api` exactly (or `label:app` for "has the label"). A leading `!` negates a term
+(`!state:exited`). Quotes keep spaces inside one word (`"Up 5"`). A row without a field never
+matches a term on it.
 """
 
 from __future__ import annotations

@@ -1,33 +1,57 @@
-"""What every pane shares: a keyed DataTable kept in sync with minimal repaints.
+"""What every pane shares: a keyed DataTable kept in sync with minimal repaints, marks, host lists.
 
 A pane is told "your data may have changed" at most `refresh_hz` times a second (by
 the app's tick) and only while visible; it rebuilds its desired rows, then `sync_table`
 touches only cells that differ, or rebuilds the table when membership or order changed
 (cheaper than many `remove_row` calls, which are O(rows) each).
+
+Attributes down, messages up: the app hands each pane the `Fleet` and sets `scope` and `match`
+(the `/` filter); a pane runs its own actions and dialogs and posts a message for what only the
+app can do (open a screen, change the scope or filter, repaint the tabs line).
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual.containers import Vertical
 from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from dockyard.fleet import Fleet, FleetError, HostState
+from dockyard.registry import Registries, RegistryError
 from dockyard.textfmt import safe
+from dockyard.ui import filtering
 
-if TYPE_CHECKING:
-    from dockyard.ui.app import DockyardApp
+T = TypeVar("T")
+Matcher = Callable[[Sequence[str], Mapping[str, object]], bool]
 
 
 def cell(value: object, style: str = "") -> Text:
     """A table cell for a string that may come from a daemon: never markup, never escapes."""
     return Text(safe("" if value is None else value), style=style, no_wrap=True, overflow="ellipsis")
+
+
+def mark_cell(marked: bool) -> Text:
+    return cell("●" if marked else " ", "bold magenta")
+
+
+def flash(node: Widget, message: str, *, error: bool = False) -> None:
+    """A short notice; daemon text inside it is shown literally."""
+    node.notify(safe(message), severity="error" if error else "information", timeout=6 if error else 3, markup=False)
+
+
+def host_order(fleet: Fleet) -> dict[str, int]:
+    """Hosts in config order: rows list host by host in the order the user wrote them."""
+    return {name: i for i, name in enumerate(fleet.sessions)}
 
 
 @dataclass(frozen=True)
@@ -39,10 +63,14 @@ class Column:
 
 @dataclass
 class Row:
+    """One table row as `render` functions build it: cells, sort values, what the `/` filter sees."""
+
     key: str
     cells: tuple[Text, ...]
     sort_values: dict[str, Any]
     data: Any = None
+    texts: Sequence[str] = ()  # the visible columns' text, for bare filter words
+    fields: Mapping[str, object] = field(default_factory=dict)  # host, state, labels, … for key:value terms
 
 
 class Pane(Vertical):
@@ -60,8 +88,23 @@ class Pane(Vertical):
     Pane > DataTable { height: 1fr; }
     """
 
-    def __init__(self) -> None:
+    class HeaderChanged(Message):
+        """The pane's part of the header changed (its view, sort, marks): repaint the summary and tabs."""
+
+    class FilterAsked(Message):
+        """Set the `/` filter (every pane's) to `text`."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, fleet: Fleet, registries: Registries) -> None:
         super().__init__(id=f"pane-{self.pane_id}")
+        self.fleet = fleet
+        self.registries = registries  # shared with the app: registry entries, clients, credentials
+        self.scope: str | None = None  # set by the app: one host, or None for all
+        self.match: Matcher = filtering.matcher("")  # set by the app: the `/` filter
+        self.marked: set[tuple[str, str]] = set()  # `space` marks: mark_key of each marked row
         self.stale = True
         self.stale_kinds: set[str] = set()  # what changed since the last refresh
         self.sort_key = self.default_sort
@@ -69,9 +112,38 @@ class Pane(Vertical):
         self.rows: list[Row] = []
         self._rendered: list[tuple[str, tuple[Text, ...]]] = []
 
-    @property
-    def dock(self) -> DockyardApp:  # typed access to the app
-        return self.app  # type: ignore[return-value]
+    def flash(self, message: str, *, error: bool = False) -> None:
+        flash(self, message, error=error)
+
+    def header_changed(self) -> None:
+        self.post_message(self.HeaderChanged())
+
+    def ask(self, dialog: Screen, then: Callable[[Any], object]) -> None:
+        """Show a dialog; `then` gets its answer unless it was cancelled."""
+        self.app.push_screen(dialog, lambda answer: None if answer is None else then(answer))
+
+    # ------------------------------------------------------------------ hosts
+
+    def scope_hosts(self) -> list[str] | None:
+        return [self.scope] if self.scope else None
+
+    def online_hosts(self, writable: bool = True) -> list[str]:
+        """Hosts that answer now (and take changes, unless `writable` is False)."""
+        return [h.name for h in self.fleet.hosts()
+                if h.state == HostState.ONLINE and not (writable and (h.readonly or self.fleet.readonly))]
+
+    def default_hosts(self) -> list[str]:
+        """The hosts a dialog preselects: the scope, else every online host."""
+        return [self.scope] if self.scope else self.online_hosts()
+
+    async def registry_auth(self, reference: str) -> dict[str, str] | None:
+        """X-Registry-Auth for pulling/pushing `reference`; a failing credential source is flashed
+        and the request goes anonymous."""
+        try:
+            return await self.registries.auth_for(reference)
+        except RegistryError as exc:
+            self.flash(f"{exc.registry or 'registry'}: {exc.message}", error=True)
+            return None
 
     def compose(self):
         table: DataTable[Text] = DataTable(id=f"table-{self.pane_id}", cursor_type="row",
@@ -217,35 +289,90 @@ class Pane(Vertical):
         label = next((c.label for c in self.active_columns if c.key == self.sort_key), self.sort_key)
         return f"{label} {'↓' if self.sort_reverse else '↑'}"
 
-    # ------------------------------------------------------------------ marks, read-only, sort key
+    # ------------------------------------------------------------------ marks and selection
 
     def mark_key(self, row: Row) -> tuple[str, str] | None:
         """What `space` marks for this row (None: not markable, e.g. a group header)."""
         return None
+
+    def keep_marks(self, present: Iterable[tuple[str, str]]) -> None:
+        """Marks of objects that are gone go too."""
+        self.marked &= set(present)
+
+    def selection(self) -> list[Row]:
+        """The marked rows (one per marked object, in screen order), else the cursor row if markable."""
+        if self.marked:
+            chosen: dict[tuple[str, str], Row] = {}
+            for row in self.rows:
+                key = self.mark_key(row)
+                if key in self.marked:
+                    chosen.setdefault(key, row)  # type: ignore[arg-type]
+            return list(chosen.values())
+        row = self.cursor_row_data()
+        return [row] if row is not None and self.mark_key(row) is not None else []
+
+    def selected(self) -> list:
+        """What the selection's rows stand for (their data)."""
+        return [row.data for row in self.selection()]
 
     def action_mark(self) -> None:
         row = self.cursor_row_data()
         key = self.mark_key(row) if row is not None else None
         if key is None:
             return
-        marked: set = self.marked  # type: ignore[attr-defined]
-        marked.symmetric_difference_update({key})
+        self.marked.symmetric_difference_update({key})
         self.refresh_data()
         self.table.action_cursor_down()
-        self.dock.update_summary()
+        self.header_changed()
 
-    def action_sort(self) -> None:
-        self.dock.flash(f"sorted by {self.cycle_sort()}")
-        self.dock.update_summary()
+    def action_mark_all(self) -> None:
+        keys = {key for key in map(self.mark_key, self.rows) if key is not None}
+        self.marked = set() if keys <= self.marked else keys
+        self.refresh_data()
+        self.header_changed()
+
+    def clear_marks(self) -> bool:
+        """Unmark everything; False when nothing was marked (esc then does its next thing)."""
+        if not self.marked:
+            return False
+        self.marked.clear()
+        self.refresh_data()
+        self.header_changed()
+        return True
+
+    def back(self) -> bool:
+        """Hook for esc: go up a level inside the pane; False when there is none."""
+        return False
+
+    # ------------------------------------------------------------------ read-only, sort key
+
+    def action_sort(self, reverse: bool = False) -> None:
+        self.flash(f"sorted by {self.cycle_sort(reverse)}")
+        self.header_changed()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.MUTATING and self.dock.readonly:
+        if action in self.MUTATING and self.fleet.readonly:
             return False  # hidden in read-only mode; the controller refuses anyway
         return True
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
         self.set_sort(str(event.column_key.value))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.row_chosen()
+
+    def row_chosen(self) -> None:
+        """Hook: enter (or a click) on the cursor row."""
+
+    async def fetch(self, call: Awaitable[T], failure: str) -> T | None:
+        """Await a controller call that reads something; on failure flash `failure: error`, return None."""
+        try:
+            return await call
+        except FleetError as exc:
+            self.flash(f"{failure}: {exc}", error=True)
+            return None
 
 
 def _sortable(value: Any) -> tuple[int, Any]:

@@ -6,16 +6,70 @@ currently on screen (`Fleet.watch_stats`), never for the whole fleet.
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from collections import Counter
+from collections.abc import Mapping
 
-from dockyard.fleet import Container, FleetError
-from dockyard.textfmt import human_bytes_iec, truncate
-from dockyard.ui.panes.base import Column, Pane, Row, cell
+from textual import work
+from textual.binding import Binding
+from textual.message import Message
+
+from dockyard.fleet import Container, ContainerStats, Fleet, FleetError, HostState, RunSpec
+from dockyard.registry import Registries
+from dockyard.textfmt import human_bytes_iec, short_id, truncate
+from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
+from dockyard.ui.dialogs.run import RunDialog
+from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, mark_cell
+from dockyard.ui.panes.images import split_tag
 
 STATE_STYLE = {"running": "green", "paused": "yellow", "restarting": "yellow", "exited": "dim",
                "dead": "red", "created": "cyan", "removing": "dim"}
 ACTIVE_STATES = ("running", "paused", "restarting")
 GROUPINGS = ("none", "host", "project")
+PAST_TENSE = {"stop": "stopped", "start": "started", "restart": "restarted", "pause": "paused",
+              "unpause": "unpaused", "kill": "killed", "remove": "removed"}
+COLUMNS = (
+    Column("mark", " ", 1), Column("host", "HOST"), Column("name", "NAME"), Column("image", "IMAGE"),
+    Column("state", "STATE"), Column("status", "STATUS"), Column("cpu", "CPU%", 6), Column("mem", "MEM", 9),
+    Column("ports", "PORTS"), Column("project", "PROJECT"),
+)
+
+
+def container_row(c: Container, stats: ContainerStats | None, marked: bool) -> Row:
+    """One container's row: cells as shown, sort values, what the filter sees."""
+    cpu = f"{stats.cpu_percent:.1f}" if stats and stats.cpu_percent is not None else "-"
+    mem = human_bytes_iec(stats.mem_usage, digits=3) if stats and stats.mem_usage is not None else "-"
+    ports = ", ".join(str(p) for p in c.ports)
+    texts = [c.host, c.name, truncate(c.image, 36), c.state, compact_status(c.status), cpu, mem,
+             truncate(ports, 30), c.project or ""]
+    cells = (mark_cell(marked),) + tuple(
+        cell(t, STATE_STYLE.get(c.state, "") if i == 3 else ("bold magenta" if marked and i == 1 else ""))
+        for i, t in enumerate(texts))
+    fields = {"host": c.host, "state": c.state, "image": c.image, "labels": c.labels,
+              "project": c.project, "name": c.name}
+    return Row(_row_key(c.host, c.id), cells, {
+        "host": c.host, "name": c.name, "image": c.image, "state": c.state, "status": c.status,
+        "cpu": stats.cpu_percent if stats else None, "mem": stats.mem_usage if stats else None,
+        "ports": ports, "project": c.project or "", "mark": marked}, c, texts, fields)
+
+
+def group_rows(rows: list[Row], grouping: str, order: Mapping[str, int]) -> list[Row]:
+    """Rows under one header row per host or compose project ("▼ name   running/all")."""
+    if grouping == "none":
+        return rows
+    field = "host" if grouping == "host" else "project"
+    buckets: dict[str, list[Row]] = {}
+    for r in rows:
+        buckets.setdefault(r.sort_values[field] or "(no project)", []).append(r)
+    out = []
+    order = order if field == "host" else {}
+    for name in sorted(buckets, key=lambda n: (order.get(n, 0), n.lower())):
+        members = buckets[name]
+        running = sum(1 for r in members if r.data.state == "running")
+        header = (cell(""), cell(f"▼ {name}", "bold"), cell(f"{running}/{len(members)} running", "dim"),
+                  *(cell("") for _ in range(len(COLUMNS) - 3)))
+        out.append(Row(f"group:{name}", header, {}, None))
+        out.extend(members)
+    return out
 
 
 class ContainersPane(Pane):
@@ -23,11 +77,7 @@ class ContainersPane(Pane):
     title = "Containers"
     kinds = frozenset({"containers", "stats", "host"})
     default_sort = ""
-    columns = (
-        Column("mark", " ", 1), Column("host", "HOST"), Column("name", "NAME"), Column("image", "IMAGE"),
-        Column("state", "STATE"), Column("status", "STATUS"), Column("cpu", "CPU%", 6), Column("mem", "MEM", 9),
-        Column("ports", "PORTS"), Column("project", "PROJECT"),
-    )
+    columns = COLUMNS
     BINDINGS = [
         Binding("space", "mark", "Mark", id="container.mark"),
         Binding("a", "toggle_all", "All/running", id="container.toggle_all"),
@@ -49,65 +99,66 @@ class ContainersPane(Pane):
     ]
     MUTATING = frozenset({"act", "shell", "attach", "new"})
 
+    class OpenDetails(Message):
+        """Open the container view (stats, inspect, top) for `container`."""
+
+        def __init__(self, container: Container) -> None:
+            super().__init__()
+            self.container = container
+
+    class OpenLogs(Message):
+        """Open the logs view on these containers (merged by time when several)."""
+
+        def __init__(self, containers: list[Container]) -> None:
+            super().__init__()
+            self.containers = containers
+
+    class OpenShell(Message):
+        """Suspend the TUI for an interactive `cmd` (None: the configured shell) or an attach."""
+
+        def __init__(self, container: Container, cmd: list[str] | None = None, *, attach: bool = False) -> None:
+            super().__init__()
+            self.container, self.cmd, self.attach = container, cmd, attach
+
     def mark_key(self, row: Row) -> tuple[str, str] | None:
         return (row.data.host, row.data.id) if row.data is not None else None
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, fleet: Fleet, registries: Registries) -> None:
+        super().__init__(fleet, registries)
         self.show_all = False
         self.grouping = "none"
-        self.marked: set[tuple[str, str]] = set()
         self._memo: dict[tuple[str, str], tuple[object, Row]] = {}
 
     # ------------------------------------------------------------------ rows
 
     def containers(self) -> list[Container]:
-        dock = self.dock
-        items: list[Container] = dock.fleet.cached("containers", dock.scope_hosts())
+        items: list[Container] = self.fleet.cached("containers", self.scope_hosts())
         if not self.show_all:
             items = [c for c in items if c.state in ACTIVE_STATES]
         return items
 
     def build_rows(self) -> list[Row]:
-        dock = self.dock
-        match = dock.filter_matcher()
         rows = []
         containers = self.containers()
-        self.marked &= {(c.host, c.id) for c in containers}  # marks of vanished containers go
+        self.keep_marks((c.host, c.id) for c in containers)
         memo: dict[tuple[str, str], tuple[object, Row]] = {}
         for c in containers:
             key = (c.host, c.id)
-            stats = dock.fleet.container_stats(c.host, c.id) if c.state == "running" else None
+            stats = self.fleet.container_stats(c.host, c.id) if c.state == "running" else None
             marked = key in self.marked
             signature = (c, marked, stats)
             cached = self._memo.get(key)
             if cached is not None and cached[0] == signature:
                 row = cached[1]  # unchanged container: reuse its cells (2,000 rows stay cheap)
             else:
-                row = self._make_row(c, stats, marked)
+                row = container_row(c, stats, marked)
             memo[key] = (signature, row)
-            if match(row.sort_values["texts"], row.sort_values["fields"]):
+            if self.match(row.texts, row.fields):
                 rows.append(row)
         self._memo = memo
-        order = {name: i for i, name in enumerate(dock.fleet.sessions)}
+        order = host_order(self.fleet)
         rows.sort(key=lambda r: (order.get(r.data.host, 0), r.data.name))  # stable base order
         return rows
-
-    def _make_row(self, c: Container, stats, marked: bool) -> Row:
-        cpu = f"{stats.cpu_percent:.1f}" if stats and stats.cpu_percent is not None else "-"
-        mem = human_bytes_iec(stats.mem_usage, digits=3) if stats and stats.mem_usage is not None else "-"
-        ports = ", ".join(str(p) for p in c.ports)
-        texts = [c.host, c.name, truncate(c.image, 36), c.state, compact_status(c.status), cpu, mem,
-                 truncate(ports, 30), c.project or ""]
-        cells = (cell("●" if marked else " ", "bold magenta"),) + tuple(
-            cell(t, STATE_STYLE.get(c.state, "") if i == 3 else ("bold magenta" if marked and i == 1 else ""))
-            for i, t in enumerate(texts))
-        fields = {"host": c.host, "state": c.state, "image": c.image, "labels": c.labels,
-                  "project": c.project, "name": c.name}
-        return Row(_row_key(c.host, c.id), cells, {
-            "host": c.host, "name": c.name, "image": c.image, "state": c.state, "status": c.status,
-            "cpu": stats.cpu_percent if stats else None, "mem": stats.mem_usage if stats else None,
-            "ports": ports, "project": c.project or "", "mark": marked, "texts": texts, "fields": fields}, c)
 
     def refresh_data(self, full: bool = True) -> None:
         if not full and self.stale_kinds == {"stats"} and self.sort_key not in ("cpu", "mem") and self._rendered:
@@ -119,7 +170,7 @@ class ContainersPane(Pane):
 
     def refresh_stats(self) -> None:
         """Only CPU/MEM changed: touch the visible rows' two cells, not the whole table."""
-        fleet = self.dock.fleet
+        fleet = self.fleet
         by_key = {r.key: i for i, r in enumerate(self.rows)}
         for row in self.visible_rows():
             c = row.data
@@ -131,7 +182,7 @@ class ContainersPane(Pane):
             cached = self._memo.get(key)
             if cached is not None and cached[0] == (c, marked, stats):
                 continue
-            fresh = self._make_row(c, stats, marked)
+            fresh = container_row(c, stats, marked)
             self._memo[key] = ((c, marked, stats), fresh)
             index = by_key[row.key]
             self.rows[index] = fresh
@@ -144,22 +195,7 @@ class ContainersPane(Pane):
         self.watch_visible()
 
     def group(self, rows: list[Row]) -> list[Row]:
-        if self.grouping == "none":
-            return rows
-        field = "host" if self.grouping == "host" else "project"
-        buckets: dict[str, list[Row]] = {}
-        for r in rows:
-            buckets.setdefault(r.sort_values[field] or "(no project)", []).append(r)
-        out = []
-        order = {name: i for i, name in enumerate(self.dock.fleet.sessions)} if field == "host" else {}
-        for name in sorted(buckets, key=lambda n: (order.get(n, 0), n.lower())):
-            members = buckets[name]
-            running = sum(1 for r in members if r.data.state == "running")
-            header = (cell(""), cell(f"▼ {name}", "bold"), cell(f"{running}/{len(members)} running", "dim"),
-                      *(cell("") for _ in range(len(self.columns) - 3)))
-            out.append(Row(f"group:{name}", header, {}, None))
-            out.extend(members)
-        return out
+        return group_rows(rows, self.grouping, host_order(self.fleet))
 
     def after_refresh(self) -> None:
         self.watch_visible()
@@ -174,11 +210,11 @@ class ContainersPane(Pane):
 
     def watch_visible(self) -> None:
         """Stream stats for the running containers on screen, nothing else."""
-        if not self.display or self.dock.active_pane is not self:
+        if not self.display:  # the switcher shows only the active pane
             return
         keys = [(r.data.host, r.data.id) for r in self.visible_rows()
                 if r.data is not None and r.data.state == "running"]
-        self.dock.fleet.watch_stats(keys, owner="containers")
+        self.fleet.watch_stats(keys, owner="containers")
 
     def on_data_table_row_highlighted(self, event) -> None:
         self.watch_visible()
@@ -190,49 +226,76 @@ class ContainersPane(Pane):
     # ------------------------------------------------------------------ targets and actions
 
     def targets(self) -> list[Container]:
-        """Marked containers (any hosts), else the one under the cursor."""
-        if self.marked:  # in screen order (hosts in config order, then name), as the user sees them
-            return [r.data for r in self.rows if r.data is not None and (r.data.host, r.data.id) in self.marked]
-        row = self.cursor_row_data()
-        return [row.data] if row is not None and row.data is not None else []
-
-    def action_mark_all(self) -> None:
-        keys = {(r.data.host, r.data.id) for r in self.rows if r.data is not None}
-        self.marked = set() if keys <= self.marked else keys
-        self.refresh_data()
-        self.dock.update_summary()
+        """Marked containers (any hosts, in screen order: hosts in config order, then name), else the cursor's."""
+        return self.selected()
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
-        self.dock.flash("showing all containers" if self.show_all else "showing running containers")
+        self.flash("showing all containers" if self.show_all else "showing running containers")
         self.refresh_data()
-        self.dock.update_summary()
-
-    def action_sort(self, reverse: bool = False) -> None:
-        self.dock.flash(f"sorted by {self.cycle_sort(reverse)}")
-        self.dock.update_summary()
+        self.header_changed()
 
     def action_group(self) -> None:
         self.grouping = GROUPINGS[(GROUPINGS.index(self.grouping) + 1) % len(GROUPINGS)]
-        self.dock.flash(f"grouping: {self.grouping}")
+        self.flash(f"grouping: {self.grouping}")
         self.refresh_data()
-        self.dock.update_summary()
+        self.header_changed()
 
     def action_act(self, action: str) -> None:
         targets = self.targets()
         if not targets:
-            self.dock.flash("no container selected", error=True)
+            self.flash("no container selected", error=True)
             return
         if action == "pause":
             # one key toggles: pause running ones, unpause paused ones
             paused = [c for c in targets if c.state == "paused"]
             running = [c for c in targets if c.state != "paused"]
             if running:
-                self.dock.run_container_action(running, "pause")
+                self.run_action(running, "pause")
             if paused:
-                self.dock.run_container_action(paused, "unpause")
+                self.run_action(paused, "unpause")
             return
-        self.dock.run_container_action(targets, action)
+        self.run_action(targets, action)
+
+    def run_action(self, targets: list[Container], action: str) -> None:
+        """Stop/start/… containers across hosts; removing, killing or several at once asks first."""
+        if self.fleet.readonly:
+            self.flash("read-only mode: no changes are made", error=True)
+            return
+        offline = [c for c in targets if self.fleet.host(c.host).state != HostState.ONLINE]
+        targets = [c for c in targets if c not in offline]
+        if offline:
+            self.flash(f"skipped {len(offline)} container(s) on hosts that are not online", error=True)
+        if not targets:
+            return
+        if action in ("remove", "kill") or len(targets) > 1:
+            hosts = Counter(c.host for c in targets)
+            where = ", ".join(f"{n} on {h}" for h, n in sorted(hosts.items()))
+            title = f"{action.capitalize()} {len(targets)} container(s): {where}?"
+            options = [Option("force", "Force (kill a running container first)"),
+                       Option("volumes", "Also remove its anonymous volumes")] if action == "remove" else []
+            self.ask(ConfirmDialog(title, [(c.host, f"{c.name}  ({c.image}, {c.state})") for c in targets],
+                                   action.capitalize(), options),
+                     lambda chosen: self._run_action(targets, action, chosen))
+        else:
+            self._run_action(targets, action, {})
+
+    @work(group="actions")
+    async def _run_action(self, targets: list[Container], action: str, options: dict[str, bool]) -> None:
+        self.flash(f"{action}: {len(targets)} container(s)…")
+        names = {(c.host, c.id): c.name for c in targets}
+        results = await self.fleet.containers.bulk_action([(c.host, c.id) for c in targets], action, **options)
+        ok = [r for r in results if r.ok]
+        failed = [r for r in results if not r.ok]
+        if ok:
+            per_host = Counter(r.host for r in ok)
+            self.flash(f"{PAST_TENSE.get(action, action)} {len(ok)} container(s): "
+                       + ", ".join(f"{n} on {h}" for h, n in sorted(per_host.items())))
+        for r in failed:
+            self.flash(f"{action} {names.get((r.host, r.target), short_id(r.target))} on {r.host} failed: {r.error}",
+                       error=True)
+        if action == "remove":
+            self.marked -= {(r.host, r.target) for r in ok}
 
     # ------------------------------------------------------------------ `:` commands (see the registry)
 
@@ -248,9 +311,9 @@ class ContainersPane(Pane):
         self.refresh_data()
         targets = [r.data for r in self.rows if r.data is not None]
         if targets:
-            self.dock.open_logs(targets)
+            self.post_message(self.OpenLogs(targets))
         else:
-            self.dock.flash("no containers match", error=True)
+            self.flash("no containers match", error=True)
 
     async def command_rename(self, args: list[str]) -> None:
         await self._cursor_command("rename", args)
@@ -265,34 +328,35 @@ class ContainersPane(Pane):
         row = self.cursor_row_data()
         c = row.data if row is not None else None
         if c is None:
-            self.dock.flash(f":{verb} needs a container under the cursor (Containers pane)", error=True)
+            self.flash(f":{verb} needs a container under the cursor (Containers pane)", error=True)
             return
         if not args:
-            self.dock.flash({"rename": ":rename NEW-NAME", "commit": ":commit REPO[:TAG]",
-                             "exec": ":exec COMMAND [ARGS…]"}[verb], error=True)
+            self.flash({"rename": ":rename NEW-NAME", "commit": ":commit REPO[:TAG]",
+                        "exec": ":exec COMMAND [ARGS…]"}[verb], error=True)
             return
-        fleet = self.dock.fleet
+        if verb == "exec":
+            self.post_message(self.OpenShell(c, args))
+            return
         try:
             if verb == "rename":
-                await fleet.containers.rename(c.host, c.id, args[0])
-                self.dock.flash(f"renamed {c.name} on {c.host} to {args[0]}")
-            elif verb == "commit":
-                repo, _, tag = args[0].rpartition(":") if ":" in args[0].split("/")[-1] else (args[0], "", "latest")
-                image_id = await fleet.containers.commit(c.host, c.id, repo, tag or "latest", " ".join(args[1:]))
-                self.dock.flash(f"committed {c.name} on {c.host} as {repo}:{tag or 'latest'} ({image_id[7:19]})")
+                await self.fleet.containers.rename(c.host, c.id, args[0])
+                self.flash(f"renamed {c.name} on {c.host} to {args[0]}")
             else:
-                await self.dock.open_shell(c, args)
+                repo, tag = split_tag(args[0])
+                image_id = await self.fleet.containers.commit(c.host, c.id, repo, tag, " ".join(args[1:]))
+                self.flash(f"committed {c.name} on {c.host} as {repo}:{tag} ({short_id(image_id)})")
         except FleetError as exc:
-            self.dock.flash(f"{verb} {c.name} on {c.host}: {exc}", error=True)
+            self.flash(f"{verb} {c.name} on {c.host}: {exc}", error=True)
 
-    def on_data_table_row_selected(self, event) -> None:
-        event.stop()
+    # ------------------------------------------------------------------ views, shell, new container
+
+    def row_chosen(self) -> None:
         self.action_details()
 
     def action_details(self) -> None:
         row = self.cursor_row_data()
         if row is not None and row.data is not None:
-            self.dock.open_container(row.data)
+            self.post_message(self.OpenDetails(row.data))
 
     def action_logs(self) -> None:
         """Logs of the marked containers (merged across hosts), a whole group, or the cursor row."""
@@ -304,25 +368,45 @@ class ContainersPane(Pane):
         else:
             targets = self.targets()
         if not targets:
-            self.dock.flash("no container selected", error=True)
+            self.flash("no container selected", error=True)
             return
-        self.dock.open_logs(targets)
+        self.post_message(self.OpenLogs(targets))
 
-    async def action_shell(self) -> None:
+    def action_shell(self) -> None:
         row = self.cursor_row_data()
         if row is None or row.data is None:
-            self.dock.flash("no container selected", error=True)
+            self.flash("no container selected", error=True)
             return
-        await self.dock.open_shell(row.data)
+        self.post_message(self.OpenShell(row.data))
 
-    def action_new(self) -> None:
-        row = self.cursor_row_data()
-        self.dock.open_run_form(row.data if row is not None else None)
-
-    async def action_attach(self) -> None:
+    def action_attach(self) -> None:
         row = self.cursor_row_data()
         if row is not None and row.data is not None:
-            await self.dock.open_shell(row.data, attach=True)
+            self.post_message(self.OpenShell(row.data, attach=True))
+
+    def action_new(self) -> None:
+        """The new-container form; hosts preselected from the scope, the marks, or the cursor row."""
+        row = self.cursor_row_data()
+        near = row.data if row is not None else None
+        online = [h.name for h in self.fleet.hosts() if h.state == HostState.ONLINE and not h.readonly]
+        marked_hosts = sorted({h for h, _ in self.marked})
+        selected = [self.scope] if self.scope else marked_hosts or ([near.host] if near else online[:1])
+        self.ask(RunDialog(online, selected, near.image if near else ""), lambda result: self._run_on_hosts(*result))
+
+    @work(group="actions")
+    async def _run_on_hosts(self, hosts: list[str], spec: RunSpec) -> None:
+        self.flash(f"creating {spec.name or spec.image} on {', '.join(hosts)}…")
+        try:
+            results = await self.fleet.containers.run(hosts, spec)
+        except FleetError as exc:
+            self.flash(str(exc), error=True)
+            return
+        for r in results:
+            if r.ok:
+                self.flash(f"started {spec.name or spec.image} on {r.host} ({short_id(r.target)})")
+            else:
+                self.flash(f"run on {r.host} failed: {r.error}", error=True)
+
 
 _STATUS_WORDS = (("Less than a second", "<1s"), ("About a minute", "~1 minute"), ("About an hour", "~1 hour"))
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from collections.abc import Callable, Iterable
 
-from dockyard.fleet import HostState, HostStatus
-from dockyard.textfmt import human_bytes_iec
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+from textual.message import Message
+
+from dockyard.fleet import Container, ContainerStats, HostState, HostStatus
+from dockyard.textfmt import human_bytes_iec, safe
+from dockyard.ui.dialogs.info import TextDialog
 from dockyard.ui.panes.base import Column, Pane, Row, cell
 
 STATE_STYLE = {
@@ -26,6 +32,45 @@ def reason_text(s: HostStatus) -> str:
     return "" if s.state == HostState.ONLINE else (s.reason or "")
 
 
+Totals = tuple[float, int, int, int]  # summed CPU%, summed memory, containers sampled, containers running
+
+
+def host_totals(containers: Iterable[Container],
+                stats_of: Callable[[str, str], ContainerStats | None]) -> dict[str, Totals]:
+    """Per host: summed CPU% and memory of its running containers, how many sampled, how many running."""
+    out: dict[str, Totals] = {}
+    for c in containers:
+        if c.state != "running":
+            continue
+        cpu, mem, sampled, running = out.get(c.host, (0.0, 0, 0, 0))
+        stats = stats_of(c.host, c.id)
+        if stats is not None and stats.cpu_percent is not None:
+            cpu, mem, sampled = cpu + stats.cpu_percent, mem + (stats.mem_usage or 0), sampled + 1
+        out[c.host] = (cpu, mem, sampled, running + 1)
+    return out
+
+
+def host_row(s: HostStatus, totals: Totals = (0.0, 0, 0, 0)) -> Row:
+    """One daemon's row: connection state, facts, container totals (~ while not all are sampled)."""
+    running_total = f"{s.containers_running}/{s.containers}" if s.containers is not None else "-"
+    cpu, mem, sampled, running = totals
+    partial = "~" if sampled < running else ""  # not every running container sampled yet
+    texts = [s.name, s.transport, s.state.value, s.server_version or "-", running_total,
+             "-" if s.images is None else str(s.images), "-" if s.cpus is None else str(s.cpus),
+             human_bytes_iec(s.memory) if s.memory else "-",
+             f"{partial}{cpu:.1f}" if sampled else "-", f"{partial}{human_bytes_iec(mem)}" if sampled else "-",
+             f"{s.latency_ms:.1f} ms" if s.latency_ms is not None else "-", reason_text(s)]
+    cells = tuple(cell(t, STATE_STYLE.get(s.state, "") if i in (2, 11) else "") for i, t in enumerate(texts))
+    if s.readonly:
+        cells = (cell(s.name + " (ro)"),) + cells[1:]
+    return Row(s.name, cells, {
+        "name": s.name, "transport": s.transport, "state": s.state.value, "version": s.server_version,
+        "containers": s.containers_running, "images": s.images, "cpus": s.cpus, "memory": s.memory,
+        "cpu_used": cpu if sampled else None, "mem_used": mem if sampled else None,
+        "latency": s.latency_ms, "reason": texts[11]}, s, texts,
+        {"host": s.name, "state": s.state.value, "labels": s.labels, "name": s.name})
+
+
 class HostsPane(Pane):
     pane_id = "hosts"
     title = "Hosts"
@@ -43,75 +88,66 @@ class HostsPane(Pane):
         Binding("i", "details", "Details", id="host.details"),
     ]
 
-    def build_rows(self) -> list[Row]:
-        dock = self.dock
-        match = dock.filter_matcher()
-        totals = self._totals()
-        rows = []
-        for s in dock.fleet.hosts():
-            running_total = f"{s.containers_running}/{s.containers}" if s.containers is not None else "-"
-            cpu, mem, sampled, running = totals.get(s.name, (0.0, 0, 0, 0))
-            partial = "~" if sampled < running else ""  # not every running container sampled yet
-            texts = [s.name, s.transport, s.state.value, s.server_version or "-", running_total,
-                     "-" if s.images is None else str(s.images), "-" if s.cpus is None else str(s.cpus),
-                     human_bytes_iec(s.memory) if s.memory else "-",
-                     f"{partial}{cpu:.1f}" if sampled else "-", f"{partial}{human_bytes_iec(mem)}" if sampled else "-",
-                     f"{s.latency_ms:.1f} ms" if s.latency_ms is not None else "-", reason_text(s)]
-            if not match(texts, {"host": s.name, "state": s.state.value, "labels": s.labels, "name": s.name}):
-                continue
-            cells = tuple(cell(t, STATE_STYLE.get(s.state, "") if i in (2, 11) else "") for i, t in enumerate(texts))
-            if s.readonly:
-                cells = (cell(s.name + " (ro)"),) + cells[1:]
-            rows.append(Row(s.name, cells, {
-                "name": s.name, "transport": s.transport, "state": s.state.value, "version": s.server_version,
-                "containers": s.containers_running, "images": s.images, "cpus": s.cpus, "memory": s.memory,
-                "cpu_used": cpu if sampled else None, "mem_used": mem if sampled else None,
-                "latency": s.latency_ms, "reason": texts[11]}, s))
-        return rows
+    class ScopeChosen(Message):
+        """Show only this host's objects, starting with its containers."""
 
-    def _totals(self) -> dict[str, tuple[float, int, int, int]]:
-        """Per host: summed CPU% and memory of its running containers, how many sampled, how many running."""
-        fleet = self.dock.fleet
-        out: dict[str, tuple[float, int, int, int]] = {}
-        for c in fleet.cached("containers"):
-            if c.state != "running":
-                continue
-            cpu, mem, sampled, running = out.get(c.host, (0.0, 0, 0, 0))
-            stats = fleet.container_stats(c.host, c.id)
-            if stats is not None and stats.cpu_percent is not None:
-                cpu, mem, sampled = cpu + stats.cpu_percent, mem + (stats.mem_usage or 0), sampled + 1
-            out[c.host] = (cpu, mem, sampled, running + 1)
-        return out
+        def __init__(self, host: str) -> None:
+            super().__init__()
+            self.host = host
+
+    class HostKeyAsked(Message):
+        """Ask the user again about the host key this host offered."""
+
+        def __init__(self, host: str) -> None:
+            super().__init__()
+            self.host = host
+
+    def build_rows(self) -> list[Row]:
+        totals = host_totals(self.fleet.cached("containers"), self.fleet.container_stats)
+        rows = [host_row(s, totals.get(s.name, (0.0, 0, 0, 0))) for s in self.fleet.hosts()]
+        return [row for row in rows if self.match(row.texts, row.fields)]
 
     def after_refresh(self) -> None:
         """Per-host totals need every running container sampled: slowly, within each host's budget."""
-        if self.dock.active_pane is self:
-            keys = [(c.host, c.id) for c in self.dock.fleet.cached("containers") if c.state == "running"]
-            self.dock.fleet.watch_stats(keys, owner=self.pane_id)
+        if self.display:  # the switcher shows only the active pane
+            keys = [(c.host, c.id) for c in self.fleet.cached("containers") if c.state == "running"]
+            self.fleet.watch_stats(keys, owner=self.pane_id)
 
     def selected_host(self) -> HostStatus | None:
         row = self.cursor_row_data()
         return row.data if row else None
 
-    def on_data_table_row_selected(self, event) -> None:
-        event.stop()
+    def row_chosen(self) -> None:
         self.action_scope()
 
     def action_scope(self) -> None:
         host = self.selected_host()
         if host is not None and host.host_key is not None:
-            self.dock.ask_host_key(host.name, force=True)  # decide on the key first
+            self.post_message(self.HostKeyAsked(host.name))  # decide on the key first
         elif host is not None:
-            self.dock.set_scope(host.name)
-            self.dock.show_pane("containers")
+            self.post_message(self.ScopeChosen(host.name))
 
     async def action_reconnect(self) -> None:
         host = self.selected_host()
         if host is not None:
-            self.dock.flash(f"reconnecting {host.name}…")
-            await self.dock.fleet.reconnect(host.name)
+            self.flash(f"reconnecting {host.name}…")
+            await self.fleet.reconnect(host.name)
 
     def action_details(self) -> None:
         host = self.selected_host()
         if host is not None:
-            self.dock.show_host_details(host.name)
+            self._details(host.name)
+
+    @work(exclusive=True, group="details")
+    async def _details(self, name: str) -> None:
+        details = await self.fetch(self.fleet.host_details(name), name)
+        if details is None:
+            return
+        body = Text()
+        for section, rows in details:
+            body.append(f"{section}\n", style="bold underline")
+            for key, value in rows:
+                body.append(f"  {safe(key):<22}", style="bold")
+                body.append(f"{safe(value)}\n")
+            body.append("\n")
+        self.app.push_screen(TextDialog(f"Host {name}", body))

@@ -17,9 +17,13 @@ from rich.text import Text
 from textual import work
 from textual.binding import Binding
 
-from dockyard.registry import CatalogUnsupported, RegistryClient, RegistryError
+from dockyard.fleet import Fleet
+from dockyard.registry import CatalogUnsupported, Registries, RegistryClient, RegistryError
 from dockyard.textfmt import ago, human_size, safe
+from dockyard.ui.dialogs.ask import AskDialog, Field
+from dockyard.ui.dialogs.confirm import ConfirmDialog
 from dockyard.ui.panes.base import Column, Pane, Row, cell
+from dockyard.ui.panes.images import ask_pull
 
 LEVEL_COLUMNS = {
     "registries": (Column("name", "REGISTRY"), Column("url", "URL"), Column("source", "SOURCE"),
@@ -33,6 +37,8 @@ LEVEL_COLUMNS = {
 
 @dataclass
 class Level:
+    """One step down the browser: registries › repositories › tags › manifest."""
+
     kind: str  # registries | repos | tags | manifest
     registry: str = ""
     repo: str = ""
@@ -41,6 +47,38 @@ class Level:
     loading: bool = False
     note: str = ""
     cursor: int = 0
+
+
+def level_rows(level: Level, entries: list, status: dict[str, tuple[str, str]], recent: list[str]) -> list[Row]:
+    """The rows of one level; `recent` stands in for the repositories of a registry without a catalog."""
+    rows: list[Row] = []
+    if level.kind == "registries":
+        for e in entries:
+            login, latency = status.get(e.name, ("checking…", "-"))
+            texts = [e.name, e.config.url, e.source, login, latency]
+            style = "red" if login.startswith("error") else ""
+            rows.append(Row(e.name, tuple(cell(t, style if i == 3 else "") for i, t in enumerate(texts)),
+                            {"name": e.name}, e, texts, {"name": e.name}))
+    elif level.kind in ("repos", "tags"):
+        for name in list(level.items) or (list(recent) if level.kind == "repos" else []):
+            rows.append(Row(f"{level.kind}:{name}", (cell(name),), {"name": name}, name, [name],
+                            {"name": name, "image": name}))
+    elif level.items:
+        manifest = level.items[0]
+        for p in manifest.platforms:
+            texts = ["platform", str(p), p.digest, human_size(p.size), p.media_type]
+            rows.append(Row(f"p:{p.digest}", tuple(cell(t) for t in texts), {"name": str(p)}, p, texts,
+                            {"name": str(p)}))
+        if manifest.config_digest:  # config and layers: always shown, whatever the filter
+            created = ago(manifest.created_ts) if manifest.created_ts else "-"
+            rows.append(Row("config", (cell("config"), cell(f"created {created}"), cell(manifest.config_digest),
+                                       cell(human_size(manifest.config_size)), cell(manifest.config_media_type or "")),
+                            {"name": "config"}, None))
+        for i, layer in enumerate(manifest.layers):
+            rows.append(Row(f"l:{i}:{layer.digest}", (cell("layer"), cell(f"#{i + 1}"), cell(layer.digest),
+                                                      cell(human_size(layer.size)), cell(layer.media_type)),
+                            {"name": layer.digest}, layer))
+    return rows
 
 
 class RegistriesPane(Pane):
@@ -59,8 +97,8 @@ class RegistriesPane(Pane):
     recent_limit = 10
     MUTATING = frozenset({"delete", "pull"})
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, fleet: Fleet, registries: Registries) -> None:
+        super().__init__(fleet, registries)
         self.stack: list[Level] = [Level("registries")]
         self.status: dict[str, tuple[str, str]] = {}  # registry -> (login status, latency)
         self.recent: dict[str, list[str]] = {}
@@ -78,58 +116,25 @@ class RegistriesPane(Pane):
     @property
     def entries(self):
         """The registries, their clients and credentials live in the app's `Registries` (shared with pulls)."""
-        return self.dock.registries.entries
+        return self.registries.entries
 
     def on_show(self) -> None:
         if not self._loaded:
             self._loaded = True
             self.recent = _load_recent()
-            for w in self.dock.registries.warnings:
-                self.dock.flash(w, error=True)
+            for w in self.registries.warnings:
+                self.flash(w, error=True)
             self._ping_all()
         self.refresh_data()
 
     def client(self, name: str) -> RegistryClient:
-        return self.dock.registries.client(name)
+        return self.registries.client(name)
 
     # ------------------------------------------------------------------ rows
 
     def build_rows(self) -> list[Row]:
-        level = self.level
-        match = self.dock.filter_matcher()
-        rows: list[Row] = []
-        if level.kind == "registries":
-            for e in self.entries:
-                login, latency = self.status.get(e.name, ("checking…", "-"))
-                texts = [e.name, e.config.url, e.source, login, latency]
-                if match(texts, {"name": e.name}):
-                    style = "red" if login.startswith("error") else ""
-                    rows.append(Row(e.name, tuple(cell(t, style if i == 3 else "") for i, t in enumerate(texts)),
-                                    {"name": e.name}, e))
-        elif level.kind in ("repos", "tags"):
-            names = list(level.items)
-            if level.kind == "repos" and not names:
-                names = [f"{r}" for r in self.recent.get(level.registry, [])]
-            for name in names:
-                if match([name], {"name": name, "image": name}):
-                    rows.append(Row(f"{level.kind}:{name}", (cell(name),), {"name": name}, name))
-        else:
-            manifest = level.items[0] if level.items else None
-            if manifest is not None:
-                for p in manifest.platforms:
-                    texts = ["platform", str(p), p.digest, human_size(p.size), p.media_type]
-                    if match(texts, {"name": str(p)}):
-                        rows.append(Row(f"p:{p.digest}", tuple(cell(t) for t in texts), {"name": str(p)}, p))
-                if manifest.config_digest:
-                    created = ago(manifest.created_ts) if manifest.created_ts else "-"
-                    rows.append(Row("config", (cell("config"), cell(f"created {created}"),
-                                               cell(manifest.config_digest), cell(human_size(manifest.config_size)),
-                                               cell(manifest.config_media_type or "")), {"name": "config"}, None))
-                for i, layer in enumerate(manifest.layers):
-                    rows.append(Row(f"l:{i}:{layer.digest}", (cell("layer"), cell(f"#{i + 1}"), cell(layer.digest),
-                                                              cell(human_size(layer.size)), cell(layer.media_type)),
-                                    {"name": layer.digest}, layer))
-        return rows
+        rows = level_rows(self.level, self.entries, self.status, self.recent.get(self.level.registry, []))
+        return [row for row in rows if not row.texts or self.match(row.texts, row.fields)]
 
     def refresh_data(self, full: bool = True) -> None:
         wanted = [(c.key, c.label) for c in self.active_columns]
@@ -159,7 +164,7 @@ class RegistriesPane(Pane):
         if level.note:
             crumbs += [("   " + safe(level.note), "dim")]
         self._breadcrumb = Text.assemble(*crumbs, no_wrap=True, overflow="ellipsis")
-        self.dock.update_summary()
+        self.header_changed()
 
     def header_parts(self) -> list:
         return ["  ", self._breadcrumb] if self._breadcrumb is not None else []
@@ -212,7 +217,7 @@ class RegistriesPane(Pane):
             self.action_repository()
         except RegistryError as exc:
             level.note = f"error: {exc.message}"
-            self.dock.flash(f"{level.registry}: {exc.message}", error=True)
+            self.flash(f"{level.registry}: {exc.message}", error=True)
         finally:
             level.loading = False
             if self.stack and self.stack[-1] is level:
@@ -237,8 +242,7 @@ class RegistriesPane(Pane):
 
     # ------------------------------------------------------------------ actions
 
-    def on_data_table_row_selected(self, event) -> None:
-        event.stop()
+    def row_chosen(self) -> None:
         self.action_open()
 
     def action_open(self) -> None:
@@ -258,20 +262,17 @@ class RegistriesPane(Pane):
         level = self.level
         if level.kind not in ("repos", "tags") or not level.registry:
             return
-        from dockyard.ui.dialogs.ask import AskDialog, Field
-
-        def go(values: dict | None) -> None:
-            if values:
-                name = values["repository"]
-                self._remember(level.registry, name)
-                while self.level.kind != "repos":
-                    self.stack.pop()
-                self._push(Level("tags", registry=level.registry, repo=name))
+        def go(values: dict) -> None:
+            name = values["repository"]
+            self._remember(level.registry, name)
+            while self.level.kind != "repos":
+                self.stack.pop()
+            self._push(Level("tags", registry=level.registry, repo=name))
 
         recent = ", ".join(self.recent.get(level.registry, [])[:5])
-        self.dock.push_screen(AskDialog(f"Open a repository on {level.registry}",
-                                        [Field("repository", "Repository", "", "namespace/name")],
-                                        note=f"recent: {recent}" if recent else "", ok="Open"), go)
+        self.ask(AskDialog(f"Open a repository on {level.registry}",
+                           [Field("repository", "Repository", "", "namespace/name")],
+                           note=f"recent: {recent}" if recent else "", ok="Open"), go)
 
     def _remember(self, registry: str, repo: str) -> None:
         recent = [r for r in self.recent.get(registry, []) if r != repo]
@@ -309,14 +310,14 @@ class RegistriesPane(Pane):
         if chosen is None:
             return
         self.app.copy_to_clipboard(chosen[1])
-        self.dock.flash(f"copied {chosen[1]}")
+        self.flash(f"copied {chosen[1]}")
 
     def action_pull(self) -> None:
         chosen = self._selected_reference()
         if chosen is None:
-            self.dock.flash("open a repository and choose a tag (or a platform) to pull", error=True)
+            self.flash("open a repository and choose a tag (or a platform) to pull", error=True)
             return
-        self.dock.images_pull(chosen[1])
+        ask_pull(self, chosen[1])
 
     def action_delete(self) -> None:
         level = self.level
@@ -329,31 +330,27 @@ class RegistriesPane(Pane):
 
     @work(group="registry-delete")
     async def _confirm_delete(self, registry: str, repo: str, tag: str) -> None:
-        from dockyard.ui.dialogs.confirm import ConfirmDialog
-
         client = self.client(registry)
         try:
             digest = await client.resolve(repo, tag)
             siblings = await client.tags_for_digest(repo, digest) or [tag]
         except RegistryError as exc:
-            self.dock.flash(f"{registry}: {exc.message}", error=True)
+            self.flash(f"{registry}: {exc.message}", error=True)
             return
         lines = [(registry, f"{repo}:{t}") for t in sorted(siblings)]
 
-        async def go(result: dict | None) -> None:
-            if result is None:
-                return
+        async def go(_: dict) -> None:
             try:
                 await client.delete(repo, digest)
             except RegistryError as exc:
-                self.dock.flash(f"delete on {registry}: {exc.message}", error=True)
+                self.flash(f"delete on {registry}: {exc.message}", error=True)
                 return
-            self.dock.flash(f"deleted {repo}@{digest[:19]}… on {registry} ({len(siblings)} tag(s) gone)")
+            self.flash(f"deleted {repo}@{digest[:19]}… on {registry} ({len(siblings)} tag(s) gone)")
             if self.level.kind == "manifest":
                 self.back()
             self.action_reload()
 
-        self.dock.push_screen(ConfirmDialog(
+        self.ask(ConfirmDialog(
             f"Delete manifest {digest[:19]}… of {repo} on {registry}? Every tag on this digest goes too "
             f"({len(siblings)}):", lines, "Delete"), go)
 
