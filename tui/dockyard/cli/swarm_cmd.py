@@ -166,7 +166,7 @@ def _progress_line(event: SwarmService | SwarmTask) -> str:
     if isinstance(event, SwarmTask):
         where = f" on {event.node}" if event.node else ""
         error = f": {event.error}" if event.error else ""
-        return f"  {safe(event.name)} {event.id[:12]}{safe(where)}: {safe(event.state)} (desired {safe(event.desired)})" \
+        return f"  {safe(event.name)} {short_id(event.id)}{safe(where)}: {safe(event.state)} (desired {safe(event.desired)})" \
                f"{safe(error)}  {safe(event.image)}"
     update = event.update
     if update is None:
@@ -233,5 +233,5 @@ async def cmd_node_update(fleet: Fleet, args: argparse.Namespace) -> int:
                                   add_labels=labels, remove_labels=args.label_rm)
     changes = [f"{k} {v}" for k, v in (("availability", args.availability), ("role", args.role)) if v]
     changes += [f"label {k}={v}" for k, v in labels.items()] + [f"label -{k}" for k in args.label_rm]
-    _say(f"{safe(args.node)} ({node['ID'][:12]}, swarm {safe(where.name)}): {safe(', '.join(changes))}")
+    _say(f"{safe(args.node)} ({short_id(node['ID'])}, swarm {safe(where.name)}): {safe(', '.join(changes))}")
     return EXIT_OK

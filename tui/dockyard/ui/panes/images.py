@@ -83,7 +83,7 @@ def ask_pull(pane: Pane, reference: str = "") -> None:
         layers: dict[tuple[str, str], tuple[int, int]] = {}
         async for ev in pane.fleet.images.pull(image, hosts, auth=await pane.registry_auth(image)):
             if ev.kind == "layer" and ev.layer:
-                report(ev.host, ev.status, ev.current, ev.total, layer=ev.layer[:12])
+                report(ev.host, ev.status, ev.current, ev.total, layer=short_id(ev.layer))
                 if ev.total:
                     layers[(ev.host, ev.layer)] = (ev.current or 0, ev.total)
                 done = [v for (h, _), v in layers.items() if h == ev.host]
@@ -239,7 +239,7 @@ class ImagesPane(Pane):
             result = "no answer"
             async for ev in self.fleet.images.push(host, reference, auth=await self.registry_auth(reference)):
                 if ev.kind == "layer" and ev.layer:
-                    report(host, ev.status, ev.current, ev.total, layer=ev.layer[:12])
+                    report(host, ev.status, ev.current, ev.total, layer=short_id(ev.layer))
                 elif ev.kind == "status":
                     report(host, ev.status)
                 elif ev.kind == "result":
