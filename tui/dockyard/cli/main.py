@@ -13,17 +13,21 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from dockyard import __version__
 from dockyard.imageref import parse_image_ref
 from dockyard.textfmt import ago, human_bytes_iec, human_size, safe, short_id, table, truncate
 from dockyard.config import Config, ConfigError, load_config, no_endpoint_help, select_contexts
-from dockyard.fleet import Fleet, HostResult, HostState, ReadOnlyError
-from dockyard.registry import Registries, RegistryError
+from dockyard.fleet import HostResult, HostState, ReadOnlyError
+from dockyard.registry import RegistryError
 from dockyard.cli.completion import add_completion_parser
 from dockyard.cli.options import add_global_options, merge_global_options, share_global_options
 from dockyard.cli.registry_cmd import add_registry_parser, cmd_registry
 from dockyard.cli.swarm_cmd import SWARM_COMMANDS, add_swarm_parser, run_swarm_command
+
+if TYPE_CHECKING:  # the fleet controller and the registry client load when a command needs them
+    from dockyard.fleet import Fleet
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -167,6 +171,8 @@ async def run_command(args: argparse.Namespace, config: Config) -> int:
     hosts = getattr(args, "host", None)
     _check_hosts(config, hosts)
     filters = _parse_filters(getattr(args, "filter", []) or [])
+    from dockyard.fleet import Fleet
+
     async with Fleet(config, live=False, readonly=args.readonly or None,
                      passphrase_prompt=_prompt_passphrase) as fleet:
         if args.command == "hosts":
@@ -319,6 +325,8 @@ async def _registry_auth(config: Config, image: str) -> dict[str, str] | None:
     """The credentials the TUI would send for `image` (config registries, `docker login`); a
     credential source that fails is a warning and the pull goes anonymous."""
     try:
+        from dockyard.registry import Registries
+
         return await Registries(config).auth_for(image)
     except RegistryError as exc:
         print(f"warning: {safe(exc.message)}; pulling without credentials", file=sys.stderr)

@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from dockyard.config import Config
 from dockyard.registry import (
@@ -20,13 +21,13 @@ from dockyard.registry import (
     CredentialSource,
     Manifest,
     ReadOnlyRegistry,
-    Registries,
-    RegistryClient,
-    RegistryEntry,
     RegistryError,
     parse_reference,
 )
 from dockyard.textfmt import human_size, safe, table
+
+if TYPE_CHECKING:
+    from dockyard.registry import RegistryClient, RegistryEntry
 
 EXIT_OK, EXIT_USAGE, EXIT_REGISTRY = 0, 2, 3
 PING_TIMEOUT = 10.0
@@ -58,6 +59,8 @@ def _err(message: str) -> None:
 
 async def cmd_registry(args: argparse.Namespace, config: Config) -> int:
     """Entry point from `dockyard.cli.main`; every registry error becomes words and an exit code."""
+    from dockyard.registry import Registries  # the client (aiohttp) loads with the command
+
     registries = Registries(config, readonly=bool(getattr(args, "readonly", False) or config.readonly))
     entries = registries.entries
     for w in registries.warnings:
@@ -99,6 +102,8 @@ async def _ping(entry: RegistryEntry, credentials: CredentialSource) -> dict:
            "credentials": credentials.describe(entry.config), "auth": None, "user": None, "status": None,
            "latency_ms": None, "error": None}
     try:
+        from dockyard.registry import RegistryClient
+
         async with RegistryClient(entry.config, credentials=credentials, timeout=PING_TIMEOUT) as client:
             result = await client.ping()
     except RegistryError as exc:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from dockyard.fleet import Fleet, FleetError, ReadOnlyError
-from dockyard.fleet.models import HostResult, SwarmService, SwarmSnapshot, SwarmTask
-from dockyard.fleet.swarm import AVAILABILITIES, ROLES, AmbiguousName, SwarmError
+from dockyard.fleet import FleetError, ReadOnlyError
+from dockyard.fleet.models import AVAILABILITIES, ROLES, HostResult, SwarmService, SwarmSnapshot, SwarmTask
 from dockyard.textfmt import ago, rfc3339_seconds, safe, short_id, table, truncate
+
+if TYPE_CHECKING:  # the controller loads with the command (dockyard.fleet is lazy)
+    from dockyard.fleet import Fleet
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
 SWARM_COMMANDS = ("services", "nodes", "service", "node")
@@ -76,6 +79,8 @@ def _fail(message: str, code: int) -> int:
 
 
 async def run_swarm_command(args: argparse.Namespace, fleet: Fleet) -> int:
+    from dockyard.fleet.swarm import AmbiguousName, SwarmError
+
     try:
         if args.command in ("services", "nodes"):
             return await cmd_list(fleet, args.command, args.host, args.swarm, args.json)
@@ -141,6 +146,8 @@ async def cmd_list(fleet: Fleet, kind: str, hosts: list[str] | None, swarm: str 
 
 
 async def cmd_scale(fleet: Fleet, targets: list[str], swarm: str | None) -> int:
+    from dockyard.fleet.swarm import AmbiguousName
+
     wanted = []
     for item in targets:
         name, sep, count = item.partition("=")

@@ -24,8 +24,7 @@ Adding a resource is one module:
    session then lists it on every reconcile and after each daemon event of that type.
 """
 
-from dockyard.fleet.containers import CONTAINER_ACTIONS
-from dockyard.fleet.controller import Fleet
+from dockyard.lazy import lazy_names
 from dockyard.fleet.errors import (
     DaemonError,
     FleetError,
@@ -47,11 +46,16 @@ from dockyard.fleet.models import (
     Port,
     Volume,
 )
-from dockyard.fleet.execs import ExecSession
 from dockyard.fleet.logs import LogLine, LogNotice, LogSource
 from dockyard.fleet.runspec import RESTART_POLICIES, RunSpec
-from dockyard.fleet.session import Timing
 from dockyard.fleet.stats import ContainerStats
+
+# The controller and what needs aiohttp/aiodocker load on first use (0.75 s): the terminal UI
+# paints its first frame before it, and reads models and errors from here without it.
+__getattr__ = lazy_names(__name__, globals(), {
+    "Fleet": "dockyard.fleet.controller", "CONTAINER_ACTIONS": "dockyard.fleet.containers",
+    "ExecSession": "dockyard.fleet.execs", "Timing": "dockyard.fleet.session"})
+
 
 __all__ = [
     "CONTAINER_ACTIONS", "ActionResult", "Container", "ContainerStats", "DaemonError", "ExecSession", "Fleet", "FleetChange", "FleetError",

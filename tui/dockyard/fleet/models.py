@@ -13,6 +13,9 @@ from dockyard.textfmt import short_id
 
 T = TypeVar("T")
 
+AVAILABILITIES = ("active", "pause", "drain")  # a swarm node's
+ROLES = ("manager", "worker")
+
 
 class Record:
     """A result whose JSON (the CLI's --json) is its fields as they are."""

@@ -37,6 +37,8 @@ from dockyard.fleet.resource import Resource
 from dockyard.tasks import cancel_and_wait
 from dockyard.imageref import parse_image_ref
 from dockyard.fleet.models import (
+    AVAILABILITIES,
+    ROLES,
     ActionResult,
     FleetChange,
     HostResult,
@@ -58,8 +60,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("dockyard.swarm")
 T = TypeVar("T")
 STACK_LABEL = "com.docker.stack.namespace"
-AVAILABILITIES = ("active", "pause", "drain")
-ROLES = ("manager", "worker")
 
 
 class SwarmError(FleetError):

@@ -10,7 +10,7 @@ Controller layer: aiohttp + stdlib, never Textual.
 | `Registries`              | those entries, a client each, credentials; `auth_for(image)` for pull/push |
 """
 
-from dockyard.registry.client import RegistryClient, parse_challenges
+from dockyard.lazy import lazy_names
 from dockyard.registry.credentials import Credentials, CredentialSource, Secret
 from dockyard.registry.errors import (
     BadReference,
@@ -36,13 +36,13 @@ from dockyard.registry.models import (
     Reference,
     parse_reference,
 )
-from dockyard.registry.registries import (
-    DOCKER_HUB,
-    Registries,
-    RegistryEntry,
-    find_registry,
-    known_registries,
-)
+
+# The client and the registries list need aiohttp: loaded on first use.
+__getattr__ = lazy_names(__name__, globals(), {
+    "RegistryClient": "dockyard.registry.client", "parse_challenges": "dockyard.registry.client",
+    **dict.fromkeys(("DOCKER_HUB", "Registries", "RegistryEntry", "find_registry", "known_registries"),
+                    "dockyard.registry.registries")})
+
 
 __all__ = [
     "DOCKER_HUB", "BadReference", "CatalogUnsupported", "CredentialError", "CredentialSource", "Credentials",
