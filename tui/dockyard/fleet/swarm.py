@@ -672,8 +672,7 @@ class SwarmController(Resource):
         sources: dict[str, LogSource] = {}
         names: dict[str, str] = {}  # task id -> SERVICE.SLOT@NODE
         last_ts: str | None = None
-        host = swarm.managers[0]
-        service_source = LogSource(host, service_id, "service")
+        service_source = LogSource(swarm.name, service_id, "service")
 
         async def refresh_names() -> None:
             snapshot = await self.load(swarm)
@@ -700,7 +699,8 @@ class SwarmController(Resource):
                             await refresh_names()
                     source = sources.get(task_id)
                     if source is None:
-                        source = sources[task_id] = LogSource(host, task_id, names.get(task_id, task_id[:12]))
+                        # named SWARM/SERVICE.SLOT@NODE, whichever manager streams it
+                        source = sources[task_id] = LogSource(swarm.name, task_id, names.get(task_id, task_id[:12]))
                     last_ts = ts
                     yield LogLine(source, stream_name, ts, message)
                 if not follow:

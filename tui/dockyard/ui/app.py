@@ -37,6 +37,7 @@ from dockyard.ui.logs import LogsScreen
 from dockyard.ui.panes.base import Pane, flash
 from dockyard.ui.panes.containers import ContainersPane
 from dockyard.ui.panes.hosts import HostsPane
+from dockyard.ui.panes.services import ServicesPane
 from dockyard.ui.panes.registry import PANE_SPECS, PANES, command_owner, spec_for_verb
 from dockyard.ui.shell import run_interactive
 
@@ -171,7 +172,7 @@ class DockyardApp(App[int]):
             if kinds & pane.kinds:
                 pane.stale = True
                 pane.stale_kinds |= kinds & pane.kinds
-        if kinds & {"host", "containers"}:
+        if kinds & {"host", "containers", "swarm"}:  # swarm: its tabs show once a swarm is known
             self._stale_summary = True
         if "host" in kinds:
             self._check_host_keys()
@@ -226,6 +227,8 @@ class DockyardApp(App[int]):
         self.query_one("#summary", Static).update(Text.assemble(*parts, no_wrap=True, overflow="ellipsis"))
         tabs = []
         for spec in PANES:
+            if spec.when is not None and spec.id != self._active and not spec.when(self.fleet):
+                continue  # e.g. the swarm panes of a fleet without a swarm
             tabs += [(f" {spec.key} {spec.title} ", "reverse bold" if spec.id == self._active else "dim"), " "]
         tabs += self.active_pane.header_parts()
         self.query_one("#tabs", Static).update(Text.assemble(*tabs, no_wrap=True, overflow="ellipsis"))
@@ -474,6 +477,17 @@ class DockyardApp(App[int]):
 
     def on_containers_pane_open_logs(self, message: ContainersPane.OpenLogs) -> None:
         self.open_logs(message.containers)
+
+    def on_services_pane_open_logs(self, message: ServicesPane.OpenLogs) -> None:
+        """A swarm service's logs: its tasks' lines through a manager, each named SERVICE.SLOT@NODE."""
+        swarm, service = message.swarm, message.service
+        source = LogSource(swarm.name, service.id, f"service {service.name}")
+
+        def opener(**options):
+            return self.fleet.swarm.service_logs(swarm, service.id, **options)
+
+        self.push_screen(LogsScreen([source], tail=self.config.ui.log_tail, buffer=self.config.ui.log_buffer,
+                                    opener=opener))
 
     async def on_containers_pane_open_shell(self, message: ContainersPane.OpenShell) -> None:
         await self.open_shell(message.container, message.cmd, attach=message.attach)

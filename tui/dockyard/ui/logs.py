@@ -13,6 +13,7 @@ import bisect
 import itertools
 import re
 import zlib
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from rich.cells import cell_len
@@ -416,14 +417,18 @@ class LogsScreen(Screen[None]):
         background: $panel; display: none; }
     """
 
-    def __init__(self, sources: list[LogSource], *, tail: int = 500, buffer: int = 20000):
+    def __init__(self, sources: list[LogSource], *, tail: int = 500, buffer: int = 20000,
+                 opener: Callable[..., AsyncIterator[LogLine | LogNotice]] | None = None):
+        """`sources`: the containers to follow, merged; `opener(tail=, since=)` instead streams lines
+        from elsewhere (a swarm service's tasks through its manager) and `sources` only names it."""
         super().__init__()
         self.sources = sources
         self.tail = tail
         self.buffer = buffer
+        self.opener = opener
         self.follow = True
         self.since_index = 0
-        self.multi = len({(s.host, s.container_id) for s in sources}) > 1
+        self.multi = opener is not None or len({(s.host, s.container_id) for s in sources}) > 1
         self._pending: list[LogLine | LogNotice] = []
         self._input_mode = ""
         self._status = Text()
@@ -484,7 +489,9 @@ class LogsScreen(Screen[None]):
         choice = SINCE_CHOICES[self.since_index][0]
         options = {"tail": self.tail if choice is None else "all", "since": _since(choice)}
         try:
-            async for item in self.app.fleet.containers.logs(self.sources, **options):  # type: ignore[attr-defined]
+            stream = (self.opener(**options) if self.opener is not None
+                      else self.app.fleet.containers.logs(self.sources, **options))  # type: ignore[attr-defined]
+            async for item in stream:
                 self._pending.append(item)
         except asyncio.CancelledError:
             raise

@@ -26,10 +26,20 @@ STATE_STYLE = {
 
 
 def reason_text(s: HostStatus) -> str:
-    """Why a host is not online (the fingerprint for host-key states); empty when online."""
+    """Why a host is not online (the fingerprint for host-key states); online, its swarm role."""
     if s.state in (HostState.HOST_KEY_UNKNOWN, HostState.HOST_KEY_CHANGED) and s.host_key:
         return f"{s.host_key.key_type} {s.host_key.fingerprint} ({s.host_key.hop})"
-    return "" if s.state == HostState.ONLINE else (s.reason or "")
+    return swarm_text(s) if s.state == HostState.ONLINE else (s.reason or "")
+
+
+def swarm_text(s: HostStatus) -> str:
+    """"swarm manager a1" / "swarm worker a1 (swarm 8f3k2l1x9q0w)"; a worker of no configured manager's
+    swarm has no ID to show (its /info carries none)."""
+    if s.swarm_role is None:
+        return ""
+    name = f" {s.swarm_name}" if s.swarm_name else ""
+    swarm_id = f" (swarm {s.swarm_id[:12]})" if s.swarm_id else " (swarm unknown: no manager configured)"
+    return f"swarm {s.swarm_role}{name}{swarm_id if s.swarm_role == 'worker' else ''}"
 
 
 Totals = tuple[float, int, int, int]  # summed CPU%, summed memory, containers sampled, containers running

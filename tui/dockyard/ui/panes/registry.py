@@ -6,15 +6,22 @@ listed here once (see the package docstring for the whole recipe).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.binding import Binding
+
+from dockyard.fleet import Fleet
 
 from dockyard.ui.panes.base import Pane
 from dockyard.ui.panes.containers import ContainersPane
 from dockyard.ui.panes.hosts import HostsPane
 from dockyard.ui.panes.images import ImagesPane
 from dockyard.ui.panes.networks import NetworksPane
+from dockyard.ui.panes.nodes import NodesPane
+from dockyard.ui.panes.services import ServicesPane
+from dockyard.ui.panes.stacks import StacksPane
+from dockyard.ui.panes.tasks import TasksPane
 from dockyard.ui.panes.registries import RegistriesPane
 from dockyard.ui.panes.volumes import VolumesPane
 
@@ -51,6 +58,7 @@ class PaneSpec:
     aliases: tuple[str, ...] = ()  # other `:` words that show it
     commands: tuple[Command, ...] = ()  # `:` commands the pane runs (Pane.run_command)
     palette: tuple[PaletteEntry, ...] = ()
+    when: Callable[[Fleet], bool] | None = None  # its tab shows only while this holds (its key always works)
 
     @property
     def title(self) -> str:
@@ -69,6 +77,11 @@ class PaneSpec:
 
 
 _CONTAINER_VERBS = ("stop", "start", "restart", "kill", "remove")
+
+
+def _has_swarm(fleet: Fleet) -> bool:
+    """A swarm manager among the hosts (the swarm panes' tabs show only then)."""
+    return bool(fleet.swarm.swarms())
 
 PANES: tuple[PaneSpec, ...] = (
     PaneSpec("hosts", "1", HostsPane),
@@ -89,6 +102,18 @@ PANES: tuple[PaneSpec, ...] = (
     PaneSpec("volumes", "4", VolumesPane, aliases=("volume",)),
     PaneSpec("networks", "5", NetworksPane, aliases=("network",)),
     PaneSpec("registries", "6", RegistriesPane),
+    PaneSpec("services", "7", ServicesPane, aliases=("service", "svc"), when=_has_swarm, palette=(
+        PaletteEntry("services: scale", "scale", "Set the replicas of the service under the cursor"),
+        PaletteEntry("services: update image", "update", "Rolling update of the service under the cursor"),
+        PaletteEntry("services: rollback", "rollback", "Back to the previous spec of the service under the cursor"),
+        PaletteEntry("services: logs", "logs", "The service's logs from all its tasks"),
+    )),
+    PaneSpec("tasks", "8", TasksPane, aliases=("task",), when=_has_swarm),
+    PaneSpec("nodes", "9", NodesPane, aliases=("node",), when=_has_swarm, palette=(
+        PaletteEntry("nodes: drain", "availability", "Move every task off the node under the cursor", ("drain",)),
+        PaletteEntry("nodes: activate", "availability", "Let the node under the cursor take tasks", ("active",)),
+    )),
+    PaneSpec("stacks", "0", StacksPane, aliases=("stack", "secrets", "configs"), when=_has_swarm),
 )
 
 PANE_SPECS = {spec.id: spec for spec in PANES}

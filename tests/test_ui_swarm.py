@@ -1,0 +1,179 @@
+"""The swarm panes in the app, against the swarm lab: Services (scale, rolling update, tasks, logs,
+remove), Nodes (drain confirmed), Tasks, Stacks with secrets/configs, the Hosts row of a worker,
+read-only mode."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from fleet_hosts import config, unix_host
+from helpers import make_app, showing, svg_text, table_rows, until
+from lab import IMAGE
+from dockyard.ui.dialogs.ask import AskDialog
+from dockyard.ui.dialogs.confirm import ConfirmDialog
+from dockyard.ui.logs import LogsScreen
+
+V2 = "dockyard-test/busybox:v2"
+SIZE = (170, 45)
+
+
+def swarm_config(swarm, **kw):
+    return config(*(unix_host(swarm.nodes[n].daemon, n) for n in ("a1", "a2", "a3", "b1")), **kw)
+
+
+@pytest.fixture
+def service(swarm):
+    made = []
+
+    def make(name, swarm_name="A", **kw):
+        made.append((name, swarm_name))
+        swarm.create_service(name, swarm=swarm_name, **kw)
+        return name
+
+    yield make
+    for name, swarm_name in made:
+        swarm.remove_service(name, swarm_name)
+
+
+def row_named(app, pane, column, value):
+    return next((r for r in table_rows(app, pane) if r[column] == value), None)
+
+
+def put_cursor(app, pane, column, value):
+    rows = table_rows(app, pane)
+    index = next(i for i, r in enumerate(rows) if r[column] == value)
+    app.panes[pane].table.move_cursor(row=index)
+
+
+async def test_services_pane_scale_update_tasks_logs_remove(swarm, service):
+    name = service("ui-" + uuid.uuid4().hex[:6], replicas=1,
+                   cmd=("sh", "-c", "echo up on $(hostname); sleep 100000"),
+                   args=("--update-monitor", "200ms", "--update-delay", "0s"))
+    for node in ("a1", "a2", "a3"):
+        swarm.nodes[node].docker("tag", IMAGE, V2)
+    app, notes = make_app(swarm_config(swarm))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("7")
+        await until(lambda: (row_named(app, "services", "NAME", name) or {}).get("REPLICAS") == "1/1", 20,
+                    "the service listed, 1/1")
+        row = row_named(app, "services", "NAME", name)
+        assert (row["SWARM"], row["MODE"], row["IMAGE"]) == ("a1", "replicated", IMAGE)
+
+        put_cursor(app, "services", "NAME", name)
+        await pilot.press("s")
+        await until(lambda: showing(app, AskDialog), 5, "scale dialog")
+        app.screen.query_one("#ask-replicas").value = "2"
+        await pilot.press("ctrl+r")
+        await until(lambda: row_named(app, "services", "NAME", name)["REPLICAS"] == "2/2", 20, "2/2 on screen")
+
+        put_cursor(app, "services", "NAME", name)
+        await pilot.press("u")
+        await until(lambda: showing(app, AskDialog), 5, "update dialog")
+        app.screen.query_one("#ask-image").value = V2
+        await pilot.press("ctrl+r")
+        seen_updating = []
+
+        def done() -> bool:
+            row = row_named(app, "services", "NAME", name) or {}
+            seen_updating.append(row.get("UPDATE", ""))
+            return row.get("UPDATE") == "completed" and row.get("IMAGE") == V2 and row.get("REPLICAS") == "2/2"
+
+        await until(done, 60, "rolling update completed on screen")
+        assert any(u.startswith("updating") for u in seen_updating), seen_updating
+
+        put_cursor(app, "services", "NAME", name)
+        await pilot.press("enter")  # its tasks: the new ones running, the replaced ones shut down
+        await until(lambda: app.panes["services"].showing is not None, 5, "tasks view")
+        tasks = table_rows(app, "services")
+        running = [t for t in tasks if t["DESIRED"] == "running" and t["CURRENT"].startswith("running")]
+        assert sorted(t["SERVICE.SLOT"] for t in running) == [f"{name}.1", f"{name}.2"]
+        assert all(t["IMAGE"] == V2 for t in running)
+        assert any(t["DESIRED"] == "shutdown" and t["IMAGE"] == IMAGE for t in tasks)
+        await pilot.press("escape")
+        await until(lambda: app.panes["services"].showing is None, 5, "services again")
+
+        put_cursor(app, "services", "NAME", name)
+        await pilot.press("l")
+        await until(lambda: showing(app, LogsScreen) and app.screen.log_widget.item_count >= 2, 20, "logs lines")
+        lines = [item for item in app.screen.log_widget.items() if hasattr(item, "text")]
+        assert {line.source.label.split("@")[0] for line in lines} <= {f"a1/{name}.1", f"a1/{name}.2"}  # SWARM/TASK@NODE
+        assert all(line.text.startswith("up on ") for line in lines)
+        await pilot.press("escape")
+
+        put_cursor(app, "services", "NAME", name)
+        await pilot.press("ctrl+d")
+        await until(lambda: showing(app, ConfirmDialog), 5, "remove confirmation")
+        assert "swarm a1" in app.screen.title_text and app.screen.targets[0][0] == "a1"
+        await pilot.press("y")
+        await until(lambda: row_named(app, "services", "NAME", name) is None, 20, "gone from the pane")
+    assert name not in swarm.a1.docker("service", "ls", "--format", "{{.Name}}").stdout.split()
+
+
+async def test_nodes_tasks_stacks_hosts_panes(swarm, service):
+    stack = "st" + uuid.uuid4().hex[:6]
+    name = service(f"{stack}_web", replicas=1, labels={"com.docker.stack.namespace": stack})
+    swarm.a1.docker("secret", "create", "--label", f"com.docker.stack.namespace={stack}", f"{stack}_key", "-",
+                    input="secret-content-never-shown")
+    app, notes = make_app(swarm_config(swarm))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("9")
+        await until(lambda: len(table_rows(app, "nodes")) == 4, 20, "four nodes")
+        nodes = {r["HOSTNAME"]: r for r in table_rows(app, "nodes")}
+        assert (nodes["a1"]["SWARM"], nodes["a1"]["MANAGER"], nodes["a3"]["ROLE"]) == ("a1", "leader", "worker")
+        assert nodes["b1"]["SWARM"] == "b1"
+
+        put_cursor(app, "nodes", "HOSTNAME", "a3")
+        await pilot.press("d")
+        await until(lambda: showing(app, ConfirmDialog), 5, "drain confirmation")
+        assert "swarm a1" in app.screen.title_text
+        await pilot.press("y")
+        try:
+            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["AVAILABILITY"] == "drain", 20, "drained")
+            put_cursor(app, "nodes", "HOSTNAME", "a3")
+            await pilot.press("a")  # activate: no confirmation
+            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["AVAILABILITY"] == "active", 20, "active")
+        finally:
+            swarm.a1.docker("node", "update", "--availability", "active", "a3")
+
+        await pilot.press("8")
+        await until(lambda: row_named(app, "tasks", "SERVICE.SLOT", f"{name}.1") is not None, 20, "its task")
+        task = row_named(app, "tasks", "SERVICE.SLOT", f"{name}.1")
+        assert task["NODE"] in ("a1", "a2", "a3") and task["DESIRED"] == "running"
+
+        await pilot.press("0")
+        await until(lambda: row_named(app, "stacks", "STACK", stack) is not None, 20, "the stack")
+        row = row_named(app, "stacks", "STACK", stack)
+        assert (row["SWARM"], row["SERVICES"], row["REPLICAS"], row["SECRETS"]) == ("a1", "1", "1/1", f"{stack}_key")
+        await pilot.press("v")
+        await until(lambda: row_named(app, "stacks", "NAME", f"{stack}_key") is not None, 5, "the secret listed")
+        assert "secret-content-never-shown" not in str(table_rows(app, "stacks"))
+
+        await pilot.press("1")
+        await until(lambda: "swarm worker a1 (swarm " in (row_named(app, "hosts", "NAME", "a3") or {}).get("REASON", ""),
+                    20, "a3 shows it is a swarm worker")
+        assert row_named(app, "hosts", "NAME", "a1")["REASON"] == "swarm manager a1"
+
+
+async def test_read_only_hides_and_refuses_swarm_changes(swarm, service):
+    name = service("ro-" + uuid.uuid4().hex[:6], replicas=1)
+    app, notes = make_app(swarm_config(swarm), readonly=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("7")
+        await until(lambda: row_named(app, "services", "NAME", name) is not None, 20, "listed")
+        put_cursor(app, "services", "NAME", name)
+        for key in ("s", "u", "R", "r", "ctrl+d"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert not showing(app, AskDialog) and not showing(app, ConfirmDialog), key
+        screen = svg_text(app)
+        assert "Logs" in screen and "Scale" not in screen and "Rollback" not in screen  # the footer hides them
+        await pilot.press("9")
+        await until(lambda: len(table_rows(app, "nodes")) == 4, 20, "nodes")
+        put_cursor(app, "nodes", "HOSTNAME", "a3")
+        await pilot.press("d")
+        await pilot.pause()
+        assert not showing(app, ConfirmDialog)
+    assert swarm.a1.docker("node", "inspect", "a3", "--format", "{{.Spec.Availability}}").stdout.strip() == "active"
+    assert len(swarm.running_tasks(name)) == 1

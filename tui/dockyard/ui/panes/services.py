@@ -1,0 +1,239 @@
+"""Services pane: every swarm service of every swarm, once each; enter shows a service's tasks.
+
+Rows come from the swarm controller's live cache (`fleet.swarm.snapshots()`): the pane asks it to
+reload every few seconds while shown (`watch`), events and rolling updates reload it sooner.
+A rolling update shows in the UPDATE column (UpdateStatus: updating, paused, rollback_…), and task
+by task in the service's tasks (enter): new tasks starting, old ones shutting down.
+"""
+
+from __future__ import annotations
+
+from textual import work
+from textual.binding import Binding
+from textual.message import Message
+
+from dockyard.fleet import FleetError
+from dockyard.fleet.models import Swarm, SwarmService, SwarmTask
+from dockyard.textfmt import ago, rfc3339_seconds, short_id
+from dockyard.ui.dialogs.ask import AskDialog, Field
+from dockyard.ui.dialogs.confirm import ConfirmDialog
+from dockyard.ui.panes.base import Column, Pane, Row, cell
+from dockyard.ui.panes.tasks import TASK_COLUMNS, task_row
+
+UPDATE_STYLE = {"updating": "yellow", "rollback_started": "yellow", "paused": "bold red",
+                "rollback_paused": "bold red", "rollback_completed": "magenta", "completed": "green"}
+
+
+def replicas_cell(running: int, desired: int):
+    return cell(f"{running}/{desired}", "green" if running == desired else "yellow")
+
+
+def update_text(s: SwarmService, tasks: list[SwarmTask]) -> str:
+    """UpdateStatus in words, with how many tasks already run the new spec while it rolls."""
+    if s.update is None:
+        return ""
+    text = s.update.state
+    if s.update.active:
+        fresh = sum(1 for t in tasks if t.service_id == s.id and t.desired == "running" and t.state == "running"
+                    and t.image == s.image)
+        text += f" {fresh}/{s.desired}"
+    return text
+
+
+def service_row(s: SwarmService, tasks: list[SwarmTask]) -> Row:
+    image = s.image + (f"@{short_id(s.digest)}" if s.digest else "")
+    updated = ago(rfc3339_seconds(s.updated))
+    progress = update_text(s, tasks)
+    texts = [s.swarm, s.name, s.mode, f"{s.running}/{s.desired}", image, ", ".join(s.ports) or "-", updated,
+             s.stack or "", progress]
+    cells = (cell(s.swarm), cell(s.name), cell(s.mode), replicas_cell(s.running, s.desired), cell(image),
+             cell(texts[5]), cell(updated), cell(texts[7]),
+             cell(progress, UPDATE_STYLE.get(s.update.state, "") if s.update else ""))
+    return Row(f"{s.swarm}\x00{s.id}", cells, {
+        "swarm": s.swarm, "name": s.name, "mode": s.mode, "replicas": s.running, "image": image,
+        "ports": texts[5], "updated": -(rfc3339_seconds(s.updated) or 0), "stack": s.stack or "",
+        "update": progress}, s, texts, {"swarm": s.swarm, "name": s.name, "stack": s.stack or "",
+                                         "labels": s.labels})
+
+
+class ServicesPane(Pane):
+    pane_id = "services"
+    title = "Services"
+    kinds = frozenset({"swarm"})
+    columns = (
+        Column("swarm", "SWARM"), Column("name", "NAME"), Column("mode", "MODE"), Column("replicas", "REPLICAS"),
+        Column("image", "IMAGE"), Column("ports", "PORTS"), Column("updated", "UPDATED"), Column("stack", "STACK"),
+        Column("update", "UPDATE"),
+    )
+    BINDINGS = [
+        Binding("enter", "tasks", "Tasks", id="service.tasks"),
+        Binding("s", "scale", "Scale", id="service.scale"),
+        Binding("u", "update", "Update image", id="service.update"),
+        Binding("R", "rollback", "Rollback", id="service.rollback"),
+        Binding("r", "restart", "Force restart", id="service.restart"),
+        Binding("ctrl+d", "remove", "Remove", id="service.remove"),
+        Binding("l", "logs", "Logs", id="service.logs"),
+        Binding("o", "sort", "Sort", id="service.sort"),
+    ]
+    MUTATING = frozenset({"scale", "update", "rollback", "restart", "remove"})
+
+    class OpenLogs(Message):
+        """Open the logs view on a swarm service (its tasks' logs merged, through a manager)."""
+
+        def __init__(self, swarm: Swarm, service: SwarmService) -> None:
+            super().__init__()
+            self.swarm, self.service = swarm, service
+
+    def __init__(self, fleet, registries) -> None:
+        super().__init__(fleet, registries)
+        self.showing: SwarmService | None = None  # enter: that service's tasks instead of services
+
+    @property
+    def active_columns(self):
+        return TASK_COLUMNS if self.showing is not None else self.columns
+
+    def on_show(self) -> None:
+        self.fleet.swarm.watch(self.pane_id, True)
+
+    def on_hide(self) -> None:
+        self.fleet.swarm.watch(self.pane_id, False)
+
+    def header_parts(self):
+        return [f"tasks of {self.showing.name} ({self.showing.swarm}) — esc: services"] if self.showing else []
+
+    def build_rows(self) -> list[Row]:
+        rows = []
+        for snap in self.fleet.swarm.snapshots():
+            tasks = list(snap.tasks)
+            if self.showing is not None:
+                if snap.swarm.name == self.showing.swarm:
+                    rows += [task_row(t) for t in tasks if t.service_id == self.showing.id]
+                continue
+            rows += [service_row(s, tasks) for s in sorted(snap.services, key=lambda s: s.name)]
+        return [row for row in rows if self.match(row.texts, row.fields)]
+
+    # ------------------------------------------------------------------ views
+
+    def current(self) -> SwarmService | None:
+        if self.showing is not None:
+            return self.showing
+        row = self.cursor_row_data()
+        return row.data if row is not None and isinstance(row.data, SwarmService) else None
+
+    def on_data_table_row_selected(self, event) -> None:
+        event.stop()
+        self.action_tasks()
+
+    def action_tasks(self) -> None:
+        if self.showing is None:
+            service = self.current()
+            if service is not None:
+                self._switch(service)
+
+    def back(self) -> bool:
+        if self.showing is None:
+            return False
+        self._switch(None)
+        return True
+
+    def _switch(self, service: SwarmService | None) -> None:
+        self.showing = service
+        self.reset_columns()
+        self.refresh_data()
+        self.header_changed()
+
+    def _swarm(self, service: SwarmService) -> Swarm | None:
+        try:
+            return self.fleet.swarm.find(service.swarm)
+        except FleetError as exc:
+            self.flash(str(exc), error=True)
+            return None
+
+    # ------------------------------------------------------------------ actions
+
+    def action_scale(self) -> None:
+        service = self.current()
+        if service is None:
+            return
+        if service.mode != "replicated":
+            self.flash(f"{service.name} is {service.mode}: it cannot be scaled", error=True)
+            return
+        self.ask(AskDialog(f"Scale {service.name} (swarm {service.swarm})",
+                           [Field("replicas", "Replicas", str(service.desired))], ok="Scale"),
+                 lambda values: self._scale(service, values["replicas"]))
+
+    @work(group="actions")
+    async def _scale(self, service: SwarmService, text: str) -> None:
+        if not text.strip().isdigit():
+            self.flash(f"replicas must be a whole number, not {text!r}", error=True)
+            return
+        await self._act(service, "scaled to " + text.strip(),
+                        lambda sw: self.fleet.swarm.scale(sw, service.id, int(text)))
+
+    def action_update(self) -> None:
+        service = self.current()
+        if service is not None:
+            self.ask(AskDialog(f"Rolling update of {service.name} (swarm {service.swarm})",
+                               [Field("image", "Image", service.image)], ok="Update",
+                               note="Tasks are replaced as the service's update config says; "
+                                    "enter on the service shows them one by one."),
+                     lambda values: self._update(service, values["image"]))
+
+    @work(group="actions")
+    async def _update(self, service: SwarmService, image: str) -> None:
+        await self._act(service, f"updating to {image}", lambda sw: self.fleet.swarm.update_image(sw, service.id, image))
+
+    def action_rollback(self) -> None:
+        service = self.current()
+        if service is not None:
+            self.ask(ConfirmDialog(f"Roll back {service.name} in swarm {service.swarm} to its previous spec?",
+                                   [(service.swarm, service.name)], "Roll back"),
+                     lambda _: self._rollback(service))
+
+    @work(group="actions")
+    async def _rollback(self, service: SwarmService) -> None:
+        await self._act(service, "rolling back", lambda sw: self.fleet.swarm.rollback(sw, service.id))
+
+    def action_restart(self) -> None:
+        service = self.current()
+        if service is not None:
+            self.ask(ConfirmDialog(f"Restart every task of {service.name} in swarm {service.swarm}?",
+                                   [(service.swarm, service.name)], "Restart"),
+                     lambda _: self._restart(service))
+
+    @work(group="actions")
+    async def _restart(self, service: SwarmService) -> None:
+        await self._act(service, "restarting its tasks", lambda sw: self.fleet.swarm.force_update(sw, service.id))
+
+    def action_remove(self) -> None:
+        service = self.current()
+        if service is not None:
+            self.ask(ConfirmDialog(f"Remove service {service.name} from swarm {service.swarm}?",
+                                   [(service.swarm, f"{service.name} ({service.running}/{service.desired} running)")],
+                                   "Remove"),
+                     lambda _: self._remove(service))
+
+    @work(group="actions")
+    async def _remove(self, service: SwarmService) -> None:
+        if await self._act(service, "removed", lambda sw: self.fleet.swarm.remove_service(sw, service.id)):
+            if self.showing is not None and self.showing.id == service.id:
+                self._switch(None)
+
+    async def _act(self, service: SwarmService, done: str, call) -> bool:
+        swarm = self._swarm(service)
+        if swarm is None:
+            return False
+        try:
+            warnings = await call(swarm)
+        except FleetError as exc:
+            self.flash(f"{service.name} ({service.swarm}): {exc}", error=True)
+            return False
+        self.flash(f"{service.name} ({service.swarm}): {done}"
+                   + ("".join(f"; warning: {w}" for w in warnings) if isinstance(warnings, list) else ""))
+        return True
+
+    def action_logs(self) -> None:
+        service = self.current()
+        swarm = self._swarm(service) if service is not None else None
+        if service is not None and swarm is not None:
+            self.post_message(self.OpenLogs(swarm, service))
