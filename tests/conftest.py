@@ -112,3 +112,18 @@ def swarm():
         yield the_swarms
     finally:
         the_swarms.stop()
+
+
+@pytest.fixture
+def swarm_services(swarm):
+    """`make(name, swarm="A"|"B", **create_service options)`: services in the swarm lab, removed afterwards."""
+    made: list[tuple[str, str]] = []
+
+    def make(name: str, swarm_name: str = "A", **kw) -> str:
+        made.append((name, swarm_name))
+        swarm.create_service(name, swarm=swarm_name, **kw)
+        return name
+
+    yield make
+    for name, swarm_name in made:
+        swarm.remove_service(name, swarm_name)

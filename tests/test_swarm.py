@@ -34,21 +34,6 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
-@pytest.fixture
-def services(swarm):
-    """Create services in the swarm lab; all removed afterwards."""
-    made: list[tuple[str, str]] = []
-
-    def make(name: str, swarm_name: str = "A", **kw) -> str:
-        made.append((name, swarm_name))
-        swarm.create_service(name, swarm=swarm_name, **kw)
-        return name
-
-    yield make
-    for name, swarm_name in made:
-        swarm.remove_service(name, swarm_name)
-
-
 def by_name(items, name):
     return next(i for i in items if i.name == name)
 
@@ -127,9 +112,9 @@ async def test_hosts_grouped_into_swarms_with_roles(swarm):
         assert rows["b1"].swarm_name == "blue"
 
 
-async def test_services_tasks_nodes_of_two_swarms(swarm, services):
-    web = services(unique("web"), replicas=3)
-    solo = services(unique("solo"), "B", replicas=1, labels={"com.docker.stack.namespace": "shop"})
+async def test_services_tasks_nodes_of_two_swarms(swarm, swarm_services):
+    web = swarm_services(unique("web"), replicas=3)
+    solo = swarm_services(unique("solo"), "B", replicas=1, labels={"com.docker.stack.namespace": "shop"})
     async with Fleet(swarm_config(swarm), live=False) as fleet:
         await fleet.swarm.discover()
         snaps = {s.swarm.name: s for s in await fleet.swarm.load_all()}
@@ -180,8 +165,8 @@ def _tag_v2(swarm) -> None:
         swarm.nodes[name].docker("tag", _lab.IMAGE, V2)
 
 
-async def test_scale_rolling_update_and_rollback(swarm, services):
-    name = services(unique("roll"), replicas=1, args=("--update-monitor", "200ms", "--update-delay", "0s",
+async def test_scale_rolling_update_and_rollback(swarm, swarm_services):
+    name = swarm_services(unique("roll"), replicas=1, args=("--update-monitor", "200ms", "--update-delay", "0s",
                                                                 "--rollback-monitor", "200ms", "--rollback-delay", "0s"))
     _tag_v2(swarm)
     async with Fleet(swarm_config(swarm), live=False) as fleet:
@@ -217,10 +202,10 @@ async def test_scale_rolling_update_and_rollback(swarm, services):
         assert name not in swarm.a1.docker("service", "ls", "--format", "{{.Name}}").stdout.split()
 
 
-async def test_ambiguous_service_name_asks_for_the_swarm(swarm, services):
+async def test_ambiguous_service_name_asks_for_the_swarm(swarm, swarm_services):
     name = unique("dup")
-    services(name, "A")
-    services(name, "B")
+    swarm_services(name, "A")
+    swarm_services(name, "B")
     async with Fleet(swarm_config(swarm), live=False) as fleet:
         await fleet.swarm.discover()
         with pytest.raises(AmbiguousName, match="a1, b1"):
@@ -229,8 +214,8 @@ async def test_ambiguous_service_name_asks_for_the_swarm(swarm, services):
         assert sw.name == "b1" and inspected["Spec"]["Name"] == name
 
 
-async def test_drain_moves_tasks_and_labels(swarm, services):
-    name = services(unique("drain"), replicas=3, args=("--placement-pref", "spread=node.id"))
+async def test_drain_moves_tasks_and_labels(swarm, swarm_services):
+    name = swarm_services(unique("drain"), replicas=3, args=("--placement-pref", "spread=node.id"))
     async with Fleet(swarm_config(swarm), live=False) as fleet:
         await fleet.swarm.discover()
         sw, node = await fleet.swarm.find_node("a3")
@@ -253,8 +238,8 @@ def by_name_host(nodes, hostname):
     return next(n for n in nodes if n.hostname == hostname)
 
 
-async def test_read_only_refuses_every_swarm_change(swarm, services):
-    name = services(unique("ro"), replicas=1)
+async def test_read_only_refuses_every_swarm_change(swarm, swarm_services):
+    name = swarm_services(unique("ro"), replicas=1)
     async with Fleet(swarm_config(swarm), live=False, readonly=True) as fleet:
         await fleet.swarm.discover()
         sw, inspected = await fleet.swarm.find_service(name)
@@ -270,11 +255,11 @@ async def test_read_only_refuses_every_swarm_change(swarm, services):
     assert out.strip() == "1"
 
 
-async def test_stack_grouped_and_removed_with_its_secrets_and_configs(swarm, services):
+async def test_stack_grouped_and_removed_with_its_secrets_and_configs(swarm, swarm_services):
     stack = unique("shop")
     label = {"com.docker.stack.namespace": stack}
-    front = services(f"{stack}_front", replicas=1, labels=label)
-    back = services(f"{stack}_back", replicas=2, labels=label)
+    front = swarm_services(f"{stack}_front", replicas=1, labels=label)
+    back = swarm_services(f"{stack}_back", replicas=2, labels=label)
     secret = f"{stack}_token"
     swarm.a1.docker("secret", "create", "--label", f"com.docker.stack.namespace={stack}", secret, "-",
                     input="not-shown-anywhere")
@@ -295,8 +280,8 @@ async def test_stack_grouped_and_removed_with_its_secrets_and_configs(swarm, ser
         assert not [s for s in stacks(snap) if s.name == stack]
 
 
-async def test_service_logs_merged_across_tasks(swarm, services):
-    name = services(unique("talk"), replicas=2, args=("--placement-pref", "spread=node.id"),
+async def test_service_logs_merged_across_tasks(swarm, swarm_services):
+    name = swarm_services(unique("talk"), replicas=2, args=("--placement-pref", "spread=node.id"),
                     cmd=("sh", "-c", "echo hello from $(hostname); sleep 100000"))
     async with Fleet(swarm_config(swarm), live=False) as fleet:
         await fleet.swarm.discover()
@@ -316,7 +301,7 @@ async def test_service_logs_merged_across_tasks(swarm, services):
 # --------------------------------------------------------------------------- live
 
 
-async def test_live_cache_follows_events(swarm, services):
+async def test_live_cache_follows_events(swarm, swarm_services):
     name = unique("live")
     async with Fleet(swarm_config(swarm), live=True) as fleet:
         changes = []
@@ -330,7 +315,7 @@ async def test_live_cache_follows_events(swarm, services):
                         return s
             return None
 
-        services(name, replicas=1, wait=False)
+        swarm_services(name, replicas=1, wait=False)
         took = await until(lambda: service() is not None, 5, "new service in the cache")
         assert took < 3  # from the service event, not the 30 s reconcile
         await until(lambda: service().running == 1, 10, "its task running")
@@ -347,9 +332,9 @@ def swarm_toml(swarm, tmp_path):
     return str(swarm.write_config(tmp_path / "swarm.toml", extra={"b1": {"swarm": "blue"}}))
 
 
-def test_cli_services_lists_each_swarm_once(swarm, services, swarm_toml, tmp_path):
-    web = services(unique("web"), replicas=2)
-    blue = services(unique("blue"), "B", replicas=1, labels={"com.docker.stack.namespace": "shop"})
+def test_cli_services_lists_each_swarm_once(swarm, swarm_services, swarm_toml, tmp_path):
+    web = swarm_services(unique("web"), replicas=2)
+    blue = swarm_services(unique("blue"), "B", replicas=1, labels={"com.docker.stack.namespace": "shop"})
     result = dockyard("--config", swarm_toml, "services", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -393,10 +378,10 @@ def test_cli_nodes(swarm, swarm_toml):
     assert (hosts["b1"]["swarm_role"], hosts["b1"]["swarm_name"]) == ("manager", "blue") and hosts["b1"]["swarm_id"] != swarm_a
 
 
-def test_cli_scale_asks_for_the_swarm_when_a_name_is_in_two(swarm, services, swarm_toml):
+def test_cli_scale_asks_for_the_swarm_when_a_name_is_in_two(swarm, swarm_services, swarm_toml):
     name = unique("twice")
-    services(name, "A")
-    services(name, "B")
+    swarm_services(name, "A")
+    swarm_services(name, "B")
     ambiguous = dockyard("--config", swarm_toml, "service", "scale", f"{name}=2")
     assert ambiguous.returncode == 2 and "--swarm" in ambiguous.stderr and "a1, blue" in ambiguous.stderr
     ok = dockyard("--config", swarm_toml, "service", "scale", f"{name}=2", "--swarm", "blue")
@@ -411,8 +396,8 @@ def test_cli_scale_asks_for_the_swarm_when_a_name_is_in_two(swarm, services, swa
     assert len(swarm.running_tasks(name, "B")) == 2
 
 
-def test_cli_update_waits_and_fails_on_pause_then_rollback(swarm, services, swarm_toml):
-    name = services(unique("upd"), replicas=2, args=("--update-monitor", "200ms", "--update-delay", "0s",
+def test_cli_update_waits_and_fails_on_pause_then_rollback(swarm, swarm_services, swarm_toml):
+    name = swarm_services(unique("upd"), replicas=2, args=("--update-monitor", "200ms", "--update-delay", "0s",
                                                      "--rollback-monitor", "200ms", "--rollback-delay", "0s"))
     _tag_v2(swarm)
     good = dockyard("--config", swarm_toml, "service", "update", name, "--image", V2)
@@ -431,8 +416,8 @@ def test_cli_update_waits_and_fails_on_pause_then_rollback(swarm, services, swar
     assert len(running) == 2 and all(t["Spec"]["ContainerSpec"]["Image"] == V2 for t in running)
 
 
-def test_cli_service_logs_and_node_update(swarm, services, swarm_toml):
-    name = services(unique("say"), replicas=1, cmd=("sh", "-c", "echo said by $(hostname); sleep 100000"))
+def test_cli_service_logs_and_node_update(swarm, swarm_services, swarm_toml):
+    name = swarm_services(unique("say"), replicas=1, cmd=("sh", "-c", "echo said by $(hostname); sleep 100000"))
     deadline = time.monotonic() + 20
     while True:
         logs = dockyard("--config", swarm_toml, "service", "logs", name)

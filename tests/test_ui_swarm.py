@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from fleet_hosts import config, unix_host
-from helpers import make_app, showing, svg_text, table_rows, until
+from helpers import make_app, screen_text, showing, svg_text, table_rows, until
 from lab import IMAGE
 from dockyard.ui.dialogs.ask import AskDialog
 from dockyard.ui.dialogs.confirm import ConfirmDialog
+from dockyard.ui.dialogs.info import TextDialog
 from dockyard.ui.logs import LogsScreen
 
 V2 = "dockyard-test/busybox:v2"
@@ -21,20 +20,6 @@ SIZE = (170, 45)
 
 def swarm_config(swarm, **kw):
     return config(*(unix_host(swarm.nodes[n].daemon, n) for n in ("a1", "a2", "a3", "b1")), **kw)
-
-
-@pytest.fixture
-def service(swarm):
-    made = []
-
-    def make(name, swarm_name="A", **kw):
-        made.append((name, swarm_name))
-        swarm.create_service(name, swarm=swarm_name, **kw)
-        return name
-
-    yield make
-    for name, swarm_name in made:
-        swarm.remove_service(name, swarm_name)
 
 
 def row_named(app, pane, column, value):
@@ -47,8 +32,8 @@ def put_cursor(app, pane, column, value):
     app.panes[pane].table.move_cursor(row=index)
 
 
-async def test_services_pane_scale_update_tasks_logs_remove(swarm, service):
-    name = service("ui-" + uuid.uuid4().hex[:6], replicas=1,
+async def test_services_pane_scale_update_tasks_logs_remove(swarm, swarm_services):
+    name = swarm_services("ui-" + uuid.uuid4().hex[:6], replicas=1,
                    cmd=("sh", "-c", "echo up on $(hostname); sleep 100000"),
                    args=("--update-monitor", "200ms", "--update-delay", "0s"))
     for node in ("a1", "a2", "a3"):
@@ -111,9 +96,9 @@ async def test_services_pane_scale_update_tasks_logs_remove(swarm, service):
     assert name not in swarm.a1.docker("service", "ls", "--format", "{{.Name}}").stdout.split()
 
 
-async def test_nodes_tasks_stacks_hosts_panes(swarm, service):
+async def test_nodes_tasks_stacks_hosts_panes(swarm, swarm_services):
     stack = "st" + uuid.uuid4().hex[:6]
-    name = service(f"{stack}_web", replicas=1, labels={"com.docker.stack.namespace": stack})
+    name = swarm_services(f"{stack}_web", replicas=1, labels={"com.docker.stack.namespace": stack})
     swarm.a1.docker("secret", "create", "--label", f"com.docker.stack.namespace={stack}", f"{stack}_key", "-",
                     input="secret-content-never-shown")
     app, notes = make_app(swarm_config(swarm))
@@ -142,6 +127,19 @@ async def test_nodes_tasks_stacks_hosts_panes(swarm, service):
         task = row_named(app, "tasks", "SERVICE.SLOT", f"{name}.1")
         assert task["NODE"] in ("a1", "a2", "a3") and task["DESIRED"] == "running"
 
+        # a task that failed: its error on the row, and in full (with the message) on enter
+        bad = swarm_services("bad-" + uuid.uuid4().hex[:6], replicas=1, wait=False, cmd=("sh", "-c", "exit 3"),
+                             args=("--restart-condition", "none"))
+        await pilot.press("a")  # every task, not only those meant to run
+        await until(lambda: "non-zero exit (3)" in (row_named(app, "tasks", "SERVICE.SLOT", f"{bad}.1") or {}).get(
+            "ERROR", ""), 30, "the failed task and its error")
+        assert row_named(app, "tasks", "SERVICE.SLOT", f"{bad}.1")["CURRENT"].startswith("failed")
+        put_cursor(app, "tasks", "SERVICE.SLOT", f"{bad}.1")
+        await pilot.press("enter")
+        await until(lambda: showing(app, TextDialog), 5, "task details")
+        assert "non-zero exit (3)" in screen_text(app.screen) and "Message" in screen_text(app.screen)
+        await pilot.press("escape")
+
         await pilot.press("0")
         await until(lambda: row_named(app, "stacks", "STACK", stack) is not None, 20, "the stack")
         row = row_named(app, "stacks", "STACK", stack)
@@ -149,6 +147,16 @@ async def test_nodes_tasks_stacks_hosts_panes(swarm, service):
         await pilot.press("v")
         await until(lambda: row_named(app, "stacks", "NAME", f"{stack}_key") is not None, 5, "the secret listed")
         assert "secret-content-never-shown" not in str(table_rows(app, "stacks"))
+        await pilot.press("v")
+        await until(lambda: row_named(app, "stacks", "STACK", stack) is not None, 5, "stacks again")
+        put_cursor(app, "stacks", "STACK", stack)
+        await pilot.press("ctrl+d")  # confirmed with the list of what goes
+        await until(lambda: showing(app, ConfirmDialog), 5, "stack removal confirmation")
+        assert "swarm a1" in app.screen.title_text
+        assert app.screen.targets == [("a1", f"service {name}"), ("a1", f"secret {stack}_key")]
+        await pilot.press("y")
+        await until(lambda: row_named(app, "stacks", "STACK", stack) is None, 30, "the stack gone")
+        assert f"{stack}_key" not in swarm.a1.docker("secret", "ls", "--format", "{{.Name}}").stdout.split()
 
         await pilot.press("1")
         await until(lambda: "swarm worker a1 (swarm " in (row_named(app, "hosts", "NAME", "a3") or {}).get("REASON", ""),
@@ -156,8 +164,8 @@ async def test_nodes_tasks_stacks_hosts_panes(swarm, service):
         assert row_named(app, "hosts", "NAME", "a1")["REASON"] == "swarm manager a1"
 
 
-async def test_read_only_hides_and_refuses_swarm_changes(swarm, service):
-    name = service("ro-" + uuid.uuid4().hex[:6], replicas=1)
+async def test_read_only_hides_and_refuses_swarm_changes(swarm, swarm_services):
+    name = swarm_services("ro-" + uuid.uuid4().hex[:6], replicas=1)
     app, notes = make_app(swarm_config(swarm), readonly=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("7")

@@ -375,6 +375,19 @@ class Pane(Vertical):
             return None
 
 
+class SwarmPane(Pane):
+    """A pane over the swarm controller's cache: asks it for a reload every few seconds while shown
+    (the swarm's task changes on unconfigured nodes send no event anywhere we listen)."""
+
+    kinds = frozenset({"swarm"})
+
+    def on_show(self) -> None:
+        self.fleet.swarm.watch(self.pane_id, True)
+
+    def on_hide(self) -> None:
+        self.fleet.swarm.watch(self.pane_id, False)
+
+
 def _sortable(value: Any) -> tuple[int, Any]:
     """Sort None last, numbers numerically, strings case-insensitively."""
     if value is None:

@@ -10,7 +10,7 @@ from dockyard.fleet.models import SwarmNode
 from dockyard.textfmt import short_id
 from dockyard.ui.dialogs.ask import AskDialog, Field
 from dockyard.ui.dialogs.confirm import ConfirmDialog
-from dockyard.ui.panes.base import Column, Pane, Row, cell
+from dockyard.ui.panes.base import Column, Row, SwarmPane, cell
 
 STATE_STYLE = {"ready": "green", "down": "red", "disconnected": "red", "unknown": "yellow"}
 AVAILABILITY_STYLE = {"active": "", "drain": "bold yellow", "pause": "yellow"}
@@ -29,10 +29,9 @@ def node_row(n: SwarmNode) -> Row:
         n, texts, {"swarm": n.swarm, "name": n.hostname, "state": n.state, "labels": n.labels})
 
 
-class NodesPane(Pane):
+class NodesPane(SwarmPane):
     pane_id = "nodes"
     title = "Nodes"
-    kinds = frozenset({"swarm"})
     columns = (
         Column("swarm", "SWARM"), Column("hostname", "HOSTNAME"), Column("id", "ID"), Column("role", "ROLE"),
         Column("availability", "AVAILABILITY"), Column("state", "STATUS"), Column("manager", "MANAGER"),
@@ -49,12 +48,6 @@ class NodesPane(Pane):
         Binding("o", "sort", "Sort", id="node.sort"),
     ]
     MUTATING = frozenset({"availability", "role", "label_add", "label_remove"})
-
-    def on_show(self) -> None:
-        self.fleet.swarm.watch(self.pane_id, True)
-
-    def on_hide(self) -> None:
-        self.fleet.swarm.watch(self.pane_id, False)
 
     def build_rows(self) -> list[Row]:
         rows = [node_row(n) for snap in self.fleet.swarm.snapshots()

@@ -17,7 +17,7 @@ from dockyard.fleet.models import Swarm, SwarmService, SwarmTask
 from dockyard.textfmt import ago, rfc3339_seconds, short_id
 from dockyard.ui.dialogs.ask import AskDialog, Field
 from dockyard.ui.dialogs.confirm import ConfirmDialog
-from dockyard.ui.panes.base import Column, Pane, Row, cell
+from dockyard.ui.panes.base import Column, Row, SwarmPane, cell
 from dockyard.ui.panes.tasks import TASK_COLUMNS, task_row
 
 UPDATE_STYLE = {"updating": "yellow", "rollback_started": "yellow", "paused": "bold red",
@@ -56,10 +56,9 @@ def service_row(s: SwarmService, tasks: list[SwarmTask]) -> Row:
                                          "labels": s.labels})
 
 
-class ServicesPane(Pane):
+class ServicesPane(SwarmPane):
     pane_id = "services"
     title = "Services"
-    kinds = frozenset({"swarm"})
     columns = (
         Column("swarm", "SWARM"), Column("name", "NAME"), Column("mode", "MODE"), Column("replicas", "REPLICAS"),
         Column("image", "IMAGE"), Column("ports", "PORTS"), Column("updated", "UPDATED"), Column("stack", "STACK"),
@@ -91,12 +90,6 @@ class ServicesPane(Pane):
     @property
     def active_columns(self):
         return TASK_COLUMNS if self.showing is not None else self.columns
-
-    def on_show(self) -> None:
-        self.fleet.swarm.watch(self.pane_id, True)
-
-    def on_hide(self) -> None:
-        self.fleet.swarm.watch(self.pane_id, False)
 
     def header_parts(self):
         return [f"tasks of {self.showing.name} ({self.showing.swarm}) — esc: services"] if self.showing else []
@@ -162,13 +155,11 @@ class ServicesPane(Pane):
                            [Field("replicas", "Replicas", str(service.desired))], ok="Scale"),
                  lambda values: self._scale(service, values["replicas"]))
 
-    @work(group="actions")
-    async def _scale(self, service: SwarmService, text: str) -> None:
+    def _scale(self, service: SwarmService, text: str) -> None:
         if not text.strip().isdigit():
             self.flash(f"replicas must be a whole number, not {text!r}", error=True)
             return
-        await self._act(service, "scaled to " + text.strip(),
-                        lambda sw: self.fleet.swarm.scale(sw, service.id, int(text)))
+        self._act(service, f"scaled to {int(text)}", lambda sw: self.fleet.swarm.scale(sw, service.id, int(text)))
 
     def action_update(self) -> None:
         service = self.current()
@@ -177,60 +168,44 @@ class ServicesPane(Pane):
                                [Field("image", "Image", service.image)], ok="Update",
                                note="Tasks are replaced as the service's update config says; "
                                     "enter on the service shows them one by one."),
-                     lambda values: self._update(service, values["image"]))
-
-    @work(group="actions")
-    async def _update(self, service: SwarmService, image: str) -> None:
-        await self._act(service, f"updating to {image}", lambda sw: self.fleet.swarm.update_image(sw, service.id, image))
+                     lambda values: self._act(service, f"updating to {values['image']}",
+                                              lambda sw: self.fleet.swarm.update_image(sw, service.id, values["image"])))
 
     def action_rollback(self) -> None:
-        service = self.current()
-        if service is not None:
-            self.ask(ConfirmDialog(f"Roll back {service.name} in swarm {service.swarm} to its previous spec?",
-                                   [(service.swarm, service.name)], "Roll back"),
-                     lambda _: self._rollback(service))
-
-    @work(group="actions")
-    async def _rollback(self, service: SwarmService) -> None:
-        await self._act(service, "rolling back", lambda sw: self.fleet.swarm.rollback(sw, service.id))
+        self._confirmed("Roll back {name} in swarm {swarm} to its previous spec?", "Roll back", "rolling back",
+                        lambda swarm, service: self.fleet.swarm.rollback(swarm, service.id))
 
     def action_restart(self) -> None:
-        service = self.current()
-        if service is not None:
-            self.ask(ConfirmDialog(f"Restart every task of {service.name} in swarm {service.swarm}?",
-                                   [(service.swarm, service.name)], "Restart"),
-                     lambda _: self._restart(service))
-
-    @work(group="actions")
-    async def _restart(self, service: SwarmService) -> None:
-        await self._act(service, "restarting its tasks", lambda sw: self.fleet.swarm.force_update(sw, service.id))
+        self._confirmed("Restart every task of {name} in swarm {swarm}?", "Restart", "restarting its tasks",
+                        lambda swarm, service: self.fleet.swarm.force_update(swarm, service.id))
 
     def action_remove(self) -> None:
+        self._confirmed("Remove service {name} from swarm {swarm}?", "Remove", "removed",
+                        lambda swarm, service: self.fleet.swarm.remove_service(swarm, service.id))
+
+    def _confirmed(self, title: str, verb: str, done: str, call) -> None:
+        """Ask first, naming the service and its swarm; then `call(swarm, service)`."""
         service = self.current()
         if service is not None:
-            self.ask(ConfirmDialog(f"Remove service {service.name} from swarm {service.swarm}?",
-                                   [(service.swarm, f"{service.name} ({service.running}/{service.desired} running)")],
-                                   "Remove"),
-                     lambda _: self._remove(service))
+            what = f"{service.name} ({service.running}/{service.desired} running)"
+            self.ask(ConfirmDialog(title.format(name=service.name, swarm=service.swarm), [(service.swarm, what)], verb),
+                     lambda _: self._act(service, done, lambda swarm: call(swarm, service)))
 
     @work(group="actions")
-    async def _remove(self, service: SwarmService) -> None:
-        if await self._act(service, "removed", lambda sw: self.fleet.swarm.remove_service(sw, service.id)):
-            if self.showing is not None and self.showing.id == service.id:
-                self._switch(None)
-
-    async def _act(self, service: SwarmService, done: str, call) -> bool:
+    async def _act(self, service: SwarmService, done: str, call) -> None:
+        """Run `call(swarm)` and say how it went (with the manager's warnings)."""
         swarm = self._swarm(service)
         if swarm is None:
-            return False
+            return
         try:
             warnings = await call(swarm)
         except FleetError as exc:
             self.flash(f"{service.name} ({service.swarm}): {exc}", error=True)
-            return False
+            return
         self.flash(f"{service.name} ({service.swarm}): {done}"
-                   + ("".join(f"; warning: {w}" for w in warnings) if isinstance(warnings, list) else ""))
-        return True
+                   + "".join(f"; warning: {w}" for w in warnings or ()))
+        if done == "removed" and self.showing is not None and self.showing.id == service.id:
+            self._switch(None)
 
     def action_logs(self) -> None:
         service = self.current()

@@ -11,7 +11,7 @@ from dockyard.fleet.models import Stack, SwarmObject
 from dockyard.fleet.swarm import stacks
 from dockyard.textfmt import ago, rfc3339_seconds
 from dockyard.ui.dialogs.confirm import ConfirmDialog
-from dockyard.ui.panes.base import Column, Pane, Row, cell
+from dockyard.ui.panes.base import Column, Row, SwarmPane, cell
 
 STACK_COLUMNS = (
     Column("swarm", "SWARM"), Column("name", "STACK"), Column("services", "SERVICES"),
@@ -45,10 +45,9 @@ def object_row(o: SwarmObject) -> Row:
         {"swarm": o.swarm, "name": o.name, "labels": o.labels})
 
 
-class StacksPane(Pane):
+class StacksPane(SwarmPane):
     pane_id = "stacks"
     title = "Stacks"
-    kinds = frozenset({"swarm"})
     columns = STACK_COLUMNS
     BINDINGS = [
         Binding("v", "view", "Secrets/configs", id="stack.view"),
@@ -64,12 +63,6 @@ class StacksPane(Pane):
     @property
     def active_columns(self):
         return OBJECT_COLUMNS if self.objects else STACK_COLUMNS
-
-    def on_show(self) -> None:
-        self.fleet.swarm.watch(self.pane_id, True)
-
-    def on_hide(self) -> None:
-        self.fleet.swarm.watch(self.pane_id, False)
 
     def header_parts(self):
         return ["secrets and configs (v: stacks)" if self.objects else "stacks (v: secrets and configs)"]

@@ -9,7 +9,7 @@ from textual.binding import Binding
 from dockyard.fleet.models import SwarmTask
 from dockyard.textfmt import ago, rfc3339_seconds, safe, short_id
 from dockyard.ui.dialogs.info import TextDialog
-from dockyard.ui.panes.base import Column, Pane, Row, cell
+from dockyard.ui.panes.base import Column, Row, SwarmPane, cell
 
 STATE_STYLE = {"running": "green", "failed": "red", "rejected": "red", "shutdown": "dim", "complete": "dim",
                "orphaned": "red", "remove": "dim"}
@@ -32,10 +32,9 @@ def task_row(t: SwarmTask) -> Row:
         {"swarm": t.swarm, "state": t.state, "name": t.service, "node": texts[3]})
 
 
-class TasksPane(Pane):
+class TasksPane(SwarmPane):
     pane_id = "tasks"
     title = "Tasks"
-    kinds = frozenset({"swarm"})
     columns = TASK_COLUMNS
     BINDINGS = [
         Binding("enter", "details", "Details", id="task.details"),
@@ -46,12 +45,6 @@ class TasksPane(Pane):
     def __init__(self, fleet, registries) -> None:
         super().__init__(fleet, registries)
         self.show_all = False  # also tasks no longer meant to run (shut down, failed, replaced)
-
-    def on_show(self) -> None:
-        self.fleet.swarm.watch(self.pane_id, True)
-
-    def on_hide(self) -> None:
-        self.fleet.swarm.watch(self.pane_id, False)
 
     def header_parts(self):
         return ["all tasks" if self.show_all else "tasks meant to run (a: all)"]
