@@ -11,6 +11,9 @@ never skipped.
     daemon_factory callable(tcp=False, tls=False, image=True) -> more separate daemons
     fresh_sshd     a separate sshd (its docker_socket is lab.d1.socket) for freeze tests;
                    thawed and stopped afterwards
+    podman         Podman's Docker-compatible API service (tests/podman_lab.py), the lab image loaded
+    engine         parametrized: lab.d1 (dockerd) and `podman`, for suites that must hold for both
+                   implementations of the Docker Engine API
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ os.environ["DOCKYARD_NO_DOCKER_HUB"] = "1"
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="dockyard-state-")
 
 import lab as _lab  # noqa: E402  (tests/lab.py; `from lab import IMAGE` works in test modules)
+import podman_lab as _podman_lab  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -127,3 +131,29 @@ def swarm_services(swarm):
     yield make
     for name, swarm_name in made:
         swarm.remove_service(name, swarm_name)
+
+
+ENGINES = ("dockerd", "podman")
+
+
+def pytest_collection_finish(session) -> None:
+    """Podman comes up while the dockerd lab does (not after it) when a collected test needs it."""
+    if os.geteuid() == 0 and any({"podman", "engine"} & set(item.fixturenames) for item in session.items):
+        _podman_lab.start_in_background()
+
+
+@pytest.fixture(scope="session")
+def podman(lab):
+    p = _podman_lab.started()  # raises LabError with the service's log tail if it failed
+    try:
+        p.load_image_from(lab.d1)  # docker save | podman load
+        yield p
+    finally:
+        p.stop()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, lab) -> _lab.Daemon:
+    """One host of each implementation of the Docker Engine API (same interface: `docker()`,
+    `run_container()`, `socket`)."""
+    return request.getfixturevalue("podman") if request.param == "podman" else lab.d1

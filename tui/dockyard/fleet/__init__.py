@@ -26,12 +26,14 @@ Adding a resource is one module:
 
 from dockyard.lazy import lazy_names
 from dockyard.fleet.errors import (
+    BadReply,
     DaemonError,
     FleetError,
     HostUnavailable,
     ReadOnlyError,
     RequestTimeout,
     UnknownHost,
+    UnsupportedAPI,
 )
 from dockyard.fleet.models import (
     ActionResult,
@@ -58,7 +60,7 @@ __getattr__ = lazy_names(__name__, globals(), {
 
 
 __all__ = [
-    "CONTAINER_ACTIONS", "ActionResult", "Container", "ContainerStats", "DaemonError", "ExecSession", "Fleet", "FleetChange", "FleetError",
+    "CONTAINER_ACTIONS", "ActionResult", "BadReply", "Container", "ContainerStats", "DaemonError", "ExecSession", "Fleet", "FleetChange", "FleetError",
     "HostKeyOffer", "HostResult", "HostState", "HostStatus", "HostUnavailable", "Image", "LogLine", "LogNotice", "LogSource", "Network", "Port",
-    "RESTART_POLICIES", "ReadOnlyError", "RequestTimeout", "RunSpec", "Timing", "UnknownHost", "Volume",
+    "RESTART_POLICIES", "ReadOnlyError", "RequestTimeout", "RunSpec", "Timing", "UnknownHost", "UnsupportedAPI", "Volume",
 ]

@@ -60,8 +60,7 @@ class Containers(Resource):
 
     async def top(self, host: str, container_id: str) -> tuple[list[str], list[list[str]]]:
         """`docker top`: (column titles, process rows)."""
-        data = await self.fleet.call(host, lambda c: c.get(f"containers/{container_id}/top"))
-        return list(data.get("Titles") or []), [list(map(str, p)) for p in data.get("Processes") or []]
+        return await self.fleet.call(host, lambda c: c.container_top(container_id))
 
     async def run(self, hosts: Iterable[str], spec: RunSpec) -> list[ActionResult]:
         """Create and start the same container on several hosts at once; one result per host."""

@@ -15,15 +15,25 @@ import struct
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import aiodocker
 import aiohttp
 
-from dockyard.fleet.errors import DaemonError, HostUnavailable
+from aiodocker.types import SENTINEL
+from multidict import CIMultiDict
+from aiodocker.utils import httpize
+
+from dockyard.fleet.errors import BadReply, DaemonError, HostUnavailable, UnsupportedAPI
 from dockyard.fleet.models import Container, Image, Network, Port, Volume
 from dockyard.textfmt import short_id
 from dockyard.transports import Transport
+
+T = TypeVar("T")
+# The Docker Engine API versions Dockyard speaks: 1.41 (Docker 20.10, and what Podman 4 reports) is
+# the oldest with every request Dockyard makes (one-shot stats); a newer daemon is spoken to at
+# MAX (daemons keep serving older versions, as the docker CLI relies on). Outside: HostState.UNSUPPORTED.
+SUPPORTED_API = ((1, 41), (1, 47))
 
 
 class DockerClient(aiodocker.Docker):
@@ -36,6 +46,34 @@ class DockerClient(aiodocker.Docker):
             timeout=aiohttp.ClientTimeout(total=request_timeout, sock_connect=request_timeout),
         )
         self.host_name = host_name
+
+    async def _do_query(self, path, method: str, *, params=None, data=None, headers=None,
+                        timeout: Any = SENTINEL, versioned_api: bool = True, **kwargs: Any) -> aiohttp.ClientResponse:
+        """aiodocker's request, with an error reply read by its body: Podman answers a 404 with an
+        empty `application/json` body, which aiodocker's own version fails to decode."""
+        if versioned_api:
+            await self._check_version()
+        url = self._canonicalize_url(path, versioned_api=versioned_api)
+        all_headers: CIMultiDict[str] = CIMultiDict(headers or {})
+        all_headers.setdefault("Content-Type", "application/json")
+        if timeout is SENTINEL:
+            timeout = self._timeout
+        elif isinstance(timeout, (int, float)):
+            timeout = aiohttp.ClientTimeout(total=timeout, sock_read=timeout)
+        try:
+            response = await self.session.request(
+                method, url, params=httpize(params), headers=httpize(all_headers), data=data,
+                timeout=timeout or aiohttp.ClientTimeout(), **kwargs)
+        except asyncio.TimeoutError:
+            raise
+        except aiohttp.ClientConnectionError as exc:
+            raise aiodocker.DockerError(900, f"Cannot connect to Docker Engine via {self._connection_info} "
+                                             f"[{exc}]") from exc
+        if response.status >= 400:
+            body = await response.read()
+            response.close()
+            raise aiodocker.DockerError(response.status, _error_message(body, response.reason))
+        return response
 
     @asynccontextmanager
     async def _query(self, path, method="GET", **kwargs) -> AsyncIterator[aiohttp.ClientResponse]:
@@ -53,6 +91,23 @@ class DockerClient(aiodocker.Docker):
             else:
                 response.close()  # unfinished body: the connection can't be reused
 
+    async def _query_json(self, path, method: str = "GET", *, params=None, data=None, headers=None,
+                          timeout: Any = SENTINEL, versioned_api: bool = True, **kwargs: Any) -> Any:
+        """A reply decoded by its body, whatever its Content-Type says (aiodocker returns `''` for a
+        chunked reply without one, as Podman sends `top` and one-shot stats). Empty → None;
+        anything but JSON → BadReply naming the request."""
+        if data is not None and not isinstance(data, (str, bytes)):
+            data = json.dumps(data)
+        async with self._query(path, method, params=params, data=data, headers=headers, timeout=timeout,
+                               versioned_api=versioned_api, **kwargs) as response:
+            body = await response.read()
+        if not body.strip():
+            return None
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise BadReply(self.host_name, f"{method} /{path}", f"not JSON: {_excerpt(body)}") from None
+
     async def ping(self) -> float:
         """Round trip of `/_ping` in milliseconds."""
         start = time.perf_counter()
@@ -61,13 +116,36 @@ class DockerClient(aiodocker.Docker):
         return (time.perf_counter() - start) * 1000
 
     async def negotiate(self) -> dict[str, Any]:
-        """`/version`, and pin the API version to the daemon's so no call asks again."""
-        version = await self._query_json("version", versioned_api=False)
-        self.api_version = "v" + str(version["ApiVersion"])
+        """`/version`; pins the API version to the highest both sides speak, so no call asks again.
+
+        A daemon outside SUPPORTED_API raises UnsupportedAPI (the host shows that state)."""
+        version = await self.get("version", versioned_api=False)
+        self.api_version = "v" + negotiated_api(self.host_name, version)
         return version
 
-    async def get(self, path: str, **params: Any) -> Any:
-        return await self._query_json(path, params=params or None)
+    async def get(self, path: str, expect: type = dict, *, versioned_api: bool = True, **params: Any) -> Any:
+        """`GET path` as JSON of the `expect`ed type (a dict unless told); BadReply otherwise."""
+        value = await self._query_json(path, params=params or None, versioned_api=versioned_api)
+        return _expect(self.host_name, f"GET /{path}", value, expect)
+
+    async def container_top(self, container_id: str) -> tuple[list[str], list[list[str]]]:
+        """`docker top`: (titles, rows). Podman 4.3 sends each row as one string under one title
+        ("PID   USER     COMMAND"): split on the title's columns, the last one keeping its spaces."""
+        data = await self.get(f"containers/{container_id}/top")
+        titles = [str(t) for t in data.get("Titles") or []]
+        rows = data.get("Processes") or []
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            raise BadReply(self.host_name, f"GET /containers/{container_id}/top", "Processes is not a list of rows")
+        rows = [[str(v) for v in r] for r in rows]
+        if len(titles) == 1 and len(titles[0].split()) > 1 and all(len(r) == 1 for r in rows):
+            titles = titles[0].split()
+            rows = [r[0].split(None, len(titles) - 1) for r in rows]
+        width = len(titles)
+        return titles, [(r + ["-"] * width)[:width] if width else r for r in rows]
+
+    async def one_shot_stats(self, container_id: str) -> dict[str, Any]:
+        """One stats sample (`stream=0&one-shot=1`, no precpu): waits for the daemon's next collection."""
+        return await self.get(f"containers/{container_id}/stats", stream="0", **{"one-shot": "1"})
 
     # ------------------------------------------------------------------ lists
 
@@ -75,29 +153,38 @@ class DockerClient(aiodocker.Docker):
         params: dict[str, Any] = {"all": "1" if all else "0"}
         if filters:
             params["filters"] = json.dumps(filters)
-        raw = await self._query_json("containers/json", params=params)
-        return [container_from_api(self.host_name, c) for c in raw]
+        raw = await self.get("containers/json", list, **params)
+        return self._models("GET /containers/json", raw, container_from_api)
 
     async def list_images(self, all: bool = False) -> list[Image]:
-        raw = await self._query_json("images/json", params={"all": "1" if all else "0"})
-        return [image_from_api(self.host_name, i) for i in raw]
+        raw = await self.get("images/json", list, all="1" if all else "0")
+        return self._models("GET /images/json", raw, image_from_api)
 
     async def list_volumes(self) -> list[Volume]:
-        raw = await self._query_json("volumes")
-        return [volume_from_api(self.host_name, v) for v in raw.get("Volumes") or []]
+        raw = await self.get("volumes")
+        return self._models("GET /volumes", raw.get("Volumes") or [], volume_from_api)
 
     async def list_networks(self) -> list[Network]:
-        raw = await self._query_json("networks")
-        return [network_from_api(self.host_name, n) for n in raw]
+        raw = await self.get("networks", list)
+        return self._models("GET /networks", raw, network_from_api)
+
+    def _models(self, request: str, raw: list[Any], convert: Callable[[str, dict[str, Any]], T]) -> list[T]:
+        """API dicts → models; an item of the wrong shape is a BadReply naming the request, not a crash."""
+        try:
+            return [convert(self.host_name, item) for item in raw]
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise BadReply(self.host_name, request, f"an item is not what the Docker API describes "
+                                                    f"({type(exc).__name__}: {exc})") from None
 
     # ------------------------------------------------------------------ streams
 
-    async def event_stream(self, since: float | None = None,
-                           on_open: Callable[[], None] | None = None) -> AsyncIterator[dict[str, Any]]:
+    async def event_stream(self, since: float | None = None, on_open: Callable[[], None] | None = None,
+                           on_bad: Callable[[str], None] | None = None) -> AsyncIterator[dict[str, Any]]:
         """The daemon's events as dicts, until the daemon closes or the caller stops iterating.
 
         `on_open` runs once the daemon accepted the subscription, so a caller can list
-        objects after it without missing an event in between.
+        objects after it without missing an event in between; `on_bad` hears of each line
+        that is not an event (it is skipped).
         """
         params = {"since": f"{since:.9f}"} if since else None
         timeout = aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=self._timeout.sock_connect)
@@ -106,8 +193,16 @@ class DockerClient(aiodocker.Docker):
                 on_open()
             async for line in resp.content:
                 line = line.strip()
-                if line:
-                    yield json.loads(line)
+                if not line:
+                    continue
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    event = None
+                if isinstance(event, dict):
+                    yield event
+                elif on_bad is not None:  # skipped: the periodic reconcile corrects what it missed
+                    on_bad(f"an event that is not a JSON object: {_excerpt(line)}")
 
     async def log_stream(self, container_id: str, *, follow: bool = True, tail: int | str = "all",
                          timestamps: bool = False, tty: bool = False,
@@ -143,8 +238,14 @@ class DockerClient(aiodocker.Docker):
                     header = await resp.content.readexactly(8)
                 except asyncio.IncompleteReadError:
                     return
+                if header[0] > 2 or header[1:4] != b"\0\0\0":
+                    raise BadReply(self.host_name, f"GET /containers/{container_id[:12]}/logs",
+                                   f"not a multiplexed log stream (starts {_excerpt(header)})")
                 kind, length = struct.unpack(">BxxxL", header)
-                payload = await resp.content.readexactly(length)
+                try:
+                    payload = await resp.content.readexactly(length)
+                except asyncio.IncompleteReadError as exc:  # the daemon went away mid-frame
+                    payload = exc.partial
                 yield ("stderr" if kind == 2 else "stdout"), payload
 
     async def stats_stream(self, container_id: str) -> AsyncIterator[dict[str, Any]]:
@@ -348,6 +449,63 @@ class DockerClient(aiodocker.Docker):
         """DELETE /secrets/{id}, /configs/{id} or /networks/{id} (a stack's leftovers)."""
         async with self._query(f"{kind}/{object_id}", "DELETE"):
             return
+
+
+def api_text(version: tuple[int, int]) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
+def _api_tuple(value: Any) -> tuple[int, int] | None:
+    try:
+        major, minor = str(value).strip().split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        return None
+
+
+def negotiated_api(host: str, version: dict[str, Any]) -> str:
+    """The API version to speak with a daemon whose `/version` says `version`, or UnsupportedAPI."""
+    low, high = SUPPORTED_API
+    theirs = _api_tuple(version.get("ApiVersion"))
+    if theirs is None:
+        raise BadReply(host, "GET /version", f"no Docker API version in it ({_excerpt(json.dumps(version))})")
+    their_min = _api_tuple(version.get("MinAPIVersion")) or theirs
+    supported = f"Dockyard supports Docker Engine API {api_text(low)} to {api_text(high)}"
+    if theirs < low:
+        raise UnsupportedAPI(f"the daemon speaks Docker Engine API {api_text(theirs)}; {supported} "
+                             f"(Docker 20.10 or newer, Podman 4 or newer)")
+    if their_min > high:
+        raise UnsupportedAPI(f"the daemon needs Docker Engine API {api_text(their_min)} or newer; {supported}")
+    return api_text(min(theirs, high))
+
+
+def _expect(host: str, request: str, value: Any, kind: type) -> Any:
+    if not isinstance(value, kind):
+        wanted = {dict: "a JSON object", list: "a JSON list"}.get(kind, kind.__name__)
+        got = "an empty reply" if value is None else f"{type(value).__name__} {_excerpt(json.dumps(value))}"
+        raise BadReply(host, request, f"expected {wanted}, got {got}")
+    return value
+
+
+def _excerpt(body: bytes | str, limit: int = 80) -> str:
+    """The start of a reply for an error message: printable characters only (a reply is data)."""
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    text = "".join(ch if ch.isprintable() else "?" for ch in text.strip())
+    return repr(text[:limit] + ("…" if len(text) > limit else ""))
+
+
+def _error_message(body: bytes, reason: str | None) -> str:
+    """An error reply's words: its JSON `message`, else its text, else the HTTP reason."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and data.get("message"):
+        return str(data["message"])
+    text = body.decode("utf-8", errors="replace").strip()
+    if text and data is None:
+        return "".join(ch if ch.isprintable() else "?" for ch in text[:300])
+    return (reason or "error").lower()
 
 
 def _connect_error(exc: aiodocker.DockerError) -> str:

@@ -32,3 +32,16 @@ class RequestTimeout(FleetError):
 
 class UnknownHost(FleetError):
     """No host of that name in the fleet."""
+
+
+class BadReply(FleetError):
+    """The daemon answered, but not as the Docker API describes (a body that is not JSON, or not
+    the shape asked for): shown to the user in words, never a crash."""
+
+    def __init__(self, host: str, request: str, detail: str):
+        super().__init__(f"{host}: unreadable reply to {request}: {detail}")
+        self.host, self.request, self.detail = host, request, detail
+
+
+class UnsupportedAPI(FleetError):
+    """The daemon's Docker Engine API version is outside what Dockyard supports."""

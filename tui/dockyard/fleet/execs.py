@@ -81,7 +81,9 @@ async def open_exec(client: DockerClient, host: str, container_id: str, cmd: Seq
         exec_ = await container.exec(list(cmd), stdin=True, stdout=True, stderr=True, tty=tty,
                                      user=user, environment=env, workdir=workdir)
     except DaemonError as exc:
-        if exc.status == 409:
+        # dockerd: 409 "is not running"; Podman: 500 "can only create exec sessions on running
+        # containers: container state improper"
+        if exc.status == 409 or "state improper" in exc.message:
             raise FleetError(f"container {short_id(container_id)} on {host} is not running") from None
         raise
     stream = exec_.start(detach=False)

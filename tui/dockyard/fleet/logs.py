@@ -117,6 +117,7 @@ async def merged_logs(fleet: Fleet, sources: Iterable[LogSource], *, tail: int =
 async def _follow_source(fleet: Fleet, source: LogSource, queue: asyncio.Queue, *, tail: int, follow: bool,
                          since: str | None, retry_every: float) -> None:
     last_ts: str | None = None
+    at_last_ts: list[tuple[str, str]] = []  # (stream, text) of the delivered lines stamped `last_ts`
     first = True
     try:
         while True:
@@ -135,7 +136,14 @@ async def _follow_source(fleet: Fleet, source: LogSource, queue: asyncio.Queue, 
                     tail=tail if first else "all",
                     since=_after(last_ts) if last_ts else since,
                 )
-                async for stream_name, text, ts in _lines(stream):
+                overlap = _Overlap(last_ts, at_last_ts if not first else [])
+                async for line in _lines(stream):
+                    for stream_name, text, ts in overlap.feed(line):
+                        at_last_ts = at_last_ts + [(stream_name, text)] if ts == last_ts else [(stream_name, text)]
+                        last_ts = ts
+                        await queue.put(LogLine(source, stream_name, ts, text))
+                for stream_name, text, ts in overlap.feed(None):
+                    at_last_ts = at_last_ts + [(stream_name, text)] if ts == last_ts else [(stream_name, text)]
                     last_ts = ts
                     await queue.put(LogLine(source, stream_name, ts, text))
                 if not follow:
@@ -155,6 +163,43 @@ async def _follow_source(fleet: Fleet, source: LogSource, queue: asyncio.Queue, 
     finally:
         with contextlib.suppress(asyncio.QueueFull):
             queue.put_nowait(None)
+
+
+class _Overlap:
+    """Drops the lines a resumed follow sends again.
+
+    dockerd stamps lines to the nanosecond, so asking `since` just after the last line is enough.
+    Podman shows whole seconds (while filtering `since` finer): the resumed stream starts in or
+    before the lines delivered in that second, and repeats them up to the last one delivered.
+    Its lines of that second are held until the repeat is found (the delivered lines again, up to
+    the last) or a later second begins; what precedes the repeat is old too, what follows is new."""
+
+    def __init__(self, ts: str | None, delivered: list[tuple[str, str]]):
+        self.ts, self.delivered = ts, delivered
+        self.held: list[tuple[str, str, str]] = []
+        self.done = not delivered
+
+    def feed(self, line: tuple[str, str, str] | None) -> list[tuple[str, str, str]]:
+        """The lines to deliver now; `None` at the end of the stream releases what is held."""
+        if self.done:
+            return [line] if line else []
+        later = [] if line is None else [line]
+        if line is not None and line[2] == self.ts:
+            self.held.append(line)
+            later = []
+            if line[:2] != self.delivered[-1] or self._matched(len(self.held) - 1) < len(self.delivered):
+                return []  # the whole delivered run has not come again (yet)
+        self.done = True
+        ends = [e for e in range(len(self.held)) if self.held[e][:2] == self.delivered[-1]
+                and self._matched(e) == min(e + 1, len(self.delivered))]
+        return self.held[ends[-1] + 1:] + later if ends else self.held + later
+
+    def _matched(self, end: int) -> int:
+        """How many delivered lines, counted back from the last, `held` repeats ending at `end`."""
+        n = 0
+        while n <= end and n < len(self.delivered) and self.held[end - n][:2] == self.delivered[-1 - n]:
+            n += 1
+        return n
 
 
 async def _wait_until_running(fleet: Fleet, source: LogSource, every: float) -> None:

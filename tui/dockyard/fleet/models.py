@@ -41,6 +41,7 @@ class HostState(str, enum.Enum):
     AUTH_FAILED = "auth-failed"
     HOST_KEY_UNKNOWN = "host-key-unknown"
     HOST_KEY_CHANGED = "host-key-changed"
+    UNSUPPORTED = "unsupported-api"  # its Docker Engine API version is outside SUPPORTED_API
     DISABLED = "disabled"
 
 

@@ -26,7 +26,7 @@ import aiohttp
 from dockyard.config.model import HostConfig
 from dockyard.fleet.cache import KINDS, LISTINGS, HostCache
 from dockyard.fleet.docker_api import DockerClient
-from dockyard.fleet.errors import DaemonError, FleetError, HostUnavailable, RequestTimeout
+from dockyard.fleet.errors import BadReply, DaemonError, FleetError, HostUnavailable, RequestTimeout, UnsupportedAPI
 from dockyard.fleet.models import HostKeyOffer, HostState, HostStatus
 from dockyard.tasks import cancel_and_wait, wait_within_grace
 from dockyard.transports import (
@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("dockyard.session")
 T = TypeVar("T")
+
+# What code that reads a reply raises when the reply's shape is not the documented one.
+_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 # Container event actions that change nothing a list shows.
 _QUIET_ACTIONS = ("exec_", "top", "attach", "resize", "archive-path", "extract-to-dir", "export", "copy", "commit")
@@ -135,6 +138,11 @@ class HostSession:
             raise RequestTimeout(f"no answer within {limit:g}s") from None
         except (aiohttp.ClientError, ConnectionError) as exc:
             raise HostUnavailable(f"connection failed: {exc}") from None
+        except _SHAPE_ERRORS as exc:
+            # a reply of an unexpected shape met code that trusted it: words, not a traceback
+            log.debug("%s: unexpected reply", self.name, exc_info=True)
+            raise BadReply(self.name, "a request", f"not what the Docker API describes "
+                                                   f"({type(exc).__name__}: {exc})") from None
 
     def describe_state(self) -> str:
         if self.state == HostState.ONLINE:
@@ -207,6 +215,9 @@ class HostSession:
             except AuthFailed as exc:
                 await self._failed(HostState.AUTH_FAILED, str(exc))
                 return
+            except UnsupportedAPI as exc:
+                await self._failed(HostState.UNSUPPORTED, str(exc))
+                return  # retrying would only repeat it; reconnect() tries again (after an upgrade)
             except asyncio.TimeoutError:
                 await self._failed(HostState.UNREACHABLE, f"no answer within connect_timeout ({budget:g}s)")
             except (TransportError, FleetError, aiohttp.ClientError, OSError) as exc:
@@ -218,7 +229,7 @@ class HostSession:
                     return
                 try:
                     reason = await self._follow()
-                except (TransportError, FleetError, aiohttp.ClientError, OSError, ValueError) as exc:
+                except (TransportError, FleetError, aiohttp.ClientError, OSError, *_SHAPE_ERRORS) as exc:
                     reason = _reason(exc)
                 except Exception as exc:  # noqa: BLE001 - a bug must not leave a dead loop showing "online"
                     log.exception("%s: the live loop failed", self.name)

@@ -204,8 +204,7 @@ class StatsWatcher:
         host, cid = key
         try:
             session = self._session_for(host)
-            raw = await session.call(lambda c: c.get(f"containers/{cid}/stats", stream="0", **{"one-shot": "1"}),
-                                     timeout=self.request_timeout)
+            raw = await session.call(lambda c: c.one_shot_stats(cid), timeout=self.request_timeout)
         except (FleetError, OSError, ValueError):
             return False  # host or container went away: its row goes too
         if not isinstance(raw, dict) or str(raw.get("read", "")).startswith("0001"):
