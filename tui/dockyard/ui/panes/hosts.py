@@ -22,6 +22,7 @@ STATE_STYLE = {
     HostState.HOST_KEY_CHANGED: "bold red",
     HostState.AUTH_FAILED: "red",
     HostState.UNREACHABLE: "red",
+    HostState.UNSUPPORTED: "bold magenta",
 }
 
 
