@@ -384,4 +384,6 @@ def _reason(exc: BaseException) -> str:
         return str(exc.os_error) if exc.os_error else str(exc)
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return "daemon closed the connection"
+    if isinstance(exc, _SHAPE_ERRORS) and not isinstance(exc, FleetError):
+        return f"unexpected reply from the daemon ({type(exc).__name__}: {exc})"
     return str(exc) or type(exc).__name__
