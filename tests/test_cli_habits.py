@@ -199,6 +199,13 @@ def test_read_only_refusals_exit_2_with_one_line(lab, two_hosts):
         assert as_json.returncode == 2 and "read-only" in json.loads(as_json.stdout)["errors"][0]["error"]
 
 
+def test_an_unknown_pane_is_a_usage_error():
+    result = dockyard("--pane", "nosuch")
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("dockyard: no pane named 'nosuch' "
+                                     "(panes: hosts, containers, images, volumes, networks, registries)")
+
+
 def test_ps_json_carries_the_command(lab, two_hosts):
     name = "cmd-" + uuid.uuid4().hex[:6]
     lab.d1.run_container(name, "sleep", "321")
@@ -279,6 +286,8 @@ def test_bash_completion_offers_subcommands_hosts_and_registries(completion_env,
     assert _bash_complete(script, completion_env, ["dockyard", "transfer", "x", "--to", "b"]) == ["beta-db"]
     assert _bash_complete(script, completion_env, ["dockyard", "registry", "tags", ""]) == ["lab"]
     assert "--context" in _bash_complete(script, completion_env, ["dockyard", "images", "--c"])
+    assert _bash_complete(script, completion_env, ["dockyard", "--pane", ""]) == [
+        "hosts", "containers", "images", "volumes", "networks", "registries"]  # the pane registry's names
 
 
 def test_fish_completion_offers_hosts_and_registries(completion_env, tmp_path):

@@ -1,7 +1,8 @@
 """`dockyard completion bash|zsh|fish`: a shell completion script generated from the argparse parser.
 
 shtab writes the script from the parser itself, so every subcommand and option (new ones too) is
-completed without upkeep. Names that live in the user's config are asked for when completing, by
+completed without upkeep; `--pane` offers the pane registry's names. Names that live in the user's
+config (hosts, contexts, registries) are asked for when completing, by
 `dockyard completion --list hosts|contexts|registries` (hidden), so the script never goes stale:
 
     eval "$(dockyard completion bash)"           # ~/.bashrc
@@ -75,6 +76,15 @@ def _mark(parser: argparse.ArgumentParser) -> None:
                 action.complete = _names_from_config(listed)  # type: ignore[attr-defined]
             elif action.dest in _FILE_DESTS:
                 action.complete = shtab.FILE  # type: ignore[attr-defined]
+            elif action.dest == "pane":  # fixed names: the pane registry's, written into the script
+                action.choices = pane_names()
+
+
+def pane_names() -> list[str]:
+    """The TUI's panes, from its one pane registry (imports Textual: only when writing a script)."""
+    from dockyard.ui.panes.registry import PANES
+
+    return [spec.id for spec in PANES]
 
 
 def names(which: str) -> list[str]:

@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Manage many Docker daemons at once. Without a command, starts the terminal UI.",
     )
     add_global_options(parser)
+    parser.add_argument("--pane", metavar="NAME", default="containers",
+                        help="the pane the terminal UI opens on, e.g. hosts or images (default: containers)")
     parser.add_argument("--version", action="version", version=f"dockyard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -99,8 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_fleet_config(args)
         if args.command is None:
             from dockyard.ui.app import run_app  # Textual is imported only for the UI
+            from dockyard.ui.panes.registry import PANES, spec_for_verb
 
-            return run_app(config, readonly=args.readonly or None)
+            spec = spec_for_verb(args.pane)
+            if spec is None:
+                raise UsageError(f"no pane named {args.pane!r} (panes: {', '.join(s.id for s in PANES)})")
+            return run_app(config, readonly=args.readonly or None, pane=spec.id)
         if args.command == "registry":  # no fleet: registries only
             return asyncio.run(cmd_registry(args, config))
         if not config.hosts:

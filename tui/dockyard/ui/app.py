@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
+from dockyard.config import no_endpoint_help
 from dockyard.config.model import Config
 from dockyard.fleet import Container, Fleet, FleetChange, FleetError, HostState, LogSource
 from dockyard.registry import Registries
@@ -82,9 +83,11 @@ class DockyardApp(App[int]):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, config: Config, *, readonly: bool | None = None, fleet: Fleet | None = None):
+    def __init__(self, config: Config, *, readonly: bool | None = None, fleet: Fleet | None = None,
+                 pane: str = "containers"):
         super().__init__()
         self.config = config
+        self.initial_pane = pane  # `dockyard --pane NAME`
         self.fleet = fleet or Fleet(config, live=True, readonly=readonly)
         self.readonly = self.fleet.readonly
         self.registries = Registries(config, readonly=self.readonly)
@@ -131,7 +134,11 @@ class DockyardApp(App[int]):
             self.theme = "ansi-dark"  # a 16-colour terminal: use its own palette (NO_COLOR: Textual's own)
         self._apply_keymap()
         self.query_one("#prompt", Prompt).display = False
-        self.show_pane("containers")
+        if not self.config.hosts:  # no Docker anywhere: say so and how to add one, not an empty table
+            for pane_id in ("containers", "hosts"):
+                self.panes[pane_id].show_empty_state(no_endpoint_help(self.config))
+        self._scope_to_current_context()
+        self.show_pane(self.initial_pane)
         self._hosts_shown = {c.host for c in self.fleet.cached("containers")}
         self._check_host_keys()
         if not self.is_headless:
@@ -248,6 +255,16 @@ class DockyardApp(App[int]):
             pane.stale = True
         self.flash(f"scope: {host}" if host else "scope: all hosts")
         self._refresh_now()
+
+    def _scope_to_current_context(self) -> None:
+        """Zero-config (the fleet is the Docker contexts): start on the current context, as k9s does;
+        `:all` widens. A config file's fleet, or `--context`, shows every host it names."""
+        current = self.config.current_context
+        if self.config.path is None and current in self.fleet.sessions and len(self.fleet.sessions) > 1:
+            self.scope = current
+            for pane in self.panes.values():
+                pane.scope = current
+            self.flash(f"scope: {current} (the current Docker context; :all shows every host)")
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text.strip()
@@ -538,9 +555,9 @@ class DockyardApp(App[int]):
                 return shells[key].split()
         return ["sh"]
 
-def run_app(config: Config, readonly: bool | None = None) -> int:
+def run_app(config: Config, readonly: bool | None = None, pane: str = "containers") -> int:
     guard = HangupGuard()  # watching from before the first frame: a hang-up may come at any time
     guard.install()
-    app = DockyardApp(config, readonly=readonly)
+    app = DockyardApp(config, readonly=readonly, pane=pane)
     app.hangup_guard = guard
     return app.run() or 0

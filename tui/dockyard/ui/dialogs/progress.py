@@ -25,10 +25,10 @@ Reporter = Callable[..., None]
 class _Row(Horizontal):
     DEFAULT_CSS = """
     _Row { height: 1; }
-    _Row Label { width: 28; }
+    _Row Label { width: 34; }
     _Row ProgressBar { width: 36; }
     _Row ProgressBar Bar { width: 24; }
-    _Row Static { width: 1fr; }
+    _Row .status { width: 1fr; }
     _Row.layer Label { padding-left: 2; color: $text-muted; }
     """
 
@@ -39,7 +39,7 @@ class _Row(Horizontal):
     def compose(self) -> ComposeResult:
         yield Label(Text(safe(self.label), no_wrap=True, overflow="ellipsis"))
         yield ProgressBar(total=None, show_eta=False, show_percentage=True)
-        yield Static("")
+        yield Static("", classes="status")  # by class: a Label is a Static too (it once took the status)
 
 
 class ProgressScreen(ModalScreen[None]):
@@ -83,8 +83,8 @@ class ProgressScreen(ModalScreen[None]):
         """Update one host's (or one layer's) bar; `final` True/False marks the host done ok/failed."""
         key = f"{row}\x00{layer}" if layer else row
         widget = self.rows.get(key)
-        if widget is None:
-            widget = _Row(layer or row, layer is not None)
+        if widget is None:  # a layer row names its host too: several hosts pull the same layers
+            widget = _Row(f"{row} {layer}" if layer else row, layer is not None)
             self.rows[key] = widget
             container = self.query_one("#progress-rows", VerticalScroll)
             parent = self.rows.get(row) if layer else None
@@ -115,7 +115,7 @@ class ProgressScreen(ModalScreen[None]):
         elif current is not None:
             text = f"{status} {human_size(current)}"
         style = "green" if final is True else "bold red" if final is False else ""
-        widget.query_one(Static).update(Text(safe(text), style=style, no_wrap=True, overflow="ellipsis"))
+        widget.query_one(".status", Static).update(Text(safe(text), style=style, no_wrap=True, overflow="ellipsis"))
 
     def action_close(self) -> None:
         self.workers.cancel_group(self, "progress")

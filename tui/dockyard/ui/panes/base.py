@@ -23,7 +23,7 @@ from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from dockyard.fleet import Fleet, FleetError, HostState
@@ -58,7 +58,8 @@ def host_order(fleet: Fleet) -> dict[str, int]:
 class Column:
     key: str
     label: str
-    width: int | None = None  # None: auto
+    width: int | None = None  # None: auto, from the text when the rows are (re)built
+    grows: bool = False  # auto width that also follows a cell's later, longer text ("checking…" -> "logged in as …")
 
 
 @dataclass
@@ -86,6 +87,7 @@ class Pane(Vertical):
     DEFAULT_CSS = """
     Pane { height: 1fr; }
     Pane > DataTable { height: 1fr; }
+    Pane > .empty-state { height: auto; margin: 1 2; padding: 1 2; border: round $warning; }
     """
 
     class HeaderChanged(Message):
@@ -206,12 +208,12 @@ class Pane(Vertical):
     def sync_table(self, wanted: list[tuple[str, tuple[Text, ...]]]) -> None:
         table = self.table
         if [k for k, _ in wanted] == [k for k, _ in self._rendered]:
-            col_keys = [c.key for c in self.active_columns]
+            columns = self.active_columns
             for (key, cells), (_, old) in zip(wanted, self._rendered):
                 if cells != old:
                     for i, (new_cell, old_cell) in enumerate(zip(cells, old)):
                         if new_cell != old_cell:
-                            table.update_cell(key, col_keys[i], new_cell)
+                            table.update_cell(key, columns[i].key, new_cell, update_width=columns[i].grows)
             self._rendered = wanted
             return
         # The cursor follows its row as rows come and go, except on the first row, where it stays:
@@ -227,6 +229,11 @@ class Pane(Vertical):
             if index is not None:
                 table.move_cursor(row=index, animate=False, scroll=False)
         table.scroll_to(y=scroll_y, animate=False, immediate=True)
+
+    def show_empty_state(self, message: str) -> None:
+        """Words instead of an empty table: why there are no rows and what to do about it."""
+        self.table.display = False
+        self.mount(Static(Text(safe(message)), classes="empty-state"), before=self.table)
 
     def set_cell(self, row_key: str, column_key: str, value: Text) -> None:
         """Change one cell and repaint just that cell.

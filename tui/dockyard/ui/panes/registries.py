@@ -27,7 +27,7 @@ from dockyard.ui.panes.images import ask_pull
 
 LEVEL_COLUMNS = {
     "registries": (Column("name", "REGISTRY"), Column("url", "URL"), Column("source", "SOURCE"),
-                   Column("login", "LOGIN"), Column("latency", "LATENCY")),
+                   Column("login", "LOGIN", grows=True), Column("latency", "LATENCY", grows=True)),
     "repos": (Column("name", "REPOSITORY"),),
     "tags": (Column("name", "TAG"),),
     "manifest": (Column("kind", "KIND"), Column("name", "PLATFORM / LAYER"), Column("digest", "DIGEST"),
