@@ -16,6 +16,9 @@ import pytest
 
 from dockyard.cli.main import build_parser
 from dockyard.cli.options import subparsers
+from dockyard.ui.panes.registry import PANES
+
+PANE_IDS = [spec.id for spec in PANES]
 
 ROOT = Path(__file__).resolve().parent.parent
 GLOBALS = ("--config", "--readonly", "--context")
@@ -202,8 +205,8 @@ def test_read_only_refusals_exit_2_with_one_line(lab, two_hosts):
 def test_an_unknown_pane_is_a_usage_error():
     result = dockyard("--pane", "nosuch")
     assert result.returncode == 2
-    assert result.stderr.strip() == ("dockyard: no pane named 'nosuch' "
-                                     "(panes: hosts, containers, images, volumes, networks, registries)")
+    assert result.stderr.strip() == f"dockyard: no pane named 'nosuch' (panes: {', '.join(PANE_IDS)})"
+    assert {"hosts", "containers", "images", "registries"} <= set(PANE_IDS)
 
 
 def test_ps_json_carries_the_command(lab, two_hosts):
@@ -286,8 +289,8 @@ def test_bash_completion_offers_subcommands_hosts_and_registries(completion_env,
     assert _bash_complete(script, completion_env, ["dockyard", "transfer", "x", "--to", "b"]) == ["beta-db"]
     assert _bash_complete(script, completion_env, ["dockyard", "registry", "tags", ""]) == ["lab"]
     assert "--context" in _bash_complete(script, completion_env, ["dockyard", "images", "--c"])
-    assert _bash_complete(script, completion_env, ["dockyard", "--pane", ""]) == [
-        "hosts", "containers", "images", "volumes", "networks", "registries"]  # the pane registry's names
+    assert _bash_complete(script, completion_env, ["dockyard", "--pane", ""]) == PANE_IDS  # the registry's names
+    assert _bash_complete(script, completion_env, ["dockyard", "--pane", "im"]) == ["images"]
 
 
 def test_fish_completion_offers_hosts_and_registries(completion_env, tmp_path):
