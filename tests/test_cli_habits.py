@@ -14,20 +14,19 @@ from pathlib import Path
 
 import pytest
 
+from helpers import DOCKYARD, cli_env
 from dockyard.cli.main import build_parser
 from dockyard.cli.options import subparsers
 from dockyard.ui.panes.registry import PANES
 
 PANE_IDS = [spec.id for spec in PANES]
 
-ROOT = Path(__file__).resolve().parent.parent
 GLOBALS = ("--config", "--readonly", "--context")
 
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "DOCKYARD_CONFIG"))}
-    env.pop("DOCKYARD_DEBUG", None)
-    return {**env, "PYTHONPATH": str(ROOT / "tui"), **(extra or {})}
+    """This checkout's `dockyard`, with none of the tester's Docker or Dockyard settings."""
+    return cli_env(extra, drop=("DOCKER_", "DOCKYARD_CONFIG"))
 
 
 def dockyard(*args: str, env: dict[str, str] | None = None, local_socket: str | None = None,
@@ -35,7 +34,7 @@ def dockyard(*args: str, env: dict[str, str] | None = None, local_socket: str | 
     """Run the CLI; `local_socket` says where the local daemon's socket is (tests never rely on this
     machine's /var/run/docker.sock being there or not)."""
     if local_socket is None:
-        cmd = [sys.executable, "-m", "dockyard", *args]
+        cmd = [*DOCKYARD, *args]
     else:
         cmd = [sys.executable, "-c", "import sys, dockyard.config.contexts as c; c.DEFAULT_SOCKET = sys.argv[1]; "
                "from dockyard.cli.main import main; sys.exit(main(sys.argv[2:]))", local_socket, *args]
@@ -228,6 +227,8 @@ def test_no_docker_anywhere_says_how_to_add_an_endpoint(docker_home, tmp_path):
     assert f"{docker_home['XDG_CONFIG_HOME']}/dockyard/config.toml" in line  # the config path to edit
     as_json = dockyard("hosts", "--json", env=docker_home, local_socket=str(tmp_path / "no-daemon.sock"))
     assert "no Docker endpoint found" in json.loads(as_json.stdout)["errors"][0]["error"]
+    check = dockyard("config", "check", env=docker_home, local_socket=str(tmp_path / "no-daemon.sock"))
+    assert check.returncode == 0 and "warning: no Docker endpoint found" in check.stderr
 
 
 def test_permission_denied_names_the_socket_and_who_may_use_it(lab, fresh_daemon, tmp_path):

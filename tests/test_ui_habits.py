@@ -24,30 +24,21 @@ from dockyard.ui.dialogs.progress import ProgressScreen
 SIZE = (120, 36)
 
 
-async def test_no_docker_anywhere_shows_how_to_add_an_endpoint(tmp_path):
-    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "DOCKER_CONFIG": str(tmp_path / "d")}
-    cfg = Config(path=None, hosts=(), import_contexts=True)
-    app, _ = make_app(cfg)
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # the config path the message names is the user's default one
-    try:
-        async with app.run_test(size=SIZE) as pilot:
+async def test_no_docker_anywhere_shows_how_to_add_an_endpoint(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))  # the config path the message names
+    monkeypatch.delenv("DOCKYARD_CONFIG", raising=False)
+    app, _ = make_app(Config(path=None, hosts=(), import_contexts=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for key in ("2", "1"):  # Containers, then Hosts
+            await pilot.press(key)
             await pilot.pause()
-            for key in ("2", "1"):  # Containers, then Hosts
-                await pilot.press(key)
-                await pilot.pause()
-                screen = " ".join(svg_text(app).split())
-                assert "no Docker endpoint found" in screen, key
-                assert "docker context create" in screen and "[[hosts]]" in screen
-                [notice] = app.active_pane.query(".empty-state")
-                assert f"{tmp_path}/xdg/dockyard/config.toml" in str(notice.content)  # the file to edit
-                assert not app.active_pane.table.display  # no empty table under it
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+            screen = " ".join(svg_text(app).split())
+            assert "no Docker endpoint found" in screen, key
+            assert "docker context create" in screen and "[[hosts]]" in screen
+            [notice] = app.active_pane.query(".empty-state")
+            assert f"{tmp_path}/xdg/dockyard/config.toml" in str(notice.content)  # the file to edit
+            assert not app.active_pane.table.display  # no empty table under it
 
 
 def _docker(env: dict[str, str], *args: str) -> None:

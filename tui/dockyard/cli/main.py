@@ -289,6 +289,8 @@ def config_check(path: str | None) -> int:
                   "Docker credential store" if r.credentials == "docker" else "anonymous")
         print(f"registry {safe(r.name)}: {safe(r.url)} ({secret})")
     _warn(config)
+    if not config.hosts:
+        print(f"warning: {no_endpoint_help(config)}", file=sys.stderr)
     print(f"OK: {len(config.hosts)} host(s), {len(config.registries)} registr{'y' if len(config.registries) == 1 else 'ies'}")
     return EXIT_OK
 
