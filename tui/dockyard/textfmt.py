@@ -56,6 +56,13 @@ def human_bytes_iec(n: int | None, digits: int | None = None) -> str:
     return str(n)
 
 
+def clock(ts: float, now: float | None = None) -> str:
+    """A moment as a person reads it on a status line: 10:42:07 today, else 2026-11-28 10:42."""
+    now = time.time() if now is None else now
+    fmt = "%H:%M:%S" if abs(now - ts) < 20 * 3600 else "%Y-%m-%d %H:%M"
+    return time.strftime(fmt, time.localtime(ts))
+
+
 def ago(ts: int | float | None, now: float | None = None) -> str:
     if not ts:
         return "-"

@@ -100,7 +100,7 @@ class ContainerScreen(Screen[None]):
         Binding("l", "logs", "Logs", id="detail.logs"),
     ]
     DEFAULT_CSS = """
-    ContainerScreen #detail-title { height: 1; padding: 0 1; background: $panel; }
+    ContainerScreen #detail-title { height: auto; max-height: 4; padding: 0 1; background: $panel; }
     ContainerScreen Grid { grid-size: 3; grid-gutter: 0 1; height: auto; }
     ContainerScreen #detail-search { dock: bottom; height: 1; border: none; margin-bottom: 1; display: none; }
     ContainerScreen Tree { height: 1fr; }

@@ -13,9 +13,9 @@ from textual import work
 from textual.binding import Binding
 from textual.message import Message
 
-from dockyard.fleet import Container, ContainerStats, Fleet, FleetError, HostState, RunSpec
+from dockyard.fleet import Container, ContainerStats, Fleet, FleetError, HostState, HostStatus, RunSpec
 from dockyard.registry import Registries
-from dockyard.textfmt import human_bytes_iec, short_id, truncate
+from dockyard.textfmt import clock, human_bytes_iec, short_id, truncate
 from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
 from dockyard.ui.dialogs.run import RunDialog
 from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, mark_cell
@@ -24,6 +24,9 @@ from dockyard.ui.panes.images import split_tag
 STATE_STYLE = {"running": "green", "paused": "yellow", "restarting": "yellow", "exited": "dim",
                "dead": "red", "created": "cyan", "removing": "dim"}
 ACTIVE_STATES = ("running", "paused", "restarting")
+# Widest NAME / IMAGE / PROJECT cells: one 200-character name must not push STATE and STATUS off
+# every host's rows. The full value is in the details view, and the filter matches all of it.
+NAME_WIDTH, IMAGE_WIDTH, PROJECT_WIDTH = 32, 32, 24
 GROUPINGS = ("none", "host", "project")
 PAST_TENSE = {"stop": "stopped", "start": "started", "restart": "restarted", "pause": "paused",
               "unpause": "unpaused", "kill": "killed", "remove": "removed"}
@@ -34,22 +37,33 @@ COLUMNS = (
 )
 
 
-def container_row(c: Container, stats: ContainerStats | None, marked: bool) -> Row:
-    """One container's row: cells as shown, sort values, what the filter sees."""
+def container_row(c: Container, stats: ContainerStats | None, marked: bool, down: HostStatus | None = None) -> Row:
+    """One container's row: cells as shown, sort values, what the filter sees (whole values).
+    `down`: its host is down and this is the container as last seen: dimmed, STATUS says since when."""
     cpu = f"{stats.cpu_percent:.1f}" if stats and stats.cpu_percent is not None else "-"
     mem = human_bytes_iec(stats.mem_usage, digits=3) if stats and stats.mem_usage is not None else "-"
     ports = ", ".join(str(p) for p in c.ports)
-    texts = [c.host, c.name, truncate(c.image, 36), c.state, compact_status(c.status), cpu, mem,
-             truncate(ports, 30), c.project or ""]
-    cells = (mark_cell(marked),) + tuple(
-        cell(t, STATE_STYLE.get(c.state, "") if i == 3 else ("bold magenta" if marked and i == 1 else ""))
-        for i, t in enumerate(texts))
+    status = compact_status(c.status)
+    if down is not None:
+        status = f"? host {down.state.value}" + (f" since {clock(down.down_since)}" if down.down_since else "")
+    texts = [c.host, c.name, c.image, c.state, status, cpu, mem, ports, c.project or ""]
+    shown = [c.host, truncate(c.name, NAME_WIDTH), truncate(c.image, IMAGE_WIDTH), c.state, status, cpu, mem,
+             truncate(ports, 30), truncate(c.project or "", PROJECT_WIDTH)]
+
+    def style(i: int) -> str:
+        if marked and i == 1:
+            return "bold magenta"
+        if down is not None:
+            return "yellow" if i == 4 else "dim"
+        return STATE_STYLE.get(c.state, "") if i == 3 else ""
+
+    cells = (mark_cell(marked),) + tuple(cell(t, style(i)) for i, t in enumerate(shown))
     fields = {"host": c.host, "state": c.state, "image": c.image, "labels": c.labels,
               "project": c.project, "name": c.name}
     return Row(_row_key(c.host, c.id), cells, {
         "host": c.host, "name": c.name, "image": c.image, "state": c.state, "status": c.status,
         "cpu": stats.cpu_percent if stats else None, "mem": stats.mem_usage if stats else None,
-        "ports": ports, "project": c.project or "", "mark": marked}, c, texts, fields)
+        "ports": ports, "project": c.project or "", "mark": marked, "last_known": down is not None}, c, texts, fields)
 
 
 def group_rows(rows: list[Row], grouping: str, order: Mapping[str, int]) -> list[Row]:
@@ -137,21 +151,29 @@ class ContainersPane(Pane):
             items = [c for c in items if c.state in ACTIVE_STATES]
         return items
 
+    def last_known(self) -> list[tuple[Container, HostStatus]]:
+        """Containers of hosts that are down, as last seen (an ops user must still see what ran there)."""
+        out = []
+        for status, items in self.fleet.last_known("containers", self.scope_hosts()):
+            out += [(c, status) for c in items if self.show_all or c.state in ACTIVE_STATES]
+        return out
+
     def build_rows(self) -> list[Row]:
         rows = []
-        containers = self.containers()
-        self.keep_marks((c.host, c.id) for c in containers)
+        containers: list[tuple[Container, HostStatus | None]] = [(c, None) for c in self.containers()]
+        containers += self.last_known()
+        self.keep_marks((c.host, c.id) for c, _ in containers)
         memo: dict[tuple[str, str], tuple[object, Row]] = {}
-        for c in containers:
+        for c, down in containers:
             key = (c.host, c.id)
-            stats = self.fleet.container_stats(c.host, c.id) if c.state == "running" else None
+            stats = self.fleet.container_stats(c.host, c.id) if c.state == "running" and down is None else None
             marked = key in self.marked
-            signature = (c, marked, stats)
+            signature = (c, marked, stats, down and (down.state, down.down_since))
             cached = self._memo.get(key)
             if cached is not None and cached[0] == signature:
                 row = cached[1]  # unchanged container: reuse its cells (2,000 rows stay cheap)
             else:
-                row = container_row(c, stats, marked)
+                row = container_row(c, stats, marked, down)
             memo[key] = (signature, row)
             if self.match(row.texts, row.fields):
                 rows.append(row)
@@ -180,10 +202,10 @@ class ContainersPane(Pane):
             stats = fleet.container_stats(c.host, c.id)
             marked = key in self.marked
             cached = self._memo.get(key)
-            if cached is not None and cached[0] == (c, marked, stats):
-                continue
+            if cached is not None and (cached[0] == (c, marked, stats, None) or cached[0][3]):
+                continue  # unchanged, or a last-known row of a host that is down (no live stats)
             fresh = container_row(c, stats, marked)
-            self._memo[key] = ((c, marked, stats), fresh)
+            self._memo[key] = ((c, marked, stats, None), fresh)
             index = by_key[row.key]
             self.rows[index] = fresh
             for col in ("cpu", "mem"):
@@ -213,7 +235,7 @@ class ContainersPane(Pane):
         if not self.display:  # the switcher shows only the active pane
             return
         keys = [(r.data.host, r.data.id) for r in self.visible_rows()
-                if r.data is not None and r.data.state == "running"]
+                if r.data is not None and r.data.state == "running" and not r.sort_values.get("last_known")]
         self.fleet.watch_stats(keys, owner="containers")
 
     def on_data_table_row_highlighted(self, event) -> None:

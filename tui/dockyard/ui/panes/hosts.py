@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.message import Message
 
 from dockyard.fleet import Container, ContainerStats, HostState, HostStatus
-from dockyard.textfmt import human_bytes_iec, safe
+from dockyard.textfmt import clock, human_bytes_iec, safe
 from dockyard.ui.dialogs.info import TextDialog
 from dockyard.ui.panes.base import Column, Pane, Row, cell
 
@@ -66,7 +66,8 @@ def host_row(s: HostStatus, totals: Totals = (0.0, 0, 0, 0)) -> Row:
     running_total = f"{s.containers_running}/{s.containers}" if s.containers is not None else "-"
     cpu, mem, sampled, running = totals
     partial = "~" if sampled < running else ""  # not every running container sampled yet
-    texts = [s.name, s.transport, s.state.value, s.server_version or "-", running_total,
+    state = s.state.value + (f" since {clock(s.down_since)}" if s.down_since else "")
+    texts = [s.name, s.transport, state, s.server_version or "-", running_total,
              "-" if s.images is None else str(s.images), "-" if s.cpus is None else str(s.cpus),
              human_bytes_iec(s.memory) if s.memory else "-",
              f"{partial}{cpu:.1f}" if sampled else "-", f"{partial}{human_bytes_iec(mem)}" if sampled else "-",
