@@ -1,6 +1,8 @@
-"""Read-only text screens: help (every key of the current pane) and host details."""
+"""Read-only text screens: help (every key of the current pane), host details, inspect JSON."""
 
 from __future__ import annotations
+
+import json
 
 from rich.table import Table
 from rich.text import Text
@@ -9,6 +11,13 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
+
+
+def json_dialog(title: str, data: object) -> TextDialog:
+    """An inspect document, highlighted; its strings can't carry control characters to the terminal."""
+    from rich.syntax import Syntax  # pygments: only when asked (start-up time)
+
+    return TextDialog(title, Syntax(json.dumps(data, indent=2, ensure_ascii=True), "json", word_wrap=True))
 
 
 class TextDialog(ModalScreen[None]):

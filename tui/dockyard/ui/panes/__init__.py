@@ -1,15 +1,19 @@
 """The panes of the app: one table each over the whole fleet (see base.Pane).
 
-Adding a pane takes two things:
+Adding a pane (say Services) takes two things, nothing else:
 
-1. A module here with a `Pane` subclass: `pane_id`, `title`, `kinds` (the FleetChange kinds that make it
-   stale), `columns`, `BINDINGS` (every Binding with an id, `<resource>.<verb>`), `build_rows()` and its
-   actions and dialogs. It reads the fleet from `self.fleet` and the scope and filter from the attributes
-   the app sets (attributes down); what the app must do (open a screen, change scope) it asks with a message
-   nested in the pane class (messages up).
+1. `panes/services.py` with a `Pane` subclass: `pane_id`, `title`, `kinds` (the FleetChange kinds that
+   make it stale), `columns`, `BINDINGS = key_table("service", ...)` (ids `service.<action>`, which
+   `[keys]` may remap), `build_rows()` (best from a pure `service_row(...)` function that
+   tests/test_render.py can check without a daemon), `mark_key()` if rows can be marked, and its own
+   actions and dialogs (`self.ask(dialog, then)`, workers calling `self.fleet.<resource>`).
+   It reads what the app hands down: `self.fleet`, `self.registries`, `self.scope`, `self.match`
+   (the `/` filter). What only the app can do (open a screen, change scope or filter, repaint the
+   tabs line) it asks with a message nested in the pane class (`ContainersPane.OpenLogs`) that the
+   app handles (`on_containers_pane_open_logs`).
 2. One `PaneSpec` in `registry.PANES`: id, number key, the class, `:` aliases, the `:` commands it runs
-   (`command_<verb>` methods) and its palette entries.
+   (`command_<verb>` methods) and its palette entries (pane actions).
 
 From the registry the app builds its tabs, number keys, `:` completion and help, the palette and the
-list of binding ids `[keys]` may remap; nothing else lists panes.
+binding ids `[keys]` may remap; nothing else lists panes.
 """

@@ -13,11 +13,13 @@ app can do (open a screen, change the scope or filter, repaint the tabs line).
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.coordinate import Coordinate
 from textual.message import Message
@@ -47,6 +49,23 @@ def mark_cell(marked: bool) -> Text:
 def flash(node: Widget, message: str, *, error: bool = False) -> None:
     """A short notice; daemon text inside it is shown literally."""
     node.notify(safe(message), severity="error" if error else "information", timeout=6 if error else 3, markup=False)
+
+
+def key_table(resource: str, table: str) -> list[Binding]:
+    """A pane's bindings from a table, one a line, columns two or more spaces apart:
+
+        KEY  ACTION  DESCRIPTION  [ID]  [hidden]
+
+    The binding id (what `[keys]` remaps) is `resource.ID`, ID defaulting to the action's name;
+    `hidden` keeps it out of the footer (`?` still lists it).
+    """
+    bindings = []
+    for line in table.strip().splitlines():
+        key, action, description, *rest = re.split(r"\s{2,}", line.strip())
+        hidden = "hidden" in rest
+        name = next((r for r in rest if r != "hidden"), action)
+        bindings.append(Binding(key, action, description, id=f"{resource}.{name}", show=not hidden))
+    return bindings
 
 
 def host_order(fleet: Fleet) -> dict[str, int]:

@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import Mapping
 
 from textual import work
-from textual.binding import Binding
 from textual.message import Message
 
 from dockyard.fleet import Container, ContainerStats, Fleet, FleetError, HostState, HostStatus, RunSpec
@@ -18,7 +17,7 @@ from dockyard.registry import Registries
 from dockyard.textfmt import clock, human_bytes_iec, short_id, truncate
 from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
 from dockyard.ui.dialogs.run import RunDialog
-from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, mark_cell
+from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_table, mark_cell
 from dockyard.ui.panes.images import split_tag
 
 STATE_STYLE = {"running": "green", "paused": "yellow", "restarting": "yellow", "exited": "dim",
@@ -92,25 +91,25 @@ class ContainersPane(Pane):
     kinds = frozenset({"containers", "stats", "host"})
     default_sort = ""
     columns = COLUMNS
-    BINDINGS = [
-        Binding("space", "mark", "Mark", id="container.mark"),
-        Binding("a", "toggle_all", "All/running", id="container.toggle_all"),
-        Binding("s", "act('stop')", "Stop", id="container.stop"),
-        Binding("S", "act('start')", "Start", id="container.start"),
-        Binding("r", "act('restart')", "Restart", id="container.restart"),
-        Binding("p", "act('pause')", "Pause/unpause", id="container.pause"),
-        Binding("ctrl+k", "act('kill')", "Kill", id="container.kill"),
-        Binding("ctrl+d", "act('remove')", "Remove", id="container.remove"),
-        Binding("enter", "details", "Details", id="container.details"),
-        Binding("l", "logs", "Logs", id="container.logs"),
-        Binding("e", "shell", "Shell", id="container.shell"),
-        Binding("A", "attach", "Attach", id="container.attach", show=False),
-        Binding("n", "new", "New", id="container.new"),
-        Binding("o", "sort", "Sort", id="container.sort"),
-        Binding("O", "sort(True)", "Reverse sort", id="container.sort_reverse", show=False),
-        Binding("z", "group", "Group", id="container.group"),
-        Binding("ctrl+a", "mark_all", "Mark all", id="container.mark_all", show=False),
-    ]
+    BINDINGS = key_table("container", """
+        space   mark            Mark
+        a       toggle_all      All/running
+        s       act('stop')     Stop           stop
+        S       act('start')    Start          start
+        r       act('restart')  Restart        restart
+        p       act('pause')    Pause/unpause  pause
+        ctrl+k  act('kill')     Kill           kill
+        ctrl+d  act('remove')   Remove         remove
+        enter   details         Details
+        l       logs            Logs
+        e       shell           Shell
+        A       attach          Attach         hidden
+        n       new             New
+        o       sort            Sort
+        O       sort(True)      Reverse sort   sort_reverse  hidden
+        z       group           Group
+        ctrl+a  mark_all        Mark all       hidden
+    """)
     MUTATING = frozenset({"act", "shell", "attach", "new"})
 
     class OpenDetails(Message):

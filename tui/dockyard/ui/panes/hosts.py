@@ -6,13 +6,12 @@ from collections.abc import Callable, Iterable
 
 from rich.text import Text
 from textual import work
-from textual.binding import Binding
 from textual.message import Message
 
 from dockyard.fleet import Container, ContainerStats, HostState, HostStatus
 from dockyard.textfmt import clock, human_bytes_iec, safe
 from dockyard.ui.dialogs.info import TextDialog
-from dockyard.ui.panes.base import Column, Pane, Row, cell
+from dockyard.ui.panes.base import Column, Pane, Row, cell, key_table
 
 STATE_STYLE = {
     HostState.ONLINE: "green",
@@ -94,11 +93,11 @@ class HostsPane(Pane):
         Column("cpus", "CPUS"), Column("memory", "MEMORY"), Column("cpu_used", "CPU%"),
         Column("mem_used", "MEM USED"), Column("latency", "LATENCY"), Column("reason", "REASON"),
     )
-    BINDINGS = [
-        Binding("enter", "scope", "Scope to host", id="host.scope"),
-        Binding("c", "reconnect", "Reconnect", id="host.reconnect"),
-        Binding("i", "details", "Details", id="host.details"),
-    ]
+    BINDINGS = key_table("host", """
+        enter  scope      Scope to host
+        c      reconnect  Reconnect
+        i      details    Details
+    """)
 
     class ScopeChosen(Message):
         """Show only this host's objects, starting with its containers."""

@@ -6,14 +6,12 @@ points at different image IDs on different hosts is marked DRIFT.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from rich.table import Table
 from rich.text import Text
 from textual import work
-from textual.binding import Binding
 
 from dockyard.fleet import Fleet, FleetError, Image
 from dockyard.imageref import parse_image_ref
@@ -21,14 +19,9 @@ from dockyard.registry import Registries
 from dockyard.textfmt import ago, human_size, safe, short_id
 from dockyard.ui.dialogs.ask import AskDialog, Field, Flag
 from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
-from dockyard.ui.dialogs.info import TextDialog
+from dockyard.ui.dialogs.info import TextDialog, json_dialog
 from dockyard.ui.dialogs.progress import ProgressScreen, Reporter
-from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, mark_cell
-
-
-def safe_json(data: object) -> str:
-    """Pretty JSON whose strings can't carry control characters to the terminal."""
-    return json.dumps(data, indent=2, ensure_ascii=True)
+from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_table, mark_cell
 
 
 def split_tag(reference: str) -> tuple[str, str]:
@@ -120,20 +113,20 @@ class ImagesPane(Pane):
         Column("mark", " ", 1), Column("ref", "REPOSITORY:TAG"), Column("state", "DRIFT"),
         Column("hosts", "HOSTS"), Column("ids", "IMAGE IDS"), Column("missing", "MISSING ON"),
     )
-    BINDINGS = [
-        Binding("space", "mark", "Mark", id="image.mark"),
-        Binding("v", "toggle_drift", "Drift view", id="image.drift"),
-        Binding("d", "toggle_dangling", "Dangling", id="image.dangling"),
-        Binding("p", "pull", "Pull", id="image.pull"),
-        Binding("P", "push", "Push", id="image.push"),
-        Binding("t", "tag", "Tag", id="image.tag"),
-        Binding("T", "transfer", "Transfer", id="image.transfer"),
-        Binding("h", "history", "History", id="image.history"),
-        Binding("enter", "inspect", "Inspect", id="image.inspect"),
-        Binding("ctrl+d", "remove", "Remove", id="image.remove"),
-        Binding("x", "prune", "Prune", id="image.prune"),
-        Binding("o", "sort", "Sort", id="image.sort"),
-    ]
+    BINDINGS = key_table("image", """
+        space   mark             Mark
+        v       toggle_drift     Drift view  drift
+        d       toggle_dangling  Dangling    dangling
+        p       pull             Pull
+        P       push             Push
+        t       tag              Tag
+        T       transfer         Transfer
+        h       history          History
+        enter   inspect          Inspect
+        ctrl+d  remove           Remove
+        x       prune            Prune
+        o       sort             Sort
+    """)
     MUTATING = frozenset({"pull", "push", "tag", "transfer", "remove", "prune"})
 
     def mark_key(self, row: Row) -> tuple[str, str] | None:
@@ -390,6 +383,4 @@ class ImagesPane(Pane):
         data = await self.fetch(self.fleet.images.inspect(image.host, image.id), "inspect")
         if data is None:
             return
-        from rich.syntax import Syntax  # pygments: only when asked (start-up time)
-
-        self.app.push_screen(TextDialog(f"{ref} on {image.host}", Syntax(safe_json(data), "json", word_wrap=True)))
+        self.app.push_screen(json_dialog(f"{ref} on {image.host}", data))

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from textual import work
-from textual.binding import Binding
 
 from dockyard.fleet import FleetError, Network
 from dockyard.ui.dialogs.ask import AskDialog, Field, Flag
 from dockyard.ui.dialogs.confirm import ConfirmDialog
-from dockyard.ui.dialogs.info import TextDialog
-from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, mark_cell
-from dockyard.ui.panes.images import safe_json
+from dockyard.ui.dialogs.info import json_dialog
+from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_table, mark_cell
 
 
 def network_row(n: Network, members: list[str], marked: bool) -> Row:
@@ -32,15 +30,15 @@ class NetworksPane(Pane):
         Column("mark", " ", 1), Column("host", "HOST"), Column("name", "NAME"), Column("driver", "DRIVER"),
         Column("scope", "SCOPE"), Column("subnet", "SUBNET"), Column("containers", "CONTAINERS"),
     )
-    BINDINGS = [
-        Binding("space", "mark", "Mark", id="network.mark"),
-        Binding("enter", "inspect", "Inspect", id="network.inspect"),
-        Binding("n", "create", "Create", id="network.create"),
-        Binding("ctrl+d", "remove", "Remove", id="network.remove"),
-        Binding("c", "connect", "Connect", id="network.connect"),
-        Binding("D", "disconnect", "Disconnect", id="network.disconnect"),
-        Binding("o", "sort", "Sort", id="network.sort"),
-    ]
+    BINDINGS = key_table("network", """
+        space   mark        Mark
+        enter   inspect     Inspect
+        n       create      Create
+        ctrl+d  remove      Remove
+        c       connect     Connect
+        D       disconnect  Disconnect
+        o       sort        Sort
+    """)
     MUTATING = frozenset({"create", "remove", "connect", "disconnect"})
 
     def mark_key(self, row: Row) -> tuple[str, str] | None:
@@ -72,10 +70,7 @@ class NetworksPane(Pane):
         data = await self.fetch(self.fleet.networks.inspect(network.host, network.id), "inspect")
         if data is None:
             return
-        from rich.syntax import Syntax  # pygments: only when asked (start-up time)
-
-        self.app.push_screen(TextDialog(f"Network {network.name} on {network.host}",
-                                        Syntax(safe_json(data), "json", word_wrap=True)))
+        self.app.push_screen(json_dialog(f"Network {network.name} on {network.host}", data))
 
     def action_create(self) -> None:
         self.ask(AskDialog("Create a network", [Field("name", "Name", "", "backend")],

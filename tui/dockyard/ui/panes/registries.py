@@ -15,14 +15,13 @@ from pathlib import Path
 
 from rich.text import Text
 from textual import work
-from textual.binding import Binding
 
 from dockyard.fleet import Fleet
 from dockyard.registry import CatalogUnsupported, Registries, RegistryClient, RegistryError
 from dockyard.textfmt import ago, human_size, safe
 from dockyard.ui.dialogs.ask import AskDialog, Field
 from dockyard.ui.dialogs.confirm import ConfirmDialog
-from dockyard.ui.panes.base import Column, Pane, Row, cell
+from dockyard.ui.panes.base import Column, Pane, Row, cell, key_table
 from dockyard.ui.panes.images import ask_pull
 
 LEVEL_COLUMNS = {
@@ -86,14 +85,14 @@ class RegistriesPane(Pane):
     title = "Registries"
     kinds = frozenset()
     columns = LEVEL_COLUMNS["registries"]
-    BINDINGS = [
-        Binding("enter", "open", "Open", id="registry.open"),
-        Binding("p", "pull", "Pull onto hosts", id="registry.pull"),
-        Binding("ctrl+d", "delete", "Delete manifest", id="registry.delete"),
-        Binding("c", "copy", "Copy reference", id="registry.copy"),
-        Binding("i", "repository", "Repository by name", id="registry.repository"),
-        Binding("R", "reload", "Reload", id="registry.reload"),
-    ]
+    BINDINGS = key_table("registry", """
+        enter   open        Open
+        p       pull        Pull onto hosts
+        ctrl+d  delete      Delete manifest
+        c       copy        Copy reference
+        i       repository  Repository by name
+        R       reload      Reload
+    """)
     recent_limit = 10
     MUTATING = frozenset({"delete", "pull"})
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 from textual import work
-from textual.binding import Binding
 
 from dockyard.fleet import Fleet, FleetError, Volume
 from dockyard.registry import Registries
 from dockyard.textfmt import human_size
 from dockyard.ui.dialogs.ask import AskDialog, Field
 from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
-from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, mark_cell
+from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_table, mark_cell
 
 
 def volume_row(v: Volume, size: int | None, used_by: list[str], marked: bool) -> Row:
@@ -32,14 +31,14 @@ class VolumesPane(Pane):
         Column("mark", " ", 1), Column("host", "HOST"), Column("name", "NAME"), Column("driver", "DRIVER"),
         Column("mountpoint", "MOUNTPOINT"), Column("size", "SIZE"), Column("used", "USED BY"),
     )
-    BINDINGS = [
-        Binding("space", "mark", "Mark", id="volume.mark"),
-        Binding("n", "create", "Create", id="volume.create"),
-        Binding("ctrl+d", "remove", "Remove", id="volume.remove"),
-        Binding("x", "prune", "Prune", id="volume.prune"),
-        Binding("ctrl+r", "sizes", "Refresh sizes", id="volume.sizes"),
-        Binding("o", "sort", "Sort", id="volume.sort"),
-    ]
+    BINDINGS = key_table("volume", """
+        space   mark    Mark
+        n       create  Create
+        ctrl+d  remove  Remove
+        x       prune   Prune
+        ctrl+r  sizes   Refresh sizes
+        o       sort    Sort
+    """)
     MUTATING = frozenset({"create", "remove", "prune"})
 
     def mark_key(self, row: Row) -> tuple[str, str] | None:
