@@ -4,7 +4,7 @@ Who uses what:
 
 | caller        | uses                                                                     |
 |---------------|--------------------------------------------------------------------------|
-| headless CLI  | `Fleet(live=False)`, `containers.list`, `images.list/pull/transfer/drift` |
+| headless CLI  | `Fleet(live=False)`, the resources (`containers.list`, `images.pull`, `swarm.load`, …) |
 | Textual UI    | `Fleet(live=True)`, `subscribe`, `cached()`, the resources, host keys     |
 | tests         | all of it, against the real lab                                           |
 
