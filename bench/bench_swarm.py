@@ -1,6 +1,6 @@
 """Swarm benchmarks against real swarms on loopback (tests/swarm_lab.py; run by hand, as root).
 
-    python3 bench/bench_swarm.py [--services 200] [--replicas 5] [--idle 30] [load event idle roll]
+    python3 bench/bench_swarm.py [--services 200] [--replicas 5] [--idle 30] [load event idle roll pane]
 
 Swarm A (a1, a2 managers, a3 worker) gets 3/4 of the services, swarm B (b1) the rest; every
 service runs `--replicas` busybox tasks (200 × 5 = 1,000 tasks). Then, headless (the fleet
@@ -14,6 +14,10 @@ event   live Fleet: a task's container is killed on its node → the cache shows
 idle    live Fleet with a pane watching (reload every 5 s): this process's CPU over `--idle` s.
 roll    rolling update of a 6-replica service (parallelism 1): each task transition's lag from
         its daemon timestamp to the live cache.
+pane    the app, headless (Textual's run_test, 170×45; no terminal, so no output cost): `7` →
+        the Services pane's first rows and all rows; a task killed → its row in the Tasks pane
+        (`8`) no longer says running, from the daemon's task timestamp; the process's CPU over
+        `--idle` s with the Services pane open.
 """
 
 from __future__ import annotations
@@ -180,12 +184,65 @@ async def bench_roll(sw: swarm_lab.SwarmLab) -> None:
               f"max {max(lags):.3f} s |")
 
 
+async def bench_pane(sw: swarm_lab.SwarmLab, seconds: float) -> None:
+    from dockyard.ui.app import DockyardApp
+
+    app = DockyardApp(config(sw))
+    async with app.run_test(size=(170, 45)) as pilot:
+        await _until(lambda: len(app.fleet.swarm.snapshots()) == 2, 60)
+        await pilot.pause(1)
+        wanted = sum(len(s.services) for s in app.fleet.swarm.snapshots())
+        table = app.panes["services"].table
+        start = time.perf_counter()
+        await pilot.press("7")
+        await _until(lambda: table.row_count > 0)
+        first = time.perf_counter() - start
+        await _until(lambda: table.row_count >= wanted)
+        every = time.perf_counter() - start
+
+        await pilot.press("1")
+        start = time.perf_counter()
+        app.show_pane("services")  # what the key runs: rows built and in the table, painted next frame
+        direct = time.perf_counter() - start
+        assert table.row_count >= wanted
+
+        await pilot.press("8")
+        tasks = app.panes["tasks"]
+        lags = []
+        for i in range(5, 10):  # in swarm A, untouched by `event`
+            victim = sw.running_tasks(f"bench-{i:03d}")[0]
+            key = next(k for k, _ in tasks._rendered if k.endswith(victim["ID"]))  # noqa: SLF001
+            node = next(n for n in sw.nodes.values() if n.api("GET", "/info")[1]["Swarm"]["NodeID"] == victim["NodeID"])
+            node.api("POST", f"/containers/{victim['Status']['ContainerStatus']['ContainerID']}/kill")
+
+            def shown_changed() -> bool:
+                row = dict(tasks._rendered).get(key)  # noqa: SLF001 - the cells on screen
+                return row is None or not row[5].plain.startswith("running")
+
+            seen = await _until(shown_changed)
+            task = _cached_task(app.fleet, victim["ID"])
+            lags.append(seen - (rfc3339_seconds(task.since) if task else seen))
+
+        await pilot.press("7")
+        await pilot.pause(5)
+        t0, c0 = time.perf_counter(), sum(os.times()[:2])
+        await asyncio.sleep(seconds)
+        cpu = (sum(os.times()[:2]) - c0) / (time.perf_counter() - t0) * 100
+    print(f"\n## the app, headless ({wanted} services)")
+    print(f"| `7` → Services pane first rows / all {wanted} (Pilot's key press and wait included) | "
+          f"{first:.3f} / {every:.3f} s |")
+    print(f"| show_pane('services') itself: rows built and in the table | {direct:.3f} s |")
+    print(f"| task killed → its Tasks row no longer running (from the daemon's timestamp) | "
+          f"median {statistics.median(lags):.3f} s, max {max(lags):.3f} s |")
+    print(f"| CPU with the Services pane open, {seconds:g} s | {cpu:.2f} % of a core |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--services", type=int, default=200)
     parser.add_argument("--replicas", type=int, default=5)
     parser.add_argument("--idle", type=float, default=30)
-    parser.add_argument("parts", nargs="*", default=["load", "event", "idle", "roll"])
+    parser.add_argument("parts", nargs="*", default=["load", "event", "idle", "roll", "pane"])
     args = parser.parse_args()
     sw = swarm_lab.SwarmLab.start()
     try:
@@ -200,6 +257,8 @@ def main() -> None:
             asyncio.run(bench_idle(sw, args.idle))
         if "roll" in args.parts:
             asyncio.run(bench_roll(sw))
+        if "pane" in args.parts:
+            asyncio.run(bench_pane(sw, args.idle))
     finally:
         sw.stop()
 
