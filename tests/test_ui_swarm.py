@@ -177,8 +177,8 @@ async def test_read_only_hides_and_refuses_swarm_changes(swarm, swarm_services):
             assert not showing(app, AskDialog) and not showing(app, ConfirmDialog), key
         screen = svg_text(app)
         assert "Logs" in screen and "Scale" not in screen and "Rollback" not in screen  # the footer hides them
-        await pilot.press("9")
-        await until(lambda: len(table_rows(app, "nodes")) == 4, 20, "nodes")
+        await pilot.press("colon", *"nodes", "enter")  # `:nodes` shows the Nodes pane
+        await until(lambda: app.active_pane.pane_id == "nodes" and len(table_rows(app, "nodes")) == 4, 20, "nodes")
         put_cursor(app, "nodes", "HOSTNAME", "a3")
         await pilot.press("d")
         await pilot.pause()

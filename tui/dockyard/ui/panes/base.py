@@ -413,6 +413,11 @@ class SwarmPane(Pane):
     def on_hide(self) -> None:
         self.fleet.swarm.watch(self.pane_id, False)
 
+    def header_parts(self) -> list[tuple[str, str] | str | Text]:
+        if self.fleet.swarm.swarms():
+            return []
+        return [("no swarm manager among the hosts (yet)", "dim")]
+
 
 def _sortable(value: Any) -> tuple[int, Any]:
     """Sort None last, numbers numerically, strings case-insensitively."""

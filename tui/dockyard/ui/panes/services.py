@@ -92,7 +92,8 @@ class ServicesPane(SwarmPane):
         return TASK_COLUMNS if self.showing is not None else self.columns
 
     def header_parts(self):
-        return [f"tasks of {self.showing.name} ({self.showing.swarm}) — esc: services"] if self.showing else []
+        view = [f"tasks of {self.showing.name} ({self.showing.swarm}) — esc: services"] if self.showing else []
+        return super().header_parts() + view
 
     def build_rows(self) -> list[Row]:
         rows = []

@@ -65,7 +65,8 @@ class StacksPane(SwarmPane):
         return OBJECT_COLUMNS if self.objects else STACK_COLUMNS
 
     def header_parts(self):
-        return ["secrets and configs (v: stacks)" if self.objects else "stacks (v: secrets and configs)"]
+        view = "secrets and configs (v: stacks)" if self.objects else "stacks (v: secrets and configs)"
+        return super().header_parts() + [view]
 
     def build_rows(self) -> list[Row]:
         rows = []

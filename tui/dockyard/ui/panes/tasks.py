@@ -47,7 +47,7 @@ class TasksPane(SwarmPane):
         self.show_all = False  # also tasks no longer meant to run (shut down, failed, replaced)
 
     def header_parts(self):
-        return ["all tasks" if self.show_all else "tasks meant to run (a: all)"]
+        return super().header_parts() + ["all tasks" if self.show_all else "tasks meant to run (a: all)"]
 
     def build_rows(self) -> list[Row]:
         rows = [task_row(t) for snap in self.fleet.swarm.snapshots() for t in snap.tasks
