@@ -184,14 +184,14 @@ async def bench_roll(sw: swarm_lab.SwarmLab) -> None:
               f"max {max(lags):.3f} s |")
 
 
-async def bench_pane(sw: swarm_lab.SwarmLab, seconds: float) -> None:
+async def bench_pane(sw: swarm_lab.SwarmLab, seconds: float, services: int) -> None:
     from dockyard.ui.app import DockyardApp
 
     app = DockyardApp(config(sw))
     async with app.run_test(size=(170, 45)) as pilot:
-        await _until(lambda: len(app.fleet.swarm.snapshots()) == 2, 60)
+        wanted = services
+        await _until(lambda: sum(len(s.services) for s in app.fleet.swarm.snapshots()) >= wanted, 120)
         await pilot.pause(1)
-        wanted = sum(len(s.services) for s in app.fleet.swarm.snapshots())
         table = app.panes["services"].table
         start = time.perf_counter()
         await pilot.press("7")
@@ -258,7 +258,7 @@ def main() -> None:
         if "roll" in args.parts:
             asyncio.run(bench_roll(sw))
         if "pane" in args.parts:
-            asyncio.run(bench_pane(sw, args.idle))
+            asyncio.run(bench_pane(sw, args.idle, args.services + ("roll" in args.parts)))
     finally:
         sw.stop()
 

@@ -298,6 +298,8 @@ class HostSession:
                     cid = (ev.get("Actor") or {}).get("ID") or ev.get("id")
                     if not cid or action.startswith(_QUIET_ACTIONS):
                         continue
+                    if "com.docker.swarm.task.id" in ((ev.get("Actor") or {}).get("Attributes") or {}):
+                        self._notify("swarm-event")  # a swarm task's container: its swarm reloads now
                     if action == "destroy":
                         self.cache.remove_container(cid)
                     else:

@@ -13,10 +13,11 @@ Who uses what:
 | headless CLI  | `discover()`, `load()`, `find_service()`, actions, `follow_update()`     |
 | Textual UI    | `snapshots()` (live cache), `watch()`, actions, `service_logs()`         |
 
-Live mode: the cache follows `service`/`node`/`secret`/`config` events and task containers changing
-on any configured node, reloads every swarm on the fleet's reconcile period, every `poll_every`
-seconds while a pane watches, and every `update_poll` seconds while a rolling update runs (tasks on
-nodes that are not configured hosts send no event anywhere we listen).
+Live mode: the cache follows `service`/`node`/`secret`/`config` events and the events of task
+containers (label `com.docker.swarm.task.id`) on any configured node; it reloads every swarm on
+the fleet's reconcile period, every `poll_every` seconds while a pane watches, and every
+`update_poll` seconds while a rolling update runs (tasks on nodes that are not configured hosts
+send no event anywhere we listen).
 """
 
 from __future__ import annotations
@@ -403,7 +404,7 @@ class SwarmController(Resource):
             self._kick.set()
 
     def _on_change(self, change: FleetChange) -> None:
-        hosts = change.hosts("swarm-event") | change.hosts("containers") | change.hosts("host")
+        hosts = change.hosts("swarm-event") | change.hosts("host")
         if not hosts:
             return
         for swarm in self.swarms():
