@@ -438,3 +438,23 @@ def test_cli_service_logs_and_node_update(swarm, swarm_services, swarm_toml):
         again = dockyard("--config", swarm_toml, "node", "update", "a3", "--availability", "active")
     assert again.returncode == 0
     assert dockyard("--config", swarm_toml, "node", "update", "zz-none", "--availability", "active").returncode == 2
+
+
+async def test_live_promotion_makes_a_worker_a_manager_host(swarm):
+    """A worker promoted joins its swarm's managers, and a demoted one leaves them, without waiting
+    for the next reconcile."""
+    async with Fleet(swarm_config(swarm, ("a1", "a3")), live=True) as fleet:
+        await until(lambda: [(s.managers, s.workers) for s in fleet.swarm.swarms()] == [(("a1",), ("a3",))], 20,
+                    "a3 a worker")
+        sw, node = await fleet.swarm.find_node("a3")
+        await fleet.swarm.update_node(sw, node["ID"], role="manager")  # promote (the Nodes pane's P)
+        try:
+            took = await until(lambda: [s.managers for s in fleet.swarm.swarms()] == [("a1", "a3")], 10,
+                               "a3 a manager")
+            assert took < 5  # from the node event, not the 30 s reconcile
+            assert fleet.host("a3").swarm_role == "manager"
+        finally:
+            swarm.a1.docker("node", "demote", "a3")  # elsewhere: seen through the node event
+        await until(lambda: [(s.managers, s.workers) for s in fleet.swarm.swarms()] == [(("a1",), ("a3",))], 10,
+                    "a3 a worker again")
+

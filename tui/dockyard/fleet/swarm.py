@@ -261,6 +261,7 @@ class SwarmController(Resource):
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._requested: dict[str, str] = {}  # service id -> its UpdatedAt just before our last change
+        self._rechecking: dict[str, asyncio.Future[None]] = {}  # host -> refetching its /info after a role change
 
     # ------------------------------------------------------------------ membership
 
@@ -384,7 +385,7 @@ class SwarmController(Resource):
             self._unsubscribe()
             self._unsubscribe = None
         if self._task is not None:
-            await cancel_and_wait([self._task], "swarm")
+            await cancel_and_wait([self._task, *self._rechecking.values()], "swarm")
             self._task = None
 
     def snapshots(self) -> list[SwarmSnapshot]:
@@ -448,9 +449,30 @@ class SwarmController(Resource):
                 if self._cache.get(snap.swarm.id) != snap:
                     self._cache[snap.swarm.id] = snap
                     self.fleet._changed(snap.host or snap.swarm.managers[0], "swarm")
+            self._recheck_roles(fresh)
             known = {s.id for s in self.swarms()}
             for gone in [k for k in self._cache if k not in known]:
                 del self._cache[gone]
+
+    def _recheck_roles(self, snapshots: Iterable[SwarmSnapshot]) -> None:
+        """A configured host promoted or demoted (its node's role in the swarm differs from what its
+        `/info` said): fetch its `/info` again until it agrees, so it joins or leaves the managers
+        now, not at the next reconcile (the node itself learns its new role a moment later)."""
+        roles = {n.id: n.role for snap in snapshots for n in snap.nodes}
+        for session in self.fleet.sessions.values():
+            member = host_swarm(session.info)
+            role = roles.get(member.node_id, member.role)
+            if member.role is not None and role != member.role and session.name not in self._rechecking:
+                task = self._rechecking[session.name] = asyncio.ensure_future(self._await_role(session, role))
+                task.add_done_callback(lambda _, name=session.name: self._rechecking.pop(name, None))
+
+    async def _await_role(self, session, role: str, tries: int = 20) -> None:
+        for _ in range(tries):
+            with contextlib.suppress(FleetError):
+                await session.refresh_info()  # notifies "host": the swarms regroup
+            if host_swarm(session.info).role == role:
+                return
+            await asyncio.sleep(0.5)
 
     # ------------------------------------------------------------------ finding things by name
 
