@@ -12,6 +12,10 @@ and saves SVGs next to this file:
     filter.svg      `/project:shop` applied
     confirm.svg     the remove confirmation for containers marked on two hosts
     hostkey.svg     the SSH host-key dialog for a host whose key is not in known_hosts
+    services.svg    the Services pane over two swarms (tests/swarm_lab.py), a stack among them
+    nodes.svg       the Nodes pane: managers, a worker, one node drained
+
+`python screenshots/make_screenshots.py swarm` makes only the swarm ones.
 """
 
 from __future__ import annotations
@@ -161,7 +165,46 @@ async def hostkey_screen(lab, workdir: Path) -> None:
         await pilot.press("escape")
 
 
+SWARM_SERVICES = [  # (name, swarm, replicas, stack)
+    ("shop_web", "A", 3, "shop"), ("shop_api", "A", 2, "shop"), ("metrics", "A", 1, None),
+    ("edge_proxy", "B", 1, "edge"),
+]
+
+
+async def swarm_screens(sw) -> None:
+    names = {"a1": "prod-mgr-1", "a2": "prod-mgr-2", "a3": "prod-worker-1", "b1": "edge-1"}
+    app = DockyardApp(config(*(unix_host(sw.nodes[n].daemon, host) for n, host in names.items())))
+    app.animation_level = "none"
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: sum(len(s.services) for s in app.fleet.swarm.snapshots()) == len(SWARM_SERVICES), 30,
+                    "services of both swarms")
+        await pilot.press("7")
+        await until(lambda: app.panes["services"].table.row_count == len(SWARM_SERVICES), 10, "services rows")
+        await shoot(pilot, "services.svg")
+        await pilot.press("9")
+        await until(lambda: any(r.data.availability == "drain" for r in app.panes["nodes"].rows), 10, "drained node")
+        await shoot(pilot, "nodes.svg")
+
+
+def make_swarm_screens() -> None:
+    import swarm_lab
+
+    sw = swarm_lab.SwarmLab.start()
+    try:
+        for name, swarm_name, replicas, stack in SWARM_SERVICES:
+            labels = {"com.docker.stack.namespace": stack} if stack else None
+            sw.create_service(name, swarm=swarm_name, replicas=replicas, labels=labels)
+        sw.a1.docker("node", "update", "--availability", "drain", "a3")
+        asyncio.run(swarm_screens(sw))
+    finally:
+        sw.stop()
+
+
 def main() -> int:
+    if sys.argv[1:] == ["swarm"]:
+        make_swarm_screens()
+        return 0
+    make_swarm_screens()
     with lab_module.Lab.start() as lab, tempfile.TemporaryDirectory() as tmp:
         print(f"lab up in {lab.startup_seconds:.1f} s at {lab.root}")
         build_fleet(lab)
