@@ -353,6 +353,9 @@ def test_cli_services_lists_each_swarm_once(swarm, swarm_services, swarm_toml, t
     assert any(ln.startswith("blue") and blue in ln and "1/1" in ln for ln in lines)
     assert not any(web in ln for ln in lines)
 
+    only_b = json.loads(dockyard("--config", swarm_toml, "services", "--host", "b1", "--json").stdout)
+    assert {s["swarm"] for s in only_b["services"]} == {"blue"} and blue in {s["name"] for s in only_b["services"]}
+
     broken = tmp_path / "broken.toml"
     broken.write_text(open(swarm_toml).read() + '\n[[hosts]]\nname = "gone"\nurl = "unix:///nonexistent/docker.sock"\n')
     partial = dockyard("--config", str(broken), "services", "--json")

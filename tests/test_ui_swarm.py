@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import uuid
 
-from fleet_hosts import config, unix_host
-from helpers import make_app, screen_text, showing, svg_text, table_rows, until
+from fleet_hosts import config, ssh_host, unix_host
+from helpers import make_app, screen_text, showing, svg_text, table_rows, tabs, until
 from lab import IMAGE
 from dockyard.ui.dialogs.ask import AskDialog
 from dockyard.ui.dialogs.confirm import ConfirmDialog
@@ -185,3 +185,24 @@ async def test_read_only_hides_and_refuses_swarm_changes(swarm, swarm_services):
         assert not showing(app, ConfirmDialog)
     assert swarm.a1.docker("node", "inspect", "a3", "--format", "{{.Spec.Availability}}").stdout.strip() == "active"
     assert len(swarm.running_tasks(name)) == 1
+
+
+async def test_a_swarm_no_manager_answers_for_says_so(swarm, lab):
+    """Swarm A reached only over SSH to a1: when that sshd goes away, its rows go and the pane's
+    header says no manager answered (swarm B stays)."""
+    sshd = lab.new_sshd(docker_socket=swarm.a1.daemon.socket)
+    try:
+        cfg = config(ssh_host(lab, swarm.a1.daemon, sshd, name="a1", known_hosts=sshd.known_hosts),
+                     unix_host(swarm.b1.daemon, "b1"))
+        app, notes = make_app(cfg)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("9")
+            await until(lambda: {r["SWARM"] for r in table_rows(app, "nodes")} == {"a1", "b1"}, 20, "both swarms")
+            sshd.stop()
+            app.fleet.swarm.refresh()
+            await until(lambda: "no manager answered" in tabs(app), 30, "the header says why")
+            assert "swarm a1" in tabs(app)
+            assert {r["SWARM"] for r in table_rows(app, "nodes")} == {"b1"}
+    finally:
+        sshd.stop()
+        lab.extra_sshds.remove(sshd)

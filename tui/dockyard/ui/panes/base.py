@@ -414,9 +414,10 @@ class SwarmPane(Pane):
         self.fleet.swarm.watch(self.pane_id, False)
 
     def header_parts(self) -> list[tuple[str, str] | str | Text]:
-        if self.fleet.swarm.swarms():
-            return []
-        return [("no swarm manager among the hosts (yet)", "dim")]
+        """A fleet without a swarm says so; a swarm no manager answered for says why (its rows are gone)."""
+        if not self.fleet.swarm.swarms():
+            return [("no swarm manager among the hosts (yet)", "dim")]
+        return [(safe(f"{snap.error}  "), "bold red") for snap in self.fleet.swarm.snapshots() if snap.error]
 
 
 def _sortable(value: Any) -> tuple[int, Any]:
