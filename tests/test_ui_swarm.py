@@ -119,8 +119,33 @@ async def test_nodes_tasks_stacks_hosts_panes(swarm, swarm_services):
             put_cursor(app, "nodes", "HOSTNAME", "a3")
             await pilot.press("a")  # activate: no confirmation
             await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["AVAILABILITY"] == "active", 20, "active")
+            put_cursor(app, "nodes", "HOSTNAME", "a3")
+            await pilot.press("plus")
+            await until(lambda: showing(app, AskDialog), 5, "label dialog")
+            app.screen.query_one("#ask-label").value = "zone=east"
+            await pilot.press("ctrl+r")
+            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["LABELS"] == "zone=east", 20, "labelled")
+            put_cursor(app, "nodes", "HOSTNAME", "a3")
+            await pilot.press("minus")
+            await until(lambda: showing(app, AskDialog), 5, "unlabel dialog")
+            app.screen.query_one("#ask-key").value = "zone"
+            await pilot.press("ctrl+r")
+            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["LABELS"] == "", 20, "label gone")
+
+            put_cursor(app, "nodes", "HOSTNAME", "a3")
+            await pilot.press("P")  # promote: confirmed, naming the swarm
+            await until(lambda: showing(app, ConfirmDialog), 5, "promote confirmation")
+            assert "swarm a1" in app.screen.title_text
+            await pilot.press("y")
+            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["ROLE"] == "manager", 20, "promoted")
+            put_cursor(app, "nodes", "HOSTNAME", "a3")
+            await pilot.press("D")
+            await until(lambda: showing(app, ConfirmDialog), 5, "demote confirmation")
+            await pilot.press("y")
+            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["ROLE"] == "worker", 20, "demoted")
         finally:
-            swarm.a1.docker("node", "update", "--availability", "active", "a3")
+            swarm.a1.docker("node", "update", "--availability", "active", "--label-rm", "zone", "a3", check=False)
+            swarm.a1.docker("node", "demote", "a3", check=False)
 
         await pilot.press("8")
         await until(lambda: row_named(app, "tasks", "SERVICE.SLOT", f"{name}.1") is not None, 20, "its task")
