@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 from fleet_hosts import config, unix_host
+from helpers import until
 from lab import IMAGE
 
 from dockyard.fleet import DaemonError, Fleet, FleetError, LogLine, LogNotice, LogSource
@@ -28,13 +29,6 @@ def fleet_of(engine, **kw) -> Fleet:
     return Fleet(config(unix_host(engine, HOST)), **kw)
 
 
-async def until(predicate, timeout: float = 15, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout}s"
-        await asyncio.sleep(0.05)
-
-
 def state_of(engine, ref: str) -> str:
     return engine.docker("inspect", "-f", "{{.State.Status}}", ref).stdout.strip()
 
@@ -45,7 +39,7 @@ class TestContainers:
         cid = engine.run_container(name, "sleep", "300")
         async with fleet_of(engine, live=True) as fleet:
             await fleet.wait_settled(15)
-            await until(lambda: any(c.id == cid for c in fleet.cached("containers")), what="row")
+            await until(lambda: any(c.id == cid for c in fleet.cached("containers")), 15, what="row")
             row = next(c for c in fleet.cached("containers") if c.id == cid)
             assert (row.name, row.state, row.command) == (name, "running", "sleep 300")
             assert row.image.endswith(IMAGE)
@@ -59,7 +53,7 @@ class TestContainers:
                                                         force=True)
             assert results[0].ok and not results[1].ok
             assert "no such container" in results[1].error.lower()
-            await until(lambda: all(c.id != cid for c in fleet.cached("containers")), what="row removed")
+            await until(lambda: all(c.id != cid for c in fleet.cached("containers")), 15, what="row removed")
 
     async def test_top_shows_the_processes_in_columns(self, engine):
         cid = engine.run_container("top-" + uid(), "sleep", "300")
@@ -90,7 +84,7 @@ class TestLogs:
         cid = engine.run_container(f"log-{tag}", "sh", "-c",
                                    f"for i in 1 2 3; do echo {tag} out $i; echo {tag} err $i >&2; done; sleep 300")
         async with fleet_of(engine, live=False) as fleet:
-            await until(lambda: engine.docker("logs", cid).stdout.count(tag) == 3, what="the container's output")
+            await until(lambda: engine.docker("logs", cid).stdout.count(tag) == 3, 15, what="the container's output")
             items = [i async for i in fleet.containers.logs([LogSource(HOST, cid, f"log-{tag}")], follow=False)]
         lines = [(i.stream, i.text) for i in items if isinstance(i, LogLine)]
         assert [t for s, t in lines if s == "stdout"] == [f"{tag} out {i}" for i in (1, 2, 3)]
@@ -111,13 +105,13 @@ class TestLogs:
 
             task = asyncio.create_task(consume())
             try:
-                await until(lambda: sum(isinstance(i, LogLine) for i in seen) >= 5, what="first lines")
+                await until(lambda: sum(isinstance(i, LogLine) for i in seen) >= 5, 15, what="first lines")
                 engine.docker("kill", cid)
-                await until(lambda: any(isinstance(i, LogNotice) and i.broken for i in seen), what="broken notice")
+                await until(lambda: any(isinstance(i, LogNotice) and i.broken for i in seen), 15, what="broken notice")
                 before = sum(isinstance(i, LogLine) for i in seen)
                 engine.docker("start", cid)
-                await until(lambda: any(isinstance(i, LogNotice) and not i.broken for i in seen), what="resumed")
-                await until(lambda: sum(isinstance(i, LogLine) for i in seen) >= before + 5, what="new lines")
+                await until(lambda: any(isinstance(i, LogNotice) and not i.broken for i in seen), 15, what="resumed")
+                await until(lambda: sum(isinstance(i, LogLine) for i in seen) >= before + 5, 15, what="new lines")
             finally:
                 await cancel_and_wait([task], "logs consumer")  # 3.11's wait_for can swallow one cancel
         engine.docker("rm", "-f", cid)

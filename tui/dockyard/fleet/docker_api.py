@@ -145,7 +145,11 @@ class DockerClient(aiodocker.Docker):
 
     async def one_shot_stats(self, container_id: str) -> dict[str, Any]:
         """One stats sample (`stream=0&one-shot=1`, no precpu): waits for the daemon's next collection."""
-        return await self.get(f"containers/{container_id}/stats", stream="0", **{"one-shot": "1"})
+        raw = await self.get(f"containers/{container_id}/stats", stream="0", **{"one-shot": "1"})
+        problem = _shape_problem(raw, STATS_SHAPE)
+        if problem:
+            raise BadReply(self.host_name, f"GET /containers/{short_id(container_id)}/stats", problem)
+        return raw
 
     # ------------------------------------------------------------------ lists
 
@@ -473,10 +477,42 @@ def negotiated_api(host: str, version: dict[str, Any]) -> str:
     supported = f"Dockyard supports Docker Engine API {api_text(low)} to {api_text(high)}"
     if theirs < low:
         raise UnsupportedAPI(f"the daemon speaks Docker Engine API {api_text(theirs)}; {supported} "
-                             f"(Docker 20.10 or newer, Podman 4 or newer)")
+                             f"(Docker 20.10 or newer, Podman 4 or newer)", version)
     if their_min > high:
-        raise UnsupportedAPI(f"the daemon needs Docker Engine API {api_text(their_min)} or newer; {supported}")
+        raise UnsupportedAPI(f"the daemon needs Docker Engine API {api_text(their_min)} or newer; {supported}",
+                             version)
     return api_text(min(theirs, high))
+
+
+# The fields of a stats sample Dockyard reads, with their JSON types: a field may be missing (Podman
+# leaves some out; the UI shows "-"), but one that is there must have its type. "[]" is each item.
+STATS_SHAPE: dict[str, Any] = {
+    "read": str, "pids_stats": {"current": int},
+    "cpu_stats": {"cpu_usage": {"total_usage": int, "percpu_usage": [int]}, "system_cpu_usage": int,
+                  "online_cpus": int},
+    "memory_stats": {"usage": int, "limit": int, "stats": {"inactive_file": int, "total_inactive_file": int}},
+    "networks": {"[]": {"rx_bytes": int, "tx_bytes": int}},
+    "blkio_stats": {"io_service_bytes_recursive": [{"op": str, "value": int}]},
+}
+
+
+def _shape_problem(value: Any, shape: Any, where: str = "") -> str | None:
+    """Where `value` departs from `shape` (a type, a dict of fields, or a one-item list), or None."""
+    if value is None and where:
+        return None  # absent or null: shown as "-"
+    if isinstance(shape, type):
+        ok = isinstance(value, shape) and not (shape is int and isinstance(value, bool))
+        return None if ok else f"{where or 'the reply'} is {type(value).__name__}, not {shape.__name__}"
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return f"{where or 'the reply'} is not a list"
+        return next((p for i, v in enumerate(value) if (p := _shape_problem(v, shape[0], f"{where}[{i}]"))), None)
+    if not isinstance(value, dict):
+        return f"{where or 'the reply'} is not an object"
+    if "[]" in shape:
+        return next((p for k, v in value.items() if (p := _shape_problem(v, shape["[]"], f"{where}.{k}"))), None)
+    return next((p for k, sub in shape.items()
+                 if (p := _shape_problem(value.get(k), sub, f"{where}.{k}".lstrip(".")))), None)
 
 
 def _expect(host: str, request: str, value: Any, kind: type) -> Any:

@@ -45,3 +45,7 @@ class BadReply(FleetError):
 
 class UnsupportedAPI(FleetError):
     """The daemon's Docker Engine API version is outside what Dockyard supports."""
+
+    def __init__(self, message: str, version: dict | None = None):
+        super().__init__(message)
+        self.version = version or {}  # the daemon's `/version`, for the host's row

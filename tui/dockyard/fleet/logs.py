@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from dockyard.fleet.errors import DaemonError, FleetError
+from dockyard.fleet.errors import BadReply, DaemonError, FleetError
 from dockyard.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
@@ -149,6 +149,9 @@ async def _follow_source(fleet: Fleet, source: LogSource, queue: asyncio.Queue, 
                 if not follow:
                     return
                 reason = "container stopped" if running else "container is not running"
+            except BadReply as exc:  # retrying would read the same garbage again
+                await queue.put(LogNotice(source, f"logs unreadable: {exc.detail}", broken=True))
+                return
             except (FleetError, DaemonError, OSError) as exc:
                 if isinstance(exc, DaemonError) and exc.status == 404:
                     await queue.put(LogNotice(source, "container was removed", broken=True))

@@ -84,6 +84,7 @@ class HostStatus:
     swarm_id: str | None = None  # Swarm.Cluster.ID (a worker's comes from a configured manager)
     swarm_name: str | None = None  # the SWARM column's name for it
     down_since: float | None = None  # epoch seconds: not online since then (None: online, connecting first, disabled)
+    warning: str | None = None  # the last unusable reply outside a request (an event, a stats sample)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

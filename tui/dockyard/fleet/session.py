@@ -88,6 +88,7 @@ class HostSession:
         self.version: dict[str, Any] = {}
         self.info: dict[str, Any] = {}
         self.latency_ms: float | None = None
+        self.warning: str | None = None  # the last problem with a reply no user request was waiting for
         self.down_since: float | None = None  # wall time the host stopped being online (None: online or never tried)
 
         self.client: DockerClient | None = None
@@ -144,6 +145,14 @@ class HostSession:
             raise BadReply(self.name, "a request", f"not what the Docker API describes "
                                                    f"({type(exc).__name__}: {exc})") from None
 
+    def warn(self, what: str) -> None:
+        """A reply that could not be used outside any user request (an event, a stats sample): the
+        app shows it as a notice naming this host, once for each new text; nothing stops."""
+        if what != self.warning:
+            self.warning = what
+            log.warning("%s: %s", self.name, what)
+            self._notify("warning")
+
     def describe_state(self) -> str:
         if self.state == HostState.ONLINE:
             return "online"
@@ -167,7 +176,7 @@ class HostSession:
             containers_running=counts[1] if counts else info.get("ContainersRunning"),
             images=counts[2] if counts else info.get("Images"),
             latency_ms=self.latency_ms, readonly=self.readonly, labels=dict(self.config.labels),
-            source=self.config.source, down_since=self.down_since,
+            source=self.config.source, down_since=self.down_since, warning=self.warning,
         )
 
     async def refresh_info(self) -> None:
@@ -252,7 +261,11 @@ class HostSession:
         self._transport = transport
         transport.on_lost = self._on_transport_lost
         self.client = DockerClient(self.name, transport, self.config.request_timeout)
-        self.version = await self.client.negotiate()
+        try:
+            self.version = await self.client.negotiate()
+        except UnsupportedAPI as exc:
+            self.version = exc.version  # its row still says which version it speaks
+            raise
         # A round trip timed while the app is busy starting says little (~80 ms for a local socket):
         # latency is the idle `_ping` of the live loop (or of refresh_info).
         self.latency_ms = None
@@ -292,11 +305,14 @@ class HostSession:
         settled = asyncio.Event()  # the first full listing is done
 
         async def events() -> str:
-            async for ev in client.event_stream(on_open=subscribed.set):
-                kind, action = ev.get("Type"), ev.get("Action", "") or ""
+            async for ev in client.event_stream(on_open=subscribed.set, on_bad=self._bad_event):
+                kind, action, actor = ev.get("Type"), ev.get("Action") or "", ev.get("Actor") or {}
+                if not (isinstance(kind, str) and isinstance(action, str) and isinstance(actor, dict)):
+                    self._bad_event(f"an event of the wrong shape: {str(ev)[:80]!r}")
+                    continue
                 if kind == "container":
-                    cid = (ev.get("Actor") or {}).get("ID") or ev.get("id")
-                    if not cid or action.startswith(_QUIET_ACTIONS):
+                    cid = actor.get("ID") or ev.get("id")
+                    if not isinstance(cid, str) or not cid or action.startswith(_QUIET_ACTIONS):
                         continue
                     if "com.docker.swarm.task.id" in ((ev.get("Actor") or {}).get("Attributes") or {}):
                         self._notify("swarm-event")  # a swarm task's container: its swarm reloads now
@@ -366,6 +382,9 @@ class HostSession:
         finally:
             stopping.set()
             await cancel_and_wait(tasks, self.name)
+
+    def _bad_event(self, what: str) -> None:
+        self.warn(f"events: skipped {what}")
 
     async def _reconcile_all(self) -> None:
         for kind in (*KINDS, "info"):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dockyard.fleet.errors import FleetError
+from dockyard.fleet.errors import BadReply, FleetError
 from dockyard.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
@@ -205,6 +205,9 @@ class StatsWatcher:
         try:
             session = self._session_for(host)
             raw = await session.call(lambda c: c.one_shot_stats(cid), timeout=self.request_timeout)
+        except BadReply as exc:  # the row keeps "-"; the user hears why once
+            session.warn(f"stats: {exc.detail}")
+            return False
         except (FleetError, OSError, ValueError):
             return False  # host or container went away: its row goes too
         if not isinstance(raw, dict) or str(raw.get("read", "")).startswith("0001"):

@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, Footer, Input, Static
+from textual.worker import WorkerFailed, active_worker
 
 from dockyard.config import no_endpoint_help
 from dockyard.config.model import Config
@@ -33,6 +34,7 @@ from dockyard.ui.dialogs.info import TextDialog, keys_table
 from dockyard.ui.dialogs.progress import ProgressScreen
 from dockyard.ui.dialogs.run import RunDialog
 from dockyard.ui.focus import focus_now, typing
+from dockyard.ui.guard import notice_for
 from dockyard.ui.hangup import HangupGuard
 from dockyard.ui.logs import LogsScreen
 from dockyard.ui.panes.base import Pane, flash
@@ -172,6 +174,10 @@ class DockyardApp(App[int]):
     # ------------------------------------------------------------------ live updates
 
     def _on_fleet_change(self, change: FleetChange) -> None:
+        for host, kind in change.changed:
+            warning = self.fleet.host(host).warning if kind == "warning" else None
+            if warning:
+                self.flash(f"{host}: {warning}", error=True)
         if self._active not in self.panes or not self.panes[self._active].is_mounted:
             return  # before the first frame: on_mount paints whatever has arrived by then
         kinds = {kind for _, kind in change.changed}
@@ -405,6 +411,14 @@ class DockyardApp(App[int]):
 
     def flash(self, message: str, *, error: bool = False) -> None:
         flash(self, message, error=error)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A worker that failed (a controller call, a daemon reply its code did not expect) becomes
+        a notice naming the host and the operation; the app keeps running (see dockyard/ui/guard.py)."""
+        if isinstance(error, WorkerFailed):
+            self.flash(notice_for(error.error, active_worker.get(None)), error=True)
+            return
+        super()._handle_exception(error)
 
     def action_help(self) -> None:
         """Every key that works here, as remapped by the config's [keys] table."""

@@ -23,6 +23,7 @@ from textual.widgets.tree import TreeNode
 
 from dockyard.fleet import Container, ContainerStats, FleetError
 from dockyard.textfmt import human_bytes_iec, safe, short_id
+from dockyard.ui.guard import notice
 from dockyard.ui.focus import focus_now, typing
 from dockyard.ui.panes.containers import ContainersPane
 
@@ -116,6 +117,7 @@ class ContainerScreen(Screen[None]):
         self.series: dict[str, collections.deque[float]] = {
             k: collections.deque(maxlen=HISTORY) for k in ("cpu", "mem", "rx", "tx", "blk", "pids")}
         self.search = ""
+        self._top_error = ""
         self._matches: list[TreeNode] = []
         self._match_index = -1
 
@@ -191,7 +193,7 @@ class ContainerScreen(Screen[None]):
         try:
             self.inspect = await self.app.fleet.containers.inspect(*self.key)  # type: ignore[attr-defined]
         except FleetError as exc:
-            self.app.notify(f"inspect failed: {exc}", severity="error", markup=False)
+            self.app.notify(notice(self.container.host, "inspect", exc), severity="error", markup=False)
             return
         tree = self.query_one("#inspect-tree", Tree)
         tree.clear()
@@ -207,8 +209,12 @@ class ContainerScreen(Screen[None]):
             return
         try:
             titles, rows = await self.app.fleet.containers.top(*self.key)  # type: ignore[attr-defined]
-        except FleetError:
+        except FleetError as exc:
+            if str(exc) != self._top_error:  # asked every 3 s: said once
+                self._top_error = str(exc)
+                self.app.notify(notice(self.container.host, "top", exc), severity="error", markup=False)
             return
+        self._top_error = ""
         table = self.query_one("#top-table", DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
