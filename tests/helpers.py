@@ -4,6 +4,7 @@ Plain functions, no fixtures (those live in conftest.py). Test modules import fr
 `lab` and from `fleet_hosts` — never from each other.
 
     until(predicate, timeout, what)   poll until true (the app and the fleet run meanwhile)
+    read_until(session, marker)       an exec/attach session's output up to `marker`
     showing(app, Dialog)              that dialog is the current, mounted screen
     svg_text(app)                     the characters on screen now
     screen_text(screen)               every Label/Static/Button text of a (modal) screen
@@ -42,6 +43,19 @@ async def until(predicate: Callable[[], Any], timeout: float = 10.0, what: str =
             raise AssertionError(f"{what}: not within {timeout} s")
         await asyncio.sleep(0.02)
     return time.monotonic() - start
+
+
+async def read_until(session, marker: bytes, timeout: float = 10) -> bytes:
+    """An exec or attach session's output until `marker` shows (fails if the stream ends first)."""
+    out = b""
+    deadline = time.monotonic() + timeout
+    while marker not in out:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"{marker!r} not seen; got {out[-300:]!r}"
+        chunk = await asyncio.wait_for(session.read(), remaining)
+        assert chunk is not None, f"stream ended before {marker!r}; got {out[-300:]!r}"
+        out += chunk
+    return out
 
 
 # --------------------------------------------------------------------------- the screen

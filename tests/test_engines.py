@@ -7,12 +7,11 @@ Where Podman answers differently, the test asserts what the user sees then (e.g.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 
 import pytest
 from fleet_hosts import config, unix_host
-from helpers import until
+from helpers import read_until, until
 from lab import IMAGE
 
 from dockyard.fleet import DaemonError, Fleet, FleetError, LogLine, LogNotice, LogSource
@@ -207,15 +206,3 @@ class TestRegistryPull:
         assert not missing[-1].ok and ("not found" in missing[-1].error or "unknown" in missing[-1].error), \
             missing[-1].error
         engine.docker("rmi", ref)
-
-
-async def read_until(session, marker: bytes, timeout: float = 10) -> bytes:
-    out = b""
-    deadline = time.monotonic() + timeout
-    while marker not in out:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"{marker!r} not seen; got {out[-300:]!r}"
-        chunk = await asyncio.wait_for(session.read(), remaining)
-        assert chunk is not None, f"stream ended before {marker!r}; got {out[-300:]!r}"
-        out += chunk
-    return out
