@@ -34,7 +34,7 @@ from dockyard.ui.dialogs.info import TextDialog, keys_table
 from dockyard.ui.dialogs.progress import ProgressScreen
 from dockyard.ui.dialogs.run import RunDialog
 from dockyard.ui.focus import focus_now, typing
-from dockyard.ui.guard import notice_for
+from dockyard.ui.guard import controller_operation, host_of, notice, notice_for
 from dockyard.ui.hangup import HangupGuard
 from dockyard.ui.logs import LogsScreen
 from dockyard.ui.panes.base import Pane, flash
@@ -413,10 +413,15 @@ class DockyardApp(App[int]):
         flash(self, message, error=error)
 
     def _handle_exception(self, error: Exception) -> None:
-        """A worker that failed (a controller call, a daemon reply its code did not expect) becomes
-        a notice naming the host and the operation; the app keeps running (see dockyard/ui/guard.py)."""
+        """A worker that failed (a controller call, a daemon reply its code did not expect), or a
+        handler whose controller call raised, becomes a notice naming the host and the operation;
+        the app keeps running (see dockyard/ui/guard.py)."""
         if isinstance(error, WorkerFailed):
             self.flash(notice_for(error.error, active_worker.get(None)), error=True)
+            return
+        operation = controller_operation(error)
+        if operation is not None:
+            self.flash(notice(host_of(error, None), operation, error), error=True)
             return
         super()._handle_exception(error)
 

@@ -2,9 +2,10 @@
 
 Every pane, view and dialog calls the controller from a Textual worker (`@work`); Textual exits the
 app when a worker raises. `DockyardApp._handle_exception` passes a worker's failure to `notice_for`
-first: the user reads which host, which operation and why, the traceback goes to the log, and the
-app keeps running. An exception outside a worker (a bug in a key handler) still ends the app, as
-Textual does, so tests see it.
+first, and so is an exception from a key or message handler whose traceback runs through the fleet
+layer (a controller call made there): the user reads which host, which operation and why, the
+traceback goes to the log, and the app keeps running. Any other exception (a bug in the UI itself)
+still ends the app, as Textual does, so tests see it.
 
 Who reads what: the app (its exception hook), panes and views (`operation_words` for their own
 messages); the host comes from the error when it knows it, else from the worker's widget.
@@ -44,6 +45,23 @@ def host_of(error: BaseException, worker: Worker | None) -> str | None:
     for name in (getattr(container, "host", None), getattr(node, "scope", None)):  # a pane's scope
         if isinstance(name, str) and name:
             return name
+    return None
+
+
+CONTROLLER_MODULES = ("dockyard.fleet", "dockyard.transports", "aiodocker", "aiohttp", "asyncssh")
+
+
+def controller_operation(error: BaseException) -> str | None:
+    """For an exception raised outside a worker: the UI function that called the controller when
+    it came from there (its traceback passes through the fleet layer or its libraries), else None."""
+    ui_function, tb = None, error.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.startswith(CONTROLLER_MODULES):
+            return operation_words(ui_function or "")
+        if module.startswith("dockyard.ui"):
+            ui_function = tb.tb_frame.f_code.co_name
+        tb = tb.tb_next
     return None
 
 
