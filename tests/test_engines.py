@@ -7,11 +7,12 @@ Where Podman answers differently, the test asserts what the user sees then (e.g.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import pytest
 from fleet_hosts import config, unix_host
-from helpers import read_until, until
+from helpers import dockyard, read_until, until
 from lab import IMAGE
 
 from dockyard.fleet import DaemonError, Fleet, FleetError, LogLine, LogNotice, LogSource
@@ -30,6 +31,24 @@ def fleet_of(engine, **kw) -> Fleet:
 
 def state_of(engine, ref: str) -> str:
     return engine.docker("inspect", "-f", "{{.State.Status}}", ref).stdout.strip()
+
+
+async def test_dockyard_hosts_and_ps(engine, tmp_path):
+    name = "cli-" + uid()
+    cid = engine.run_container(name, "sleep", "300")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[[hosts]]\nname = "{HOST}"\nurl = "unix://{engine.socket}"\n')
+    hosts = await asyncio.to_thread(dockyard, "--config", str(cfg), "hosts", "--json")
+    ps = await asyncio.to_thread(dockyard, "--config", str(cfg), "ps", "--json")
+    engine.docker("rm", "-f", cid)
+    assert hosts.returncode == 0, hosts.stderr
+    (host,) = json.loads(hosts.stdout)["hosts"]
+    assert host["state"] == "online" and host["api_version"] == "1.41"  # both report 1.41
+    assert host["server_version"].startswith("4.3" if getattr(engine, "kind", "") == "podman" else "20.10")
+    assert host["containers"] >= host["containers_running"] >= 1 and host["images"] >= 1
+    assert ps.returncode == 0, ps.stderr
+    row = next(c for c in json.loads(ps.stdout)["containers"] if c["id"] == cid)
+    assert (row["host"], row["name"], row["state"]) == (HOST, name, "running")
 
 
 class TestContainers:
