@@ -7,8 +7,8 @@ layer (a controller call made there): the user reads which host, which operation
 traceback goes to the log, and the app keeps running. Any other exception (a bug in the UI itself)
 still ends the app, as Textual does, so tests see it.
 
-Who reads what: the app (its exception hook), panes and views (`operation_words` for their own
-messages); the host comes from the error when it knows it, else from the worker's widget.
+Who reads what: the app (its exception hook) and views that report their own failures (`notice`);
+the host comes from the error when it knows it, else from the worker's widget.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dockyard.textfmt import safe
 log = logging.getLogger("dockyard.ui")
 
 # Worker names (method names) that read better in other words.
-OPERATIONS = {"_load_inspect": "inspect", "_load_top": "top", "_stream": "logs", "_show_details": "details"}
+OPERATIONS = {"_load_inspect": "inspect", "_load_top": "top", "_stream": "logs", "_details": "details"}
 
 
 def operation_words(worker_name: str) -> str:
