@@ -345,3 +345,38 @@ async def test_stopping_gives_up_on_a_task_that_ignores_cancellation(caplog):
                for r in caplog.records)
     release.set()
     await task
+
+
+def test_status_is_computed_here_as_time_passes_like_dockers_formatter():
+    """STATUS from the state's start, the way `docker ps` words it; a reconcile that differs
+    only by time passing changes nothing (it rewrote every row of a 2,000-container table)."""
+    from dockyard.fleet import Container
+    from dockyard.fleet.cache import HostCache
+    from dockyard.fleet.status import human_duration, since_from
+
+    assert [human_duration(s) for s in (0.4, 1, 59, 60, 119, 120, 3599, 3600, 5400, 47 * 3600, 48 * 3600,
+                                        14 * 86400, 60 * 86400, 730 * 86400)] == [
+        "Less than a second", "1 second", "59 seconds", "About a minute", "About a minute", "2 minutes",
+        "59 minutes", "About an hour", "2 hours", "47 hours", "2 days", "2 weeks", "2 months", "2 years"]
+    now = time.time()
+
+    def listed(status: str, at: float) -> Container:
+        return Container("h", "c1", "web", "img", "running", status, 0, since=since_from(status, at))
+
+    web = listed("Up 5 minutes (healthy)", now - 60)
+    assert web.status_now(now) == "Up 6 minutes (healthy)"
+    assert listed("Exited (137) 2 hours ago", now).status_now(now + 3600) == "Exited (137) 3 hours ago"
+    assert Container("h", "c2", "new", "img", "created", "Created", 0).status_now(now) == "Created"
+
+    changes: list[str] = []
+    cache = HostCache("h", changes.append)
+    cache.replace("containers", [web])
+    changes.clear()
+    cache.replace("containers", [listed("Up 6 minutes (healthy)", now)])  # the 30 s reconcile, later
+    assert changes == [] and cache.get("containers", "c1") is web
+    cache.update_containers(["c1"], [listed("Up 6 minutes (healthy)", now)])  # an event's listing
+    assert changes == [] and cache.get("containers", "c1") is web
+    cache.replace("containers", [listed("Up 2 seconds (healthy)", now)])  # restarted meanwhile
+    assert changes == ["containers"] and cache.get("containers", "c1").status_now(now) == "Up 2 seconds (healthy)"
+    cache.replace("containers", [listed("Up 2 seconds (unhealthy)", now)])  # not time: a change
+    assert changes == ["containers", "containers"]

@@ -6,6 +6,7 @@ once, which the fleet batches for observers. Readers get immutable model objects
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -39,20 +40,35 @@ class HostCache:
     def replace(self, kind: str, objects: Iterable[Any]) -> None:
         """Replace a whole kind with a fresh listing; notifies only if something differs."""
         fresh = {_key(o): o for o in objects}
+        if kind == "containers":
+            fresh = self._keep_unchanged(fresh)
         first = kind not in self.loaded
         self.loaded.add(kind)
         if fresh != self._items[kind] or first:
             self._items[kind] = fresh
             self._notify(kind)
 
+    def _keep_unchanged(self, fresh: dict[str, Any]) -> dict[str, Any]:
+        """The cached object for each container whose new listing differs only by time passed
+        ("Up 5 minutes" -> "Up 6 minutes"): a reconcile of an unchanged fleet changes nothing."""
+        old_items = self._items["containers"]
+        now = time.time()
+        for key, c in fresh.items():
+            old = old_items.get(key)
+            if old is not None and old is not c and old.listed_again(c, now):
+                fresh[key] = old
+        return fresh
+
     def update_containers(self, asked_ids: list[str], found: Iterable[Any]) -> None:
         """Apply a filtered listing: asked ids that came back are upserted, the rest removed."""
         items = self._items["containers"]
         changed = False
         seen = set()
+        now = time.time()
         for c in found:
             seen.add(c.id)
-            if items.get(c.id) != c:
+            old = items.get(c.id)
+            if old is None or not old.listed_again(c, now):
                 items[c.id] = c
                 changed = True
         for cid in asked_ids:

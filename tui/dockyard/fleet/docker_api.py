@@ -26,6 +26,7 @@ from aiodocker.utils import httpize
 
 from dockyard.fleet.errors import BadReply, DaemonError, HostUnavailable, UnsupportedAPI
 from dockyard.fleet.models import Container, Image, Network, Port, Volume
+from dockyard.fleet.status import since_from
 from dockyard.textfmt import short_id
 from dockyard.transports import Transport
 
@@ -591,6 +592,7 @@ def container_from_api(host: str, c: dict[str, Any]) -> Container:
         labels=_strs(c.get("Labels")), command=c.get("Command", ""), image_id=c.get("ImageID", ""),
         volumes=tuple(m["Name"] for m in c.get("Mounts") or [] if m.get("Type") == "volume" and m.get("Name")),
         networks=tuple(((c.get("NetworkSettings") or {}).get("Networks") or {}).keys()),
+        since=since_from(str(c.get("Status", "")), time.time()),
     )
 
 

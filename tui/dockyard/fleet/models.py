@@ -6,9 +6,11 @@ The UI and the CLI read only these (and the exceptions in `dockyard.fleet.errors
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+import time
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
+from dockyard.fleet.status import status_at
 from dockyard.textfmt import short_id
 
 T = TypeVar("T")
@@ -122,10 +124,25 @@ class Container:
     image_id: str = ""
     volumes: tuple[str, ...] = ()  # names of the volumes it mounts
     networks: tuple[str, ...] = ()  # names of the networks it is attached to
+    # when the state in `status` began, estimated from it at listing time (fleet/status.py);
+    # not compared: a listing that differs only by time passing is the same container
+    since: float | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.host, self.id)
+
+    def status_now(self, now: float | None = None) -> str:
+        """STATUS as `docker ps` would print it at `now` (default: now), without asking the daemon."""
+        return status_at(self.status, self.since, time.time() if now is None else now)
+
+    def listed_again(self, fresh: Container, now: float) -> bool:
+        """Whether `fresh` (a newer listing) says nothing new: equal but for the time passed."""
+        if fresh.status == self.status:
+            return fresh == self
+        return (self.since is not None and fresh.since is not None
+                and status_at(self.status, self.since, now) == fresh.status
+                and replace(fresh, status=self.status) == self)
 
     @property
     def project(self) -> str | None:
