@@ -368,6 +368,11 @@ def test_status_is_computed_here_as_time_passes_like_dockers_formatter():
     assert listed("Exited (137) 2 hours ago", now).status_now(now + 3600) == "Exited (137) 3 hours ago"
     assert Container("h", "c2", "new", "img", "created", "Created", 0).status_now(now) == "Created"
 
+    # a listing's wording is coarse: "Up 1 second" then, 5.2 s later, "Up 7 seconds" is the same start
+    assert listed("Up 1 second", now).listed_again(listed("Up 7 seconds", now + 5.2))
+    assert listed("Up 2 hours", now).listed_again(listed("Up 3 hours", now + 1800))
+    assert not listed("Up 6 minutes", now).listed_again(listed("Up 2 seconds", now + 5))  # restarted
+
     changes: list[str] = []
     cache = HostCache("h", changes.append)
     cache.replace("containers", [web])

@@ -111,3 +111,21 @@ def test_the_process_is_gone_when_the_terminal_hangs_up(lab, tmp_path, chatty, k
             os.waitpid(pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
+
+
+def test_the_shell_is_painted_before_the_fleet_layer_loads(lab, tmp_path, chatty):
+    """Two-phase start: the tabs and "connecting to 2 hosts…" show first, the rows after."""
+    cfg = str(lab.write_config(tmp_path / "c.toml", hosts=("unix1", "ssh")))
+    pid, fd = _spawn(cfg, ignore_hup=False)
+    try:
+        seen = _read_until(fd, b"connecting to 2 hosts", 20)
+        assert chatty.encode() not in seen  # no rows yet: the fleet layer was not even imported
+        assert b"Containers" in seen  # the tabs
+        _read_until(fd, chatty.encode(), 20)  # then the rows
+    finally:
+        os.close(fd)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass

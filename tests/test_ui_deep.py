@@ -296,3 +296,31 @@ async def test_logs_only_matching_lines_keeps_filtering_new_lines_and_escape_dro
         await pilot.pause(0.05)
         assert not isinstance(app.screen, LogsScreen)
     lab.d1.docker("rm", "-f", cid)
+
+
+async def test_status_counts_up_on_screen_without_a_new_listing(lab):
+    """STATUS is computed here from the container's start ("Up 2 seconds" → "Up 5 seconds"), and a
+    reconcile that only says time passed changes nothing in the cache (no row rebuilt)."""
+    name = "ticking-" + uuid.uuid4().hex[:6]
+    cid = lab.d1.run_container(name, "sleep", "300")
+    app = DockyardApp(config(unix_host(lab.d1, "unix1")))
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.panes["containers"]
+        await until(lambda: any(r.data and r.data.name == name for r in pane.rows), 10, "row")
+        session = app.fleet.sessions["unix1"]
+        listed = session.cache.get("containers", cid)
+        status_col = [c.key for c in pane.columns].index("status")
+
+        def shown() -> str:
+            row = next(r for r in pane.rows if r.data and r.data.id == cid)
+            return row.cells[status_col].plain
+
+        first = shown()
+        await until(lambda: shown() != first and shown().endswith("seconds"), 10, f"STATUS counting up from {first!r}")
+        await session._refresh("containers")  # noqa: SLF001 - the periodic reconcile, now
+        assert session.cache.get("containers", cid) is listed  # only time passed: the same object
+        daemon_says = lab.d1.docker("ps", "--filter", f"id={cid}", "--format", "{{.Status}}").stdout.strip()
+        seconds = lambda text: int(re.search(r"(\d+) seconds", text).group(1))  # noqa: E731
+        assert abs(seconds(shown()) - seconds(daemon_says)) <= 2, (shown(), daemon_says)
+        await pilot.pause(0)
+    lab.d1.docker("rm", "-f", cid)

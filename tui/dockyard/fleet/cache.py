@@ -6,7 +6,6 @@ once, which the fleet batches for observers. Readers get immutable model objects
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -52,10 +51,9 @@ class HostCache:
         """The cached object for each container whose new listing differs only by time passed
         ("Up 5 minutes" -> "Up 6 minutes"): a reconcile of an unchanged fleet changes nothing."""
         old_items = self._items["containers"]
-        now = time.time()
         for key, c in fresh.items():
             old = old_items.get(key)
-            if old is not None and old is not c and old.listed_again(c, now):
+            if old is not None and old is not c and old.listed_again(c):
                 fresh[key] = old
         return fresh
 
@@ -64,11 +62,10 @@ class HostCache:
         items = self._items["containers"]
         changed = False
         seen = set()
-        now = time.time()
         for c in found:
             seen.add(c.id)
             old = items.get(c.id)
-            if old is None or not old.listed_again(c, now):
+            if old is None or not old.listed_again(c):
                 items[c.id] = c
                 changed = True
         for cid in asked_ids:

@@ -10,7 +10,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
-from dockyard.fleet.status import status_at
+from dockyard.fleet.status import same_since, status_at
 from dockyard.textfmt import short_id
 
 T = TypeVar("T")
@@ -136,13 +136,11 @@ class Container:
         """STATUS as `docker ps` would print it at `now` (default: now), without asking the daemon."""
         return status_at(self.status, self.since, time.time() if now is None else now)
 
-    def listed_again(self, fresh: Container, now: float) -> bool:
+    def listed_again(self, fresh: Container) -> bool:
         """Whether `fresh` (a newer listing) says nothing new: equal but for the time passed."""
         if fresh.status == self.status:
             return fresh == self
-        return (self.since is not None and fresh.since is not None
-                and status_at(self.status, self.since, now) == fresh.status
-                and replace(fresh, status=self.status) == self)
+        return same_since(self.status, self.since, fresh.status, fresh.since) and replace(fresh, status=self.status) == self
 
     @property
     def project(self) -> str | None:

@@ -69,3 +69,24 @@ def status_at(status: str, since: float | None, now: float) -> str:
     if since is None:
         return status
     return _PHRASE.sub(lambda _: human_duration(max(0.0, now - since)), status, count=1)
+
+
+def _unit(phrase: str) -> float:
+    """How coarse a phrase is: a listing later can move the estimate by up to this much."""
+    if phrase in ("Less than a second", "1 second"):
+        return 1.0
+    if phrase in _FIXED:  # About a minute / an hour
+        return 60.0 if "minute" in phrase else 0.5 * _HOUR
+    return _PER_UNIT[phrase.split(" ")[1]][0]
+
+
+def same_since(old: str, old_since: float | None, new: str, new_since: float | None) -> bool:
+    """Whether two listings' STATUS say the same state began at the same moment, as far as their
+    wording can tell ("Up 1 second" at t and "Up 7 seconds" at t+5.2 may both be right)."""
+    if old_since is None or new_since is None:
+        return old == new
+    if _PHRASE.sub("", old, count=1) != _PHRASE.sub("", new, count=1):
+        return False  # another state, exit code, health
+    found = _PHRASE.search(new)
+    # + 1 s: the moment a listing is stamped here trails the daemon's by its round trip
+    return found is not None and abs(new_since - old_since) <= _unit(found.group()) + 1.0

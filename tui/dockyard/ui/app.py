@@ -11,18 +11,18 @@ import asyncio
 import gc
 import os
 import time
+from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
-from textual.widgets import ContentSwitcher, Footer, Input, Static
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 from textual.worker import WorkerFailed, active_worker
 
 from dockyard.config import no_endpoint_help
 from dockyard.config.model import Config
-from dockyard.fleet import Container, Fleet, FleetChange, FleetError, HostState, LogSource
-from dockyard.registry import Registries
+from dockyard.fleet import Container, FleetChange, FleetError, HostState, LogSource
 from dockyard.textfmt import safe
 from dockyard.ui import filtering
 from dockyard.ui.commands import COMMANDS, CommandSuggester, FleetCommands
@@ -38,11 +38,16 @@ from dockyard.ui.guard import controller_operation, host_of, notice, notice_for
 from dockyard.ui.hangup import HangupGuard
 from dockyard.ui.logs import LogsScreen
 from dockyard.ui.panes.base import Pane, flash
+from dockyard.ui.panes.containers import COLUMNS as CONTAINER_COLUMNS
 from dockyard.ui.panes.containers import ContainersPane
 from dockyard.ui.panes.hosts import HostsPane
 from dockyard.ui.panes.services import ServicesPane
 from dockyard.ui.panes.registry import PANE_SPECS, PANES, command_owner, spec_for_verb
 from dockyard.ui.shell import run_interactive
+
+if TYPE_CHECKING:  # the controller and the registry client (aiohttp, aiodocker) load after the first frame
+    from dockyard.fleet import Fleet
+    from dockyard.registry import Registries
 
 
 class Prompt(Input):
@@ -65,6 +70,14 @@ class Prompt(Input):
         if self._suggestion:
             self.value = self._suggestion
             self.cursor_position = len(self.value)
+
+
+class BootTable(DataTable):
+    """Phase one's stand-in for the Containers pane: its columns, no rows yet."""
+
+    def on_mount(self) -> None:
+        for column in CONTAINER_COLUMNS:
+            self.add_column(column.label, key=column.key, width=column.width)
 
 
 class DockyardApp(App[int]):
@@ -90,9 +103,9 @@ class DockyardApp(App[int]):
         super().__init__()
         self.config = config
         self.initial_pane = pane  # `dockyard --pane NAME`
-        self.fleet = fleet or Fleet(config, live=True, readonly=readonly)
-        self.readonly = self.fleet.readonly
-        self.registries = Registries(config, readonly=self.readonly)
+        self.readonly = fleet.readonly if fleet is not None else config.readonly if readonly is None else readonly
+        self.fleet: Fleet = fleet  # type: ignore[assignment]  # None until _load_fleet (first frame first)
+        self.registries: Registries = None  # type: ignore[assignment]
         self.scope: str | None = None
         self.filter_text = ""
         self._stale_summary = True
@@ -111,31 +124,76 @@ class DockyardApp(App[int]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        """In a terminal, phase one: the shell and an empty table, painted before the fleet layer is
+        even imported (0.75 s); `_boot` then loads it, connects and mounts the panes. Headless (tests)
+        both phases run here."""
         with Vertical(id="top"):
-            yield Static(id="summary")
-            yield Static(id="tabs")
-        self.panes = {spec.id: spec.pane(self.fleet, self.registries) for spec in PANES}
-        with ContentSwitcher(initial="pane-containers", id="switcher"):
-            yield from self.panes.values()
+            yield Static(self._shell_summary(), id="summary")
+            yield Static(Text.assemble(*self._tab_parts(), no_wrap=True, overflow="ellipsis"), id="tabs")
+        booting = self.is_headless is False and self.fleet is None
+        if not booting:
+            self._load_fleet()
+            self.panes = {spec.id: spec.pane(self.fleet, self.registries) for spec in PANES}
+        with ContentSwitcher(initial="booting" if booting else "pane-containers", id="switcher"):
+            if booting:
+                yield BootTable(id="booting")
+            else:
+                yield from self.panes.values()
         yield Prompt()
         yield Footer()
+
+    def _tab_parts(self) -> list:
+        tabs: list = []
+        for spec in PANES:
+            if spec.when is not None and spec.id != self._active and (self.fleet is None or not spec.when(self.fleet)):
+                continue  # e.g. the swarm panes of a fleet without a swarm
+            tabs += [(f" {spec.key} {spec.title} ", "reverse bold" if spec.id == self._active else "dim"), " "]
+        return tabs
+
+    def _shell_summary(self) -> Text:
+        hosts = sum(1 for h in self.config.hosts if h.enabled)
+        return Text.assemble(("⚓ Dockyard", "bold"), "  ", (f"connecting to {hosts} host{'s' * (hosts != 1)}…", "yellow"))
+
+    def _load_fleet(self) -> None:
+        """Import the controller and the registry client, make the fleet, start connecting."""
+        if self.fleet is None:
+            from dockyard.fleet import Fleet
+
+            self.fleet = Fleet(self.config, live=True, readonly=self.readonly)
+        if self.registries is None:
+            from dockyard.registry import Registries
+
+            self.registries = Registries(self.config, readonly=self.readonly)
+        self.fleet.subscribe(self._on_fleet_change)
+        self.fleet.start()
+        if self.hangup_guard is not None:  # a terminal that goes away ends the process (ui/hangup.py)
+            guard = self.hangup_guard
+            guard.attach(asyncio.get_running_loop(), lambda: self.fleet.close(guard.grace))
+
+    async def _boot(self) -> None:
+        """Phase two, after the first frame: the fleet layer, the connections, the panes."""
+        self._load_fleet()
+        self.panes = {spec.id: spec.pane(self.fleet, self.registries) for spec in PANES}
+        switcher = self.query_one("#switcher", ContentSwitcher)
+        await switcher.mount_all(self.panes.values())
+        await self.query_one("#booting").remove()
+        self._panes_ready()
 
     @property
     def active_pane(self) -> Pane:
         return self.panes[self._active]
 
-    def on_load(self) -> None:
-        """Start connecting before the first frame is composed: the hosts get a head start."""
-        self.fleet.subscribe(self._on_fleet_change)
-        self.fleet.start()
-        if self.hangup_guard is not None:  # a terminal that goes away ends the process (ui/hangup.py)
-            self.hangup_guard.attach(asyncio.get_running_loop(), lambda: self.fleet.close(self.hangup_guard.grace))
-
     async def on_mount(self) -> None:
         if not self.config.ui.theme and self.console.color_system in ("standard", "windows"):
             self.theme = "ansi-dark"  # a 16-colour terminal: use its own palette (NO_COLOR: Textual's own)
-        self._apply_keymap()
         self.query_one("#prompt", Prompt).display = False
+        if self.panes:
+            self._panes_ready()
+        else:
+            self.call_after_refresh(self._boot)
+
+    def _panes_ready(self) -> None:
+        self._apply_keymap()
         if not self.config.hosts:  # no Docker anywhere: say so and how to add one, not an empty table
             for pane_id in ("containers", "hosts"):
                 self.panes[pane_id].show_empty_state(no_endpoint_help(self.config))
@@ -153,8 +211,10 @@ class DockyardApp(App[int]):
     async def on_unmount(self) -> None:
         if self._paint_timer is not None:
             self._paint_timer.stop()
-        await self.registries.close()
-        await self.fleet.close()
+        if self.registries is not None:
+            await self.registries.close()
+        if self.fleet is not None:
+            await self.fleet.close()
 
     def _apply_keymap(self) -> None:
         if not self.config.keys:
@@ -238,12 +298,7 @@ class DockyardApp(App[int]):
         if self.readonly:
             parts += ["  ", (" READ-ONLY ", "reverse bold")]
         self.query_one("#summary", Static).update(Text.assemble(*parts, no_wrap=True, overflow="ellipsis"))
-        tabs = []
-        for spec in PANES:
-            if spec.when is not None and spec.id != self._active and not spec.when(self.fleet):
-                continue  # e.g. the swarm panes of a fleet without a swarm
-            tabs += [(f" {spec.key} {spec.title} ", "reverse bold" if spec.id == self._active else "dim"), " "]
-        tabs += self.active_pane.header_parts()
+        tabs = self._tab_parts() + self.active_pane.header_parts()
         self.query_one("#tabs", Static).update(Text.assemble(*tabs, no_wrap=True, overflow="ellipsis"))
 
     # ------------------------------------------------------------------ scope, filter, panes
@@ -319,6 +374,8 @@ class DockyardApp(App[int]):
     # ------------------------------------------------------------------ prompt: ":" and "/"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.panes and action != "quit":
+            return False  # the first frame, before the panes exist: only q works
         if action in ("command", "filter"):  # priority keys: the main screen only, never while typing
             stack = self.screen_stack
             return len(stack) == 1 and not typing(stack[0])

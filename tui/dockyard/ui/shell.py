@@ -13,8 +13,10 @@ import signal
 import sys
 import termios
 import tty
+from typing import TYPE_CHECKING
 
-from dockyard.fleet import ExecSession
+if TYPE_CHECKING:  # aiodocker loads with the fleet, after the first frame
+    from dockyard.fleet import ExecSession
 
 
 async def run_interactive(session: ExecSession, stdin_fd: int | None = None, stdout_fd: int | None = None) -> None:

@@ -16,7 +16,7 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual.binding import Binding
@@ -28,10 +28,14 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from dockyard.fleet import Fleet, FleetError, HostState
-from dockyard.registry import Registries, RegistryError
+from dockyard.fleet import FleetError, HostState
+from dockyard.registry import RegistryError
 from dockyard.textfmt import safe
 from dockyard.ui import filtering
+
+if TYPE_CHECKING:  # the controller and the registry client load after the first frame
+    from dockyard.fleet import Fleet
+    from dockyard.registry import Registries
 
 T = TypeVar("T")
 Matcher = Callable[[Sequence[str], Mapping[str, object]], bool]

@@ -6,19 +6,24 @@ currently on screen (`Fleet.watch_stats`), never for the whole fleet.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.message import Message
 
-from dockyard.fleet import Container, ContainerStats, Fleet, FleetError, HostState, HostStatus, RunSpec
-from dockyard.registry import Registries
+from dockyard.fleet import Container, ContainerStats, FleetError, HostState, HostStatus, RunSpec
 from dockyard.textfmt import clock, human_bytes_iec, short_id, truncate
 from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
 from dockyard.ui.dialogs.run import RunDialog
 from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_table, mark_cell
 from dockyard.ui.panes.images import split_tag
+
+if TYPE_CHECKING:  # the controller and the registry client load after the first frame
+    from dockyard.fleet import Fleet
+    from dockyard.registry import Registries
 
 STATE_STYLE = {"running": "green", "paused": "yellow", "restarting": "yellow", "exited": "dim",
                "dead": "red", "created": "cyan", "removing": "dim"}
@@ -27,6 +32,7 @@ ACTIVE_STATES = ("running", "paused", "restarting")
 # every host's rows. The full value is in the details view, and the filter matches all of it.
 NAME_WIDTH, IMAGE_WIDTH, PROJECT_WIDTH = 32, 32, 24
 GROUPINGS = ("none", "host", "project")
+LIVE_COLUMNS = ("status", "cpu", "mem")  # what changes without the container changing
 PAST_TENSE = {"stop": "stopped", "start": "started", "restart": "restarted", "pause": "paused",
               "unpause": "unpaused", "kill": "killed", "remove": "removed"}
 COLUMNS = (
@@ -36,13 +42,15 @@ COLUMNS = (
 )
 
 
-def container_row(c: Container, stats: ContainerStats | None, marked: bool, down: HostStatus | None = None) -> Row:
+def container_row(c: Container, stats: ContainerStats | None, marked: bool, down: HostStatus | None = None,
+                  status: str | None = None) -> Row:
     """One container's row: cells as shown, sort values, what the filter sees (whole values).
-    `down`: its host is down and this is the container as last seen: dimmed, STATUS says since when."""
+    `down`: its host is down and this is the container as last seen: dimmed, STATUS says since when.
+    `status`: STATUS as it reads now (`Container.status_now`; default: as the daemon last listed it)."""
     cpu = f"{stats.cpu_percent:.1f}" if stats and stats.cpu_percent is not None else "-"
     mem = human_bytes_iec(stats.mem_usage, digits=3) if stats and stats.mem_usage is not None else "-"
     ports = ", ".join(str(p) for p in c.ports)
-    status = compact_status(c.status)
+    status = compact_status(status or c.status)
     if down is not None:
         status = f"? host {down.state.value}" + (f" since {clock(down.down_since)}" if down.down_since else "")
     texts = [c.host, c.name, c.image, c.state, status, cpu, mem, ports, c.project or ""]
@@ -157,22 +165,32 @@ class ContainersPane(Pane):
             out += [(c, status) for c in items if self.show_all or c.state in ACTIVE_STATES]
         return out
 
+    def _signature(self, c: Container, down: HostStatus | None, now: float) -> tuple:
+        """What a row shows of `c` now: a row whose signature is unchanged is reused as is."""
+        stats = self.fleet.container_stats(c.host, c.id) if c.state == "running" and down is None else None
+        status = c.status_now(now) if down is None else c.status
+        return (c, (c.host, c.id) in self.marked, stats, down and (down.state, down.down_since), status)
+
+    @staticmethod
+    def _row(c: Container, down: HostStatus | None, signature: tuple) -> Row:
+        _, marked, stats, _, status = signature
+        return container_row(c, stats, marked, down, status)
+
     def build_rows(self) -> list[Row]:
         rows = []
         containers: list[tuple[Container, HostStatus | None]] = [(c, None) for c in self.containers()]
         containers += self.last_known()
         self.keep_marks((c.host, c.id) for c, _ in containers)
         memo: dict[tuple[str, str], tuple[object, Row]] = {}
+        now = time.time()
         for c, down in containers:
             key = (c.host, c.id)
-            stats = self.fleet.container_stats(c.host, c.id) if c.state == "running" and down is None else None
-            marked = key in self.marked
-            signature = (c, marked, stats, down and (down.state, down.down_since))
+            signature = self._signature(c, down, now)
             cached = self._memo.get(key)
             if cached is not None and cached[0] == signature:
                 row = cached[1]  # unchanged container: reuse its cells (2,000 rows stay cheap)
             else:
-                row = container_row(c, stats, marked, down)
+                row = self._row(c, down, signature)
             memo[key] = (signature, row)
             if self.match(row.texts, row.fields):
                 rows.append(row)
@@ -185,30 +203,35 @@ class ContainersPane(Pane):
         if not full and self.stale_kinds == {"stats"} and self.sort_key not in ("cpu", "mem") and self._rendered:
             self.stale = False
             self.stale_kinds = set()
-            self.refresh_stats()
+            self.refresh_live()
             return
         super().refresh_data()
 
-    def refresh_stats(self) -> None:
-        """Only CPU/MEM changed: touch the visible rows' two cells, not the whole table."""
-        fleet = self.fleet
+    def refresh_live(self) -> None:
+        """Only what time and stats change (STATUS, CPU%, MEM): touch those cells of the visible rows.
+
+        Called on a stats change and once a second ("Up 5 seconds" counts up, "Up 5 minutes" turns
+        into "Up 6 minutes"); a row scrolled into view is brought up to date here too. Rows off
+        screen are left as they are (their STATUS catches up when they show)."""
         by_key = {r.key: i for i, r in enumerate(self.rows)}
+        positions = {col: [k.key for k in self.columns].index(col) for col in LIVE_COLUMNS}
+        now = time.time()
         for row in self.visible_rows():
             c = row.data
-            if c is None or c.state != "running":
+            if c is None:
                 continue
             key = (c.host, c.id)
-            stats = fleet.container_stats(c.host, c.id)
-            marked = key in self.marked
             cached = self._memo.get(key)
-            if cached is not None and (cached[0] == (c, marked, stats, None) or cached[0][3]):
-                continue  # unchanged, or a last-known row of a host that is down (no live stats)
-            fresh = container_row(c, stats, marked)
-            self._memo[key] = ((c, marked, stats, None), fresh)
+            if cached is not None and cached[0][3]:
+                continue  # a last-known row of a host that is down: nothing live about it
+            signature = self._signature(c, None, now)
+            if cached is not None and cached[0] == signature:
+                continue
+            fresh = self._row(c, None, signature)
+            self._memo[key] = (signature, fresh)
             index = by_key[row.key]
             self.rows[index] = fresh
-            for col in ("cpu", "mem"):
-                position = [k.key for k in self.columns].index(col)
+            for col, position in positions.items():
                 if fresh.cells[position].plain != row.cells[position].plain:  # repaint only what shows a change
                     self.set_cell(row.key, col, fresh.cells[position])
             if index < len(self._rendered):
@@ -242,7 +265,12 @@ class ContainersPane(Pane):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.watch(self.table, "scroll_y", lambda _: self.watch_visible(), init=False)  # wheel, page keys
+        self.watch(self.table, "scroll_y", lambda _: self._live_tick(), init=False)  # wheel, page keys
+        self.set_interval(1.0, self._live_tick)
+
+    def _live_tick(self) -> None:
+        if self.display and self._rendered:  # the switcher shows only the active pane
+            self.refresh_live()
 
     # ------------------------------------------------------------------ targets and actions
 

@@ -8,20 +8,24 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 from textual import work
 
-from dockyard.fleet import Fleet, FleetError, Image
+from dockyard.fleet import FleetError, Image
 from dockyard.imageref import parse_image_ref
-from dockyard.registry import Registries
 from dockyard.textfmt import ago, human_size, safe, short_id
 from dockyard.ui.dialogs.ask import AskDialog, Field, Flag
 from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
 from dockyard.ui.dialogs.info import TextDialog, json_dialog
 from dockyard.ui.dialogs.progress import ProgressScreen, Reporter
 from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_table, mark_cell
+
+if TYPE_CHECKING:  # the controller and the registry client load after the first frame
+    from dockyard.fleet import Fleet
+    from dockyard.registry import Registries
 
 
 def split_tag(reference: str) -> tuple[str, str]:

@@ -12,17 +12,21 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
 
-from dockyard.fleet import Fleet
-from dockyard.registry import CatalogUnsupported, Registries, RegistryClient, RegistryError
+from dockyard.registry import CatalogUnsupported, RegistryError
 from dockyard.textfmt import ago, human_size, safe
 from dockyard.ui.dialogs.ask import AskDialog, Field
 from dockyard.ui.dialogs.confirm import ConfirmDialog
 from dockyard.ui.panes.base import Column, Pane, Row, cell, key_table
 from dockyard.ui.panes.images import ask_pull
+
+if TYPE_CHECKING:  # the controller and the registry client load after the first frame
+    from dockyard.fleet import Fleet
+    from dockyard.registry import Registries, RegistryClient
 
 LEVEL_COLUMNS = {
     "registries": (Column("name", "REGISTRY"), Column("url", "URL"), Column("source", "SOURCE"),

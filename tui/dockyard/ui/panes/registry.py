@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 
-from dockyard.fleet import Fleet
 
 from dockyard.ui.panes.base import Pane
 from dockyard.ui.panes.containers import ContainersPane
@@ -24,6 +24,9 @@ from dockyard.ui.panes.stacks import StacksPane
 from dockyard.ui.panes.tasks import TasksPane
 from dockyard.ui.panes.registries import RegistriesPane
 from dockyard.ui.panes.volumes import VolumesPane
+
+if TYPE_CHECKING:  # the controller loads after the first frame
+    from dockyard.fleet import Fleet
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from textual.binding import Binding
 
 from dockyard.fleet import FleetError
 from dockyard.fleet.models import Stack, SwarmObject
-from dockyard.fleet.swarm import stacks
 from dockyard.textfmt import ago, rfc3339_seconds
 from dockyard.ui.dialogs.confirm import ConfirmDialog
 from dockyard.ui.panes.base import Column, Row, SwarmPane, cell
@@ -69,6 +68,8 @@ class StacksPane(SwarmPane):
         return super().header_parts() + [view]
 
     def build_rows(self) -> list[Row]:
+        from dockyard.fleet.swarm import stacks  # with the fleet layer, after the first frame
+
         rows = []
         for snap in self.fleet.swarm.snapshots():
             if self.objects:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from textual import work
 
-from dockyard.fleet import Fleet, FleetError, Volume
-from dockyard.registry import Registries
+from dockyard.fleet import FleetError, Volume
 from dockyard.textfmt import human_size
 from dockyard.ui.dialogs.ask import AskDialog, Field
 from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
 from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_table, mark_cell
+
+if TYPE_CHECKING:  # the controller and the registry client load after the first frame
+    from dockyard.fleet import Fleet
+    from dockyard.registry import Registries
 
 
 def volume_row(v: Volume, size: int | None, used_by: list[str], marked: bool) -> Row:
