@@ -3,7 +3,7 @@
     python3 bench/bench_registry.py              # both
     python3 bench/bench_registry.py controller   # or: ui
 
-The lab's registry (`tests/lab.py`, docker-registry 2.8, filesystem storage) is seeded cheaply
+The lab's registry (`tests/lab/`, docker-registry 2.8, filesystem storage) is seeded cheaply
 with `tests/registry_lab.py`'s RegistryAPI: one tiny synthetic image pushed once as
 `bench/a-tags:t0000`, its manifest PUT again under 999 more tags (`t0001`…`t0999`, one thread),
 and under 999 more repositories `bench/r-0000`…`bench/r-0998` (cross-repo blob mounts + manifest

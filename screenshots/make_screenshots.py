@@ -2,7 +2,7 @@
 
     sudo python screenshots/make_screenshots.py        (root: the lab runs dockerd and sshd)
 
-Starts a Lab (tests/lab.py: three dockerd, an sshd in front of one of them, all on loopback,
+Starts a Lab (tests/lab/: three dockerd, an sshd in front of one of them, all on loopback,
 containers with network none), creates a small demo fleet with compose-project labels, runs
 Dockyard headless at 120x32 with a config naming four hosts (unix, TLS, SSH, and one dead host)
 and saves SVGs next to this file:
@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-import lab as lab_module  # noqa: E402  (tests/lab.py)
+import lab as lab_module  # noqa: E402  (tests/lab/)
 from fleet_hosts import config, ssh_host, tls_host, unix_host  # noqa: E402
 from helpers import showing, until  # noqa: E402
 from dockyard.config.model import HostConfig, RegistryConfig  # noqa: E402

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real test lab (tests/lab.py).
+"""Shared fixtures: the real test lab (tests/lab/).
 
 The `lab` fixture is session-scoped and lazy: it starts on the first test that asks for it
 (directly or through another fixture), so `pytest tests/test_config.py` never starts a daemon.
@@ -33,7 +33,7 @@ os.environ["DOCKYARD_NO_DOCKER_HUB"] = "1"
 # ... and never write into the real home's state directory.
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="dockyard-state-")
 
-import lab as _lab  # noqa: E402  (tests/lab.py; `from lab import IMAGE` works in test modules)
+import lab as _lab  # noqa: E402  (tests/lab/; `from lab import IMAGE` works in test modules)
 import podman_lab as _podman_lab  # noqa: E402
 
 

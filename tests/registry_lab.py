@@ -1,7 +1,7 @@
 """Extra registries and fake servers for the registry tests, all on 127.0.0.1.
 
-    RegistryServer  docker-registry with options: TLS (the lab CA), htpasswd (bcrypt), token auth,
-                    deletion on/off; stopped by pid
+    RegistryServer  the lab's docker-registry (TLS with the lab CA, deletion on/off) plus a login:
+                    htpasswd (bcrypt) or token auth; stopped by pid
     TokenIssuer     a small token service (http.server thread) issuing ES256 JWTs that
                     docker-registry 2.8 verifies with `rootcertbundle` (x5c header)
     FakeHTTP        answers chosen (status, headers, body) per path; HTML by default
@@ -9,7 +9,7 @@
     RegistryAPI     blocking uploads (blobs, cross-repo mounts, manifests) to seed registries cheaply
     cfg, creds      a Dockyard registry config for one of them, a credential source with a given environment
 
-Plain module, no pytest; helpers come from tests/lab.py.
+Plain module, no pytest; helpers come from tests/lab/.
 """
 
 from __future__ import annotations
@@ -184,92 +184,29 @@ class TokenIssuer:
 # --------------------------------------------------------------------------- docker-registry
 
 
-class RegistryServer:
-    """docker-registry (distribution 2.8) on 127.0.0.1:PORT under `root/name`, with options."""
+class RegistryServer(_lab.Registry):
+    """The lab's docker-registry (TLS and deletion options there) with a login: htpasswd users
+    (bcrypt) or token auth from a TokenIssuer."""
 
     def __init__(self, root: str | Path, name: str, *, tls: _lab.TLSFiles | None = None,
                  htpasswd: dict[str, str] | None = None, token: TokenIssuer | None = None,
                  delete: bool = True):
-        self.name = name
-        self.dir = Path(root) / name
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = _lab.free_port()
-        self.tls = tls
+        super().__init__(root, name, tls=tls, delete=delete)
         self.token = token
-        self.delete = delete
-        self.config_path = str(self.dir / "config.yml")
-        self.log_path = str(self.dir / "registry.log")
         self.htpasswd_path = None
         if htpasswd:
             self.htpasswd_path = str(self.dir / "htpasswd")
             Path(self.htpasswd_path).write_text("".join(
                 f"{user}:{bcrypt.hashpw(pw.encode(), bcrypt.gensalt(rounds=5)).decode()}\n"
                 for user, pw in htpasswd.items()))
-        self.proc = None
 
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
-
-    def ssl_context(self) -> ssl.SSLContext | None:
-        return ssl.create_default_context(cafile=self.tls.ca) if self.tls else None
-
-    def start(self, timeout: float = _lab.READY_TIMEOUT) -> RegistryServer:
-        for attempt in range(_lab.PORT_RETRIES):
-            offset = _lab._log_size(self.log_path)
-            try:
-                return self._start(timeout)
-            except _lab.LabError:
-                _lab._stop_proc(self.proc)
-                if attempt == _lab.PORT_RETRIES - 1 or not _lab._port_clash(self.log_path, offset):
-                    raise
-                self.port = _lab.free_port()
-        raise AssertionError("unreachable")
-
-    def _start(self, timeout: float) -> RegistryServer:
-        lines = [
-            "version: 0.1",
-            "log:\n  level: info",
-            "storage:",
-            f"  filesystem:\n    rootdirectory: {self.dir / 'data'}",
-            f"  delete:\n    enabled: {'true' if self.delete else 'false'}",
-            "  maintenance:\n    uploadpurging:\n      enabled: false",
-            "http:",
-            f"  addr: 127.0.0.1:{self.port}",
-            f"  headers:\n    X-Dockyard-Lab: [{self.dir}]",
-        ]
-        if self.tls:
-            lines.append(f"  tls:\n    certificate: {self.tls.server_cert}\n    key: {self.tls.server_key}")
+    def auth_yaml(self) -> str:
         if self.htpasswd_path:
-            lines.append(f"auth:\n  htpasswd:\n    realm: dockyard-test\n    path: {self.htpasswd_path}")
-        elif self.token:
-            lines.append(f"auth:\n  token:\n    realm: {self.token.realm}\n    service: {self.token.SERVICE}\n"
-                         f"    issuer: {self.token.ISSUER}\n    rootcertbundle: {self.token.cert_path}")
-        Path(self.config_path).write_text("\n".join(lines) + "\n")
-        self.proc = _lab._spawn(["docker-registry", "serve", self.config_path], Path(self.log_path))
-
-        def ready() -> bool:
-            if self.tls:
-                conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=2, context=self.ssl_context())
-            else:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-            try:
-                conn.request("GET", "/v2/")
-                resp = conn.getresponse()
-                return resp.status in (200, 401) and resp.getheader("X-Dockyard-Lab") == str(self.dir)
-            finally:
-                conn.close()
-
-        _lab._wait_until(ready, what=f"docker-registry {self.name}", proc=self.proc, log_path=self.log_path,
-                         timeout=timeout)
-        return self
-
-    def stop(self) -> None:
-        _lab._stop_proc(self.proc)
+            return f"auth:\n  htpasswd:\n    realm: dockyard-test\n    path: {self.htpasswd_path}"
+        if self.token:
+            return (f"auth:\n  token:\n    realm: {self.token.realm}\n    service: {self.token.SERVICE}\n"
+                    f"    issuer: {self.token.ISSUER}\n    rootcertbundle: {self.token.cert_path}")
+        return ""
 
 
 # --------------------------------------------------------------------------- seeding
