@@ -85,6 +85,21 @@ class Column:
     grows: bool = False  # auto width that also follows a cell's later, longer text ("checking…" -> "logged in as …")
 
 
+class PaneTable(DataTable):
+    """A DataTable that repaints the lines it painted before it measured its new rows.
+
+    Textual 8 measures added rows' column widths when the table is next idle, but its line caches
+    are keyed by `_update_count`, which measuring leaves alone: a frame painted between `add_row`
+    and that idle moment kept its label-wide columns ("alp…") until the next change — for good on
+    a pane where nothing changes (all containers stopped).
+    """
+
+    def _update_dimensions(self, new_rows) -> None:
+        super()._update_dimensions(new_rows)
+        self._update_count += 1  # noqa: SLF001 - drops the lines painted with the old widths
+        self.refresh()
+
+
 @dataclass
 class Row:
     """One table row as `render` functions build it: cells, sort values, what the `/` filter sees."""
@@ -171,7 +186,7 @@ class Pane(Vertical):
             return None
 
     def compose(self):
-        table: DataTable[Text] = DataTable(id=f"table-{self.pane_id}", cursor_type="row",
+        table: DataTable[Text] = PaneTable(id=f"table-{self.pane_id}", cursor_type="row",
                                            zebra_stripes=False, header_height=1)
         yield table
 
