@@ -33,15 +33,21 @@ ROOT = Path(__file__).resolve().parent.parent
 # --------------------------------------------------------------------------- waiting
 
 
-async def until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> float:
+async def until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition", *,
+                pilot=None) -> float:
     """Poll `predicate` until it is true and return how long that took; fail naming `what`
     after `timeout` s. The event loop runs between polls, so the app (or fleet) keeps working:
-    a test waits for what a user would see instead of sleeping a guessed time."""
+    a test waits for what a user would see instead of sleeping a guessed time. With a Textual
+    `pilot`, each poll also lets the screen process its messages and repaint (`pilot.pause`):
+    for predicates that read the painted screen (`svg_text`)."""
     start = time.monotonic()
     while not predicate():
         if time.monotonic() - start > timeout:
             raise AssertionError(f"{what}: not within {timeout} s")
-        await asyncio.sleep(0.02)
+        if pilot is not None:
+            await pilot.pause(0.02)
+        else:
+            await asyncio.sleep(0.02)
     return time.monotonic() - start
 
 
@@ -160,8 +166,9 @@ def cli_env(extra: dict[str, str] | None = None, *, drop: tuple[str, ...] = ()) 
 
 
 def dockyard(*args: str, env: dict[str, str] | None = None, drop: tuple[str, ...] = (), stdin: str = "",
-             timeout: float = 120) -> subprocess.CompletedProcess:
+             timeout: float = 120, command: tuple[str, ...] = DOCKYARD) -> subprocess.CompletedProcess:
     """Run `dockyard ARGS…` as a user would; stdin is a pipe holding `stdin` (never the
-    tester's terminal), output is text in `.stdout` / `.stderr`."""
-    return subprocess.run([*DOCKYARD, *args], capture_output=True, text=True, check=False,
+    tester's terminal), output is text in `.stdout` / `.stderr`. `env` and `drop` as in
+    `cli_env`; `command` replaces the command line before ARGS."""
+    return subprocess.run([*command, *args], capture_output=True, text=True, check=False,
                           env=cli_env(env, drop=drop), input=stdin, timeout=timeout)

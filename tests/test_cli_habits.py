@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from helpers import DOCKYARD, cli_env
+from helpers import dockyard as run_dockyard
 from dockyard.cli.main import build_parser
 from dockyard.cli.options import subparsers
 from dockyard.ui.panes.registry import PANES
@@ -22,24 +23,23 @@ from dockyard.ui.panes.registry import PANES
 PANE_IDS = [spec.id for spec in PANES]
 
 GLOBALS = ("--config", "--readonly", "--context")
+KEEP_OUT = ("DOCKER_", "DOCKYARD_CONFIG")  # the tester's own Docker and Dockyard settings
 
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """This checkout's `dockyard`, with none of the tester's Docker or Dockyard settings."""
-    return cli_env(extra, drop=("DOCKER_", "DOCKYARD_CONFIG"))
+    return cli_env(extra, drop=KEEP_OUT)
 
 
 def dockyard(*args: str, env: dict[str, str] | None = None, local_socket: str | None = None,
              timeout: float = 60) -> subprocess.CompletedProcess:
     """Run the CLI; `local_socket` says where the local daemon's socket is (tests never rely on this
     machine's /var/run/docker.sock being there or not)."""
-    if local_socket is None:
-        cmd = [*DOCKYARD, *args]
-    else:
-        cmd = [sys.executable, "-c", "import sys, dockyard.config.contexts as c; c.DEFAULT_SOCKET = sys.argv[1]; "
-               "from dockyard.cli.main import main; sys.exit(main(sys.argv[2:]))", local_socket, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=_env(env), timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+    command = DOCKYARD
+    if local_socket is not None:
+        command = (sys.executable, "-c", "import sys, dockyard.config.contexts as c; c.DEFAULT_SOCKET = sys.argv[1]; "
+                   "from dockyard.cli.main import main; sys.exit(main(sys.argv[2:]))", local_socket)
+    return run_dockyard(*args, env=env, drop=KEEP_OUT, command=command, timeout=timeout)
 
 
 @pytest.fixture

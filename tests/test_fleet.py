@@ -127,13 +127,13 @@ class TestLiveCache:
         batches: list[FleetChange] = []
         async with Fleet(config(unix_host(lab.d1, "unix1")), live=True, batch_interval=0.2) as fleet:
             await fleet.wait_settled(10)
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.5)  # the start-up's own batches go by first
             fleet.subscribe(batches.append)
             names = ["burst-" + uuid.uuid4().hex[:6] for _ in range(5)]
             for n in names:
                 lab.d1.run_container(n, "sleep", "300")
             await until(lambda: set(names) <= {c.name for c in fleet.cached("containers")}, 10, "burst")
-            await asyncio.sleep(0.3)
+            await until(lambda: any(b.hosts("containers") for b in batches), 2, "a batch told the observer")
             lab.d1.docker("rm", "-f", *names)
         # 5 docker runs of ~0.3 s each produce a handful of batches, not one per event
         container_batches = [b for b in batches if b.hosts("containers")]
@@ -209,13 +209,12 @@ class TestStreams:
                     stream = (client.log_stream(cid, follow=True, tail=1) if kind == 0 else
                               client.stats_stream(cid) if kind == 1 else client.event_stream())
                     tasks.append(asyncio.create_task(consume(stream)))
-                await asyncio.sleep(0.5)  # all streaming
+                await until(lambda: _open_fds() >= baseline + 50, 5, "all streaming")
                 assert _open_fds() >= baseline + 50
                 for t in tasks:
                     t.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
-                await asyncio.sleep(0.1)
-                assert _open_fds() <= baseline + 5, f"round {round_}: sockets left open"
+                await until(lambda: _open_fds() <= baseline + 5, 2, f"round {round_}: sockets left open")
             # and the host still answers promptly
             start = time.perf_counter()
             await session.call(lambda c: c.list_containers())
@@ -229,9 +228,15 @@ class TestStreams:
             session = fleet.session("ssh")
             conn = session._transport.conns[-1]  # noqa: SLF001
             for _ in range(2):
-                tasks = [asyncio.create_task(_drain(session.client.log_stream(cid, follow=True, tail=1)))
-                         for _ in range(60)]
-                await asyncio.sleep(0.5)
+                streaming: set[int] = set()  # the streams that delivered a line
+
+                async def drain(i: int, stream) -> None:
+                    async for _ in stream:
+                        streaming.add(i)
+
+                tasks = [asyncio.create_task(drain(i, session.client.log_stream(cid, follow=True, tail=1)))
+                         for i in range(60)]
+                await until(lambda: len(streaming) == 60, 10, "all 60 streaming")
                 assert len(conn._channels) >= 60  # noqa: SLF001
                 for t in tasks:
                     t.cancel()
@@ -242,17 +247,12 @@ class TestStreams:
     async def test_log_stream_tells_stdout_from_stderr(self, lab):
         cid = lab.d1.run_container("logs-" + uuid.uuid4().hex[:6], "sh", "-c",
                                    "echo out-line; echo err-line >&2; sleep 300")
-        await asyncio.sleep(0.5)
+        await until(lambda: "err-line" in lab.d1.docker("logs", cid).stderr, 5, "both lines logged")
         async with Fleet(config(unix_host(lab.d1, "unix1")), live=False) as fleet:
             chunks = await fleet.session("unix1").call(
                 lambda c: _collect(c.log_stream(cid, follow=False)))
         assert ("stdout", b"out-line\n") in chunks
         assert ("stderr", b"err-line\n") in chunks
-
-
-async def _drain(stream):
-    async for _ in stream:
-        pass
 
 
 async def _collect(stream):
@@ -305,7 +305,7 @@ class TestStatsWatcher:
             assert all(fleet.container_stats("d", cid) is None for cid in ids[:4])  # scrolled away: dropped
             assert all(n >= 4 for _, _, n in fleet.stats.bursts[before:])  # the new rows came together
             fleet.watch_stats([], owner="pane")
-            await asyncio.sleep(0.1)
+            await until(lambda: fleet.stats._pollers == {}, 2, "the host's poller gone")  # noqa: SLF001
             assert fleet.stats._pollers == {}  # noqa: SLF001 - nothing watched on a host: no task for it
 
     async def test_a_detail_view_is_not_starved_by_a_full_pane(self, lab, fresh_daemon):

@@ -379,7 +379,7 @@ async def test_changed_host_key_is_a_warning_without_accept(lab, made, tmp_path)
         assert isinstance(app.screen, HostKeyDialog)
         await pilot.press("escape")
         await until(lambda: not isinstance(app.screen, HostKeyDialog), 2, "closed")
-        await pilot.pause(0.5)
+        await pilot.pause(0.5)  # the answer was given; an accept would now be reconnecting or writing known_hosts
         assert app.fleet.host("ssh").state == HostState.HOST_KEY_CHANGED
         assert known_hosts.read_text() == f"[127.0.0.1]:{lab.target.port} {other_type} {other_b64}\n"
         await pilot.press("1")
@@ -455,7 +455,7 @@ async def test_hostile_project_labels_render_literally(lab, made):
         assert rows[escapes]["PROJECT"] == safe(HOSTILE_ESCAPES) == "\\x1b]0;pwn\\x07\\x1b[2J"
         table = app.panes["containers"].table
         table.scroll_to(x=table.max_scroll_x, animate=False, immediate=True)  # PROJECT is the last column
-        await pilot.pause(0.1)
+        await until(lambda: "PROJECT" in svg_text(app), 2, "the PROJECT column on screen", pilot=pilot)
         svg = app.export_screenshot()
         assert "\x1b" not in svg and "\x07" not in svg
         on_screen = svg_text(app)
@@ -474,8 +474,9 @@ async def test_hostile_project_labels_render_literally(lab, made):
         assert f"▼ {HOSTILE_MARKUP}" in svg_text(app)
         await pilot.press("ctrl+a", "s")
         await until(lambda: showing(app, ConfirmDialog), 2, "confirm")
-        await pilot.pause(0.1)
-        app.export_screenshot()  # renders without raising
+        # painted (a screenshot renders it) without raising
+        await until(lambda: "Stop 2 container(s)" in svg_text(app), 2, "the confirm dialog on screen",
+                    pilot=pilot)
         await pilot.press("n")
         assert app.is_running
         assert docker_state(lab.d1, markup) == "running"
@@ -509,7 +510,8 @@ async def test_command_mode_host_scoping(lab, made):
         # tab completes the host name in command mode
         await pilot.press("colon")
         await type_text(pilot, "host un")
-        await pilot.pause(0.2)  # the suggester runs in the background
+        # the suggester runs apart; its completion is painted after the typed text
+        await until(lambda: "host unix1" in svg_text(app), 2, "the completion offered", pilot=pilot)
         await pilot.press("tab", "enter")
         await until(lambda: app.scope == "unix1", 2, "completed scope")
         assert {h for h, _ in names_on_screen(app)} == {"unix1"}

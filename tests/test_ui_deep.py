@@ -34,7 +34,7 @@ async def test_run_form_creates_the_container_on_two_hosts(lab):
         form.query_one("#run-network").value = "none"
         form.query_one("#run-labels").value = "made.by=form"
         await pilot.press("ctrl+r")
-        await pilot.pause(0.2)
+        await until(lambda: "letters, digits" in str(form.query_one("#err-name").render()), 2, "the name marked")
         assert isinstance(app.screen, RunDialog)  # refused: the name is marked
         assert "letters, digits" in str(form.query_one("#err-name").render())
         form.query_one("#run-name").value = name
@@ -111,7 +111,7 @@ async def test_container_view_shows_stats_and_inspect(lab):
         await until(lambda: screen.inspect.get("Name") == f"/{name}", 5, "inspect loaded")
         assert (app.fleet.stats.watched & {("unix1", screen.container.id)})
         await pilot.press("escape")
-        await pilot.pause(0.1)
+        await until(lambda: not isinstance(app.screen, ContainerScreen), 5, "back from the detail view")
     lab.d1.docker("rm", "-f", name)
 
 
@@ -139,8 +139,13 @@ async def test_hosts_pane_totals_cpu_and_memory_per_host(lab, fresh_daemon):
         await until(lambda: totals()[0] is not None and totals()[0] > 5, 15, "host CPU total")  # a spinning loop (shared CPUs)
         assert totals()[1] > 0
         await pilot.press("2")  # leaving the pane hands sampling to the Containers pane's visible rows
-        await pilot.pause(0.3)
-        assert "hosts" not in {owner for owner, (keys, _) in app.fleet.stats._wanted.items() if keys}  # noqa: SLF001
+
+        def sampling_for() -> set[str]:
+            return {owner for owner, (keys, _) in app.fleet.stats._wanted.items() if keys}  # noqa: SLF001
+
+        await until(lambda: app.active_pane.pane_id == "containers" and "hosts" not in sampling_for(), 2,
+                    "the Hosts pane no longer samples")
+        assert "hosts" not in sampling_for()
 
 
 async def test_hosts_pane_latency_is_the_last_idle_ping(lab):
@@ -183,11 +188,12 @@ async def test_a_full_log_buffer_keeps_following(lab):
             painted = re.findall(r"n&#160;(\d{6})", app.export_screenshot())
             return max((int(n) for n in painted), default=-1)
 
-        await pilot.pause(0.3)
+        await until(lambda: newest_on_screen() > 0, 5, "lines painted", pilot=pilot)
         first = newest_on_screen()
-        await pilot.pause(1.5)
+        # still moving: about 50 lines a second arrive
+        await until(lambda: newest_on_screen() > first + 20, 3, "newer lines painted", pilot=pilot)
         assert log.item_count == 30  # bounded
-        assert newest_on_screen() > first + 20  # still moving: about 50 lines a second arrive
+        assert newest_on_screen() > first + 20
 
 
 def _painted(log: LogView) -> list[str]:
@@ -208,50 +214,51 @@ async def test_logs_view_timestamps_wrap_pause_search_and_save(lab, tmp_path):
         assert log.plain(0) == " LONG" + "x" * 300  # no wrap: one row, clipped to the view
         assert any(row.startswith(" line ") for row in _painted(log))  # following: the newest rows
 
+        status = lambda: str(screen.query_one("#logs-status").render())  # noqa: E731
         await pilot.press("t")
-        await pilot.pause(0.05)
+        await until(lambda: "timestamps" in status(), 2, "timestamps on")
         stamp = re.compile(r"^ \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line \d+$")
         assert "timestamps" in str(screen.query_one("#logs-status").render())
         assert all(stamp.match(row) for row in _painted(log) if "line" in row) and any(_painted(log))
 
-        status = lambda: str(screen.query_one("#logs-status").render())  # noqa: E731
         await pilot.press("k", "k")  # scrolling up from the end stops following (like less +F)
-        await pilot.pause(0.05)
+        await until(lambda: status().startswith("PAUSED"), 2, "paused by scrolling up")
         assert status().startswith("PAUSED")
         await pilot.press("G")  # back to the newest line, following again
-        await pilot.pause(0.3)
+        await until(lambda: status().startswith("FOLLOWING") and log.scroll_y == log.max_scroll_y, 2,
+                    "following at the newest line")
         assert status().startswith("FOLLOWING") and log.scroll_y == log.max_scroll_y
         await pilot.press("space")  # pause: the view stays on the same lines while more arrive
         await pilot.press("g")  # to the top: the long line
-        await pilot.pause(0.05)
+        await until(lambda: "PAUSED" in status() and "LONG" in _painted(log)[0], 2, "paused at the top")
         assert "PAUSED" in str(screen.query_one("#logs-status").render())
         await pilot.press("w")
-        await pilot.pause(0.05)
+        await until(lambda: "wrap" in status(), 2, "wrap on")
         rows = _painted(log)
         assert "LONG" in rows[0] and stamp.match(rows[-1] if "line" in rows[-1] else rows[-2])
         pieces = [rows[0]] + [r for r in rows[1:5] if r and set(r) == {"x"}]
         assert len(pieces) == 4 and sum(r.count("x") for r in pieces) == 300  # wrapped, nothing lost
         assert max(len(r) for r in rows) <= width
-        before = _painted(log)
-        await pilot.pause(0.5)  # ~25 more lines arrive
+        before, count = _painted(log), log.item_count
+        await until(lambda: log.item_count >= count + 10, 5, "more lines arrive")  # while the view is paused
         assert _painted(log) == before
         await pilot.press("w")
-        await pilot.pause(0.05)
+        await until(lambda: "wrap" not in status(), 2, "wrap off")
         assert sum("LONG" in r for r in _painted(log)) == 1 and _painted(log)[0].count("x") < 300
 
         await pilot.press("slash", "l", "i", "n", "e", "space", "4", "enter")
-        await pilot.pause(0.05)
+        await until(lambda: "search: line 4" in status(), 2, "searching")
         first = log.current_match
         assert first >= 0 and any(row.endswith("line 4") for row in _painted(log))
         await pilot.press("n")
-        await pilot.pause(0.05)
+        await until(lambda: log.current_match > first, 2, "the next match")
         assert log.current_match > first and "line 4" in log.plain(log.current_match - log._offset)  # noqa: SLF001
 
         await pilot.press("s")
         box = screen.query_one("#logs-input")
         box.value = str(tmp_path / "out.log")
         await pilot.press("enter")
-        await pilot.pause(0.05)
+        await until(lambda: (tmp_path / "out.log").exists(), 2, "saved")  # written in one go, no await inside
         saved = (tmp_path / "out.log").read_text().splitlines()
         assert saved[0].endswith(f"unix1/views-{tag} stdout LONG" + "x" * 300)
         assert len(saved) >= 60 and saved[1].endswith("stdout line 0")
@@ -269,7 +276,7 @@ async def test_logs_only_matching_lines_keeps_filtering_new_lines_and_escape_dro
         everything = screen.query_one("#logs", LogView)
         status = lambda: str(screen.query_one("#logs-status").render())  # noqa: E731
         await pilot.press("f", *"WARN", "enter")  # any case
-        await pilot.pause(0.05)
+        await until(lambda: "only: WARN" in status(), 2, "the filter applied")
         only = screen.log_widget
         assert only is not everything and screen.only == "WARN" and "only: WARN" in status()
         rows = [r for r in _painted(only) if r.strip()]
@@ -289,11 +296,11 @@ async def test_logs_only_matching_lines_keeps_filtering_new_lines_and_escape_dro
         await until(lambda: app.screen is screen, 5, "help closed")
 
         await pilot.press("escape")  # drops the filter, stays in the logs
-        await pilot.pause(0.05)
+        await until(lambda: "only:" not in status(), 2, "the filter dropped")
         assert isinstance(app.screen, LogsScreen) and screen.only == "" and screen.log_widget is everything
         assert any(" line " in r for r in _painted(everything)) and "only:" not in status()
         await pilot.press("escape")
-        await pilot.pause(0.05)
+        await until(lambda: not isinstance(app.screen, LogsScreen), 2, "out of the logs view")
         assert not isinstance(app.screen, LogsScreen)
     lab.d1.docker("rm", "-f", cid)
 

@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 import pytest  # noqa: E402
 
 from fleet_hosts import config, unix_host  # noqa: E402
-from helpers import showing, summary, until  # noqa: E402
+from helpers import showing, summary, svg_text, until  # noqa: E402
 from lab import IMAGE  # noqa: E402
 from dockyard.ui.app import DockyardApp  # noqa: E402
 
@@ -78,15 +78,24 @@ async def loaded(pilot) -> None:
     await until(lambda: "hosts 2/2 online" in summary(app), what="hosts online")
     await pilot.press("a")
     await until(lambda: app.panes["containers"].table.row_count == len(FLEET), what="all rows")
-    await until(lambda: f"containers 0/{len(FLEET)} running" in summary(app),
-                what="summary")
+    await until(lambda: f"containers 0/{len(FLEET)} running" in summary(app), what="summary")
     assert app.panes["containers"].table.cursor_row == 0  # it stays on top while the hosts answer
-    await settle(pilot)
+    await settle(pilot, *(name for _, name, _ in FLEET))  # whole: the columns have their widths
 
 
-async def settle(pilot) -> None:
-    pilot.app.clear_notifications()
-    await pilot.pause(0.1)
+async def settle(pilot, *texts: str) -> None:
+    """No toast left and `texts` painted on screen (a row is in the table before it is drawn,
+    and its column widths are measured after that)."""
+    app = pilot.app
+    app.clear_notifications()
+
+    def painted() -> bool:
+        shown = svg_text(app)
+        return all(text in shown for text in texts)
+
+    await until(lambda: not any(rack.display for rack in app.screen.query("ToastRack")), what="toasts gone",
+                pilot=pilot)
+    await until(painted, what=f"{texts} on screen", pilot=pilot)
 
 
 class TestContainersPane:
@@ -98,7 +107,7 @@ class TestContainersPane:
             await loaded(pilot)
             await pilot.press("slash", *"shop !host:beta", "enter")
             await until(lambda: pilot.app.panes["containers"].table.row_count == 2, what="filtered")
-            await settle(pilot)
+            await settle(pilot, "filter: shop !host:beta")
 
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -109,7 +118,7 @@ class TestContainersPane:
             await until(lambda: pilot.app.panes["containers"].grouping == "project", what="grouped")
             await until(lambda: pilot.app.panes["containers"].table.row_count == len(FLEET) + 3,
                         what="group headers")
-            await settle(pilot)
+            await settle(pilot, "▼ shop", "▼ infra")
 
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -124,7 +133,7 @@ class TestDialogs:
             from dockyard.ui.dialogs.confirm import ConfirmDialog
 
             await until(lambda: showing(pilot.app, ConfirmDialog), what="dialog")
-            await settle(pilot)
+            await settle(pilot, "Remove 2 container(s)")
 
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -135,6 +144,6 @@ class TestDialogs:
             from dockyard.ui.dialogs.info import TextDialog
 
             await until(lambda: showing(pilot.app, TextDialog), what="help")
-            await settle(pilot)
+            await settle(pilot, "Containers pane")
 
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
