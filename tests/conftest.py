@@ -7,6 +7,7 @@ never skipped.
 
     lab            the running Lab (d1/d2/d3, registry, target/jump sshd, agent, TLS + SSH material)
     lab_config     path of a Dockyard config (tmp_path/dockyard.toml) with the default lab hosts
+    made           (daemon, container name) pairs a test creates, removed afterwards
     fresh_daemon   a separate started dockerd (unix only, image loaded) for kill/restart tests
     daemon_factory callable(tcp=False, tls=False, image=True) -> more separate daemons
     fresh_sshd     a separate sshd (its docker_socket is lab.d1.socket) for freeze tests;
@@ -67,6 +68,15 @@ def daemon_factory(lab):
         d.stop()
         lab.extra_daemons.remove(d)
         shutil.rmtree(d.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def made(lab):
+    """Containers a test creates: (daemon, name) pairs, removed afterwards."""
+    created: list[tuple[object, str]] = []
+    yield created
+    for daemon, name in created:
+        daemon.docker("rm", "-f", name, check=False)
 
 
 @pytest.fixture

@@ -17,14 +17,6 @@ from dockyard.ui.container_view import ContainerScreen
 pytestmark = pytest.mark.faults
 
 
-@pytest.fixture
-def made(lab):
-    created: list[tuple[object, str]] = []
-    yield created
-    for daemon, name in created:
-        daemon.docker("rm", "-f", name, check=False)
-
-
 def row_of(app, host: str, name: str) -> dict[str, str] | None:
     return next((r for r in table_rows(app) if (r["HOST"], r["NAME"]) == (host, name)), None)
 

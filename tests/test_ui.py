@@ -39,15 +39,6 @@ def uniq(prefix: str = "ui") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-@pytest.fixture
-def made(lab):
-    """Containers a test creates: (daemon, name) pairs, removed afterwards."""
-    created: list[tuple[object, str]] = []
-    yield created
-    for daemon, name in created:
-        daemon.docker("rm", "-f", name, check=False)
-
-
 def run(made, daemon, name: str, *, labels: dict[str, str] | None = None) -> str:
     """A running `sleep 300` container (stop_timeout=1, network none) that the test cleans up."""
     made.append((daemon, name))
