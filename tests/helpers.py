@@ -12,6 +12,7 @@ Plain functions, no fixtures (those live in conftest.py). Test modules import fr
     make_app(cfg)                     the app plus a record of its notifications
     open_logs(app, id, name, lines=N) a container's logs view holding at least N lines
     dockyard(*args)                   this checkout's `dockyard` command, run as a user would
+    in_terminal(argv, env, steps)     a program on a pty: type, wait for what shows, next step
     DOCKYARD, cli_env(extra)          the command line and environment, for a pty or exec
 """
 
@@ -172,3 +173,37 @@ def dockyard(*args: str, env: dict[str, str] | None = None, drop: tuple[str, ...
     `cli_env`; `command` replaces the command line before ARGS."""
     return subprocess.run([*command, *args], capture_output=True, text=True, check=False,
                           env=cli_env(env, drop=drop), input=stdin, timeout=timeout)
+
+
+def in_terminal(argv: list[str], env: dict[str, str], steps: list[tuple[str, str]], timeout: float = 30) -> list[str]:
+    """Run `argv` on a pseudo-terminal (a shell, the TUI) and for each (keys, marker) step type `keys`
+    and wait until `marker` has shown (in anything received so far: a TUI draws each thing once);
+    returns what the terminal received during each step. The program is killed afterwards."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the pty is its terminal
+        os.execvpe(argv[0], argv, env)
+    screens: list[str] = []
+    everything = b""
+    try:
+        for keys, marker in steps:
+            os.write(fd, keys.encode())
+            seen = b""
+            deadline = time.monotonic() + timeout
+            while marker.encode() not in everything + seen:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{marker!r} not on the terminal within {timeout} s; got {seen[-500:]!r}")
+                if select.select([fd], [], [], 0.1)[0]:
+                    try:
+                        seen += os.read(fd, 65536)
+                    except OSError:
+                        break
+            everything += seen
+            screens.append(seen.decode(errors="replace"))
+        return screens
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(fd)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import DOCKYARD, cli_env
+from helpers import DOCKYARD, cli_env, in_terminal
 from helpers import dockyard as run_dockyard
 from dockyard.cli.main import build_parser
 from dockyard.cli.options import subparsers
@@ -308,44 +308,12 @@ def test_fish_completion_offers_hosts_and_registries(completion_env, tmp_path):
     assert {"pull", "ps", "registry", "completion"} <= set(complete("dockyard "))
 
 
-def _type_in_a_terminal(argv: list[str], env: dict[str, str], setup: list[str], keys: str,
-                        until: str, timeout: float = 20) -> str:
-    """Run an interactive shell on a pty, type `setup` lines then `keys`; the screen text once `until` shows."""
-    import pty
-    import select
-    import time
-
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the shell
-        os.execvpe(argv[0], argv, env)
-    out = b""
-    try:
-        for line in [*setup, "echo READY-$((6*7))"]:
-            os.write(fd, line.encode() + b"\n")
-        deadline = time.monotonic() + timeout
-        sent = False
-        while time.monotonic() < deadline:
-            if select.select([fd], [], [], 0.1)[0]:
-                try:
-                    out += os.read(fd, 65536)
-                except OSError:
-                    break
-            if not sent and b"READY-42" in out:
-                os.write(fd, keys.encode())
-                sent, out = True, b""
-            if sent and until.encode() in out:
-                break
-        return out.decode(errors="replace")
-    finally:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-
-
 def test_zsh_completion_offers_hosts_when_tab_is_pressed(completion_env, tmp_path):
     script = _script("zsh", completion_env, tmp_path)
-    setup = [f"fpath=({script.parent} $fpath)", "autoload -U compinit && compinit -u"]
-    screen = _type_in_a_terminal(["zsh", "-f", "-i"], completion_env, setup, "dockyard ps --host \t\t",
-                                 until="beta-db")
+    # the shell is ready once it has run the setup: it prints 42 (the typed line shows only the sum)
+    setup = f"fpath=({script.parent} $fpath)\nautoload -U compinit && compinit -u\necho READY-$((6*7))\n"
+    [_, screen] = in_terminal(["zsh", "-f", "-i"], completion_env,
+                              [(setup, "READY-42"), ("dockyard ps --host \t\t", "beta-db")])
     assert "alpha-web" in screen and "beta-db" in screen
-    screen = _type_in_a_terminal(["zsh", "-f", "-i"], completion_env, setup, "dockyard pu\t", until="pull")
+    [_, screen] = in_terminal(["zsh", "-f", "-i"], completion_env, [(setup, "READY-42"), ("dockyard pu\t", "pull")])
     assert "dockyard pull" in screen

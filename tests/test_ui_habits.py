@@ -13,7 +13,7 @@ from pathlib import Path
 from textual.widgets import Input
 
 from fleet_hosts import config, unix_host
-from helpers import make_app, showing, summary, svg_text, table_rows, until
+from helpers import DOCKYARD, cli_env, in_terminal, make_app, showing, summary, svg_text, table_rows, until
 from dockyard.config import load_config
 from dockyard.config.model import Config, HostConfig
 from dockyard.fleet import HostState
@@ -146,3 +146,16 @@ async def test_strict_host_key_checking_opens_no_dialog(lab, tmp_path, monkeypat
         [row] = table_rows(app, "hosts")
         assert any("StrictHostKeyChecking yes" in text for text in row.values()), row
     assert not Path(f"{tmp_path}/none").exists()
+
+
+def test_the_real_tui_takes_context_and_pane_options(lab, tmp_path):
+    """`dockyard --context labone --pane hosts` in a terminal: the Hosts pane, only that context's host."""
+    env = {"HOME": str(tmp_path), "DOCKER_CONFIG": str(tmp_path / "docker"), "XDG_CONFIG_HOME": str(tmp_path / "x")}
+    _docker(env, "context", "create", "labone", "--docker", f"host=unix://{lab.d1.socket}")
+    _docker(env, "context", "create", "labthree", "--docker", f"host=unix://{lab.d3.socket}")
+    terminal = cli_env({**env, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "30"},
+                       drop=("DOCKER_", "DOCKYARD_CONFIG"))
+    [first, second] = in_terminal([*DOCKYARD, "--context", "labone", "--pane", "hosts"], terminal,
+                           [("", "1/1 online"), ("", "TRANSPORT")])  # TRANSPORT: a column of the Hosts pane only
+    screen = first + second
+    assert "labone" in screen and "labthree" not in screen
