@@ -200,8 +200,31 @@ async def test_proxy_command_jump_through_ssh_w(lab, tmp_path):
         assert fleet.host("h").state == HostState.ONLINE, fleet.host("h").reason
         [result] = await fleet.gather(lambda c: c.list_containers(all=True), hosts=["h"])
         assert marker in {c.name for c in result.value}
+    assert not _processes_mentioning(str(cfg)), "the ProxyCommand outlived the connection"
     for _ in range(50):  # sshd logs the jump login as it happens; give the log a moment
         if Path(lab.jump.log_path).read_text().count("Accepted publickey") > jump_log_before:
             break
         await asyncio.sleep(0.1)
     assert Path(lab.jump.log_path).read_text().count("Accepted publickey") > jump_log_before
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+async def test_a_failing_proxy_command_says_why_and_writes_nothing_on_the_terminal(lab, tmp_path, capfd):
+    """What `ssh -W` prints goes into the host's reason, never onto the terminal the TUI draws on."""
+    cfg = _ssh_config(tmp_path, lab, lab.target, UserKnownHostsFile=str(tmp_path / "known"),
+                      ProxyCommand="sh -c 'echo channel 0: open failed: no route to bastion >&2; exit 255'")
+    status = await _state(_alias_host(lab, cfg))
+    assert status.state == HostState.UNREACHABLE
+    assert "ProxyCommand said: channel 0: open failed: no route to bastion" in status.reason
+    assert "no route to bastion" not in capfd.readouterr().err

@@ -361,11 +361,69 @@ def _ack_promptly(conn: asyncssh.SSHClientConnection) -> None:
     conn.data_received = data_received  # type: ignore[method-assign]
 
 
+class ProxyCommand:
+    """A hop's ssh_config ProxyCommand, run as OpenSSH runs it (`sh -c "exec CMD"`) on a socketpair.
+
+    Not asyncssh's own ProxyCommand support: that lets the command's stderr (`ssh -W`'s complaints)
+    through to the terminal the TUI draws on. Here it is kept, and its last line explains a failure.
+    """
+
+    def __init__(self, command: str):
+        self.command = command
+        self.proc: asyncio.subprocess.Process | None = None
+        self.lines: list[str] = []
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> socket.socket:
+        ours, theirs = socket.socketpair()
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                "/bin/sh", "-c", f"exec {self.command}", stdin=theirs, stdout=theirs,
+                stderr=asyncio.subprocess.PIPE, start_new_session=True)
+        except OSError as exc:
+            ours.close()
+            raise Unreachable(f"ProxyCommand {self.command!r}: {exc.strerror or exc}") from None
+        finally:
+            theirs.close()
+        self._reader = asyncio.create_task(self._read_stderr())
+        return ours
+
+    async def _read_stderr(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        async for raw in self.proc.stderr:
+            line = raw.decode(errors="replace").strip()
+            if line:
+                self.lines = [*self.lines[-4:], line]
+
+    def said(self) -> str:
+        return self.lines[-1] if self.lines else ""
+
+    async def stop(self) -> None:
+        """End the command (it normally ends by itself once the connection closes) and read what it said."""
+        if self.proc is not None and self.proc.returncode is None:
+            try:
+                await asyncio.wait_for(self.proc.wait(), 0.5)
+            except asyncio.TimeoutError:
+                self.proc.terminate()
+                try:
+                    await asyncio.wait_for(self.proc.wait(), 2)
+                except asyncio.TimeoutError:
+                    self.proc.kill()
+                    await self.proc.wait()
+        if self._reader is not None:
+            try:
+                await asyncio.wait_for(self._reader, 1)
+            except (asyncio.TimeoutError, OSError, ValueError):
+                self._reader.cancel()
+
+
 class SSHTransport(Transport):
     kind = "ssh"
 
-    def __init__(self, conns: list[asyncssh.SSHClientConnection], socket_path: str):
+    def __init__(self, conns: list[asyncssh.SSHClientConnection], socket_path: str,
+                 proxies: list[ProxyCommand] | None = None):
         self.conns = conns  # outermost hop first, target last
+        self.proxies = proxies or []  # the first hop's ProxyCommand, if any
         super().__init__("http://docker", SSHChannelConnector(conns[-1], socket_path, limit=0))
 
     async def close(self) -> None:
@@ -377,6 +435,8 @@ class SSHTransport(Transport):
                 await asyncio.wait_for(conn.wait_closed(), 2)
             except (asyncio.TimeoutError, asyncssh.Error, OSError):
                 pass
+        for proxy in self.proxies:
+            await proxy.stop()
 
 
 async def open_ssh(host: HostConfig, trust: HostKeyTrust, keys: KeyLoader) -> SSHTransport:
@@ -386,6 +446,7 @@ async def open_ssh(host: HostConfig, trust: HostKeyTrust, keys: KeyLoader) -> SS
     hops = jump_chain(host, target, paths) + [target]
     client_keys = await keys.keys()
     conns: list[asyncssh.SSHClientConnection] = []
+    proxies: list[ProxyCommand] = []
     transport: SSHTransport | None = None
 
     def lost(reason: str) -> None:
@@ -394,15 +455,19 @@ async def open_ssh(host: HostConfig, trust: HostKeyTrust, keys: KeyLoader) -> SS
 
     try:
         for hop in hops:
-            conns.append(await _connect_hop(
+            conn, proxy = await _connect_hop(
                 host, hop, conns[-1] if conns else None, trust, paths, client_keys, lost,
-            ))
+            )
+            conns.append(conn)
+            proxies += [proxy] if proxy else []
         _ack_promptly(conns[0])  # the one hop with a real TCP socket
-        transport = SSHTransport(conns, host.socket)
+        transport = SSHTransport(conns, host.socket, proxies)
         return transport
     except BaseException:
         for conn in reversed(conns):
             conn.close()
+        for proxy in proxies:
+            await proxy.stop()
         raise
 
 
@@ -425,8 +490,27 @@ def connect_budget(host: HostConfig) -> float:
 
 
 async def _connect_hop(host, hop, tunnel, trust, paths, client_keys, on_lost):
-    clients: list[_Client] = []
+    """One hop's connection, and the ProxyCommand carrying it (the first hop's, when ssh_config has one)."""
     options = ssh_config_options(paths, hop)
+    command = options.get("ProxyCommand") if tunnel is None else None
+    proxy = ProxyCommand(str(command)) if command else None
+    sock = await proxy.start() if proxy else None
+    try:
+        return await _connect_one(host, hop, tunnel, trust, paths, client_keys, on_lost, options, sock), proxy
+    except Unreachable as exc:
+        if proxy is None:
+            raise
+        await proxy.stop()
+        said = proxy.said()
+        raise Unreachable(f"{exc} (ProxyCommand said: {said})" if said else str(exc)) from None
+    except BaseException:
+        if proxy is not None:
+            await proxy.stop()
+        raise
+
+
+async def _connect_one(host, hop, tunnel, trust, paths, client_keys, on_lost, options, sock):
+    clients: list[_Client] = []
     policy = host_key_policy(host, options)
     timeout = hop_connect_timeout(host, options)
 
@@ -445,6 +529,8 @@ async def _connect_hop(host, hop, tunnel, trust, paths, client_keys, on_lost):
         kwargs["username"] = hop.user
     if hop.port:
         kwargs["port"] = hop.port
+    if sock is not None:
+        kwargs["sock"] = sock
     if client_keys is not None:
         kwargs["client_keys"] = client_keys
     try:
