@@ -45,6 +45,17 @@ def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     raise AssertionError(f"{needle!r} not on screen within {timeout}s; got {seen[-500:]!r}")
 
 
+def _end(pid: int, fd: int) -> None:
+    """Close the terminal (if still open) and make sure the app is gone."""
+    if fd >= 0:
+        os.close(fd)
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -104,13 +115,7 @@ def test_the_process_is_gone_when_the_terminal_hangs_up(lab, tmp_path, chatty, k
         expected = {0, 129} if kind == "while-quitting" else {129}
         assert os.WEXITSTATUS(status) in expected
     finally:
-        if fd >= 0:
-            os.close(fd)
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+        _end(pid, fd)
 
 
 def test_the_shell_is_painted_before_the_fleet_layer_loads(lab, tmp_path, chatty):
@@ -121,11 +126,7 @@ def test_the_shell_is_painted_before_the_fleet_layer_loads(lab, tmp_path, chatty
         seen = _read_until(fd, b"connecting to 2 hosts", 20)
         assert chatty.encode() not in seen  # no rows yet: the fleet layer was not even imported
         assert b"Containers" in seen  # the tabs
-        _read_until(fd, chatty.encode(), 20)  # then the rows
+        painted = _read_until(fd, chatty.encode(), 20)  # then the rows
+        assert b"REPOSITORY:TAG" not in painted and b"MOUNTPOINT" not in painted  # one pane shows, not all
     finally:
-        os.close(fd)
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+        _end(pid, fd)

@@ -175,7 +175,10 @@ class DockyardApp(App[int]):
         self._load_fleet()
         self.panes = {spec.id: spec.pane(self.fleet, self.registries) for spec in PANES}
         switcher = self.query_one("#switcher", ContentSwitcher)
+        for pane in self.panes.values():
+            pane.display = False  # the switcher hides only the children it had when it mounted
         await switcher.mount_all(self.panes.values())
+        switcher.current = f"pane-{self.initial_pane}"
         await self.query_one("#booting").remove()
         self._panes_ready()
 
