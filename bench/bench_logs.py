@@ -199,27 +199,10 @@ def status_line(screen: str) -> str:
 
 
 def press_until(name: str, key: str, done, timeout: float = 10) -> float:
+    """Seconds from sending `key` until `done(screen)` (nan after `timeout`)."""
     t0 = time.perf_counter()
     bt.send(name, key)
-    while True:
-        screen = bt.capture(name)
-        now = time.perf_counter() - t0
-        if done(screen):
-            return now
-        if now > timeout:
-            return float("nan")
-        time.sleep(0.002)
-
-
-def wait_for(name: str, done, timeout: float, what: str) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        screen = bt.capture(name)
-        if done(screen):
-            return screen
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what}: not on screen after {timeout} s:\n{screen}")
-        time.sleep(0.05)
+    return bt.wait_screen(name, done, timeout, t0=t0, poll=0.002)[0]
 
 
 def newest_ts_lag(screen: str) -> float:
@@ -239,15 +222,15 @@ def bench_tui(lab: Lab, cfg: Path, flood: Flood, minutes: float, presses: int = 
     samples: list[tuple[float, float, float, str, float]] = []
     try:
         pid = bt.find_pid(name, str(cfg))
-        wait_for(name, lambda s: all(c[3] in s for c in flood.containers[:1]) and "flood-d2-0" in s, 30,
-                 "flood containers")
+        bt.wait_screen(name, lambda s: all(c[3] in s for c in flood.containers[:1]) and "flood-d2-0" in s, 30,
+                       "flood containers")
         bt.send(name, ":")
         time.sleep(0.3)
         subprocess.run([*bt.TMUX, "send-keys", "-t", name, "-l", "logs flood-"], check=True)
         t_open = time.perf_counter()
         bt.send(name, "Enter")
-        screen = wait_for(name, lambda s: "FOLLOWING" in status_line(s)
-                          and "flood-" in s.split(status_line(s), 1)[1], 20, "merged logs view")
+        _, screen = bt.wait_screen(name, lambda s: "FOLLOWING" in status_line(s)
+                                   and "flood-" in s.split(status_line(s), 1)[1], 20, "merged logs view")
         opened = time.perf_counter() - t_open
         print(f"\n`:logs flood-` → first flood lines on screen: {opened:.2f} s; status: "
               f"`{status_line(screen).strip()}`")
@@ -429,14 +412,8 @@ def main(argv: list[str]) -> int:
     if os.geteuid() != 0:
         print("run as root (the lab starts dockerd)", file=sys.stderr)
         return 2
-    version = subprocess.run(["tmux", "-V"], capture_output=True, text=True).stdout.strip()
-    print(f"# Dockyard log/exec benchmarks — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, {version}, "
-          f"load average {os.getloadavg()[0]:.1f}")
-    bt.start_session("dybl-keeper", "sleep 100000")
-    lab = Lab.start()
-    print(f"lab up in {lab.startup_seconds:.1f} s at {lab.root}")
-    flood = Flood(lab, args.batch, args.sleep_us)
-    try:
+    with bt.tmux_lab("log/exec benchmarks", "dybl-keeper") as lab:
+        flood = Flood(lab, args.batch, args.sleep_us)
         cfg = Path(lab.root) / "bench-logs.toml"
         lab.write_config(cfg, hosts=("unix1", "unix3", "ssh"))
         print(f"flood loop per container: `{LOOP.format(batch=args.batch, us=args.sleep_us)}`")
@@ -450,11 +427,6 @@ def main(argv: list[str]) -> int:
         flood.stop()
         if "exec" in wanted:
             bench_exec(lab, cfg, flood)
-    finally:
-        for s in list(bt.SESSIONS):
-            bt.kill_session(s)
-        lab.stop()
-    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
 

@@ -110,18 +110,6 @@ def line_with(screen: str, text: str) -> str:
     return ""
 
 
-def wait_for(name: str, done, timeout: float, what: str, t0: float | None = None) -> float:
-    t0 = time.perf_counter() if t0 is None else t0
-    while True:
-        screen = bt.capture(name)
-        now = time.perf_counter() - t0
-        if done(screen):
-            return now
-        if now > timeout:
-            raise RuntimeError(f"{what}: not on screen after {timeout} s:\n{screen}")
-        time.sleep(0.005)
-
-
 def open_level(name: str, first: str, full: str, row_names: list[str]) -> tuple[float, float, list[float]]:
     """Enter on the cursor row; (s to `first` on screen, s to `full` on screen, latencies of `j`
     presses sent while the breadcrumb still said "loading…")."""
@@ -178,7 +166,7 @@ def bench_ui(lab: Lab, runs: int = 5) -> None:
         bt.find_pid(name, str(cfg))
         time.sleep(1.5)
         bt.send(name, "6")
-        wait_for(name, lambda s: "127.0.0.1:" in s and "checking…" not in s, 20, "registry lab row, pinged")
+        bt.wait_screen(name, lambda s: "127.0.0.1:" in s and "checking…" not in s, 20, "registry lab row, pinged")
         time.sleep(0.5)
         repo_rows = [TAG_REPO] + [f"bench/r-{i:04d}" for i in range(30)]
         tag_rows = [f"t{i:04d}" for i in range(30)]
@@ -186,10 +174,11 @@ def bench_ui(lab: Lab, runs: int = 5) -> None:
             results["repos"].append(open_level(name, "bench/r-0000", f"{N_REPOS} repositories", repo_rows))
             results["tags"].append(open_level(name, "t0000", f"{N_TAGS} tags", tag_rows))
             bt.send(name, "Escape")
-            wait_for(name, lambda s: f"{N_REPOS} repositories" in s and f"{N_TAGS} tags" not in s, 10, "back to repos")
+            bt.wait_screen(name, lambda s: f"{N_REPOS} repositories" in s and f"{N_TAGS} tags" not in s, 10,
+                           "back to repos")
             time.sleep(0.3)
             bt.send(name, "Escape")
-            wait_for(name, lambda s: "1000 repositories" not in s and "127.0.0.1:" in s, 10, "back to registries")
+            bt.wait_screen(name, lambda s: "1000 repositories" not in s and "127.0.0.1:" in s, 10, "back to registries")
             time.sleep(0.5)
         screen = bt.capture(name)
     finally:
@@ -222,23 +211,12 @@ def main(argv: list[str]) -> int:
     if os.geteuid() != 0:
         print("run as root (the lab starts dockerd)", file=sys.stderr)
         return 2
-    version = subprocess.run(["tmux", "-V"], capture_output=True, text=True).stdout.strip()
-    print(f"# Dockyard registry benchmarks — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, {version}, "
-          f"load average {os.getloadavg()[0]:.1f}")
-    bt.start_session("dybr-keeper", "sleep 100000")
-    lab = Lab.start()
-    print(f"lab up in {lab.startup_seconds:.1f} s at {lab.root}")
-    try:
+    with bt.tmux_lab("registry benchmarks", "dybr-keeper") as lab:
         print(f"seeded {N_REPOS} repositories, one with {N_TAGS} tags, in {seed(lab):.1f} s")
         if "controller" in wanted:
             bench_controller(lab)
         if "ui" in wanted:
             bench_ui(lab)
-    finally:
-        for s in list(bt.SESSIONS):
-            bt.kill_session(s)
-        lab.stop()
-    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
 

@@ -38,7 +38,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -88,6 +90,23 @@ def capture(name: str, escapes: bool = False) -> str:
 
 def send(name: str, *keys: str) -> None:
     subprocess.run([*TMUX, "send-keys", "-t", name, *keys], check=True)
+
+
+def wait_screen(name: str, done, timeout: float, what: str | None = None, t0: float | None = None,
+                poll: float = 0.005) -> tuple[float, str]:
+    """Capture session `name` until `done(screen)`: (seconds since `t0` or since now, that screen).
+    Past `timeout`: RuntimeError naming `what` with the last screen, or (nan, it) when `what` is None."""
+    t0 = time.perf_counter() if t0 is None else t0
+    while True:
+        screen = capture(name)
+        now = time.perf_counter() - t0
+        if done(screen):
+            return now, screen
+        if now > timeout:
+            if what is None:
+                return float("nan"), screen
+            raise RuntimeError(f"{what}: not on screen after {timeout} s:\n{screen}")
+        time.sleep(poll)
 
 
 def pane_pid(name: str) -> int:
@@ -704,6 +723,25 @@ def bench_hangup(lab: Lab, count: int = 20) -> None:
 # --------------------------------------------------------------------------- main
 
 
+@contextmanager
+def tmux_lab(title: str, keeper: str) -> Iterator[Lab]:
+    """Print the run's header, keep a tmux server up between sessions (session `keeper`) and start
+    a Lab; afterwards end every tmux session and the lab, and print the load average."""
+    version = subprocess.run(["tmux", "-V"], capture_output=True, text=True).stdout.strip()
+    print(f"# Dockyard {title} — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, {version}, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    start_session(keeper, "sleep 100000")
+    lab = Lab.start()
+    print(f"lab up in {lab.startup_seconds:.1f} s at {lab.root}")
+    try:
+        yield lab
+    finally:
+        for s in list(SESSIONS):
+            kill_session(s)
+        lab.stop()
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
+
+
 def main(argv: list[str]) -> int:
     modes = {"launch", "idle", "keys", "first", "hangup"}
     wanted = set(argv or ["all"])
@@ -717,12 +755,7 @@ def main(argv: list[str]) -> int:
     if os.geteuid() != 0:
         print("run as root (the lab starts dockerd)", file=sys.stderr)
         return 2
-    version = subprocess.run(["tmux", "-V"], capture_output=True, text=True).stdout.strip()
-    print(f"# Dockyard TUI benchmarks — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, {version}")
-    start_session("dyb-keeper", "sleep 100000")  # keeps the tmux server up between sessions
-    lab = Lab.start()
-    print(f"lab up in {lab.startup_seconds:.1f} s at {lab.root}")
-    try:
+    with tmux_lab("TUI benchmarks", "dyb-keeper") as lab:
         if "first" in wanted:
             bench_first(lab)
         if "hangup" in wanted:
@@ -733,10 +766,6 @@ def main(argv: list[str]) -> int:
             bench_idle(lab)
         if "keys" in wanted:
             bench_keys(lab)
-    finally:
-        for s in list(SESSIONS):
-            kill_session(s)
-        lab.stop()
     return 0
 
 

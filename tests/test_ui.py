@@ -45,6 +45,25 @@ def run(made, daemon, name: str, *, labels: dict[str, str] | None = None) -> str
     return daemon.run_container(name, "sleep", "300", labels=labels)
 
 
+def one_on_each(made, lab, prefix: str) -> tuple[str, str, str]:
+    """A running container on unix1 (d1) and one on ssh (d2): (token in both names, unix1's, ssh's)."""
+    token = uuid.uuid4().hex[:8]
+    a, b = f"{prefix}1-{token}", f"{prefix}2-{token}"
+    run(made, lab.d1, a)
+    run(made, lab.d2, b)
+    return token, a, b
+
+
+def unix1(lab):
+    """The config of one host: unix1 (d1's socket)."""
+    return config(unix_host(lab.d1, "unix1"))
+
+
+def unix1_and_ssh(lab):
+    """The config of two hosts: unix1 (d1's socket) and ssh (d2 through the lab's sshd)."""
+    return config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh"))
+
+
 def create(made, daemon, name: str) -> str:
     """A container in state `created` (never started)."""
     made.append((daemon, name))
@@ -66,6 +85,14 @@ async def set_filter(pilot, text: str) -> None:
     await pilot.press("slash")
     await type_text(pilot, text)
     await pilot.press("enter")
+
+
+async def filtered_to(pilot, host: str, name: str) -> None:
+    """Wait for the container's row, then filter by its name until it is the only row."""
+    app = pilot.app
+    await until(lambda: (host, name) in names_on_screen(app), 5, "row")
+    await set_filter(pilot, name)
+    await until(lambda: len(table_rows(app)) == 1, 2, "one row")
 
 
 async def command(pilot, text: str) -> None:
@@ -110,7 +137,7 @@ async def test_rows_from_three_hosts_including_ssh_appear_quickly(lab, made):
 
 
 async def test_container_started_outside_appears_within_one_second(lab, made):
-    app, _ = make_app(config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh")))
+    app, _ = make_app(unix1_and_ssh(lab))
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: app.fleet.host("unix1").state == HostState.ONLINE
                     and app.fleet.host("ssh").state == HostState.ONLINE, 8, "hosts online")
@@ -205,12 +232,8 @@ async def test_filter_typed_with_keys_narrows_rows_and_esc_clears(lab, made):
 
 
 async def test_mark_across_hosts_and_stop_with_confirm(lab, made):
-    token = uuid.uuid4().hex[:8]
-    a, b = f"stop1-{token}", f"stop2-{token}"
-    run(made, lab.d1, a)
-    run(made, lab.d2, b)
-    cfg = config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh"))
-    app, notes = make_app(cfg)
+    token, a, b = one_on_each(made, lab, "stop")
+    app, notes = make_app(unix1_and_ssh(lab))
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: {("unix1", a), ("ssh", b)} <= names_on_screen(app), 8, "rows")
         await set_filter(pilot, token)
@@ -246,11 +269,8 @@ async def test_mark_across_hosts_and_stop_with_confirm(lab, made):
 
 async def test_per_container_failure_is_reported_with_its_host(lab, made):
     """A container removed behind Dockyard's back while the confirm is open: that one fails, by name."""
-    token = uuid.uuid4().hex[:8]
-    a, b = f"fail1-{token}", f"fail2-{token}"
-    run(made, lab.d1, a)
-    run(made, lab.d2, b)
-    app, notes = make_app(config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh")))
+    token, a, b = one_on_each(made, lab, "fail")
+    app, notes = make_app(unix1_and_ssh(lab))
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: {("unix1", a), ("ssh", b)} <= names_on_screen(app), 8, "rows")
         await set_filter(pilot, token)
@@ -271,11 +291,9 @@ async def test_per_container_failure_is_reported_with_its_host(lab, made):
 async def test_remove_confirm_with_force_option(lab, made):
     name = uniq("rm")
     run(made, lab.d1, name)
-    app, notes = make_app(config(unix_host(lab.d1, "unix1")))
+    app, notes = make_app(unix1(lab))
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: ("unix1", name) in names_on_screen(app), 5, "row")
-        await set_filter(pilot, name)
-        await until(lambda: len(table_rows(app)) == 1, 2, "one row")
+        await filtered_to(pilot, "unix1", name)
 
         # without force: the daemon refuses to remove a running container, and we say so
         await pilot.press("ctrl+d")
@@ -384,11 +402,9 @@ async def test_changed_host_key_is_a_warning_without_accept(lab, made, tmp_path)
 async def test_readonly_offers_no_mutating_keys_and_the_controller_refuses(lab, made):
     name = uniq("ro")
     cid = run(made, lab.d1, name)
-    app, notes = make_app(config(unix_host(lab.d1, "unix1")), readonly=True)
+    app, notes = make_app(unix1(lab), readonly=True)
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: ("unix1", name) in names_on_screen(app), 5, "row")
-        await set_filter(pilot, name)
-        await until(lambda: len(table_rows(app)) == 1, 2, "one row")
+        await filtered_to(pilot, "unix1", name)
         assert "READ-ONLY" in summary(app)
         active = app.active_bindings
         assert "space" in active and "a" in active  # the pane's harmless keys are there ...
@@ -412,7 +428,7 @@ async def test_not_readonly_offers_the_mutating_keys(lab, made):
     """The counterpart of the read-only test: the same keys are offered normally."""
     name = uniq("rw")
     run(made, lab.d1, name)
-    app, _ = make_app(config(unix_host(lab.d1, "unix1")))
+    app, _ = make_app(unix1(lab))
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: ("unix1", name) in names_on_screen(app), 5, "row")
         active = app.active_bindings
@@ -436,7 +452,7 @@ async def test_hostile_project_labels_render_literally(lab, made):
     run(made, lab.d1, escapes, labels={project: HOSTILE_ESCAPES})
     assert lab.d1.docker("inspect", "-f", '{{index .Config.Labels "com.docker.compose.project"}}',
                          escapes).stdout.rstrip("\n") == HOSTILE_ESCAPES
-    app, _ = make_app(config(unix_host(lab.d1, "unix1")))
+    app, _ = make_app(unix1(lab))
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: {("unix1", markup), ("unix1", escapes)} <= names_on_screen(app), 5, "rows")
         await set_filter(pilot, token)
@@ -477,11 +493,8 @@ async def test_hostile_project_labels_render_literally(lab, made):
 
 
 async def test_command_mode_host_scoping(lab, made):
-    token = uuid.uuid4().hex[:8]
-    a, b = f"scope1-{token}", f"scope2-{token}"
-    run(made, lab.d1, a)
-    run(made, lab.d2, b)
-    app, notes = make_app(config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh")))
+    _, a, b = one_on_each(made, lab, "scope")
+    app, notes = make_app(unix1_and_ssh(lab))
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: {("unix1", a), ("ssh", b)} <= names_on_screen(app), 8, "rows")
         await command(pilot, "host ssh")
@@ -509,7 +522,7 @@ async def test_command_mode_host_scoping(lab, made):
 
 
 async def test_help_opens_and_esc_closes(lab):
-    app, _ = make_app(config(unix_host(lab.d1, "unix1")))
+    app, _ = make_app(unix1(lab))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
         await until(lambda: showing(app, TextDialog), 2, "help dialog")
@@ -532,7 +545,7 @@ async def test_a_toggles_stopped_containers(lab, made):
     up, down = f"up-{token}", f"down-{token}"
     run(made, lab.d1, up)
     create(made, lab.d1, down)
-    app, _ = make_app(config(unix_host(lab.d1, "unix1")))
+    app, _ = make_app(unix1(lab))
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: ("unix1", up) in names_on_screen(app), 5, "running row")
         await set_filter(pilot, token)
@@ -553,7 +566,7 @@ async def test_z_groups_by_host_with_header_rows(lab, made):
     run(made, lab.d1, a1)
     run(made, lab.d1, a2)
     run(made, lab.d2, b)
-    app, _ = make_app(config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh")))
+    app, _ = make_app(unix1_and_ssh(lab))
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: {("unix1", a1), ("unix1", a2), ("ssh", b)} <= names_on_screen(app), 8, "rows")
         await set_filter(pilot, token)

@@ -48,38 +48,41 @@ async def test_drift_view_and_remove_confirmation(lab):
         assert lab.d1.docker("image", "inspect", tag, check=False).returncode == 0  # other host untouched
 
 
+async def create_in_pane(pilot, key: str, name: str):
+    """Switch to a pane by its number key, `n`, type the name into the dialog, ctrl+r; wait for the row."""
+    app = pilot.app
+    await pilot.press(key, "n")
+    await until(lambda: showing(app, AskDialog), 5, "create dialog")
+    app.screen.query_one("#ask-name").value = name
+    await pilot.press("ctrl+r")
+    pane = app.active_pane
+    await until(lambda: any(r.sort_values.get("name") == name for r in pane.rows), 10, f"{name} listed")
+    return pane
+
+
+async def remove_in_pane(pilot, pane, name: str) -> None:
+    """Cursor to the row, ctrl+d, `y` in the confirmation (which must name just that one, on unix1)."""
+    index = next(i for i, r in enumerate(pane.rows) if r.sort_values.get("name") == name)
+    pane.table.move_cursor(row=index)
+    await pilot.press("ctrl+d")
+    await until(lambda: showing(pilot.app, ConfirmDialog), 5, "remove confirm")
+    assert pilot.app.screen.targets == [("unix1", name)]
+    await pilot.press("y")
+
+
 async def test_volume_and_network_lifecycle_from_the_panes(lab):
     name = "uivol" + uuid.uuid4().hex[:6]
     app = DockyardApp(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=(140, 40)) as pilot:
         await app.fleet.wait_settled(10)
-        await pilot.press("4", "n")
-        await until(lambda: showing(app, AskDialog), 5, "create dialog")
-        app.screen.query_one("#ask-name").value = name
-        await pilot.press("ctrl+r")
-        volumes = app.panes["volumes"]
-        await until(lambda: any(r.sort_values.get("name") == name for r in volumes.rows), 10, "volume listed")
+        volumes = await create_in_pane(pilot, "4", name)
         assert lab.d1.docker("volume", "inspect", name, check=False).returncode == 0
-        index = next(i for i, r in enumerate(volumes.rows) if r.sort_values.get("name") == name)
-        volumes.table.move_cursor(row=index)
-        await pilot.press("ctrl+d")
-        await until(lambda: showing(app, ConfirmDialog), 5, "remove confirm")
-        assert app.screen.targets == [("unix1", name)]
-        await pilot.press("y")
+        await remove_in_pane(pilot, volumes, name)
         await until(lambda: lab.d1.docker("volume", "inspect", name, check=False).returncode != 0, 10, "gone")
 
         net = "uinet" + uuid.uuid4().hex[:6]
-        await pilot.press("5", "n")
-        await until(lambda: showing(app, AskDialog), 5, "network dialog")
-        app.screen.query_one("#ask-name").value = net
-        await pilot.press("ctrl+r")
-        networks = app.panes["networks"]
-        await until(lambda: any(r.sort_values.get("name") == net for r in networks.rows), 10, "network listed")
+        networks = await create_in_pane(pilot, "5", net)
         internal = lab.d1.docker("network", "inspect", "-f", "{{.Internal}}", net).stdout.strip()
         assert internal == "true"  # internal by default: no route out
-        index = next(i for i, r in enumerate(networks.rows) if r.sort_values.get("name") == net)
-        networks.table.move_cursor(row=index)
-        await pilot.press("ctrl+d")
-        await until(lambda: showing(app, ConfirmDialog), 5, "network confirm")
-        await pilot.press("y")
+        await remove_in_pane(pilot, networks, net)
         await until(lambda: lab.d1.docker("network", "inspect", net, check=False).returncode != 0, 10, "net gone")
