@@ -10,7 +10,6 @@ never skipped.
     made           (daemon, container name) pairs a test creates, removed afterwards
     fresh_daemon   a separate started dockerd (unix only, image loaded) for kill/restart tests
     daemon_factory callable(tcp=False, tls=False, image=True) -> more separate daemons
-    made           containers a test creates, as (daemon, name): removed afterwards
     fresh_sshd     a separate sshd (its docker_socket is lab.d1.socket) for freeze tests;
                    thawed and stopped afterwards
     podman         Podman's Docker-compatible API service (tests/podman_lab.py), the lab image loaded
@@ -168,12 +167,3 @@ def engine(request, lab) -> _lab.Daemon:
     """One host of each implementation of the Docker Engine API (same interface: `docker()`,
     `run_container()`, `socket`)."""
     return request.getfixturevalue("podman") if request.param == "podman" else lab.d1
-
-
-@pytest.fixture
-def made(lab):
-    """Containers a test creates: (daemon, name) pairs, removed afterwards."""
-    created: list[tuple[object, str]] = []
-    yield created
-    for daemon, name in created:
-        daemon.docker("rm", "-f", name, check=False)

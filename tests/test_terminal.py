@@ -30,17 +30,6 @@ def _spawn(config: str, *, ignore_hup: bool):
     return pid, fd
 
 
-def _end(pid: int, fd: int) -> None:
-    """Close our side of the terminal (unless the test did: fd < 0) and make sure Dockyard is gone."""
-    if fd >= 0:
-        os.close(fd)
-    try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
-        pass
-
-
 def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     seen = b""
     deadline = time.monotonic() + timeout
