@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from textual import work
-from textual.binding import Binding
 
 from dockyard.fleet import FleetError
 from dockyard.fleet.models import SwarmNode
 from dockyard.textfmt import short_id
 from dockyard.ui.dialogs.ask import AskDialog, Field
 from dockyard.ui.dialogs.confirm import ConfirmDialog
-from dockyard.ui.panes.base import Column, Row, SwarmPane, cell
+from dockyard.ui.panes.base import Column, Row, SwarmPane, cell, key_table
 
 STATE_STYLE = {"ready": "green", "down": "red", "disconnected": "red", "unknown": "yellow"}
 AVAILABILITY_STYLE = {"active": "", "drain": "bold yellow", "pause": "yellow"}
@@ -37,16 +36,16 @@ class NodesPane(SwarmPane):
         Column("availability", "AVAILABILITY"), Column("state", "STATUS"), Column("manager", "MANAGER"),
         Column("engine", "ENGINE"), Column("labels", "LABELS"), Column("tasks", "TASKS"),
     )
-    BINDINGS = [
-        Binding("d", "availability('drain')", "Drain", id="node.drain"),
-        Binding("a", "availability('active')", "Activate", id="node.activate"),
-        Binding("p", "availability('pause')", "Pause", id="node.pause"),
-        Binding("P", "role('manager')", "Promote", id="node.promote"),
-        Binding("D", "role('worker')", "Demote", id="node.demote"),
-        Binding("plus", "label_add", "Label +", id="node.label_add"),
-        Binding("minus", "label_remove", "Label −", id="node.label_remove"),
-        Binding("o", "sort", "Sort", id="node.sort"),
-    ]
+    BINDINGS = key_table("node", """
+        d      availability('drain')   Drain     drain
+        a      availability('active')  Activate  activate
+        p      availability('pause')   Pause     pause
+        P      role('manager')         Promote   promote
+        D      role('worker')          Demote    demote
+        plus   label_add               Label +
+        minus  label_remove            Label −
+        o      sort                    Sort
+    """)
     MUTATING = frozenset({"availability", "role", "label_add", "label_remove"})
 
     def build_rows(self) -> list[Row]:

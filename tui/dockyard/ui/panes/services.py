@@ -9,7 +9,6 @@ by task in the service's tasks (enter): new tasks starting, old ones shutting do
 from __future__ import annotations
 
 from textual import work
-from textual.binding import Binding
 from textual.message import Message
 
 from dockyard.fleet import FleetError
@@ -17,7 +16,7 @@ from dockyard.fleet.models import Swarm, SwarmService, SwarmTask
 from dockyard.textfmt import ago, rfc3339_seconds, short_id
 from dockyard.ui.dialogs.ask import AskDialog, Field
 from dockyard.ui.dialogs.confirm import ConfirmDialog
-from dockyard.ui.panes.base import Column, Row, SwarmPane, cell
+from dockyard.ui.panes.base import Column, Row, SwarmPane, cell, key_table
 from dockyard.ui.panes.tasks import TASK_COLUMNS, task_row
 
 UPDATE_STYLE = {"updating": "yellow", "rollback_started": "yellow", "paused": "bold red",
@@ -64,16 +63,16 @@ class ServicesPane(SwarmPane):
         Column("image", "IMAGE"), Column("ports", "PORTS"), Column("updated", "UPDATED"), Column("stack", "STACK"),
         Column("update", "UPDATE"),
     )
-    BINDINGS = [
-        Binding("enter", "tasks", "Tasks", id="service.tasks"),
-        Binding("s", "scale", "Scale", id="service.scale"),
-        Binding("u", "update", "Update image", id="service.update"),
-        Binding("R", "rollback", "Rollback", id="service.rollback"),
-        Binding("r", "restart", "Force restart", id="service.restart"),
-        Binding("ctrl+d", "remove", "Remove", id="service.remove"),
-        Binding("l", "logs", "Logs", id="service.logs"),
-        Binding("o", "sort", "Sort", id="service.sort"),
-    ]
+    BINDINGS = key_table("service", """
+        enter   tasks     Tasks
+        s       scale     Scale
+        u       update    Update image
+        R       rollback  Rollback
+        r       restart   Force restart
+        ctrl+d  remove    Remove
+        l       logs      Logs
+        o       sort      Sort
+    """)
     MUTATING = frozenset({"scale", "update", "rollback", "restart", "remove"})
 
     class OpenLogs(Message):

@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 from textual import work
-from textual.binding import Binding
 
 from dockyard.fleet import FleetError
 from dockyard.fleet.models import Stack, SwarmObject
 from dockyard.textfmt import ago, rfc3339_seconds
 from dockyard.ui.dialogs.confirm import ConfirmDialog
-from dockyard.ui.panes.base import Column, Row, SwarmPane, cell
+from dockyard.ui.panes.base import Column, Row, SwarmPane, cell, key_table
 
 STACK_COLUMNS = (
     Column("swarm", "SWARM"), Column("name", "STACK"), Column("services", "SERVICES"),
@@ -48,11 +47,11 @@ class StacksPane(SwarmPane):
     pane_id = "stacks"
     title = "Stacks"
     columns = STACK_COLUMNS
-    BINDINGS = [
-        Binding("v", "view", "Secrets/configs", id="stack.view"),
-        Binding("ctrl+d", "remove", "Remove stack", id="stack.remove"),
-        Binding("o", "sort", "Sort", id="stack.sort"),
-    ]
+    BINDINGS = key_table("stack", """
+        v       view    Secrets/configs
+        ctrl+d  remove  Remove stack
+        o       sort    Sort
+    """)
     MUTATING = frozenset({"remove"})
 
     def __init__(self, fleet, registries) -> None:

@@ -4,12 +4,11 @@ task's error and message in full."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual.binding import Binding
 
 from dockyard.fleet.models import SwarmTask
 from dockyard.textfmt import ago, rfc3339_seconds, safe, short_id
 from dockyard.ui.dialogs.info import TextDialog
-from dockyard.ui.panes.base import Column, Row, SwarmPane, cell
+from dockyard.ui.panes.base import Column, Row, SwarmPane, cell, key_table
 
 STATE_STYLE = {"running": "green", "failed": "red", "rejected": "red", "shutdown": "dim", "complete": "dim",
                "orphaned": "red", "remove": "dim"}
@@ -36,11 +35,11 @@ class TasksPane(SwarmPane):
     pane_id = "tasks"
     title = "Tasks"
     columns = TASK_COLUMNS
-    BINDINGS = [
-        Binding("enter", "details", "Details", id="task.details"),
-        Binding("a", "toggle_all", "All/running", id="task.all"),
-        Binding("o", "sort", "Sort", id="task.sort"),
-    ]
+    BINDINGS = key_table("task", """
+        enter  details     Details
+        a      toggle_all  All/running  all
+        o      sort        Sort
+    """)
 
     def __init__(self, fleet, registries) -> None:
         super().__init__(fleet, registries)
