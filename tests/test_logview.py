@@ -99,10 +99,14 @@ async def test_wide_characters_wrap_by_cells_not_characters():
     async with app.run_test(size=(10, 6)) as pilot:
         view = app.view
         view.reformat(wrap=True)
-        view.append([line("日本語のログ")])  # 12 cells + the marker: two rows of 10 cells
+        view.append([line("日本語のログ"), line("x" * 9 + "日本"), line("end")])
         await pilot.pause()
-        assert view.row_count == 2
-        assert screen_rows(view)[0] == " 日本語の"  # (ロ straddles cell 10: its halves are not shown)
+        # ロ would straddle the edge (cells 9-10): it starts the next row, as in `less`; none is cut
+        assert view.row_count == 2 + 2 + 1
+        assert screen_rows(view)[:5] == [" 日本語の", "ログ", " xxxxxxxxx", "日本", " end"]
+        assert [view.row_of(n) for n in range(3)] == [0, 2, 4]
+        view.reformat(wrap=False)
+        assert view.row_count == 3
 
 
 async def test_past_its_bound_the_buffer_drops_the_oldest_lines():

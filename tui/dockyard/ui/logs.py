@@ -16,7 +16,7 @@ import zlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from rich.cells import cell_len
+from rich.cells import cell_len, get_character_cell_size
 from rich.color import Color
 from rich.style import Style
 from rich.text import Text
@@ -97,6 +97,7 @@ class LogView(ScrollView, can_focus=True):
         self._max_width_stamped = 0
         self._strips: dict[int, Strip] = {}  # absolute item number -> its whole row, rendered
         self._rows: dict[tuple[int, int, int], Strip] = {}  # (item number, first cell, width) -> row
+        self._breaks: dict[int, list[int]] = {}  # wrap mode: item number -> first cell of each row (non-ASCII)
         self._sources: list[LogSource] = []
         self._source_numbers: dict[LogSource, int] = {}
         self._prefixes: list[tuple[str, Style]] = []  # per source number: label, colour
@@ -174,6 +175,8 @@ class LogView(ScrollView, can_focus=True):
             del self._cum[:self._start]
         self._offset += self._start
         self._start = 0
+        if self._breaks:
+            self._breaks = {n: b for n, b in self._breaks.items() if n >= self._offset}
 
     # ------------------------------------------------------------------ geometry
 
@@ -197,13 +200,34 @@ class LogView(ScrollView, can_focus=True):
         widths = self._widths[first:]
         if self.timestamps:
             widths = [w + len(e[2]) + 1 if e[2] else w for w, e in zip(widths, self._items[first:])]
-        rows = itertools.accumulate([(w - 1) // wrap + 1 for w in widths], initial=total)  # every w >= 1
+        counts = [(w - 1) // wrap + 1 for w in widths]  # every w >= 1
+        for i in [i for i, entry in enumerate(self._items[first:]) if not entry[3].isascii()]:
+            counts[i] = len(self._wide_breaks(first + i))  # wide characters may not split at a multiple of the width
+        rows = itertools.accumulate(counts, initial=total)
         next(rows)  # the initial total itself
         self._cum.extend(rows)
+
+    def _wide_breaks(self, index: int) -> list[int]:
+        """Wrap mode, a line holding non-ASCII text: the first cell of each of its rows. A wide
+        character that would straddle the edge starts the next row (as `less` does), so none is cut."""
+        number = self._offset + index
+        breaks = self._breaks.get(number)
+        if breaks is None:
+            wrap, breaks, used, at = self._wrap_width, [0], 0, 0
+            for char in self._plain_entry(index):
+                size = get_character_cell_size(char)
+                if used + size > wrap and used:
+                    breaks.append(at)
+                    used = 0
+                used += size
+                at += size
+            self._breaks[number] = breaks
+        return breaks
 
     def _rebuild_rows(self) -> None:
         self._compact()
         self._cum, self._cum_base = [], 0
+        self._breaks.clear()
         if self.wrap:
             self._wrap_width = max(1, self.scrollable_content_region.width)
             self._extend_rows(0)
@@ -358,7 +382,13 @@ class LogView(ScrollView, can_focus=True):
         if located is None:
             return Strip.blank(width, style)
         index, piece = located
-        start = piece * self._wrap_width if self.wrap else scroll_x
+        end = None
+        if not self.wrap:
+            start = scroll_x
+        elif (breaks := self._breaks.get(self._offset + index)) is not None:
+            start, end = breaks[piece], (breaks[piece + 1] if piece + 1 < len(breaks) else None)
+        else:
+            start = piece * self._wrap_width
         key = (self._offset + index, start, width)
         strip = self._rows.get(key)
         if strip is None:
@@ -367,6 +397,8 @@ class LogView(ScrollView, can_focus=True):
                 text.truncate(width, overflow="crop", pad=True)
                 text.stylize_before(style)
                 strip = Strip(text.render(self.app.console), width)
+            elif end is not None:  # a wrapped row ending before a wide character
+                strip = self._render_entry(index).crop(start, end).extend_cell_length(width, style)
             else:
                 strip = self._render_entry(index).crop_extend(start, start + width, style)
             if len(self._rows) > 512:  # a few screenfuls; Strips are heavy for the GC (caches each)
