@@ -195,6 +195,8 @@ class ContainerScreen(Screen[None]):
         except FleetError as exc:
             self.app.notify(notice(self.container.host, "inspect", exc), severity="error", markup=False)
             return
+        if not self.is_attached:  # closed while inspect was on its way
+            return
         tree = self.query_one("#inspect-tree", Tree)
         tree.clear()
         tree.root.set_label(Text(f"{self.container.name} ({self.container.host})"))
@@ -215,6 +217,8 @@ class ContainerScreen(Screen[None]):
                 self.app.notify(notice(self.container.host, "top", exc), severity="error", markup=False)
             return
         self._top_error = ""
+        if not self.is_attached:  # the view was closed while top was on its way
+            return
         table = self.query_one("#top-table", DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
