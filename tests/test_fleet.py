@@ -139,6 +139,36 @@ class TestLiveCache:
         container_batches = [b for b in batches if b.hosts("containers")]
         assert 1 <= len(container_batches) <= 15
 
+    async def test_state_changes_in_quick_succession_reach_the_cache(self, lab):
+        """dockerd sends "die" before its list shows the container stopped, and nothing follows:
+        the cache must not keep showing "running" until the next reconcile (set out of reach)."""
+        timing = Timing()
+        timing.reconcile_every = 600.0
+        name = "succession-" + uuid.uuid4().hex[:6]
+        cid = lab.d1.run_container(name, "sleep", "300")
+        async with Fleet(config(unix_host(lab.d1, "unix1")), live=True, timing=timing) as fleet:
+            await fleet.wait_settled(10)
+
+            def cached_state() -> str | None:
+                return next((c.state for c in fleet.cached("containers") if c.id == cid), None)
+
+            steps = ["kill", "start", "pause", "unpause", "stop", "restart", "kill", "start", "pause",
+                     "kill", "start", "restart", "stop", "start"]
+            for _ in range(2):
+                for action in steps:
+                    # off the loop, as from another terminal: the fleet follows events meanwhile
+                    await asyncio.to_thread(lab.d1.docker, action, name)
+                    truth = lab.d1.docker("inspect", "-f", "{{.State.Status}}", name).stdout.strip()
+                    await until(lambda: cached_state() == truth, 2,
+                                f"after docker {action}: the cache showing docker inspect's {truth}")
+            for action in steps:  # no waiting between them: only the end state is compared
+                await asyncio.to_thread(lab.d1.docker, action, name)
+            truth = lab.d1.docker("inspect", "-f", "{{.State.Status}}", name).stdout.strip()
+            await until(lambda: cached_state() == truth, 2, f"after the burst: the cache showing "
+                                                            f"docker inspect's {truth}")
+            await asyncio.to_thread(lab.d1.docker, "rm", "-f", name)
+            await until(lambda: cached_state() is None, 2, f"{name} removed")
+
 
 class TestReadOnly:
     @pytest.mark.parametrize("where", ["fleet", "host"])
