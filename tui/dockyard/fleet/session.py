@@ -55,6 +55,12 @@ _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 # Container event actions that change nothing a list shows.
 _QUIET_ACTIONS = ("exec_", "top", "attach", "resize", "archive-path", "extract-to-dir", "export", "copy", "commit")
 
+# The state a container event says its container is now in. dockerd sends "die" (and others)
+# before its list shows the change, and nothing follows: a listing that disagrees is taken
+# again. "kill" implies nothing (the signal may be caught); "die" follows if the process ends.
+_IMPLIED_STATE = {"die": "stopped", "stop": "stopped", "start": "running", "restart": "running",
+                  "unpause": "running", "pause": "paused", "destroy": "gone"}
+
 
 class Timing:
     """Knobs for how often a session polls and how it backs off; tests shorten them."""
@@ -65,6 +71,9 @@ class Timing:
     ping_every = 1.0  # one _ping a second per host: ~0.3 ms of daemon work
     frozen_after = 4.0  # no answer for this long: down (a frozen daemon is shown down within ~4-5 s)
     dirty_delay = 0.05  # coalesce a burst of events into one list request
+    # after a listing that contradicts its container's last event, list it again after each of
+    # these (plus dirty_delay); then give up and leave it to the reconcile
+    recheck_delays = (0.05, 0.1, 0.2, 0.4)
 
 
 class HostSession:
@@ -296,7 +305,9 @@ class HostSession:
         assert self.client is not None
         client = self.client
         subscribed = asyncio.Event()
-        dirty: set[str] = set()
+        # container id -> (the state its last event implies or None, rechecks done for that event)
+        dirty: dict[str, tuple[str | None, int]] = {}
+        rechecks: dict[str, asyncio.TimerHandle] = {}  # at most one pending recheck per container
         dirty_kinds: set[str] = set()
         kick = asyncio.Event()
         # Loops also check this flag: asyncio.wait_for (3.10/3.11) swallows a cancellation that
@@ -316,11 +327,12 @@ class HostSession:
                         continue
                     if "com.docker.swarm.task.id" in ((ev.get("Actor") or {}).get("Attributes") or {}):
                         self._notify("swarm-event")  # a swarm task's container: its swarm reloads now
-                    if action == "destroy":
+                    if action == "destroy":  # gone now; the listing below undoes a stale one in flight
                         self.cache.remove_container(cid)
-                    else:
-                        dirty.add(cid)
-                        kick.set()
+                    with contextlib.suppress(KeyError):
+                        rechecks.pop(cid).cancel()  # this event's listing comes first
+                    dirty[cid] = (_IMPLIED_STATE.get(action), 0)
+                    kick.set()
                 elif f"{kind}s" in LISTINGS:
                     dirty_kinds.add(f"{kind}s")
                     kick.set()
@@ -336,14 +348,27 @@ class HostSession:
                 await kick.wait()
                 await asyncio.sleep(self.timing.dirty_delay)
                 kick.clear()
-                ids, kinds = list(dirty), set(dirty_kinds)
+                asked, kinds = dict(dirty), set(dirty_kinds)
                 dirty.clear()
                 dirty_kinds.clear()
-                if ids:
+                if asked:
+                    ids = list(asked)
                     found = await self.call(lambda c: c.list_containers(all=True, filters={"id": ids}))
                     self.cache.update_containers(ids, found)
+                    rows = {c.id: c for c in found}
+                    for cid, (implied, done) in asked.items():
+                        if (implied is not None and not _shows(rows.get(cid), implied)
+                                and done < len(self.timing.recheck_delays) and cid not in dirty):
+                            rechecks[cid] = asyncio.get_running_loop().call_later(
+                                self.timing.recheck_delays[done], recheck, cid, implied, done + 1)
                 for kind in kinds:
                     await self._refresh(kind)
+
+        def recheck(cid: str, implied: str, done: int) -> None:
+            log.debug("%s: listing %.12s again (%d): its event said %s", self.name, cid, done, implied)
+            rechecks.pop(cid, None)
+            dirty.setdefault(cid, (implied, done))
+            kick.set()
 
         async def reconcile() -> None:
             await subscribed.wait()
@@ -381,6 +406,8 @@ class HostSession:
             return first.result() or "stopped"
         finally:
             stopping.set()
+            for handle in rechecks.values():
+                handle.cancel()
             await cancel_and_wait(tasks, self.name)
 
     def _bad_event(self, what: str) -> None:
@@ -396,6 +423,15 @@ class HostSession:
             self._notify("host")
         else:
             self.cache.replace(kind, await self.call(LISTINGS[kind]))
+
+
+def _shows(row: Any, implied: str) -> bool:
+    """Whether a container's listed row (None: not listed) agrees with the state an event implies."""
+    if row is None:
+        return implied in ("gone", "stopped")  # stopped and removed (--rm) before the listing
+    if implied == "stopped":
+        return row.state not in ("running", "paused")
+    return row.state == implied
 
 
 def _reason(exc: BaseException) -> str:
