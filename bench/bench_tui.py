@@ -548,7 +548,7 @@ def stats_fill(screen: str, prefix: str, mem: bool) -> tuple[int, int, int]:
 
 
 def first_minute_run(app: str, command: str, env: dict[str, str] | None, prefix: str, mem: bool,
-                     timeout: float = 40, keep: bool = False) -> dict[str, float]:
+                     timeout: float = 40, keep: bool = False, frame_only: bool = False) -> dict[str, float]:
     """One cold start: first frame, first rows, and when CPU% (and MEM) reached 50/90/100 % of the
     running rows on screen; all in s from just before `tmux new-session`. `keep`: leave it running."""
     name = f"dyb-first-{app}"
@@ -561,6 +561,8 @@ def first_minute_run(app: str, command: str, env: dict[str, str] | None, prefix:
             now = time.perf_counter() - t0
             if "frame" not in marks and screen.strip():
                 marks["frame"] = now
+                if frame_only:
+                    return marks
             rows, cpu, both = stats_fill(screen, prefix, mem)
             if rows and "rows" not in marks:
                 marks["rows"] = now
@@ -593,6 +595,10 @@ def bench_first(lab: Lab, pairs: int = 3, window: float = 20) -> None:
     d1 = lambda: daemon_pids(lab, [lab.d1])  # noqa: E731
     for app, (command, env, mem) in apps.items():  # warm-up (page cache, .pyc), not counted
         first_minute_run(app, command, env, prefix, mem, timeout=15)
+    floor = Path(tempfile.mkdtemp(prefix="dyb-floor-")) / "minimal.py"  # what any Textual app costs here now
+    floor.write_text("from textual.app import App\nfrom textual.widgets import Static\n\n\nclass A(App):\n"
+                     "    def compose(self):\n        yield Static('minimal')\n\n\nA().run()\n")
+    floor_frames: list[float] = []
     runs: dict[str, list[dict[str, float]]] = {a: [] for a in apps}
     cpu: dict[str, dict[str, float]] = {}
     time.sleep(3)
@@ -613,7 +619,10 @@ def bench_first(lab: Lab, pairs: int = 3, window: float = 20) -> None:
                 finally:
                     quit_app(name)
             time.sleep(2)
+        floor_frames.append(first_minute_run("floor", f"{sys.executable} {floor}", None, prefix, True,
+                                             frame_only=True)["frame"])
     shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(floor.parent, ignore_errors=True)
 
     def med(app: str, key: str) -> str:
         values = [r[key] for r in runs[app] if key in r]
@@ -635,10 +644,14 @@ def bench_first(lab: Lab, pairs: int = 3, window: float = 20) -> None:
         if "lazydocker" in apps:
             row.append("(no MEM column)" if key.startswith("both") else med("lazydocker", key))
         rows.append(row)
-    fill = [r["both90"] - r["rows"] for r in runs["dockyard"] if "both90" in r and "rows" in r]
-    if fill:
-        rows.append(["CPU% and MEM on 90 %, counted from the first rows", f"**{statistics.median(fill):.2f} s**",
-                     "" if "lazydocker" in apps else None][: 2 + ("lazydocker" in apps)])
+    def from_rows(app: str, key: str) -> str:
+        values = [r[key] - r["rows"] for r in runs[app] if key in r and "rows" in r]
+        return f"**{statistics.median(values):.2f} s**" if values else "never"
+
+    rows.append(["CPU% (and MEM) on 90 %, counted from the first rows (the pane shows)",
+                 *[from_rows(a, "both90" if apps[a][2] else "cpu90") for a in apps]])
+    rows.append([f"floor: a minimal Textual app (one Static), first frame, same loop: "
+                 f"{statistics.median(floor_frames):.2f} s", "", *([""] if "lazydocker" in apps else [])])
     rows.append(["rows of running containers on screen",
                  *[str(int(statistics.median(r["rows_on_screen"] for r in runs[a]))) for a in apps]])
     base = daemon_sum(cpu["idle"])
@@ -658,6 +671,14 @@ def bench_first(lab: Lab, pairs: int = 3, window: float = 20) -> None:
 # --------------------------------------------------------------------------- 5. hang-ups
 
 HANGUP_KINDS = ("sighup", "sighup-ignored", "while-quitting", "dialog-open", "logs-streaming")
+
+
+def wait_for_screen(name: str, ready, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready(capture(name)):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name}: not ready after {timeout} s:\n{capture(name)}")
+        time.sleep(0.05)
 
 
 def bench_hangup(lab: Lab, count: int = 20) -> None:
@@ -686,13 +707,10 @@ def bench_hangup(lab: Lab, count: int = 20) -> None:
             send(name, "/")
             send(name, "-l", chatty)
             send(name, "Enter")
-            time.sleep(0.5)
+            wait_for_screen(name, lambda screen: f"filter: {chatty}" in screen and "/filter" not in screen, 20)
             send(name, "C-d" if kind == "dialog-open" else "l")
             want = "Remove 1 container" if kind == "dialog-open" else "tick-"
-            while want not in capture(name):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{kind}: {want!r} not on screen:\n{capture(name)}")
-                time.sleep(0.05)
+            wait_for_screen(name, lambda screen: want in screen, 20)
             time.sleep(0.5)
         elif kind == "while-quitting":
             send(name, "q")
