@@ -703,14 +703,19 @@ def bench_hangup(lab: Lab, count: int = 20) -> None:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"no rows after 20 s:\n{capture(name)}")
             time.sleep(0.05)
-        if kind in ("dialog-open", "logs-streaming"):
+        if kind == "dialog-open":
             send(name, "/")
             send(name, "-l", chatty)
             send(name, "Enter")
             wait_for_screen(name, lambda screen: f"filter: {chatty}" in screen and "/filter" not in screen, 20)
-            send(name, "C-d" if kind == "dialog-open" else "l")
-            want = "Remove 1 container" if kind == "dialog-open" else "tick-"
-            wait_for_screen(name, lambda screen: want in screen, 20)
+            send(name, "C-d")
+            wait_for_screen(name, lambda screen: "Remove 1 container" in screen, 20)
+            time.sleep(0.5)
+        elif kind == "logs-streaming":
+            send(name, ":")
+            send(name, "-l", f"logs {chatty}")
+            send(name, "Enter")
+            wait_for_screen(name, lambda screen: "tick-" in screen, 20)
             time.sleep(0.5)
         elif kind == "while-quitting":
             send(name, "q")
