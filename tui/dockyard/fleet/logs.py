@@ -160,7 +160,9 @@ async def _follow_source(fleet: Fleet, source: LogSource, queue: asyncio.Queue, 
                 client = session.client
                 if client is None:
                     raise FleetError("host is not online")
-                history = first and follow  # read on its own: its end says this source is caught up
+                history = first and follow and tail != 0  # read on its own: its end says this source is caught up
+                if first and follow and not history:
+                    await queue.put(_Mark(source, ended=False))  # no history asked for: nothing to wait for
                 stream = client.log_stream(
                     source.container_id, follow=follow and not history, timestamps=True, tty=tty,
                     tail=tail if first else "all",
