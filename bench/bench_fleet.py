@@ -1,6 +1,6 @@
 """Fleet-core benchmarks against a real lab (run by hand, as root).
 
-    python3 bench/bench_fleet.py            # all three
+    python3 bench/bench_fleet.py            # all four
     python3 bench/bench_fleet.py ps fanout  # a selection
 
 ps      `dockyard ps --json` over 3 lab hosts (2 unix, 1 SSH) in one process, wall time,
