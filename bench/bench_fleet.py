@@ -135,6 +135,12 @@ async def bench_ssh(lab: Lab, n: int = 500) -> None:
         print(f"| {label} | {direct:.2f} ms | {ssh:.2f} ms | {ssh - direct:+.2f} ms |")
 
 
+def _run_timed(daemon, name: str) -> float:
+    """`docker run -d` a sleeper; when the CLI returned."""
+    daemon.run_container(name, "sleep", "300")
+    return time.perf_counter()
+
+
 async def bench_events(lab: Lab, runs: int = 10) -> None:
     from fleet_hosts import ssh_host, unix_host
 
@@ -147,22 +153,26 @@ async def bench_events(lab: Lab, runs: int = 10) -> None:
     async with Fleet(config, live=True, timing=timing) as fleet:
         await fleet.wait_settled(10)
         for host, daemon in (("unix1", lab.d1), ("ssh", lab.d2)):
-            took = []
+            after_cli, from_start = [], []
             for i in range(runs):
                 name = f"bench-event-{host}-{i}"
-                await asyncio.to_thread(daemon.run_container, name, "sleep", "300")
                 start = time.perf_counter()
+                cli = asyncio.create_task(asyncio.to_thread(_run_timed, daemon, name))
                 while not any(c.name == name for c in fleet.cached("containers", [host])):
                     if time.perf_counter() - start > 30:
                         raise SystemExit(f"{name} never reached the cache")
-                    await asyncio.sleep(0.005)
-                took.append(time.perf_counter() - start)
+                    await asyncio.sleep(0.002)
+                seen = time.perf_counter()
+                cli_done = await cli  # the event usually arrives before the CLI has returned
+                from_start.append(seen - start)
+                after_cli.append(max(0.0, seen - cli_done))
                 await asyncio.to_thread(daemon.docker, "rm", "-f", name)
-            rows.append((host, statistics.median(took), max(took)))
+            rows.append((host, statistics.median(from_start), max(from_start), max(after_cli)))
     print(f"\n## container run outside -> in the live cache by events ({runs} runs, reconcile off)")
-    print("| host | median | max | target <= 1.0 s |\n|---|---|---|---|")
-    for host, median, worst in rows:
-        print(f"| {host} | {median:.3f} s | {worst:.3f} s | {'ok' if worst <= 1.0 else '**over**'} |")
+    print("| host | from `docker run` start: median | max | max after `docker run` returned | target <= 1.0 s |")
+    print("|---|---|---|---|---|")
+    for host, median, worst, late in rows:
+        print(f"| {host} | {median:.3f} s | {worst:.3f} s | {late:.3f} s | {'ok' if late <= 1.0 else '**over**'} |")
 
 
 def main() -> None:
