@@ -273,6 +273,37 @@ class TestStreams:
                 await until(lambda: len(conn._channels) <= 1, 30, "channels closed")  # noqa: SLF001
             await session.call(lambda c: c.ping())  # the connection still answers (its speed: bench_fleet ssh)
 
+    async def test_streams_cancelled_while_their_channels_open_close_them(self, lab):
+        """A stream cancelled while its SSH channel is still opening must not leave that channel
+        open once the server confirms it (it used to linger for 30 s and more, one per cancelled
+        request: a user flicking through containers' logs piled them up)."""
+        cid = lab.d2.run_container("chatty-" + uuid.uuid4().hex[:6], "sh", "-c",
+                                   "while true; do echo tick; sleep 0.05; done")
+        async with Fleet(config(ssh_host(lab, lab.d2, name="ssh")), live=False) as fleet:
+            await fleet.wait_settled(10)
+            session = fleet.session("ssh")
+            conn = session._transport.conns[-1]  # noqa: SLF001
+            baseline = len(conn._channels)  # noqa: SLF001
+            for ticks in (1, 3, 10):  # cancel at once, and a little later: opens still under way
+                streaming: set[int] = set()
+
+                async def drain(i: int, stream) -> None:
+                    async for _ in stream:
+                        streaming.add(i)
+
+                tasks = [asyncio.create_task(drain(i, session.client.log_stream(cid, follow=True, tail=1)))
+                         for i in range(60)]
+                for _ in range(ticks):
+                    await asyncio.sleep(0)
+                opening = len(conn._channels) - baseline  # noqa: SLF001
+                assert opening >= 30 and not streaming  # the cancel below does hit channels being opened
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await until(lambda: len(conn._channels) <= baseline, 3,  # noqa: SLF001
+                            f"channels closed after cancelling {opening} opening ones")
+            assert (await session.call(lambda c: c.ping())) < 100
+
     async def test_log_stream_tells_stdout_from_stderr(self, lab):
         cid = lab.d1.run_container("logs-" + uuid.uuid4().hex[:6], "sh", "-c",
                                    "echo out-line; echo err-line >&2; sleep 300")
