@@ -323,18 +323,38 @@ class SSHChannelConnector(aiohttp.BaseConnector):
         self._socket_path = socket_path
 
     async def _create_connection(self, req, traces, timeout):  # type: ignore[override]
+        """A new channel to the socket, closed by itself if nobody waits for it any more.
+
+        Cancelling asyncssh's open (a cancelled request, or sock_connect's timeout) does not stop
+        the server's confirmation: the channel then opens with no owner and stays open until the
+        SSH connection ends (measured: 59 of 60 log streams cancelled while opening left their
+        channels open). So the open runs shielded, and a caller that gives up on it leaves a
+        callback that closes the channel the moment it opens.
+        """
+        opening = asyncio.ensure_future(self._conn.create_unix_connection(
+            lambda: _ChannelSession(self._factory()), self._socket_path, encoding=None))
+        handed_over = False
         try:
             async with ceil_timeout(timeout.sock_connect, ceil_threshold=timeout.ceil_threshold):
-                _, session = await self._conn.create_unix_connection(
-                    lambda: _ChannelSession(self._factory()), self._socket_path, encoding=None
-                )
+                _, session = await asyncio.shield(opening)
+            handed_over = True
         except asyncssh.ChannelOpenError as exc:
             raise aiohttp.ClientConnectorError(
                 req.connection_key, OSError(f"remote socket {self._socket_path}: {exc.reason}")
             ) from None
-        except (asyncssh.Error, OSError) as exc:
+        except (asyncssh.Error, OSError) as exc:  # OSError includes sock_connect's TimeoutError
             raise aiohttp.ClientConnectorError(req.connection_key, OSError(str(exc))) from None
+        finally:
+            if not handed_over:  # cancelled, timed out or failed: nobody will use this channel
+                opening.add_done_callback(_close_unwanted_channel)
         return session.proto
+
+
+def _close_unwanted_channel(opening: asyncio.Future) -> None:
+    """Close a channel whose open finished after its caller gave up (a failed open needs nothing)."""
+    if not opening.cancelled() and opening.exception() is None:
+        chan, _ = opening.result()
+        chan.close()
 
 
 def _ack_promptly(conn: asyncssh.SSHClientConnection) -> None:
