@@ -250,12 +250,7 @@ class TestStreams:
             assert time.perf_counter() - start < 1.0
 
     async def test_cancelled_streams_over_ssh_close_their_channels(self, lab):
-        cid = lab.d2.run_container("chatty-" + uuid.uuid4().hex[:6], "sh", "-c",
-                                   "while true; do echo tick; sleep 0.05; done")
-        async with Fleet(config(ssh_host(lab, lab.d2, name="ssh")), live=False) as fleet:
-            await fleet.wait_settled(10)
-            session = fleet.session("ssh")
-            conn = session._transport.conns[-1]  # noqa: SLF001
+        async with _chatty_over_ssh(lab) as (cid, session, conn):
             for _ in range(2):
                 streaming: set[int] = set()  # the streams that delivered a line
 
@@ -277,12 +272,7 @@ class TestStreams:
         """A stream cancelled while its SSH channel is still opening must not leave that channel
         open once the server confirms it (it used to linger for 30 s and more, one per cancelled
         request: a user flicking through containers' logs piled them up)."""
-        cid = lab.d2.run_container("chatty-" + uuid.uuid4().hex[:6], "sh", "-c",
-                                   "while true; do echo tick; sleep 0.05; done")
-        async with Fleet(config(ssh_host(lab, lab.d2, name="ssh")), live=False) as fleet:
-            await fleet.wait_settled(10)
-            session = fleet.session("ssh")
-            conn = session._transport.conns[-1]  # noqa: SLF001
+        async with _chatty_over_ssh(lab) as (cid, session, conn):
             baseline = len(conn._channels)  # noqa: SLF001
 
             def opening() -> int:  # channels asked for and not yet confirmed by sshd
@@ -313,6 +303,17 @@ class TestStreams:
                 lambda c: _collect(c.log_stream(cid, follow=False)))
         assert ("stdout", b"out-line\n") in chunks
         assert ("stderr", b"err-line\n") in chunks
+
+
+@contextlib.asynccontextmanager
+async def _chatty_over_ssh(lab):
+    """(container printing a line every 50 ms, fleet session to its daemon over SSH, the SSH connection)."""
+    cid = lab.d2.run_container("chatty-" + uuid.uuid4().hex[:6], "sh", "-c",
+                               "while true; do echo tick; sleep 0.05; done")
+    async with Fleet(config(ssh_host(lab, lab.d2, name="ssh")), live=False) as fleet:
+        await fleet.wait_settled(10)
+        session = fleet.session("ssh")
+        yield cid, session, session._transport.conns[-1]  # noqa: SLF001
 
 
 async def _collect(stream):
