@@ -138,6 +138,9 @@ async def test_nodes_tasks_stacks_hosts_panes(swarm, swarm_services):
             assert "swarm a1" in app.screen.title_text
             await pilot.press("y")
             await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["ROLE"] == "manager", 20, "promoted")
+            # a new manager is demoted once it has joined the managers' quorum, as a user would see it
+            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["MANAGER"] in ("reachable", "leader"),
+                        30, "a3 reachable as a manager")
             put_cursor(app, "nodes", "HOSTNAME", "a3")
             await pilot.press("D")
             await until(lambda: showing(app, ConfirmDialog), 5, "demote confirmation")

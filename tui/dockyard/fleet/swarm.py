@@ -63,6 +63,9 @@ T = TypeVar("T")
 STACK_LABEL = "com.docker.stack.namespace"
 
 
+NODE_UPDATE_ATTEMPTS = 5  # a node update that meets a newer version of the node is tried again
+
+
 class SwarmError(FleetError):
     """No manager of a swarm could do what was asked; the message says what each one answered."""
 
@@ -670,18 +673,27 @@ class SwarmController(Resource):
             raise FleetError(f"role must be one of {', '.join(ROLES)}")
 
         async def do(c: DockerClient) -> None:
-            node = await c.inspect_node(node_id)
-            spec = dict(node["Spec"])
-            if availability is not None:
-                spec["Availability"] = availability
-            if role is not None:
-                spec["Role"] = role
-            labels = dict(spec.get("Labels") or {})
-            labels.update(add_labels or {})
-            for key in remove_labels:
-                labels.pop(key, None)
-            spec["Labels"] = labels
-            await c.update_node(node["ID"], node["Version"]["Index"], spec)
+            # Swarm's own role manager rewrites a node just promoted or demoted, so the version read
+            # here can be stale by the time the update lands ("update out of sequence"): read again.
+            for attempt in range(NODE_UPDATE_ATTEMPTS):
+                node = await c.inspect_node(node_id)
+                spec = dict(node["Spec"])
+                if availability is not None:
+                    spec["Availability"] = availability
+                if role is not None:
+                    spec["Role"] = role
+                labels = dict(spec.get("Labels") or {})
+                labels.update(add_labels or {})
+                for key in remove_labels:
+                    labels.pop(key, None)
+                spec["Labels"] = labels
+                try:
+                    await c.update_node(node["ID"], node["Version"]["Index"], spec)
+                    return
+                except DaemonError as exc:
+                    if "out of sequence" not in exc.message or attempt == NODE_UPDATE_ATTEMPTS - 1:
+                        raise
+                await asyncio.sleep(0.2 * (attempt + 1))
 
         await self.call(swarm, do, mutating=True)
         self._after_change(swarm)
