@@ -29,6 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests"), str(HERE)]
 
+from installed import compile_checkout  # noqa: E402
 from lab import Lab  # noqa: E402
 
 from dockyard.config.model import Config, HostConfig  # noqa: E402
@@ -180,6 +181,7 @@ def main() -> None:
     parser.add_argument("parts", nargs="*", default=["ps", "fanout", "ssh", "events"])
     parser.add_argument("--containers", type=int, default=20, help="containers per lab daemon")
     args = parser.parse_args()
+    compile_checkout()
     lab = Lab.start()
     try:
         populate(lab, args.containers)

@@ -46,6 +46,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
 
+from installed import compile_checkout  # noqa: E402
 from lab import IMAGE, Daemon, Lab, _pids_mentioning, descendants, unix_http  # noqa: E402
 
 TMUX = ["tmux", "-L", "dockyard-bench"]
@@ -778,6 +779,7 @@ def main(argv: list[str]) -> int:
     if os.geteuid() != 0:
         print("run as root (the lab starts dockerd)", file=sys.stderr)
         return 2
+    compile_checkout()
     with tmux_lab("TUI benchmarks", "dyb-keeper") as lab:
         if "first" in wanted:
             bench_first(lab)

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.widgets import Button, Checkbox, Footer, Label, Static
+from textual.widgets import Button, Checkbox, Label, Static
 
 from fleet_hosts import config, ssh_host, tls_host, unix_host
 from helpers import make_app, names_on_screen, plain, screen_text, showing, summary, svg_text, table_rows, tabs, until
 from lab import IMAGE
+from dockyard.ui.keyhints import KeyHints
 from dockyard.config.model import HostConfig
 from dockyard.fleet import Fleet, HostState, ReadOnlyError, Timing
 from dockyard.textfmt import safe
@@ -411,7 +412,8 @@ async def test_readonly_offers_no_mutating_keys_and_the_controller_refuses(lab, 
         assert "space" in active and "a" in active  # the pane's harmless keys are there ...
         for key in MUTATING_KEYS:  # ... its mutating ones are not
             assert key not in active, f"{key} offered in read-only mode"
-        footer_text = " ".join(plain(k.description) for k in app.query_one(Footer).query("FooterKey"))
+        await pilot.pause(0.1)
+        footer_text = app.query_one(KeyHints).text.plain
         for word in ("Stop", "Start", "Restart", "Kill", "Remove"):
             assert word not in footer_text.split(), footer_text
 

@@ -100,13 +100,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_completion(args, build_parser())
         config = load_fleet_config(args)
         if args.command is None:
+            from dockyard.fleet.prefetch import Prefetch
+
+            prefetch = Prefetch(config.hosts)  # the daemons list while Textual imports (fleet/prefetch.py)
             from dockyard.ui.app import run_app  # Textual is imported only for the UI
             from dockyard.ui.panes.registry import PANES, spec_for_verb
 
             spec = spec_for_verb(args.pane)
             if spec is None:
                 raise UsageError(f"no pane named {args.pane!r} (panes: {', '.join(s.id for s in PANES)})")
-            return run_app(config, readonly=args.readonly or None, pane=spec.id)
+            return run_app(config, readonly=args.readonly or None, pane=spec.id, prefetch=prefetch)
         if args.command == "registry":  # no fleet: registries only
             return asyncio.run(cmd_registry(args, config))
         if not config.hosts:

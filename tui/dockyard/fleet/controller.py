@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dockyard.config.model import Config, HostConfig
 from dockyard.fleet.docker_api import DockerClient
@@ -33,6 +33,9 @@ from dockyard.fleet.swarm import SwarmController
 from dockyard import transports  # transports.default_known_hosts: SSH code, loaded when first asked
 from dockyard.transports import HostKeyTrust, HostKeyUnknown, PassphrasePrompt
 
+if TYPE_CHECKING:
+    from dockyard.fleet.prefetch import Prefetch
+
 T = TypeVar("T")
 Observer = Callable[[FleetChange], None]
 
@@ -45,8 +48,9 @@ class Fleet:
 
     def __init__(self, config: Config, *, live: bool = True, readonly: bool | None = None,
                  passphrase_prompt: PassphrasePrompt | None = None, timing: Timing | None = None,
-                 batch_interval: float = 0.1):
+                 batch_interval: float = 0.1, prefetch: Prefetch | None = None):
         self.config = config
+        self._prefetch = prefetch  # the CLI's start-up listing (fleet/prefetch.py), seeds the caches
         self.live = live
         self.readonly = config.readonly if readonly is None else readonly
         self.trust = HostKeyTrust()
@@ -54,6 +58,7 @@ class Fleet:
         self._observers: list[Observer] = []
         self._pending: set[tuple[str, str]] = set()
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._rows_seen: set[str] = set()  # hosts whose first container rows have been passed on
         self.stats = StatsWatcher(self.session, self._changed)
         self.sessions: dict[str, HostSession] = {
             h.name: HostSession(h, live=live, trust=self.trust, notify=self._changed,
@@ -77,7 +82,11 @@ class Fleet:
     def start(self) -> None:
         """Connect every enabled host concurrently (returns at once)."""
         for session in self.sessions.values():
+            seed = self._prefetch.take(session.name) if self._prefetch is not None else None
+            if seed is not None:
+                session.seed(seed)
             session.start()
+        self._prefetch = None
         if self.live:
             self.swarm.start()
 
@@ -251,7 +260,7 @@ class Fleet:
         """Cached objects of `kind` from online hosts (live mode)."""
         out: list[Any] = []
         for s in self.selected(hosts):
-            if s.state == HostState.ONLINE:
+            if s.rows_current:
                 out.extend(s.cache.items(kind))
         return out
 
@@ -260,7 +269,7 @@ class Fleet:
         an ops user must still see what ran there. Empty for hosts never listed."""
         out = []
         for s in self.selected(hosts):
-            if s.state not in (HostState.ONLINE, HostState.DISABLED) and kind in s.cache.loaded:
+            if not s.rows_current and s.state != HostState.DISABLED and kind in s.cache.loaded:
                 out.append((s.status(), s.cache.items(kind)))
         return out
 
@@ -283,12 +292,19 @@ class Fleet:
 
     def _changed(self, host: str, kind: str) -> None:
         self._pending.add((host, kind))
-        if self._flush_handle is None:
+        first_rows = kind == "containers" and host not in self._rows_seen
+        if self._flush_handle is None or first_rows:
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:
                 return
-            self._flush_handle = loop.call_later(self.batch_interval, self._flush)
+            if first_rows:  # a host's first rows are what a user waits for: not batched
+                self._rows_seen.add(host)
+                if self._flush_handle is not None:
+                    self._flush_handle.cancel()
+                self._flush_handle = loop.call_later(0, self._flush)
+            else:
+                self._flush_handle = loop.call_later(self.batch_interval, self._flush)
 
     def _flush(self) -> None:
         self._flush_handle = None

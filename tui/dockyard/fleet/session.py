@@ -27,7 +27,7 @@ from dockyard.config.model import HostConfig
 from dockyard.fleet.cache import KINDS, LISTINGS, HostCache
 from dockyard.fleet.docker_api import DockerClient
 from dockyard.fleet.errors import BadReply, DaemonError, FleetError, HostUnavailable, RequestTimeout, UnsupportedAPI
-from dockyard.fleet.models import HostKeyOffer, HostState, HostStatus
+from dockyard.fleet.models import Container, HostKeyOffer, HostState, HostStatus
 from dockyard.tasks import cancel_and_wait, wait_within_grace
 from dockyard.transports import (
     AuthFailed,
@@ -100,6 +100,7 @@ class HostSession:
         self.warning: str | None = None  # the last problem with a reply no user request was waiting for
         self.down_since: float | None = None  # wall time the host stopped being online (None: online or never tried)
 
+        self.seeded = False  # the cache holds the start-up prefetch's listing, shown while connecting
         self.client: DockerClient | None = None
         self._transport: Transport | None = None
         self._task: asyncio.Task[None] | None = None
@@ -113,6 +114,19 @@ class HostSession:
     def start(self) -> None:
         if self.config.enabled and self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"session:{self.name}")
+
+    def seed(self, containers: list[Container]) -> None:
+        """The start-up prefetch's listing (fleet/prefetch.py): rows to show while this session
+        connects; its own first listing replaces them."""
+        if "containers" not in self.cache.loaded:
+            self.seeded = True
+            self.cache.replace("containers", containers)
+
+    @property
+    def rows_current(self) -> bool:
+        """Whether the cached rows stand for the host now (online, or seeded while connecting),
+        rather than for what a host that is down held when last seen."""
+        return self.state == HostState.ONLINE or (self.seeded and self.state == HostState.CONNECTING)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -202,6 +216,8 @@ class HostSession:
     def _set_state(self, state: HostState, reason: str | None = None,
                    problem: HostKeyProblem | None = None) -> None:
         changed = (state, reason) != (self.state, self.reason)
+        if state != HostState.CONNECTING:
+            self.seeded = False
         self.state, self.reason, self.problem = state, reason, problem
         if state in (HostState.ONLINE, HostState.DISABLED):
             self.down_since = None

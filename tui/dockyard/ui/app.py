@@ -17,7 +17,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
+from textual.widgets import ContentSwitcher, DataTable, Input, Static
 from textual.worker import WorkerFailed, active_worker
 
 from dockyard.config import no_endpoint_help
@@ -44,9 +44,11 @@ from dockyard.ui.panes.hosts import HostsPane
 from dockyard.ui.panes.services import ServicesPane
 from dockyard.ui.panes.registry import PANE_SPECS, PANES, command_owner, spec_for_verb
 from dockyard.ui.shell import run_interactive
+from dockyard.ui.keyhints import KeyHints
 
 if TYPE_CHECKING:  # the controller and the registry client (aiohttp, aiodocker) load after the first frame
     from dockyard.fleet import Fleet
+    from dockyard.fleet.prefetch import Prefetch
     from dockyard.registry import Registries
 
 
@@ -99,9 +101,10 @@ class DockyardApp(App[int]):
     ]
 
     def __init__(self, config: Config, *, readonly: bool | None = None, fleet: Fleet | None = None,
-                 pane: str = "containers"):
+                 pane: str = "containers", prefetch: Prefetch | None = None):
         super().__init__()
         self.config = config
+        self.prefetch = prefetch  # the daemons' first listings, asked for before Textual was imported
         self.initial_pane = pane  # `dockyard --pane NAME`
         self.readonly = fleet.readonly if fleet is not None else config.readonly if readonly is None else readonly
         self.fleet: Fleet = fleet  # type: ignore[assignment]  # None until _load_fleet (first frame first)
@@ -140,7 +143,7 @@ class DockyardApp(App[int]):
             else:
                 yield from self.panes.values()
         yield Prompt()
-        yield Footer()
+        yield KeyHints()
 
     def _tab_parts(self) -> list:
         tabs: list = []
@@ -159,7 +162,8 @@ class DockyardApp(App[int]):
         if self.fleet is None:
             from dockyard.fleet import Fleet
 
-            self.fleet = Fleet(self.config, live=True, readonly=self.readonly)
+            self.fleet = Fleet(self.config, live=True, readonly=self.readonly, prefetch=self.prefetch)
+            self.prefetch = None
         if self.registries is None:
             from dockyard.registry import Registries
 
@@ -634,9 +638,10 @@ class DockyardApp(App[int]):
                 return shells[key].split()
         return ["sh"]
 
-def run_app(config: Config, readonly: bool | None = None, pane: str = "containers") -> int:
+def run_app(config: Config, readonly: bool | None = None, pane: str = "containers",
+            prefetch: Prefetch | None = None) -> int:
     guard = HangupGuard()  # watching from before the first frame: a hang-up may come at any time
     guard.install()
-    app = DockyardApp(config, readonly=readonly, pane=pane)
+    app = DockyardApp(config, readonly=readonly, pane=pane, prefetch=prefetch)
     app.hangup_guard = guard
     return app.run() or 0

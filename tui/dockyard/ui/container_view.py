@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, Label, Static, TabbedContent, TabPane, Tree
+from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane, Tree
 from textual.widgets.tree import TreeNode
 
 from dockyard.fleet import Container, ContainerStats, FleetError
@@ -26,6 +26,7 @@ from dockyard.textfmt import human_bytes_iec, safe, short_id
 from dockyard.ui.guard import notice
 from dockyard.ui.focus import focus_now, typing
 from dockyard.ui.panes.containers import ContainersPane
+from dockyard.ui.keyhints import KeyHints
 
 HISTORY = 180  # samples (one a second): three minutes of graphs
 
@@ -144,7 +145,7 @@ class ContainerScreen(Screen[None]):
             with TabPane("Ports, mounts, networks", id="tab-net"):
                 yield DataTable(id="net-table", cursor_type="row")
         yield Input(id="detail-search", placeholder="search keys and values in inspect")
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         fleet = self.app.fleet  # type: ignore[attr-defined]

@@ -28,11 +28,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from dockyard.fleet import LogLine, LogNotice, LogSource
 from dockyard.textfmt import safe
 from dockyard.ui.focus import focus_now, typing
+from dockyard.ui.keyhints import KeyHints
 
 SGR = re.compile(r"(\x1b\[[0-9;:]*m)")
 PALETTE = (39, 208, 76, 170, 45, 214, 141, 118, 203, 33, 178, 81)  # 256-colour prefixes, stable per source
@@ -476,7 +477,7 @@ class LogsScreen(Screen[None]):
         yield LogView(max_items=self.buffer, multi=self.multi, id="logs")
         yield LogView(max_items=self.buffer, multi=self.multi, id="logs-only")
         yield Input(id="logs-input")
-        yield Footer()
+        yield KeyHints()
 
     def _views(self) -> tuple[LogView, LogView]:
         """(every line, only the matching lines), looked up once."""

@@ -1,0 +1,74 @@
+"""The key bar at the bottom of every screen: one line of text, rebuilt when the bindings change.
+
+Textual's Footer mounts a widget per key (~25 on the Containers pane) and restyles each of them
+whenever focus moves: measured ~60-80 ms of the first screen after start-up, and again on every
+pane switch. Dockyard is driven from the keyboard; one Text says the same for a fraction of it.
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from rich.color import Color as RichColor
+from textual.color import Color, ColorParseError
+from textual.screen import Screen
+from textual.widgets import Static
+
+
+class KeyHints(Static):
+    DEFAULT_CSS = """
+    KeyHints {
+        dock: bottom;
+        height: 1;
+        width: 1fr;
+        background: $footer-background;
+        color: $footer-foreground;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__("", id="keyhints")
+        self._queued = False
+        self.text = Text()  # what the bar shows now (tests read it)
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._bindings_changed(self.screen)
+
+    def _bindings_changed(self, screen: Screen) -> None:
+        if screen is self.screen and not self._queued:
+            self._queued = True  # one rebuild for a burst of changes (a pane switch moves focus twice)
+            self.call_after_refresh(self._rebuild)
+
+    def _rebuild(self) -> None:
+        self._queued = False
+        if not self.is_attached:
+            return
+        key_style = Style(color=_rich_colour(self.app.theme_variables.get("footer-key-foreground")), bold=True)
+        off_style = Style(dim=True)
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        shown: set[str] = set()
+        palette = None
+        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            if binding.action == "command_palette":
+                palette = binding
+                continue
+            if not binding.show or binding.action in shown:
+                continue
+            shown.add(binding.action)
+            key = self.app.get_key_display(binding)
+            text.append(f" {key} ", off_style if not enabled else key_style)
+            text.append(f"{binding.description} ", off_style if not enabled else "")
+        if palette is not None and self.app.ENABLE_COMMAND_PALETTE:
+            text.append(f" {self.app.get_key_display(palette)} ", key_style)
+            text.append("palette ")
+        self.text = text
+        self.update(text)
+
+
+def _rich_colour(value: str | None) -> RichColor | None:
+    """A theme's colour (Textual's syntax: "#FFA62B", "ansi_magenta") as Rich's."""
+    try:
+        return Color.parse(value).rich_color if value else None
+    except ColorParseError:
+        return None
