@@ -344,3 +344,38 @@ async def test_status_counts_up_on_screen_without_a_new_listing(lab):
         assert abs(seconds(shown()) - seconds(daemon_says)) <= 2, (shown(), daemon_says)
         await pilot.pause(0)
     lab.d1.docker("rm", "-f", cid)
+
+
+async def test_a_full_screen_over_the_containers_pane_stops_its_stats_and_a_dialog_does_not(lab):
+    """The daemon pays for stats only while a user can see them: logs or a detail view over the
+    pane stop its bursts; a dialog (the pane still in sight behind it) does not; back, they resume."""
+    name = "covered-" + uuid.uuid4().hex[:6]
+    cid = lab.d1.run_container(name, "sleep", "300")
+    app = DockyardApp(config(unix_host(lab.d1, "unix1")))
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = app.panes["containers"]
+        app.fleet.stats.refresh = 0.5  # bursts every half second, so that a stop shows quickly
+        await until(lambda: ("unix1", cid) in app.fleet.stats.latest, 20, "the row's stats sampled")
+
+        def bursts() -> int:
+            return sum(1 for host, _, _ in app.fleet.stats.bursts if host == "unix1")
+
+        async def bursts_during(seconds: float) -> int:
+            before = bursts()
+            await pilot.pause(seconds)
+            return bursts() - before
+
+        await pilot.press("question_mark")  # help: a dialog over the pane
+        await until(lambda: app.screen is not app.screen_stack[0], 5, "help open")
+        assert await bursts_during(1.6) >= 2
+        await pilot.press("escape")
+        pane.table.move_cursor(row=_row_index(pane, name))
+        await pilot.press("l")
+        await until(lambda: isinstance(app.screen, LogsScreen), 5, "logs open")
+        assert app.fleet.stats.watched == set()
+        assert await bursts_during(1.6) == 0
+        await pilot.press("escape")
+        await until(lambda: not isinstance(app.screen, LogsScreen), 5, "back from the logs")
+        await until(lambda: ("unix1", cid) in app.fleet.stats.watched, 5, "sampled again")
+        assert await bursts_during(1.6) >= 2
+    lab.d1.docker("rm", "-f", name)

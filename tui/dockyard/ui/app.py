@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, DataTable, Input, Static
+from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerFailed, active_worker
 
 from dockyard.config import no_endpoint_help
@@ -194,6 +195,7 @@ class DockyardApp(App[int]):
         if not self.config.ui.theme and self.console.color_system in ("standard", "windows"):
             self.theme = "ansi-dark"  # a 16-colour terminal: use its own palette (NO_COLOR: Textual's own)
         self.query_one("#prompt", Prompt).display = False
+        self.screen_change_signal.subscribe(self, self._screen_changed)
         if self.panes:
             self._panes_ready()
         else:
@@ -222,6 +224,20 @@ class DockyardApp(App[int]):
             await self.registries.close()
         if self.fleet is not None:
             await self.fleet.close()
+
+    def _screen_changed(self, screen: Screen) -> None:
+        """A full screen over the panes (logs, a container's details) hides them: the active pane's
+        live stats stop until it shows again (a dialog leaves the pane in sight, and sampling)."""
+        covered = any(not isinstance(above, ModalScreen) for above in self.screen_stack[1:])
+        if not self.panes or covered == self.active_pane.covered:
+            return
+        for pane in self.panes.values():
+            pane.covered = covered
+        if covered:
+            self.fleet.watch_stats([], owner=self.active_pane.pane_id)
+        else:
+            self.active_pane.refresh_data(full=False)
+            self.active_pane.after_refresh()
 
     def _apply_keymap(self) -> None:
         if not self.config.keys:

@@ -143,6 +143,7 @@ class Pane(Vertical):
         self.fleet = fleet
         self.registries = registries  # shared with the app: registry entries, clients, credentials
         self.scope: str | None = None  # set by the app: one host, or None for all
+        self.covered = False  # set by the app: a full screen (logs, a detail view) is over this one
         self.match: Matcher = filtering.matcher("")  # set by the app: the `/` filter
         self.marked: set[tuple[str, str]] = set()  # `space` marks: mark_key of each marked row
         self.stale = True

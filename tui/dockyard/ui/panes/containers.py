@@ -254,7 +254,7 @@ class ContainersPane(Pane):
 
     def watch_visible(self) -> None:
         """Stream stats for the running containers on screen, nothing else."""
-        if not self.display:  # the switcher shows only the active pane
+        if not self.display or self.covered:  # the switcher shows only the active pane
             return
         keys = [(r.data.host, r.data.id) for r in self.visible_rows()
                 if r.data is not None and r.data.state == "running" and not r.sort_values.get("last_known")]
@@ -269,7 +269,7 @@ class ContainersPane(Pane):
         self.set_interval(1.0, self._live_tick)
 
     def _live_tick(self) -> None:
-        if self.display and self._rendered:  # the switcher shows only the active pane
+        if self.display and self._rendered and not self.covered:  # the switcher shows only the active pane
             self.refresh_live()
 
     # ------------------------------------------------------------------ targets and actions

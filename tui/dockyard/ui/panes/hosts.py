@@ -120,7 +120,7 @@ class HostsPane(Pane):
 
     def after_refresh(self) -> None:
         """Per-host totals need every running container sampled: slowly, within each host's budget."""
-        if self.display:  # the switcher shows only the active pane
+        if self.display and not self.covered:  # the switcher shows only the active pane
             keys = [(c.host, c.id) for c in self.fleet.cached("containers") if c.state == "running"]
             self.fleet.watch_stats(keys, owner=self.pane_id)
 
