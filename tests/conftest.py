@@ -12,6 +12,8 @@ never skipped.
     daemon_factory callable(tcp=False, tls=False, image=True) -> more separate daemons
     fresh_sshd     a separate sshd (its docker_socket is lab.d1.socket) for freeze tests;
                    thawed and stopped afterwards
+    swarm, swarm_services, swarm_registry   the swarm lab (tests/swarm_lab.py), services made
+                   there (removed afterwards), a private registry its nodes pull from with a login
     podman         Podman's Docker-compatible API service (tests/podman_lab.py), the lab image loaded
     engine         parametrized: lab.d1 (dockerd) and `podman`, for suites that must hold for both
                    implementations of the Docker Engine API
@@ -21,8 +23,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -141,6 +145,52 @@ def swarm_services(swarm):
     yield make
     for name, swarm_name in made:
         swarm.remove_service(name, swarm_name)
+
+
+class PrivateRegistry:
+    """A registry on 127.0.0.1 that wants a login (htpasswd), and a `docker login` to it kept in a
+    DOCKER_CONFIG of its own (`docker_config`). `push()` puts the lab image there under a fresh
+    tag that no swarm node holds, so a node must pull it (with credentials) to run it."""
+
+    def __init__(self, swarm, directory: Path):
+        import registry_lab
+
+        self.swarm = swarm
+        self.password = "pw-" + uuid.uuid4().hex
+        self.server = registry_lab.RegistryServer(swarm.root, "reg-private", htpasswd={"carol": self.password})
+        self.docker_config = directory / "docker"
+        self.docker_config.mkdir()
+        self.server.start()
+        try:
+            self._docker("login", self.host, "-u", "carol", "--password-stdin", input=self.password)
+        except BaseException:
+            self.server.stop()
+            raise
+
+    @property
+    def host(self) -> str:
+        return self.server.host
+
+    def _docker(self, *args: str, input: str | None = None) -> None:
+        subprocess.run(["docker", "--config", str(self.docker_config), "-H", f"unix://{self.swarm.a1.daemon.socket}",
+                        *args], input=input, capture_output=True, text=True, check=True, timeout=60)
+
+    def push(self) -> str:
+        ref = f"{self.host}/private/busybox:{uuid.uuid4().hex[:8]}"
+        self._docker("tag", _lab.IMAGE, ref)
+        self._docker("push", ref)
+        self._docker("rmi", ref)  # a1 pushed it: without this, a1 would run it without pulling
+        return ref
+
+
+@pytest.fixture(scope="session")
+def swarm_registry(swarm, tmp_path_factory):
+    """A private registry for the swarm lab's nodes (see PrivateRegistry)."""
+    registry = PrivateRegistry(swarm, tmp_path_factory.mktemp("swarm-registry"))
+    try:
+        yield registry
+    finally:
+        registry.server.stop()
 
 
 ENGINES = ("dockerd", "podman")

@@ -419,6 +419,38 @@ def test_cli_update_waits_and_fails_on_pause_then_rollback(swarm, swarm_services
     assert len(running) == 2 and all(t["Spec"]["ContainerSpec"]["Image"] == V2 for t in running)
 
 
+def _task_images(swarm, name):
+    """The image each running task's container was created from, asked of the node it runs on."""
+    node_of = {n.info()["Swarm"]["NodeID"]: n for n in (swarm.a1, swarm.a2, swarm.a3)}
+    return [json.loads(node_of[t["NodeID"]].docker("inspect", t["Status"]["ContainerStatus"]["ContainerID"]).stdout)
+            [0]["Config"]["Image"] for t in swarm.running_tasks(name)]
+
+
+def test_cli_update_to_a_private_image_sends_the_registry_login(swarm, swarm_services, swarm_toml, swarm_registry,
+                                                               tmp_path):
+    """`service update --image` sends the `docker login` of the image's registry (X-Registry-Auth, as
+    `docker service update --with-registry-auth`): the nodes pull the private image and run it.
+    Without it the nodes cannot pull: the update pauses and the error says why."""
+    name = swarm_services(unique("priv"), replicas=2, args=("--update-monitor", "200ms", "--update-delay", "0s",
+                                                              "--update-failure-action", "pause"))
+    ref = swarm_registry.push()
+    anonymous = dockyard("--config", swarm_toml, "service", "update", name, "--image", ref,
+                         env={"DOCKER_CONFIG": str(tmp_path / "no-login")})
+    assert anonymous.returncode == 3, anonymous.stdout + anonymous.stderr
+    assert f"No such image: {ref}" in anonymous.stdout  # the rejected task's error, as the daemon says it
+    assert "update paused" in anonymous.stderr
+    assert f"no credentials for {swarm_registry.host} were sent" in anonymous.stderr
+
+    logged_in = dockyard("--config", swarm_toml, "service", "update", name, "--image", ref,
+                         env={"DOCKER_CONFIG": str(swarm_registry.docker_config)})
+    assert logged_in.returncode == 0, logged_in.stdout + logged_in.stderr
+    assert f"{name}: update completed" in logged_in.stdout
+    swarm.wait_running(name, 2)  # the slot the anonymous try left without a task may still be starting
+    assert _task_images(swarm, name) == [ref, ref]
+    everything = anonymous.stdout + anonymous.stderr + logged_in.stdout + logged_in.stderr
+    assert swarm_registry.password not in everything
+
+
 def test_cli_service_logs_and_node_update(swarm, swarm_services, swarm_toml):
     name = swarm_services(unique("say"), replicas=1, cmd=("sh", "-c", "echo said by $(hostname); sleep 100000"))
     deadline = time.monotonic() + 20

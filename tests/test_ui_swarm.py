@@ -1,6 +1,6 @@
-"""The swarm panes in the app, against the swarm lab: Services (scale, rolling update, tasks, logs,
-remove), Nodes (drain confirmed), Tasks, Stacks with secrets/configs, the Hosts row of a worker,
-read-only mode."""
+"""The swarm panes in the app, against the swarm lab: Services (scale, rolling update to a private
+image, tasks, logs, remove), Nodes (drain confirmed; pause and activate not), Tasks, Stacks with
+secrets/configs, the Hosts row of a worker, read-only mode."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from dockyard.ui.dialogs.confirm import ConfirmDialog
 from dockyard.ui.dialogs.info import TextDialog
 from dockyard.ui.logs import LogsScreen
 
-V2 = "dockyard-test/busybox:v2"
 SIZE = (170, 45)
 
 
@@ -32,12 +31,13 @@ def put_cursor(app, pane, column, value):
     app.panes[pane].table.move_cursor(row=index)
 
 
-async def test_services_pane_scale_update_tasks_logs_remove(swarm, swarm_services):
+async def test_services_pane_scale_update_tasks_logs_remove(swarm, swarm_services, swarm_registry, monkeypatch):
+    """`u` updates to a private image: the app sends the `docker login` of its registry, the nodes pull it."""
     name = swarm_services("ui-" + uuid.uuid4().hex[:6], replicas=1,
                    cmd=("sh", "-c", "echo up on $(hostname); sleep 100000"),
                    args=("--update-monitor", "200ms", "--update-delay", "0s"))
-    for node in ("a1", "a2", "a3"):
-        swarm.nodes[node].docker("tag", IMAGE, V2)
+    private = swarm_registry.push()
+    monkeypatch.setenv("DOCKER_CONFIG", str(swarm_registry.docker_config))
     app, notes = make_app(swarm_config(swarm))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("7")
@@ -56,14 +56,14 @@ async def test_services_pane_scale_update_tasks_logs_remove(swarm, swarm_service
         put_cursor(app, "services", "NAME", name)
         await pilot.press("u")
         await until(lambda: showing(app, AskDialog), 5, "update dialog")
-        app.screen.query_one("#ask-image").value = V2
+        app.screen.query_one("#ask-image").value = private
         await pilot.press("ctrl+r")
         seen_updating = []
 
         def done() -> bool:
             row = row_named(app, "services", "NAME", name) or {}
             seen_updating.append(row.get("UPDATE", ""))
-            return row.get("UPDATE") == "completed" and row.get("IMAGE") == V2 and row.get("REPLICAS") == "2/2"
+            return row.get("UPDATE") == "completed" and row.get("IMAGE") == private and row.get("REPLICAS") == "2/2"
 
         await until(done, 60, "rolling update completed on screen")
         assert any(u.startswith("updating") for u in seen_updating), seen_updating
@@ -74,7 +74,7 @@ async def test_services_pane_scale_update_tasks_logs_remove(swarm, swarm_service
         tasks = table_rows(app, "services")
         running = [t for t in tasks if t["DESIRED"] == "running" and t["CURRENT"].startswith("running")]
         assert sorted(t["SERVICE.SLOT"] for t in running) == [f"{name}.1", f"{name}.2"]
-        assert all(t["IMAGE"] == V2 for t in running)
+        assert all(t["IMAGE"] == private for t in running)
         assert any(t["DESIRED"] == "shutdown" and t["IMAGE"] == IMAGE for t in tasks)
         await pilot.press("escape")
         await until(lambda: app.panes["services"].showing is None, 5, "services again")
@@ -94,6 +94,7 @@ async def test_services_pane_scale_update_tasks_logs_remove(swarm, swarm_service
         await pilot.press("y")
         await until(lambda: row_named(app, "services", "NAME", name) is None, 20, "gone from the pane")
     assert name not in swarm.a1.docker("service", "ls", "--format", "{{.Name}}").stdout.split()
+    assert not any(swarm_registry.password in message for message, _ in notes)
 
 
 async def test_nodes_tasks_stacks_hosts_panes(swarm, swarm_services):
@@ -112,13 +113,23 @@ async def test_nodes_tasks_stacks_hosts_panes(swarm, swarm_services):
         put_cursor(app, "nodes", "HOSTNAME", "a3")
         await pilot.press("d")
         await until(lambda: showing(app, ConfirmDialog), 5, "drain confirmation")
-        assert "swarm a1" in app.screen.title_text
+        assert "node a3 of swarm a1" in app.screen.title_text  # names the node and its swarm
         await pilot.press("y")
         try:
             await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["AVAILABILITY"] == "drain", 20, "drained")
             put_cursor(app, "nodes", "HOSTNAME", "a3")
             await pilot.press("a")  # activate: no confirmation
             await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["AVAILABILITY"] == "active", 20, "active")
+            put_cursor(app, "nodes", "HOSTNAME", "a3")
+            await pilot.press("p")  # pause: no new tasks there, its tasks stay; not confirmed
+            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["AVAILABILITY"] == "pause", 20, "paused")
+            assert not showing(app, ConfirmDialog)
+            assert swarm.a1.docker("node", "inspect", "a3", "--format", "{{.Spec.Availability}}").stdout.strip() \
+                == "pause"
+            put_cursor(app, "nodes", "HOSTNAME", "a3")
+            await pilot.press("a")
+            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["AVAILABILITY"] == "active", 20,
+                        "active again")
             put_cursor(app, "nodes", "HOSTNAME", "a3")
             await pilot.press("plus")
             await until(lambda: showing(app, AskDialog), 5, "label dialog")

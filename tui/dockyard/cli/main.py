@@ -20,10 +20,9 @@ from dockyard.imageref import parse_image_ref
 from dockyard.textfmt import ago, human_bytes_iec, human_size, safe, short_id, table, truncate
 from dockyard.config import Config, ConfigError, load_config, no_endpoint_help, select_contexts
 from dockyard.fleet import HostResult, HostState, ReadOnlyError
-from dockyard.registry import RegistryError
 from dockyard.cli.completion import add_completion_parser
 from dockyard.cli.options import add_global_options, merge_global_options, share_global_options
-from dockyard.cli.registry_cmd import add_registry_parser, cmd_registry
+from dockyard.cli.registry_cmd import add_registry_parser, cmd_registry, image_auth
 from dockyard.cli.swarm_cmd import SWARM_COMMANDS, add_swarm_parser, run_swarm_command
 
 if TYPE_CHECKING:  # the fleet controller and the registry client load when a command needs them
@@ -324,24 +323,12 @@ def add_image_commands(sub: argparse._SubParsersAction) -> None:
 
 async def run_image_command(args: argparse.Namespace, config: Config, fleet: Fleet) -> int:
     if args.command == "pull":
-        auth = await _registry_auth(config, args.image)
+        auth = await image_auth(config, args.image, "pulling")
         return await cmd_pull(fleet, args.image, args.host, args.json, auth)
     if args.command == "transfer":
         _check_hosts(config, [args.source, *args.targets])
         return await cmd_transfer(fleet, args.images, args.source, args.targets, args.json)
     return await cmd_drift(fleet, args.host, args.json)
-
-
-async def _registry_auth(config: Config, image: str) -> dict[str, str] | None:
-    """The credentials the TUI would send for `image` (config registries, `docker login`); a
-    credential source that fails is a warning and the pull goes anonymous."""
-    try:
-        from dockyard.registry import Registries
-
-        return await Registries(config).auth_for(image)
-    except RegistryError as exc:
-        print(f"warning: {safe(exc.message)}; pulling without credentials", file=sys.stderr)
-        return None
 
 
 async def cmd_pull(fleet: Fleet, image: str, hosts, as_json: bool, auth: dict[str, str] | None = None) -> int:

@@ -33,6 +33,19 @@ EXIT_OK, EXIT_USAGE, EXIT_REGISTRY = 0, 2, 3
 PING_TIMEOUT = 10.0
 
 
+async def image_auth(config: Config, image: str, doing: str) -> dict[str, str] | None:
+    """The credentials the TUI would send for `image` (config registries, `docker login`) with a
+    pull, a push or a service update; a credential source that fails is a warning and the daemon
+    goes anonymous (`doing` says what: "pulling")."""
+    try:
+        from dockyard.registry import Registries
+
+        return await Registries(config).auth_for(image)
+    except RegistryError as exc:
+        print(f"warning: {safe(exc.message)}; {doing} without credentials", file=sys.stderr)
+        return None
+
+
 def add_registry_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("registry", help="browse v2/OCI registries: repositories, tags, manifests; delete by digest")
     rsub = p.add_subparsers(dest="registry_command", metavar="SUBCOMMAND", required=True)

@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from dockyard.fleet import FleetError, ReadOnlyError
+from dockyard.imageref import parse_image_ref
 from dockyard.fleet.models import AVAILABILITIES, ROLES, HostResult, SwarmService, SwarmSnapshot, SwarmTask
 from dockyard.textfmt import ago, rfc3339_seconds, safe, short_id, table, truncate
 
@@ -188,10 +189,14 @@ async def cmd_update(fleet: Fleet, args: argparse.Namespace) -> int:
         return _fail("service update needs --image REF or --force", EXIT_USAGE)
     where, service = await fleet.swarm.find_service(args.name, args.swarm)
     sid = service["ID"]
+    auth = None
     if rollback:
         warnings = await fleet.swarm.rollback(where, sid)
     elif args.image:
-        warnings = await fleet.swarm.update_image(where, sid, args.image)
+        from dockyard.cli.registry_cmd import image_auth
+
+        auth = await image_auth(fleet.config, args.image, "updating")  # as --with-registry-auth
+        warnings = await fleet.swarm.update_image(where, sid, args.image, auth=auth)
         if args.force:
             warnings += await fleet.swarm.force_update(where, sid)
     else:
@@ -203,12 +208,20 @@ async def cmd_update(fleet: Fleet, args: argparse.Namespace) -> int:
     if args.detach:
         return EXIT_OK
     last: SwarmService | None = None
+    unpulled = False  # a task failed for want of the image: the nodes could not pull it
     async for event in fleet.swarm.follow_update(where, sid):
         _say(_progress_line(event))
         if isinstance(event, SwarmService):
             last = event
+        elif event.error.startswith("No such image"):
+            unpulled = True
     if last is not None and last.update is not None and last.update.failed and not rollback:
-        return _fail(f"{args.name}: update {last.update.state}: {last.update.message}", EXIT_FAILED)
+        hint = ""
+        if unpulled and args.image and auth is None:
+            registry = parse_image_ref(args.image).registry_host
+            hint = (f" (the nodes could not pull {args.image}, and no credentials for {registry} were sent: "
+                    f"`docker login {registry}` or a [[registries]] entry gives them)")
+        return _fail(f"{args.name}: update {last.update.state}: {last.update.message}{hint}", EXIT_FAILED)
     if last is not None and last.update is not None and last.update.state == "rollback_paused":
         return _fail(f"{args.name}: rollback paused: {last.update.message}", EXIT_FAILED)
     return EXIT_OK

@@ -35,6 +35,7 @@ from dockyard.fleet.docker_api import DockerClient
 from dockyard.fleet.errors import DaemonError, FleetError, HostUnavailable, RequestTimeout
 from dockyard.fleet.logs import LogLine, LogNotice, LogSource, _after, _lines, _ts_key
 from dockyard.fleet.resource import Resource
+from dockyard.fleet.streams import encode_auth
 from dockyard.tasks import cancel_and_wait
 from dockyard.imageref import parse_image_ref
 from dockyard.fleet.models import (
@@ -530,15 +531,21 @@ class SwarmController(Resource):
     # ------------------------------------------------------------------ service actions
 
     async def _update(self, swarm: Swarm, service_id: str, change: Callable[[dict[str, Any]], None] | None,
-                      *, rollback: bool = False) -> list[str]:
-        """Read the service's current spec and version, change it, send it back (warnings out)."""
+                      *, rollback: bool = False, auth: dict[str, str] | None = None) -> list[str]:
+        """Read the service's current spec and version, change it, send it back (warnings out).
+
+        `auth`: registry credentials the nodes pull the image with (X-Registry-Auth); without
+        them the manager keeps whatever the service was last given."""
+        header = encode_auth(auth) if auth else None
+
         async def do(c: DockerClient) -> list[str]:
             current = await c.inspect_service(service_id)
             self._requested[current["ID"]] = current.get("UpdatedAt", "")
             spec = current["Spec"]
             if change is not None:
                 change(spec)
-            return await c.update_service(current["ID"], current["Version"]["Index"], spec, rollback=rollback)
+            return await c.update_service(current["ID"], current["Version"]["Index"], spec, rollback=rollback,
+                                          auth_header=header)
 
         _, warnings = await self.call(swarm, do, mutating=True)
         self._after_change(swarm)
@@ -560,15 +567,18 @@ class SwarmController(Resource):
 
         return await self._update(swarm, service_id, set_replicas)
 
-    async def update_image(self, swarm: Swarm, service_id: str, image: str) -> list[str]:
-        """Start a rolling update to `image` (the manager replaces tasks per the service's UpdateConfig)."""
+    async def update_image(self, swarm: Swarm, service_id: str, image: str, *,
+                           auth: dict[str, str] | None = None) -> list[str]:
+        """Start a rolling update to `image` (the manager replaces tasks per the service's UpdateConfig);
+        `auth` (from `Registries.auth_for(image)`) lets every node pull a private image, as
+        `docker service update --with-registry-auth` does."""
         if not image.strip():
             raise FleetError("an image reference is needed")
 
         def set_image(spec: dict[str, Any]) -> None:
             spec["TaskTemplate"]["ContainerSpec"]["Image"] = image.strip()
 
-        return await self._update(swarm, service_id, set_image)
+        return await self._update(swarm, service_id, set_image, auth=auth)
 
     async def force_update(self, swarm: Swarm, service_id: str) -> list[str]:
         """`docker service update --force`: every task is replaced although nothing changed."""
@@ -624,8 +634,8 @@ class SwarmController(Resource):
     async def follow_update(self, swarm: Swarm, service_id: str, *, every: float = 0.5,
                             timeout: float | None = None, grace: float = 3.0,
                             after: str | None = None) -> AsyncIterator[SwarmService | SwarmTask]:
-        """Watch a rolling update: each task whose state changed, then the service whenever its
-        `UpdateStatus` changed; ends when the update completed, paused or rolled back.
+        """Watch a rolling update: each task whose state changed (and a task that failed since the
+        update began), then the service whenever its `UpdateStatus` changed; ends when the update completed, paused or rolled back.
 
         Only an update that started after `after` (default: the service's UpdatedAt just before
         this controller last changed it) counts: an older one's "completed" is history. A change
@@ -644,7 +654,8 @@ class SwarmController(Resource):
             for task in sorted((t for t in snapshot.tasks if t.service_id == service.id), key=lambda t: t.since):
                 now = (task.desired, task.state)
                 if seen.get(task.id) != now:
-                    if task.id in seen or task.desired == "running":
+                    # a new task that failed at once (rejected: the node could not pull) is the news
+                    if task.id in seen or task.desired == "running" or (task.error and _ts_key(task.since) > after):
                         yield task
                     seen[task.id] = now
             current = service.update if service.update and _ts_key(service.update.started or "") > after else None

@@ -169,7 +169,13 @@ class ServicesPane(SwarmPane):
                                note="Tasks are replaced as the service's update config says; "
                                     "enter on the service shows them one by one."),
                      lambda values: self._act(service, f"updating to {values['image']}",
-                                              lambda sw: self.fleet.swarm.update_image(sw, service.id, values["image"])))
+                                              lambda sw: self._update_image(sw, service, values["image"])))
+
+    async def _update_image(self, swarm: Swarm, service: SwarmService, image: str) -> list[str]:
+        """The rolling update, with the credentials of the image's registry for the nodes to pull
+        with (`docker service update --with-registry-auth`)."""
+        auth = await self.registry_auth(image.strip())
+        return await self.fleet.swarm.update_image(swarm, service.id, image, auth=auth)
 
     def action_rollback(self) -> None:
         self._confirmed("Roll back {name} in swarm {swarm} to its previous spec?", "Roll back", "rolling back",
