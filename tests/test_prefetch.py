@@ -47,7 +47,7 @@ async def test_prefetched_rows_show_at_once_and_the_sessions_listing_replaces_th
 
 async def test_tls_and_ssh_hosts_connect_the_normal_way(lab):
     prefetch = prefetched(ssh_host(lab, lab.d3, name="ssh"))
-    assert prefetch.take("ssh") is None  # no thread was started for it
+    assert prefetch.containers("ssh") is None  # no thread was started for it
 
 
 async def _garbage_server(path: str, reply: bytes | None) -> asyncio.AbstractServer:
@@ -73,7 +73,7 @@ async def test_a_reply_that_is_not_a_listing_is_not_used(tmp_path):
         try:
             prefetch = Prefetch([unix_host(type("D", (), {"socket": path}), "bad")])
             await until(lambda: not prefetch.pending(), what="the prefetch ends")
-            assert prefetch.take("bad") is None, body
+            assert prefetch.containers("bad") is None, body
         finally:
             server.close()
 
@@ -97,4 +97,31 @@ async def test_a_daemon_that_never_answers_neither_delays_nor_seeds_the_fleet(tm
 async def test_a_host_that_is_down_is_not_seeded(tmp_path):
     host = unix_host(type("D", (), {"socket": str(tmp_path / "nothing.sock")}), "down")
     prefetch = prefetched(host)
-    assert prefetch.take("down") is None
+    assert prefetch.containers("down") is None
+
+
+async def test_the_first_frame_shows_the_prefetched_rows_as_the_pane_will(lab, made):
+    """Phase one's table (before the fleet layer loads) holds the running containers of the
+    prefetched hosts, hosts in config order then by name, as the Containers pane orders them."""
+    from textual.app import App
+
+    from dockyard.ui.app import BootTable
+
+    tag = uuid.uuid4().hex[:6]
+    for daemon, name in ((lab.d2, f"b-{tag}"), (lab.d1, f"c-{tag}"), (lab.d1, f"a-{tag}")):
+        daemon.run_container(name, "sleep", "300")
+        made.append((daemon, name))
+    lab.d1.docker("create", "--network", "none", "--name", f"stopped-{tag}", "dockyard-test/busybox:latest")
+    made.append((lab.d1, f"stopped-{tag}"))
+    fleet_config = config(unix_host(lab.d1, "unix1"), tcp_host(lab.d2, "tcp2"))
+    prefetch = prefetched(*fleet_config.hosts)
+
+    class Shell(App):
+        def compose(self):
+            yield BootTable(fleet_config, prefetch)
+
+    async with Shell().run_test(size=(160, 40)) as pilot:
+        table = pilot.app.query_one(BootTable)
+        rows = [(str(table.get_row_at(i)[1]), str(table.get_row_at(i)[2])) for i in range(table.row_count)]
+    mine = [r for r in rows if r[1].endswith(tag)]
+    assert mine == [("unix1", f"a-{tag}"), ("unix1", f"c-{tag}"), ("tcp2", f"b-{tag}")]  # not the stopped one

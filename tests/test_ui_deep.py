@@ -354,7 +354,7 @@ async def test_a_full_screen_over_the_containers_pane_stops_its_stats_and_a_dial
     app = DockyardApp(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=(120, 36)) as pilot:
         pane = app.panes["containers"]
-        app.fleet.stats.refresh = 0.5  # bursts every half second, so that a stop shows quickly
+        app.fleet.stats.refresh = 0.5  # a burst as soon as the last one is answered (~1 s: the daemon's tick)
         await until(lambda: ("unix1", cid) in app.fleet.stats.latest, 20, "the row's stats sampled")
 
         def bursts() -> int:
@@ -367,15 +367,15 @@ async def test_a_full_screen_over_the_containers_pane_stops_its_stats_and_a_dial
 
         await pilot.press("question_mark")  # help: a dialog over the pane
         await until(lambda: app.screen is not app.screen_stack[0], 5, "help open")
-        assert await bursts_during(1.6) >= 2
+        assert await bursts_during(3) >= 1
         await pilot.press("escape")
         pane.table.move_cursor(row=_row_index(pane, name))
         await pilot.press("l")
         await until(lambda: isinstance(app.screen, LogsScreen), 5, "logs open")
         assert app.fleet.stats.watched == set()
-        assert await bursts_during(1.6) == 0
+        assert await bursts_during(3) == 0
         await pilot.press("escape")
         await until(lambda: not isinstance(app.screen, LogsScreen), 5, "back from the logs")
         await until(lambda: ("unix1", cid) in app.fleet.stats.watched, 5, "sampled again")
-        assert await bursts_during(1.6) >= 2
+        assert await bursts_during(3) >= 1
     lab.d1.docker("rm", "-f", name)

@@ -82,7 +82,7 @@ class Fleet:
     def start(self) -> None:
         """Connect every enabled host concurrently (returns at once)."""
         for session in self.sessions.values():
-            seed = self._prefetch.take(session.name) if self._prefetch is not None else None
+            seed = self._prefetch.containers(session.name) if self._prefetch is not None else None
             if seed is not None:
                 session.seed(seed)
             session.start()

@@ -59,10 +59,11 @@ def _connection(host: HostConfig) -> http.client.HTTPConnection | None:
 
 
 class Prefetch:
-    """One thread per eligible host; `take(name)` hands its containers over once (None if none)."""
+    """One thread per eligible host; `containers(name)` is what it listed, once it has."""
 
     def __init__(self, hosts: Iterable[HostConfig]):
-        self._raw: dict[str, list[dict[str, Any]]] = {}
+        self._raw: dict[str, list[dict[str, Any]]] = {}  # written by the threads, each its own key
+        self._models: dict[str, list[Container] | None] = {}
         self._threads: dict[str, threading.Thread] = {}
         for host in hosts:
             if len(self._threads) >= MAX_HOSTS:
@@ -87,16 +88,17 @@ class Prefetch:
         finally:
             conn.close()
 
-    def take(self, name: str) -> list[Container] | None:
-        """The host's prefetched containers if they have arrived (never waits), once."""
-        thread = self._threads.pop(name, None)
-        raw = self._raw.pop(name, None)
-        if thread is None or raw is None or thread.is_alive():
-            return None
-        try:
-            return [container_from_api(name, c) for c in raw]
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-            return None  # a shape the real listing will report in words
+    def containers(self, name: str) -> list[Container] | None:
+        """The host's prefetched containers if they have arrived (never waits; None if not)."""
+        if name not in self._models:
+            raw = self._raw.get(name)
+            if raw is None:
+                return None  # not (yet) answered: the session lists the normal way
+            try:
+                self._models[name] = [container_from_api(name, c) for c in raw]
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+                self._models[name] = None  # a shape the session's own listing will report in words
+        return self._models[name]
 
     def pending(self) -> bool:
         return any(t.is_alive() for t in self._threads.values())

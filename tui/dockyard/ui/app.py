@@ -39,6 +39,7 @@ from dockyard.ui.guard import controller_operation, host_of, notice, notice_for
 from dockyard.ui.hangup import HangupGuard
 from dockyard.ui.logs import LogsScreen
 from dockyard.ui.panes.base import Pane, flash
+from dockyard.ui.panes.containers import ACTIVE_STATES, container_row
 from dockyard.ui.panes.containers import COLUMNS as CONTAINER_COLUMNS
 from dockyard.ui.panes.containers import ContainersPane
 from dockyard.ui.panes.hosts import HostsPane
@@ -75,12 +76,34 @@ class Prompt(Input):
             self.cursor_position = len(self.value)
 
 
+def initial_scope(config: Config) -> str | None:
+    """Zero-config (the fleet is the Docker contexts): start on the current context, as k9s does;
+    `:all` widens. A config file's fleet, or `--context`, shows every host it names."""
+    names = [h.name for h in config.hosts]
+    current = config.current_context
+    return current if config.path is None and current in names and len(names) > 1 else None
+
+
 class BootTable(DataTable):
-    """Phase one's stand-in for the Containers pane: its columns, no rows yet."""
+    """Phase one's stand-in for the Containers pane: its columns, and the rows the daemons' start-up
+    listings (fleet/prefetch.py) brought while Textual was importing, as the pane will show them."""
+
+    def __init__(self, config: Config, prefetch: Prefetch | None) -> None:
+        super().__init__(id="booting")
+        self.config, self.prefetch = config, prefetch
 
     def on_mount(self) -> None:
         for column in CONTAINER_COLUMNS:
             self.add_column(column.label, key=column.key, width=column.width)
+        if self.prefetch is None:
+            return
+        scope, now = initial_scope(self.config), time.time()
+        rows = [container_row(c, None, False, status=c.status_now(now))
+                for host in self.config.hosts if scope in (None, host.name)
+                for c in sorted(self.prefetch.containers(host.name) or [], key=lambda c: c.name)
+                if c.state in ACTIVE_STATES]
+        for row in rows:  # hosts in config order, then by name: the pane's own order
+            self.add_row(*row.cells, key=row.key)
 
 
 class DockyardApp(App[int]):
@@ -140,7 +163,7 @@ class DockyardApp(App[int]):
             self.panes = {spec.id: spec.pane(self.fleet, self.registries) for spec in PANES}
         with ContentSwitcher(initial="booting" if booting else "pane-containers", id="switcher"):
             if booting:
-                yield BootTable(id="booting")
+                yield BootTable(self.config, self.prefetch)
             else:
                 yield from self.panes.values()
         yield Prompt()
@@ -341,10 +364,8 @@ class DockyardApp(App[int]):
         self._refresh_now()
 
     def _scope_to_current_context(self) -> None:
-        """Zero-config (the fleet is the Docker contexts): start on the current context, as k9s does;
-        `:all` widens. A config file's fleet, or `--context`, shows every host it names."""
-        current = self.config.current_context
-        if self.config.path is None and current in self.fleet.sessions and len(self.fleet.sessions) > 1:
+        current = initial_scope(self.config)
+        if current is not None:
             self.scope = current
             for pane in self.panes.values():
                 pane.scope = current
