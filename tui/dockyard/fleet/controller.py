@@ -291,20 +291,31 @@ class Fleet:
         return lambda: self._observers.remove(observer) if observer in self._observers else None
 
     def _changed(self, host: str, kind: str) -> None:
+        if kind == "swarm-event":  # straight to the swarm controller: its reload loop coalesces them
+            self.swarm.heard(host)
+            return
         self._pending.add((host, kind))
         first_rows = kind == "containers" and host not in self._rows_seen
-        if self._flush_handle is None or first_rows:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                return
-            if first_rows:  # a host's first rows are what a user waits for: not batched
+        if first_rows:  # a host's first rows are what a user waits for: not batched
+            if self._flush_soon(0):
                 self._rows_seen.add(host)
-                if self._flush_handle is not None:
-                    self._flush_handle.cancel()
-                self._flush_handle = loop.call_later(0, self._flush)
-            else:
-                self._flush_handle = loop.call_later(self.batch_interval, self._flush)
+        elif kind == "swarm":  # one per swarm reload, already coalesced: not batched a second time
+            self._flush_soon(0)
+        elif self._flush_handle is None:
+            self._flush_soon(self.batch_interval)
+
+    def _flush_soon(self, delay: float) -> bool:
+        """Flush after `delay` s (0: at once, ahead of a batch already waiting); False outside a loop."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        if self._flush_handle is not None:
+            if delay:
+                return True
+            self._flush_handle.cancel()
+        self._flush_handle = loop.call_later(delay, self._flush)
+        return True
 
     def _flush(self) -> None:
         self._flush_handle = None

@@ -254,6 +254,7 @@ class SwarmController(Resource):
     poll_every = 5.0  # s, while a pane watches
     update_poll = 0.5  # s, while a service updates or rolls back (tasks on unconfigured nodes send us no event)
     dirty_delay = 0.05  # coalesce an event burst into one reload
+    settle_delay = 0.3  # s after a swarm's last event: read it once more (see `heard`)
 
     def __init__(self, fleet: Fleet):
         super().__init__(fleet)
@@ -261,6 +262,7 @@ class SwarmController(Resource):
         self._cache: dict[str, SwarmSnapshot] = {}  # swarm id -> last snapshot (live mode)
         self._watchers: set[str] = set()
         self._dirty: set[str] = set()  # swarm ids to reload
+        self._settle: dict[str, float] = {}  # swarm id -> when to read it again after its events (monotonic)
         self._kick: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -358,9 +360,12 @@ class SwarmController(Resource):
         hostnames = {n["ID"]: (n.get("Description") or {}).get("Hostname", "") for n in nodes}
         names = {s["ID"]: (s.get("Spec") or {}).get("Name", "") for s in services}
         task_models = tuple(task_from_api(swarm.name, t, names, hostnames) for t in tasks)
+        by_service: dict[str, list[SwarmTask]] = {s["ID"]: [] for s in services}
+        for t in task_models:
+            by_service.setdefault(t.service_id, []).append(t)
         return SwarmSnapshot(
-            swarm=swarm, host=host,
-            services=tuple(service_from_api(swarm.name, host, s, task_models) for s in services),
+            swarm=swarm, host=host,  # each service given only its own tasks: 200 × 1,000 is not free
+            services=tuple(service_from_api(swarm.name, host, s, by_service[s["ID"]]) for s in services),
             tasks=task_models,
             nodes=tuple(node_from_api(swarm.name, n, task_models) for n in nodes),
             secrets=tuple(object_from_api(swarm.name, "secret", o) for o in secrets),
@@ -408,15 +413,26 @@ class SwarmController(Resource):
         if self._kick is not None:
             self._kick.set()
 
+    def heard(self, host: str) -> None:
+        """A swarm event on `host` (a service, node, secret or config changed, or a task's
+        container did): reload its swarm now, not after the fleet's batch interval, and once more
+        `settle_delay` after the last such event (a node's container event can come before the
+        manager has the task's new state, and no further event may follow)."""
+        for swarm_id in self._mark_dirty({host}):
+            self._settle[swarm_id] = time.monotonic() + self.dirty_delay + self.settle_delay
+
     def _on_change(self, change: FleetChange) -> None:
-        hosts = change.hosts("swarm-event") | change.hosts("host")
-        if not hosts:
-            return
-        for swarm in self.swarms():
-            if hosts & {*swarm.managers, *swarm.workers} or swarm.id not in self._cache:
-                self._dirty.add(swarm.id)
+        self._mark_dirty(change.hosts("host"))
+
+    def _mark_dirty(self, hosts: set[str]) -> list[str]:
+        """Reload the swarms these hosts are in soon; their ids."""
+        if not hosts or self._task is None:
+            return []
+        marked = [s.id for s in self.swarms() if hosts & {*s.managers, *s.workers} or s.id not in self._cache]
+        self._dirty.update(marked)
         if self._dirty and self._kick is not None:
             self._kick.set()
+        return marked
 
     def _period(self) -> float:
         if any(s.update is not None and s.update.active for snap in self._cache.values() for s in snap.services):
@@ -429,15 +445,25 @@ class SwarmController(Resource):
     async def _run(self) -> None:
         assert self._kick is not None
         while True:
+            period = self._period()
+            settle_at = min(self._settle.values(), default=None)
+            timeout = period if settle_at is None else min(period, max(0.0, settle_at - time.monotonic()))
             # asyncio.wait, not wait_for: 3.11's wait_for can swallow a cancel that lands as the
             # event is set, and closing the fleet then waited its whole grace for this task
             waiter = asyncio.ensure_future(self._kick.wait())
             try:
-                done, _ = await asyncio.wait({waiter}, timeout=self._period())
+                done, _ = await asyncio.wait({waiter}, timeout=timeout)
             finally:
                 waiter.cancel()
             if not done:
-                self._dirty.update(s.id for s in self.swarms())
+                if timeout < period:  # a swarm's events have settled: read it once more
+                    now = time.monotonic()
+                    for swarm_id in [k for k, at in self._settle.items() if at <= now + 0.001]:
+                        del self._settle[swarm_id]
+                        self._dirty.add(swarm_id)
+                else:  # quiet for a whole period: reconcile every swarm
+                    self._dirty.update(s.id for s in self.swarms())
+                    self._settle.clear()
             await asyncio.sleep(self.dirty_delay)
             self._kick.clear()
             swarms = [s for s in self.swarms() if s.id in self._dirty]

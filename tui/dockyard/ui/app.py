@@ -315,10 +315,12 @@ class DockyardApp(App[int]):
 
     def _tick(self) -> None:
         self._paint_timer = None
-        self._last_paint = time.monotonic()
         pane = self.active_pane
         try:
             if pane.stale:
+                # only a pane's repaint counts against the throttle: a summary-only tick (another
+                # host's containers changed under a swarm pane) must not delay the pane's next rows
+                self._last_paint = time.monotonic()
                 pane.refresh_data(full=False)
             if self._stale_summary:
                 self.update_summary()
