@@ -19,6 +19,7 @@ import http.client
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 LISTING = "/v1.41/containers/json?all=1"
 MAX_HOSTS = 8  # threads; the first screen holds ~40 rows, and more hosts would only slow the imports
 TIMEOUT = 3.0
+FIRST_FRAME_WAIT = 0.1  # s the first frame may wait for listings still on their way
 MAX_BODY = 64 << 20
 
 
@@ -99,6 +101,13 @@ class Prefetch:
             except (KeyError, TypeError, ValueError, AttributeError, IndexError):
                 self._models[name] = None  # a shape the session's own listing will report in words
         return self._models[name]
+
+    def wait(self, seconds: float = FIRST_FRAME_WAIT) -> None:
+        """Give listings still on their way up to `seconds` in all (the first frame waits this
+        little for rows a local daemon sends in ~25 ms; a slow or hung one is not waited for)."""
+        deadline = time.monotonic() + seconds
+        for thread in self._threads.values():
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def pending(self) -> bool:
         return any(t.is_alive() for t in self._threads.values())

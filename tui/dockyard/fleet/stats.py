@@ -164,6 +164,7 @@ class StatsWatcher:
     async def _poll(self, host: str) -> None:
         loop = asyncio.get_running_loop()
         wake = self._wake[host]
+        fresh = True  # a new poller's first burst: its keys came in one wish, nothing to gather
         try:
             while plan := self._plan(host):
                 now = loop.time()
@@ -173,8 +174,8 @@ class StatsWatcher:
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(wake.wait(), first - now)
                     continue
-                if any(key not in self._asked for key in plan):
-                    await asyncio.sleep(self.gather)  # a scroll or a new pane: its keys arrive together
+                if not fresh and any(key not in self._asked for key in plan):
+                    await asyncio.sleep(self.gather)  # a scroll: its keys arrive in a few wishes
                     plan = self._plan(host)
                     now = loop.time()
                 burst = []
@@ -183,6 +184,7 @@ class StatsWatcher:
                     if due - early <= now:
                         burst.append(key)
                 if burst:
+                    fresh = False
                     await self._burst(host, burst, now)
         finally:
             if self._pollers.get(host) is asyncio.current_task():

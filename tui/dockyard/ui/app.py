@@ -91,12 +91,14 @@ class BootTable(DataTable):
     def __init__(self, config: Config, prefetch: Prefetch | None) -> None:
         super().__init__(id="booting")
         self.config, self.prefetch = config, prefetch
+        self.shown: list[tuple[str, str]] = []
 
     def on_mount(self) -> None:
         for column in CONTAINER_COLUMNS:
             self.add_column(column.label, key=column.key, width=column.width)
         if self.prefetch is None:
             return
+        self.prefetch.wait()
         scope, now = initial_scope(self.config), time.time()
         rows = [container_row(c, None, False, status=c.status_now(now))
                 for host in self.config.hosts if scope in (None, host.name)
@@ -104,6 +106,11 @@ class BootTable(DataTable):
                 if c.state in ACTIVE_STATES]
         for row in rows:  # hosts in config order, then by name: the pane's own order
             self.add_row(*row.cells, key=row.key)
+        self.shown = [(row.data.host, row.data.id) for row in rows]
+
+    def first_screenful(self) -> list[tuple[str, str]]:
+        """(host, id) of the rows on screen: their live stats can start before the pane mounts."""
+        return self.shown[:max(0, self.size.height - 1)]
 
 
 class DockyardApp(App[int]):
@@ -201,6 +208,9 @@ class DockyardApp(App[int]):
     async def _boot(self) -> None:
         """Phase two, after the first frame: the fleet layer, the connections, the panes."""
         self._load_fleet()
+        boot = self.query_one(BootTable)
+        if self.initial_pane == "containers" and boot.shown:  # CPU% needs two samples a second apart:
+            self.fleet.watch_stats(boot.first_screenful(), owner="containers")  # start them now
         self.panes = {spec.id: spec.pane(self.fleet, self.registries) for spec in PANES}
         switcher = self.query_one("#switcher", ContentSwitcher)
         for pane in self.panes.values():

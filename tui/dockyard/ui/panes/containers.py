@@ -256,6 +256,8 @@ class ContainersPane(Pane):
         """Stream stats for the running containers on screen, nothing else."""
         if not self.display or self.covered:  # the switcher shows only the active pane
             return
+        if not self.table.size.height:
+            return  # not laid out yet: no rows "on screen" to speak of; the wish stated at start-up stands
         keys = [(r.data.host, r.data.id) for r in self.visible_rows()
                 if r.data is not None and r.data.state == "running" and not r.sort_values.get("last_known")]
         self.fleet.watch_stats(keys, owner="containers")
