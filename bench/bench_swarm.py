@@ -1,7 +1,7 @@
 """Swarm benchmarks against real swarms on loopback (tests/swarm_lab.py; run by hand, as root).
 
     python3 bench/bench_swarm.py [--services 200] [--replicas 5] [--idle 30] [load event idle roll pane]
-    python3 bench/bench_swarm.py big       # the issue's fleet: 200 services × 5 = 1,000 tasks; load pane
+    python3 bench/bench_swarm.py big       # the issue's fleet: 200 services × 5 = 1,000 tasks; load roll pane
     python3 bench/bench_swarm.py --services 10 --replicas 2 pane roll    # the on-screen lags, quickly
 
 Swarm A (a1, a2 managers, a3 worker) gets 3/4 of the services, swarm B (b1) the rest; every
@@ -307,13 +307,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=10, help="services created at a time (each batch running first)")
     parser.add_argument("--idle", type=float, default=30)
     parser.add_argument("parts", nargs="*", default=["load", "event", "idle", "roll", "pane"],
-                        help="load event idle roll (or rolling) pane; big: 200 × 5 tasks, load + pane")
+                        help="load event idle roll (or rolling) pane; big: 200 × 5 tasks, load roll pane")
     args = parser.parse_args()
     parts = {"rolling": "roll"}
     wanted = [parts.get(p, p) for p in args.parts]
     if "big" in wanted:
         args.services, args.replicas = 200, 5
-        wanted = [p for p in wanted if p != "big"] or ["load", "pane"]
+        wanted = [p for p in wanted if p != "big"] or ["load", "roll", "pane"]
     if args.services < 10 and {"event", "pane"} & set(wanted):
         parser.error("event and pane need --services 10 or more")
     sw = swarm_lab.SwarmLab.start()
