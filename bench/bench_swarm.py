@@ -1,6 +1,6 @@
 """Swarm benchmarks against real swarms on loopback (tests/swarm_lab.py; run by hand, as root).
 
-    python3 bench/bench_swarm.py [--services 200] [--replicas 5] [--idle 30] [load event idle roll pane]
+    python3 bench/bench_swarm.py [--services 200] [--replicas 5] [--batch 10] [--idle 30] [--refresh-hz 2] [parts]
     python3 bench/bench_swarm.py big       # the issue's fleet: 200 services × 5 = 1,000 tasks; load roll pane
     python3 bench/bench_swarm.py --services 10 --replicas 2 pane roll    # the on-screen lags, quickly
 
@@ -41,7 +41,7 @@ sys.path[:0] = [str(HERE.parent / "tui"), str(HERE.parent / "tests")]
 import swarm_lab  # noqa: E402
 from lab import IMAGE  # noqa: E402
 
-from dockyard.config.model import Config, HostConfig  # noqa: E402
+from dockyard.config.model import Config, HostConfig, UIConfig  # noqa: E402
 from dockyard.fleet import Fleet  # noqa: E402
 from dockyard.textfmt import rfc3339_seconds  # noqa: E402
 
@@ -81,9 +81,12 @@ def _running(sw: swarm_lab.SwarmLab) -> int:
                for node in (sw.a1, sw.b1))
 
 
+REFRESH_HZ = UIConfig.refresh_hz  # the app's paint cap (`--refresh-hz`)
+
+
 def config(sw: swarm_lab.SwarmLab) -> Config:
     return Config(hosts=tuple(HostConfig(name=n, url=sw.nodes[n].daemon.url, request_timeout=60)
-                              for n in swarm_lab.NODES))
+                              for n in swarm_lab.NODES), ui=UIConfig(refresh_hz=REFRESH_HZ))
 
 
 async def bench_load(sw: swarm_lab.SwarmLab) -> None:
@@ -245,7 +248,8 @@ async def bench_roll(sw: swarm_lab.SwarmLab) -> None:
         on_screen = shown.lags(ids, before)
         in_cache = [lag for key, lag in cached.items() if key not in before]
         slowest = shown.worst(ids, before)
-    print("\n## rolling update, 6 replicas, parallelism 1, the app's Tasks pane open (all tasks)")
+    print(f"\n## rolling update, 6 replicas, parallelism 1, the app's Tasks pane open (all tasks), "
+          f"ui.refresh_hz {REFRESH_HZ:g}")
     print(f"| update took | {took:.1f} s |")
     print(_lag_line("task state (daemon timestamp) → the pane's rows", on_screen))
     print(f"| slowest on the pane | {slowest} |")
@@ -301,14 +305,17 @@ async def bench_pane(sw: swarm_lab.SwarmLab, seconds: float, services: int) -> N
 
 
 def main() -> None:
+    global REFRESH_HZ
     parser = argparse.ArgumentParser()
     parser.add_argument("--services", type=int, default=200)
     parser.add_argument("--replicas", type=int, default=5)
     parser.add_argument("--batch", type=int, default=10, help="services created at a time (each batch running first)")
     parser.add_argument("--idle", type=float, default=30)
+    parser.add_argument("--refresh-hz", type=float, default=REFRESH_HZ, help="the app's ui.refresh_hz (paint cap)")
     parser.add_argument("parts", nargs="*", default=["load", "event", "idle", "roll", "pane"],
                         help="load event idle roll (or rolling) pane; big: 200 × 5 tasks, load roll pane")
     args = parser.parse_args()
+    REFRESH_HZ = args.refresh_hz
     parts = {"rolling": "roll"}
     wanted = [parts.get(p, p) for p in args.parts]
     if "big" in wanted:
