@@ -384,6 +384,8 @@ class DockyardApp(App[int]):
             self.flash(f"scope: {current} (the current Docker context; :all shows every host)")
 
     def set_filter(self, text: str) -> None:
+        if text.strip() == self.filter_text:
+            return  # e.g. esc on a prompt that changed nothing: no rebuild of thousands of rows
         self.filter_text = text.strip()
         match = filtering.matcher(self.filter_text)
         for pane in self.panes.values():
@@ -450,7 +452,8 @@ class DockyardApp(App[int]):
                               if mode == "command" else "/filter — words, host:NAME state:running label:k=v image:…")
         prompt.suggester.enabled = mode == "command"  # type: ignore[union-attr]
         prompt.value = value
-        prompt.display = True
+        self.query_one(KeyHints).display = False  # the prompt takes the key bar's line: the table keeps
+        prompt.display = True  # its size, and its rendered rows stay cached
         focus_now(prompt)
         prompt.cursor_position = len(value)
 
@@ -462,6 +465,7 @@ class DockyardApp(App[int]):
         if prompt.mode == "filter" and cancelled:
             self.set_filter("")
         prompt.display = False
+        self.query_one(KeyHints).display = True
         prompt.mode = ""
         focus_now(self.active_pane.table)
 

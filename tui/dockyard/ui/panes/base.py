@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from itertools import zip_longest
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -27,7 +28,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey, DuplicateKey, RowKey
+from textual.widgets.data_table import Row as TableRow
 
 from dockyard.fleet import FleetError, HostState
 from dockyard.registry import RegistryError
@@ -87,22 +89,79 @@ class Column:
 
 
 _ELSEWHERE = Coordinate(-2, -2)  # a cursor on no row this table draws (-1 is the header row)
+_AWAY = "rows away from the cursor"  # the one pseudo-class state such rows are cached under
+_AWAY_CLASSES = ("datatable--header", "datatable--even-row", "datatable--odd-row", "datatable--fixed")
 
 
 class PaneTable(DataTable):
-    """A DataTable that repaints the lines it painted before it measured its new rows.
+    """Textual's DataTable, made for thousands of one-line rows (the methods below say how).
 
-    Textual 8 measures added rows' column widths when the table is next idle, but its line caches
-    are keyed by `_update_count`, which measuring leaves alone: a frame painted between `add_row`
-    and that idle moment kept its label-wide columns ("alp…") until the next change — for good on
-    a pane where nothing changes (all containers stopped).
+    It also repaints the lines it painted before it measured its new rows: Textual 8 measures
+    added rows' column widths when the table is next idle, but its line caches are keyed by
+    `_update_count`, which measuring leaves alone: a frame painted between `add_row` and that
+    idle moment kept its label-wide columns ("alp…") until the next change — for good on a pane
+    where nothing changes (all containers stopped).
     """
+
+    _looks: tuple | None = None  # see notify_style_update
+    DEFAULT_CSS = """
+    PaneTable:focus { background-tint: 0%; }
+    PaneTable:focus > .datatable--header { background-tint: 0%; }
+    """
+
+    def notify_style_update(self) -> None:
+        """Textual drops every rendered cell when the table's styles update, and focus moving to
+        the `/` prompt and back is such an update: ~40 ms of re-rendering each way. When rows away
+        from the cursor look the same as before (no focus tint, see DEFAULT_CSS), only what the
+        cursor row and the line cache are drawn from is dropped."""
+        looks = self._away_looks()
+        if looks is not None and looks == self._looks:
+            super(DataTable, self).notify_style_update()
+            self._get_styles_to_render_cell.cache_clear()
+            self._line_cache.clear()
+            self._styles_cache.clear()
+            self.refresh()
+            return
+        self._looks = looks
+        super().notify_style_update()
+
+    def _away_looks(self) -> tuple | None:
+        """What rows away from the cursor are drawn with (None before styles exist)."""
+        try:
+            return (self.rich_style, *(self.get_component_rich_style(name, partial=True) for name in _AWAY_CLASSES))
+        except Exception:  # noqa: BLE001 - not mounted yet: nothing cached to keep
+            return None
 
     def _update_dimensions(self, new_rows) -> None:
         if not self._measure_quickly(new_rows):
             super()._update_dimensions(new_rows)
         self._update_count += 1  # noqa: SLF001 - drops the lines painted with the old widths
         self.refresh()
+
+    def add_rows_at_once(self, rows: Sequence[tuple[str, tuple[Text, ...]]]) -> None:
+        """`add_row` for many one-line rows, its bookkeeping done once instead of per row (Textual
+        re-sorts its columns, re-validates the cursor and bumps its caches on every call: 2,000 rows
+        ~50 ms here, paid when a `/` filter keystroke brings them back)."""
+        columns = [column.key for column in self.ordered_columns]
+        start = len(self.rows)
+        for offset, (key, cells) in enumerate(rows):
+            row_key = RowKey(key)
+            if row_key in self._row_locations:
+                raise DuplicateKey(f"The row key {row_key!r} already exists.")
+            self._row_locations[row_key] = start + offset
+            if len(cells) > len(columns):
+                raise ValueError("More values provided than there are columns.")
+            self._data[row_key] = dict(zip_longest(columns, cells))
+            self.rows[row_key] = TableRow(row_key, 1, None, False)
+            self._new_rows.add(row_key)
+        if not rows:
+            return
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate
+        if start == 0 and self.columns and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()  # a cursor where there was none: Textual says which row it is on
+        self._update_count += 1
+        self.check_idle()
 
     def _measure_quickly(self, new_rows) -> bool:
         """Widen the columns to the new rows' cells, as Textual does, when every cell is one line
@@ -137,13 +196,19 @@ class PaneTable(DataTable):
         row makes every row a cache miss, and a scroll repaints the whole screenful cell by cell
         (2,000 rows: `j` scrolling ~60 ms here). A row-cursor table draws a row the same wherever
         the cursor is unless it is on that row: rows away from it share one key, and stay cached."""
-        if self.cursor_type == "row":
-            row = self._row_locations.get(row_key)  # noqa: SLF001
-            if cursor_location.row != row:
-                cursor_location = _ELSEWHERE
-            if hover_location.row != row:
-                hover_location = _ELSEWHERE
-        return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+        if self.cursor_type != "row":
+            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+        row = self._row_locations.get(row_key)  # noqa: SLF001
+        if cursor_location.row == row or hover_location.row == row:
+            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+        # Nor does focus change such a row (no focus tint, see DEFAULT_CSS): opening the `/` prompt
+        # takes the focus away, and Textual would re-render every cell of the screen for it.
+        state = self._pseudo_class_state
+        self._pseudo_class_state = _AWAY
+        try:
+            return super()._render_line_in_row(row_key, line_no, base_style, _ELSEWHERE, _ELSEWHERE)
+        finally:
+            self._pseudo_class_state = state
 
 
 @dataclass
@@ -306,8 +371,7 @@ class Pane(Vertical):
         cursor_key = self.cursor_key() if table.cursor_row > 0 else None
         scroll_y = table.scroll_y
         table.clear()
-        for key, cells in wanted:
-            table.add_row(*cells, key=key)
+        table.add_rows_at_once(wanted)
         self._rendered = wanted
         if cursor_key is not None:
             index = next((i for i, (k, _) in enumerate(wanted) if k == cursor_key), None)

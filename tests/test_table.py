@@ -1,0 +1,110 @@
+"""PaneTable (ui/panes/base.py): Textual's DataTable with faster paths for thousands of rows.
+
+Each fast path replaces Textual bookkeeping, so each is checked against what Textual's own does:
+the same widths, the same rows, the same painted screen (no lab: a table of made-up rows).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App
+from textual.widgets import DataTable, Input
+
+from dockyard.ui.panes.base import PaneTable
+
+
+def rows(n: int, salt: str = "") -> list[tuple[str, tuple[Text, ...]]]:
+    return [(f"k{r}", tuple(Text(f"{salt}{'x' * ((r * 7 + c * 3) % 23)}{'日本' * (r % 3 == c)}", no_wrap=True)
+                            for c in range(4))) for r in range(n)]
+
+
+class Tables(App):
+    """A PaneTable and a plain DataTable side by side, and an input to take the focus."""
+
+    def compose(self):
+        yield PaneTable(id="fast", cursor_type="row")
+        yield DataTable(id="plain", cursor_type="row")
+        yield Input()
+
+    def filled(self, data):
+        for table in (self.query_one("#fast"), self.query_one("#plain")):
+            table.clear(columns=True)
+            for c in range(4):
+                table.add_column(f"C{c}", key=f"c{c}")
+        fast: PaneTable = self.query_one("#fast")  # type: ignore[assignment]
+        fast.add_rows_at_once(data)
+        plain: DataTable = self.query_one("#plain")  # type: ignore[assignment]
+        for key, cells in data:
+            plain.add_row(*cells, key=key)
+        return fast, plain
+
+
+def painted(table: DataTable) -> list[str]:
+    return ["".join(seg.text for seg in table.render_line(y)) for y in range(table.size.height)]
+
+
+def looks(table: DataTable, y: int) -> set[tuple[str, str, bool]]:
+    """How line `y` is drawn: its colours and boldness (not Textual's per-cell meta)."""
+    return {(str(seg.style.color), str(seg.style.bgcolor), bool(seg.style.bold))
+            for seg in table.render_line(y) if seg.text.strip() and seg.style}
+
+
+async def test_rows_added_at_once_are_the_rows_add_row_makes_with_the_same_widths():
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        fast, plain = app.filled(rows(60))
+        await pilot.pause(0.2)
+        assert fast.row_count == plain.row_count == 60
+        assert [fast.get_row_at(i) for i in range(60)] == [plain.get_row_at(i) for i in range(60)]
+        assert [c.content_width for c in fast.ordered_columns] == [c.content_width for c in plain.ordered_columns]
+        assert fast.virtual_size == plain.virtual_size
+        assert fast.cursor_coordinate == plain.cursor_coordinate
+        fast, plain = app.filled(rows(5, salt="wide-" * 5))  # cleared and refilled: wider cells widen
+        await pilot.pause(0.2)
+        assert [c.content_width for c in fast.ordered_columns] == [c.content_width for c in plain.ordered_columns]
+
+
+async def test_moving_the_cursor_and_the_focus_paints_what_textual_paints():
+    """Rows away from the cursor stay cached across cursor moves and focus changes; what is painted
+    must still match a plain DataTable's rows (the cursor row highlighted, no other)."""
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        fast, plain = app.filled(rows(60))
+        fast.styles.height = plain.styles.height = 12
+        await pilot.pause(0.2)
+        for table in (fast, plain):
+            table.focus()
+            await pilot.pause(0.05)
+            for _ in range(15):  # down past the bottom: the table scrolls
+                table.action_cursor_down()
+            for _ in range(3):  # and back up a little: the cursor mid-screen
+                table.action_cursor_up()
+            await pilot.pause(0.1)
+        app.query_one(Input).focus()  # the focus goes away (the `/` prompt)
+        await pilot.pause(0.1)
+        assert painted(fast) == painted(plain)
+        lines = painted(fast)
+        cursor_row = fast.cursor_row - int(fast.scroll_y) + 1  # + the header
+        styles = [looks(fast, y) for y in range(len(lines))]
+        assert styles[cursor_row] != styles[cursor_row - 1] and styles[cursor_row - 1] == styles[cursor_row + 1]
+        fast.focus()
+        fast.action_cursor_up()
+        await pilot.pause(0.1)
+        styles = [looks(fast, y) for y in range(len(lines))]
+        assert styles[cursor_row - 1] != styles[cursor_row]  # the cursor moved up a row, its old row is plain
+        assert styles[cursor_row] == styles[cursor_row + 1]
+
+
+async def test_a_new_theme_repaints_every_row():
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        fast, plain = app.filled(rows(30))
+        fast.styles.height = plain.styles.height = 12
+        await pilot.pause(0.2)
+        app.query_one(Input).focus()  # neither table has the focus: they look alike
+        await pilot.pause(0.1)
+        before = [looks(fast, y) for y in range(12)]
+        app.theme = "textual-light"
+        await pilot.pause(0.2)
+        assert painted(fast) == painted(plain)
+        assert [looks(fast, y) for y in range(12)] == [looks(plain, y) for y in range(12)] != before
