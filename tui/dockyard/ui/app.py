@@ -170,7 +170,7 @@ class DockyardApp(App[int]):
             self.panes = {spec.id: spec.pane(self.fleet, self.registries) for spec in PANES}
         with ContentSwitcher(initial="booting" if booting else "pane-containers", id="switcher"):
             if booting:
-                yield BootTable(self.config, self.prefetch)
+                yield BootTable(self.config, self.prefetch if self.initial_pane == "containers" else None)
             else:
                 yield from self.panes.values()
         yield Prompt()
