@@ -100,10 +100,11 @@ class BootTable(DataTable):
             return
         self.prefetch.wait()
         scope, now = initial_scope(self.config), time.time()
-        rows = [container_row(c, None, False, status=c.status_now(now))
-                for host in self.config.hosts if scope in (None, host.name)
-                for c in sorted(self.prefetch.containers(host.name) or [], key=lambda c: c.name)
-                if c.state in ACTIVE_STATES]
+        running = [c for host in self.config.hosts if scope in (None, host.name)
+                   for c in sorted(self.prefetch.containers(host.name) or [], key=lambda c: c.name)
+                   if c.state in ACTIVE_STATES]
+        screenful = running[:self.app.size.height]  # phase one does not scroll: the rest come with the pane
+        rows = [container_row(c, None, False, status=c.status_now(now)) for c in screenful]
         for row in rows:  # hosts in config order, then by name: the pane's own order
             self.add_row(*row.cells, key=row.key)
         self.shown = [(row.data.host, row.data.id) for row in rows]
