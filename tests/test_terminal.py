@@ -137,3 +137,19 @@ def test_the_shell_is_painted_before_the_fleet_layer_loads(lab, tmp_path, chatty
     finally:
         _end(pid, fd)
         lab.d2.docker("rm", "-f", far, check=False)
+
+
+def test_keys_typed_while_the_first_rows_show_are_not_lost(lab, tmp_path, chatty):
+    """The first frame shows rows ~0.3 s before the panes are up; a user who types `/name⏎` at once
+    gets that filter, not a dropped `/` and an Enter that opens whatever row the cursor is on."""
+    cfg = str(lab.write_config(tmp_path / "c.toml", hosts=("unix1", "ssh")))
+    pid, fd = _spawn(cfg, ignore_hup=False)
+    try:
+        _read_until(fd, b"connecting to 2 hosts", 20)
+        os.write(fd, b"/" + chatty.encode() + b"\r")
+        painted = _read_until(fd, b"filter: ", 20)  # the summary line says the filter is on (then its words)
+        painted += _read_until(fd, b"online", 20)
+        assert b"Container " + chatty.encode() not in painted  # no detail view opened instead
+        assert b"filter:" in painted and chatty.encode() in painted[painted.index(b"filter:"):]
+    finally:
+        _end(pid, fd)

@@ -13,6 +13,7 @@ import os
 import time
 from typing import TYPE_CHECKING
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -153,6 +154,7 @@ class DockyardApp(App[int]):
         self._hosts_shown: set[str] = set()
         self._filter_timer = None
         self.hangup_guard: HangupGuard | None = None  # set by run_app in a real terminal
+        self._early_keys: list[events.Key] | None = None  # typed before the panes were up (phase one)
         if config.ui.theme:
             self.theme = config.ui.theme
 
@@ -166,6 +168,7 @@ class DockyardApp(App[int]):
             yield Static(self._shell_summary(), id="summary")
             yield Static(Text.assemble(*self._tab_parts(), no_wrap=True, overflow="ellipsis"), id="tabs")
         booting = self.is_headless is False and self.fleet is None
+        self._early_keys = [] if booting else None
         if not booting:
             self._load_fleet()
             self.panes = {spec.id: spec.pane(self.fleet, self.registries) for spec in PANES}
@@ -235,6 +238,16 @@ class DockyardApp(App[int]):
         else:
             self.call_after_refresh(self._boot)
 
+    async def on_event(self, event: events.Event) -> None:
+        """Keys typed while phase one shows its rows (~0.3 s before the panes are up) are kept and
+        replayed once the panes are: `/web` typed at once filters, instead of being lost. Quitting
+        works at once."""
+        if (self._early_keys is not None and isinstance(event, events.Key) and not event.is_forwarded
+                and event.key not in ("q", "ctrl+q", "ctrl+c")):
+            self._early_keys.append(events.Key(event.key, event.character))
+            return
+        await super().on_event(event)
+
     def _panes_ready(self) -> None:
         self._apply_keymap()
         if not self.config.hosts:  # no Docker anywhere: say so and how to add one, not an empty table
@@ -250,6 +263,9 @@ class DockyardApp(App[int]):
             # takes ~20 ms instead of ~120 ms, and key presses stop waiting behind it. (Not headless:
             # a test process runs many apps and must keep collecting their garbage.)
             self.call_after_refresh(gc.freeze)
+        early, self._early_keys = self._early_keys, None
+        for key in early or []:
+            self.post_message(key)
 
     async def on_unmount(self) -> None:
         if self._paint_timer is not None:
