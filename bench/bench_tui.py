@@ -573,7 +573,7 @@ def first_minute_run(app: str, command: str, env: dict[str, str] | None, prefix:
             if rows and "rows" not in marks:
                 marks["rows"] = now
             if rows and "keys" not in marks and "connecting to" not in screen:
-                marks["keys"] = now  # Dockyard's panes are up (its first frame's rows take no keys yet)
+                marks["keys"] = now  # Dockyard's panes are up (keys typed before are held until then)
             for pct in (50, 90, 100):
                 for key, n in ((f"cpu{pct}", cpu), (f"both{pct}", both)):
                     if rows and key not in marks and n * 100 >= pct * rows:
@@ -709,7 +709,7 @@ def bench_hangup(lab: Lab, count: int = 20) -> None:
         pid = find_pid(name, str(cfg))
         deadline = time.monotonic() + 20
         while chatty not in (screen := capture(name)) or "connecting to" in screen:  # rows, and the
-            if time.monotonic() > deadline:  # panes up (the first frame's rows take no keys yet)
+            if time.monotonic() > deadline:  # panes up (keys typed before are held until then)
                 raise RuntimeError(f"no rows after 20 s:\n{capture(name)}")
             time.sleep(0.05)
         if kind == "dialog-open":
