@@ -588,7 +588,7 @@ def first_minute_run(app: str, command: str, env: dict[str, str] | None, prefix:
             quit_app(name)
 
 
-def bench_first(lab: Lab, pairs: int = 3, window: float = 20) -> None:
+def bench_first(lab: Lab, pairs: int = 3, window: float = 60) -> None:
     """Dockyard and lazydocker, one host (d1) with 100 running containers, alternately first."""
     notes: list[str] = []
     prefix = "r-d1-"
