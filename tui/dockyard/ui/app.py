@@ -38,6 +38,7 @@ from dockyard.ui.dialogs.run import RunDialog
 from dockyard.ui.focus import focus_now, typing
 from dockyard.ui.guard import controller_operation, host_of, notice, notice_for
 from dockyard.ui.hangup import HangupGuard
+from dockyard.ui.keyhints import KeyHints
 from dockyard.ui.logs import LogsScreen
 from dockyard.ui.panes.base import Pane, flash
 from dockyard.ui.panes.containers import ACTIVE_STATES, container_row
@@ -47,7 +48,6 @@ from dockyard.ui.panes.hosts import HostsPane
 from dockyard.ui.panes.services import ServicesPane
 from dockyard.ui.panes.registry import PANE_SPECS, PANES, command_owner, spec_for_verb
 from dockyard.ui.shell import run_interactive
-from dockyard.ui.keyhints import KeyHints
 
 if TYPE_CHECKING:  # the controller and the registry client (aiohttp, aiodocker) load after the first frame
     from dockyard.fleet import Fleet
@@ -161,9 +161,9 @@ class DockyardApp(App[int]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        """In a terminal, phase one: the shell and an empty table, painted before the fleet layer is
-        even imported (0.75 s); `_boot` then loads it, connects and mounts the panes. Headless (tests)
-        both phases run here."""
+        """In a terminal, phase one: the shell and the prefetched rows (BootTable), painted before the
+        fleet layer is even imported; `_boot` then loads it, connects and mounts the panes. Headless
+        (tests) both phases run here."""
         with Vertical(id="top"):
             yield Static(self._shell_summary(), id="summary")
             yield Static(Text.assemble(*self._tab_parts(), no_wrap=True, overflow="ellipsis"), id="tabs")
@@ -286,8 +286,7 @@ class DockyardApp(App[int]):
         if covered:
             self.fleet.watch_stats([], owner=self.active_pane.pane_id)
         else:
-            self.active_pane.refresh_data(full=False)
-            self.active_pane.after_refresh()
+            self.active_pane.refresh_data(full=False)  # (which states its stats wish again)
 
     def _apply_keymap(self) -> None:
         if not self.config.keys:

@@ -25,8 +25,8 @@ from dockyard.fleet import Container, ContainerStats, FleetError
 from dockyard.textfmt import human_bytes_iec, safe, short_id
 from dockyard.ui.guard import notice
 from dockyard.ui.focus import focus_now, typing
-from dockyard.ui.panes.containers import ContainersPane
 from dockyard.ui.keyhints import KeyHints
+from dockyard.ui.panes.containers import ContainersPane
 
 HISTORY = 180  # samples (one a second): three minutes of graphs
 
