@@ -87,3 +87,22 @@ def test_asyncssh_is_imported_only_when_an_ssh_host_is_configured(lab, tmp_path,
                          env={**os.environ, "PYTHONPATH": str(ROOT.parent)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str(loads_ssh)
+
+
+def test_the_first_frame_loads_only_what_it_draws():
+    """The terminal UI paints its first frame (the Containers pane's rows) from `dockyard.ui.app`
+    alone: the controller's libraries, the other panes, the screens and the dialogs load after it
+    (panes/registry.py names pane classes by module; screens and dialogs import when opened)."""
+    import subprocess
+
+    code = "import sys, dockyard.ui.app; print(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={"PYTHONPATH": str(ROOT.parent), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    loaded = set(out.stdout.split())
+    assert loaded & {"aiohttp", "aiodocker", "asyncssh", "dockyard.fleet.controller", "dockyard.registry.client"} == set()
+    ours = {m for m in loaded if m.startswith("dockyard.ui.")}
+    assert {m for m in ours if m.startswith("dockyard.ui.panes.")} == {
+        "dockyard.ui.panes.base", "dockyard.ui.panes.containers", "dockyard.ui.panes.registry"}
+    assert {m for m in ours if m.startswith("dockyard.ui.dialogs")} == set()
+    assert {"dockyard.ui.logs", "dockyard.ui.container_view", "dockyard.ui.shell"} & ours == set()

@@ -108,3 +108,54 @@ async def test_a_new_theme_repaints_every_row():
         await pilot.pause(0.2)
         assert painted(fast) == painted(plain)
         assert [looks(fast, y) for y in range(12)] == [looks(plain, y) for y in range(12)] != before
+
+
+def varied_cells() -> list[Text]:
+    """One-line cells of every shape the panes make: styled, with spans, cut with an ellipsis,
+    aligned right or centred, wide characters, empty, plus ones Textual must draw itself."""
+    spans = Text.assemble(("web", "bold"), "-", ("1", "red on blue"), no_wrap=True)
+    return [
+        Text("running", style="green", no_wrap=True, overflow="ellipsis"),
+        Text("a-very-long-container-name-that-is-cut", no_wrap=True, overflow="ellipsis"),
+        Text("cut without an ellipsis, folded", no_wrap=True),
+        Text("12.5%", justify="right", no_wrap=True),
+        Text("  spaced  ", justify="right", no_wrap=True),
+        Text("mid", justify="center", style="italic", no_wrap=True),
+        Text("日本語のコンテナ名", no_wrap=True, overflow="ellipsis"),
+        Text("", no_wrap=True),
+        Text("exact", no_wrap=True),
+        spans,
+        Text("two\nlines", no_wrap=True),  # not one line: Textual's own path
+        Text("tab\there", no_wrap=True),
+    ]
+
+
+async def test_one_line_cells_are_drawn_as_textual_draws_them():
+    """PaneTable draws one-line Text cells itself (faster than Rich's renderer chain); for every
+    kind of cell, width, cursor and hover state the segments must be Textual's, style for style."""
+    from rich.style import Style
+
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        fast, _ = app.filled([])
+        cells = varied_cells()
+        fast.clear(columns=True)
+        for c in range(len(cells)):
+            fast.add_column(f"C{c}", key=f"c{c}")
+        fast.add_rows_at_once([("r0", tuple(cells)), ("r1", tuple(reversed(cells)))])
+        await pilot.pause(0.1)
+        base = Style(color="white", bgcolor="black") + Style.from_meta({"x": 1})
+        compared = 0
+        for row in range(2):
+            for column in range(len(cells)):
+                for width in (1, 2, 3, 5, 8, 12, 40):
+                    for cursor, hover in ((False, False), (True, False), (False, True)):
+                        fast._cell_render_cache.clear()
+                        ours = fast._render_cell(row, column, base, width, cursor, hover)
+                        fast._cell_render_cache.clear()
+                        theirs = DataTable._render_cell(fast, row, column, base, width, cursor, hover)
+                        assert [[(s.text, s.style, s.control) for s in line] for line in ours] == \
+                               [[(s.text, s.style, s.control) for s in line] for line in theirs], \
+                               (cells[column if row == 0 else -1 - column], width, cursor, hover)
+                        compared += 1
+        assert compared == 2 * len(cells) * 7 * 3

@@ -61,3 +61,9 @@ def parse_image_ref(text: str) -> ImageRef:
     if sep and (any(c in first for c in ".:") or first == "localhost" or first.lower() != first):
         registry, name = first, rest
     return ImageRef(registry, name, tag, digest if at else None)
+
+
+def split_tag(reference: str) -> tuple[str, str]:
+    """`repo[:tag]` -> (repo, tag), `latest` when no tag is given (a `:` before the last `/` is a port)."""
+    ref = parse_image_ref(reference)
+    return ref.repository, ref.tag or "latest"

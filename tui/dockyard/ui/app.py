@@ -28,31 +28,23 @@ from dockyard.fleet import Container, FleetChange, FleetError, HostState, LogSou
 from dockyard.textfmt import safe
 from dockyard.ui import filtering
 from dockyard.ui.commands import COMMANDS, CommandSuggester, FleetCommands
-from dockyard.ui.container_view import ContainerScreen
-from dockyard.ui.dialogs.ask import AskDialog
-from dockyard.ui.dialogs.confirm import ConfirmDialog
-from dockyard.ui.dialogs.hostkey import HostKeyDialog
-from dockyard.ui.dialogs.info import TextDialog, keys_table
-from dockyard.ui.dialogs.progress import ProgressScreen
-from dockyard.ui.dialogs.run import RunDialog
 from dockyard.ui.focus import focus_now, typing
 from dockyard.ui.guard import controller_operation, host_of, notice, notice_for
 from dockyard.ui.hangup import HangupGuard
 from dockyard.ui.keyhints import KeyHints
-from dockyard.ui.logs import LogsScreen
-from dockyard.ui.panes.base import Pane, flash
+from dockyard.ui.panes.base import Pane, PaneTable, flash
 from dockyard.ui.panes.containers import ACTIVE_STATES, container_row
 from dockyard.ui.panes.containers import COLUMNS as CONTAINER_COLUMNS
-from dockyard.ui.panes.containers import ContainersPane
-from dockyard.ui.panes.hosts import HostsPane
-from dockyard.ui.panes.services import ServicesPane
 from dockyard.ui.panes.registry import PANE_SPECS, PANES, command_owner, spec_for_verb
-from dockyard.ui.shell import run_interactive
 
-if TYPE_CHECKING:  # the controller and the registry client (aiohttp, aiodocker) load after the first frame
+if TYPE_CHECKING:  # the controller and the registry client (aiohttp, aiodocker) load after the first frame;
+    # so do the panes but the first frame's (panes/registry.py), the screens and the dialogs (when first opened)
     from dockyard.fleet import Fleet
     from dockyard.fleet.prefetch import Prefetch
     from dockyard.registry import Registries
+    from dockyard.ui.panes.containers import ContainersPane
+    from dockyard.ui.panes.hosts import HostsPane
+    from dockyard.ui.panes.services import ServicesPane
 
 
 class Prompt(Input):
@@ -85,18 +77,18 @@ def initial_scope(config: Config) -> str | None:
     return current if config.path is None and current in names and len(names) > 1 else None
 
 
-class BootTable(DataTable):
+class BootTable(PaneTable):
     """Phase one's stand-in for the Containers pane: its columns, and the rows the daemons' start-up
     listings (fleet/prefetch.py) brought while Textual was importing, as the pane will show them."""
 
     def __init__(self, config: Config, prefetch: Prefetch | None) -> None:
-        super().__init__(id="booting")
+        super().__init__(id="booting", cursor_type="row")  # as the pane will show them
         self.config, self.prefetch = config, prefetch
         self.shown: list[tuple[str, str]] = []
 
     def on_mount(self) -> None:
         for column in CONTAINER_COLUMNS:
-            self.add_column(column.label, key=column.key, width=column.width)
+            self.add_column(Text(column.label), key=column.key, width=column.width)
         if self.prefetch is None:
             return
         self.prefetch.wait()
@@ -106,8 +98,7 @@ class BootTable(DataTable):
                    if c.state in ACTIVE_STATES]
         screenful = running[:self.app.size.height]  # phase one does not scroll: the rest come with the pane
         rows = [container_row(c, None, False, status=c.status_now(now)) for c in screenful]
-        for row in rows:  # hosts in config order, then by name: the pane's own order
-            self.add_row(*row.cells, key=row.key)
+        self.add_rows_at_once([(row.key, row.cells) for row in rows])  # hosts in config order, then by name
         self.shown = [(row.data.host, row.data.id) for row in rows]
 
     def first_screenful(self) -> list[tuple[str, str]]:
@@ -298,6 +289,15 @@ class DockyardApp(App[int]):
             self.flash(f"[keys] unknown binding id(s): {', '.join(unknown)}", error=True)
 
     def binding_ids(self) -> set[str]:
+        from dockyard.ui.container_view import ContainerScreen
+        from dockyard.ui.dialogs.ask import AskDialog
+        from dockyard.ui.dialogs.confirm import ConfirmDialog
+        from dockyard.ui.dialogs.hostkey import HostKeyDialog
+        from dockyard.ui.dialogs.info import TextDialog
+        from dockyard.ui.dialogs.progress import ProgressScreen
+        from dockyard.ui.dialogs.run import RunDialog
+        from dockyard.ui.logs import LogsScreen
+
         classes = [type(self), AskDialog, ConfirmDialog, HostKeyDialog, TextDialog, ProgressScreen, Prompt, RunDialog,
                    LogsScreen, ContainerScreen]
         own = {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
@@ -560,6 +560,8 @@ class DockyardApp(App[int]):
 
     def action_help(self) -> None:
         """Every key that works here, as remapped by the config's [keys] table."""
+        from dockyard.ui.dialogs.info import TextDialog, keys_table
+
         pane = self.active_pane
         screen = self.screen
         on_panes = len(self.screen_stack) == 1  # else a logs or container view (its own keys)
@@ -609,6 +611,8 @@ class DockyardApp(App[int]):
             return
         self._asked_keys.add((name, offer.fingerprint))
         self._hostkey_open = True
+        from dockyard.ui.dialogs.hostkey import HostKeyDialog
+
         known_hosts = self.fleet.known_hosts_path(name)
 
         async def decided(choice: str | None) -> None:
@@ -642,6 +646,8 @@ class DockyardApp(App[int]):
         self.ask_host_key(message.host, force=True)
 
     def on_containers_pane_open_details(self, message: ContainersPane.OpenDetails) -> None:
+        from dockyard.ui.container_view import ContainerScreen
+
         self.push_screen(ContainerScreen(message.container))
 
     def on_containers_pane_open_logs(self, message: ContainersPane.OpenLogs) -> None:
@@ -649,6 +655,8 @@ class DockyardApp(App[int]):
 
     def on_services_pane_open_logs(self, message: ServicesPane.OpenLogs) -> None:
         """A swarm service's logs: its tasks' lines through a manager, each named SERVICE.SLOT@NODE."""
+        from dockyard.ui.logs import LogsScreen
+
         swarm, service = message.swarm, message.service
         source = LogSource(swarm.name, service.id, f"service {service.name}")
 
@@ -664,6 +672,8 @@ class DockyardApp(App[int]):
     # ------------------------------------------------------------------ logs and exec shell
 
     def open_logs(self, containers: list[Container]) -> None:
+        from dockyard.ui.logs import LogsScreen
+
         sources = [LogSource(c.host, c.id, c.name) for c in containers]
         self.push_screen(LogsScreen(sources, tail=self.config.ui.log_tail, buffer=self.config.ui.log_buffer))
 
@@ -687,6 +697,8 @@ class DockyardApp(App[int]):
             return
         what = "attached to the main process (detach: ctrl-p ctrl-q)" if attach else \
             f"{' '.join(cmd)} (exit the shell to return)"
+        from dockyard.ui.shell import run_interactive
+
         with self.suspend():
             os.write(1, f"[dockyard] {safe(container.name)} on {safe(container.host)}: {what}\r\n".encode())
             await run_interactive(session)

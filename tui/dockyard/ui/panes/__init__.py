@@ -2,7 +2,7 @@
 
 Adding a pane (say Services) takes two things, nothing else:
 
-1. `panes/services.py` with a `Pane` subclass: `pane_id`, `title`, `kinds` (the FleetChange kinds that
+1. `panes/services.py` with a `Pane` subclass: `pane_id`, `kinds` (the FleetChange kinds that
    make it stale), `columns`, `BINDINGS = key_table("service", ...)` (ids `service.<action>`, which
    `[keys]` may remap), `build_rows()` (best from a pure `service_row(...)` function that
    tests/test_render.py can check without a daemon), `mark_key()` if rows can be marked, and its own
@@ -11,8 +11,9 @@ Adding a pane (say Services) takes two things, nothing else:
    (the `/` filter). What only the app can do (open a screen, change scope or filter, repaint the
    tabs line) it asks with a message nested in the pane class (`ContainersPane.OpenLogs`) that the
    app handles (`on_containers_pane_open_logs`).
-2. One `PaneSpec` in `registry.PANES`: id, number key, the class, `:` aliases, the `:` commands it runs
-   (`command_<verb>` methods) and its palette entries (pane actions).
+2. One `PaneSpec` in `registry.PANES`: id, number key, title, where the class is ("module:Class",
+   imported once the first frame is up), `:` aliases, the `:` commands it runs (`command_<verb>`
+   methods) and its palette entries (pane actions).
 
 From the registry the app builds its tabs, number keys, `:` completion and help, the palette and the
 binding ids `[keys]` may remap; nothing else lists panes.

@@ -15,11 +15,9 @@ from textual import work
 from textual.message import Message
 
 from dockyard.fleet import Container, ContainerStats, FleetError, HostState, HostStatus, RunSpec
+from dockyard.imageref import split_tag
 from dockyard.textfmt import clock, human_bytes_iec, short_id, truncate
-from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
-from dockyard.ui.dialogs.run import RunDialog
 from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_table, mark_cell
-from dockyard.ui.panes.images import split_tag
 
 if TYPE_CHECKING:  # the controller and the registry client load after the first frame
     from dockyard.fleet import Fleet
@@ -95,7 +93,6 @@ def group_rows(rows: list[Row], grouping: str, order: Mapping[str, int]) -> list
 
 class ContainersPane(Pane):
     pane_id = "containers"
-    title = "Containers"
     kinds = frozenset({"containers", "stats", "host"})
     default_sort = ""
     columns = COLUMNS
@@ -320,6 +317,8 @@ class ContainersPane(Pane):
         if not targets:
             return
         if action in ("remove", "kill") or len(targets) > 1:
+            from dockyard.ui.dialogs.confirm import ConfirmDialog, Option  # dialogs load when first asked
+
             hosts = Counter(c.host for c in targets)
             where = ", ".join(f"{n} on {h}" for h, n in sorted(hosts.items()))
             title = f"{action.capitalize()} {len(targets)} container(s): {where}?"
@@ -437,6 +436,8 @@ class ContainersPane(Pane):
 
     def action_new(self) -> None:
         """The new-container form; hosts preselected from the scope, the marks, or the cursor row."""
+        from dockyard.ui.dialogs.run import RunDialog  # this module draws the first frame's rows: dialogs load later
+
         row = self.cursor_row_data()
         near = row.data if row is not None else None
         online = [h.name for h in self.fleet.hosts() if h.state == HostState.ONLINE and not h.readonly]

@@ -84,7 +84,6 @@ def host_row(s: HostStatus, totals: Totals = (0.0, 0, 0, 0)) -> Row:
 
 class HostsPane(Pane):
     pane_id = "hosts"
-    title = "Hosts"
     kinds = frozenset({"host", "containers", "images", "stats", "ping"})  # ping: LATENCY
     default_sort = ""
     columns = (

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import work
 
 from dockyard.fleet import FleetError, Image
-from dockyard.imageref import parse_image_ref
+from dockyard.imageref import split_tag
 from dockyard.textfmt import ago, human_size, safe, short_id
 from dockyard.ui.dialogs.ask import AskDialog, Field, Flag
 from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
@@ -26,12 +26,6 @@ from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_tabl
 if TYPE_CHECKING:  # the controller and the registry client load after the first frame
     from dockyard.fleet import Fleet
     from dockyard.registry import Registries
-
-
-def split_tag(reference: str) -> tuple[str, str]:
-    """`repo[:tag]` -> (repo, tag), `latest` when no tag is given (a `:` before the last `/` is a port)."""
-    ref = parse_image_ref(reference)
-    return ref.repository, ref.tag or "latest"
 
 
 def image_rows(image: Image, users: int, marked: bool, show_dangling: bool) -> list[Row]:
@@ -107,7 +101,6 @@ def ask_pull(pane: Pane, reference: str = "") -> None:
 
 class ImagesPane(Pane):
     pane_id = "images"
-    title = "Images"
     kinds = frozenset({"images", "containers", "host"})
     columns = (
         Column("mark", " ", 1), Column("host", "HOST"), Column("ref", "REPOSITORY:TAG"), Column("id", "IMAGE ID"),

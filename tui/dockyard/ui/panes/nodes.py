@@ -30,7 +30,6 @@ def node_row(n: SwarmNode) -> Row:
 
 class NodesPane(SwarmPane):
     pane_id = "nodes"
-    title = "Nodes"
     columns = (
         Column("swarm", "SWARM"), Column("hostname", "HOSTNAME"), Column("id", "ID"), Column("role", "ROLE"),
         Column("availability", "AVAILABILITY"), Column("state", "STATUS"), Column("manager", "MANAGER"),

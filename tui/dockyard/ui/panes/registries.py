@@ -86,7 +86,6 @@ def level_rows(level: Level, entries: list, status: dict[str, tuple[str, str]], 
 
 class RegistriesPane(Pane):
     pane_id = "registries"
-    title = "Registries"
     kinds = frozenset()
     columns = LEVEL_COLUMNS["registries"]
     BINDINGS = key_table("registry", """

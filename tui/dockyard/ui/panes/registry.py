@@ -6,6 +6,7 @@ listed here once (see the package docstring for the whole recipe).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -13,20 +14,9 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 
 
-from dockyard.ui.panes.base import Pane
-from dockyard.ui.panes.containers import ContainersPane
-from dockyard.ui.panes.hosts import HostsPane
-from dockyard.ui.panes.images import ImagesPane
-from dockyard.ui.panes.networks import NetworksPane
-from dockyard.ui.panes.nodes import NodesPane
-from dockyard.ui.panes.services import ServicesPane
-from dockyard.ui.panes.stacks import StacksPane
-from dockyard.ui.panes.tasks import TasksPane
-from dockyard.ui.panes.registries import RegistriesPane
-from dockyard.ui.panes.volumes import VolumesPane
-
-if TYPE_CHECKING:  # the controller loads after the first frame
+if TYPE_CHECKING:  # the controller, and every pane but the first frame's rows, load after the first frame
     from dockyard.fleet import Fleet
+    from dockyard.ui.panes.base import Pane
 
 
 @dataclass(frozen=True)
@@ -57,15 +47,17 @@ class PaletteEntry:
 class PaneSpec:
     id: str  # also the pane's widget id (pane-ID) and its `:` command
     key: str  # the number key that shows it
-    pane: type[Pane]
+    title: str  # its tab, its help section
+    where: str  # "module:Class" of the pane, imported when the panes are made (after the first frame)
     aliases: tuple[str, ...] = ()  # other `:` words that show it
     commands: tuple[Command, ...] = ()  # `:` commands the pane runs (Pane.run_command)
     palette: tuple[PaletteEntry, ...] = ()
     when: Callable[[Fleet], bool] | None = None  # its tab shows only while this holds (its key always works)
 
     @property
-    def title(self) -> str:
-        return self.pane.title
+    def pane(self) -> type[Pane]:
+        module, _, name = self.where.partition(":")
+        return getattr(importlib.import_module(module), name)
 
     @property
     def help_section(self) -> str:
@@ -86,9 +78,11 @@ def _has_swarm(fleet: Fleet) -> bool:
     """A swarm manager among the hosts (the swarm panes' tabs show only then)."""
     return bool(fleet.swarm.swarms())
 
+
 PANES: tuple[PaneSpec, ...] = (
-    PaneSpec("hosts", "1", HostsPane),
-    PaneSpec("containers", "2", ContainersPane, aliases=("container",), commands=(
+    PaneSpec("hosts", "1", "Hosts", "dockyard.ui.panes.hosts:HostsPane"),
+    PaneSpec("containers", "2", "Containers", "dockyard.ui.panes.containers:ContainersPane",
+             aliases=("container",), commands=(
         Command("group host|project|none", "group containers", choices=("host", "project", "none")),
         Command("logs FILTER", "merged logs of every container matching FILTER", sets_filter=True),
         Command("exec CMD", "run CMD interactively in the container under the cursor"),
@@ -101,22 +95,25 @@ PANES: tuple[PaneSpec, ...] = (
                        f"{verb.capitalize()} the marked containers, or the one under the cursor", (verb,))
           for verb in _CONTAINER_VERBS),
     )),
-    PaneSpec("images", "3", ImagesPane, aliases=("image",)),
-    PaneSpec("volumes", "4", VolumesPane, aliases=("volume",)),
-    PaneSpec("networks", "5", NetworksPane, aliases=("network",)),
-    PaneSpec("registries", "6", RegistriesPane),
-    PaneSpec("services", "7", ServicesPane, aliases=("service", "svc"), when=_has_swarm, palette=(
+    PaneSpec("images", "3", "Images", "dockyard.ui.panes.images:ImagesPane", aliases=("image",)),
+    PaneSpec("volumes", "4", "Volumes", "dockyard.ui.panes.volumes:VolumesPane", aliases=("volume",)),
+    PaneSpec("networks", "5", "Networks", "dockyard.ui.panes.networks:NetworksPane", aliases=("network",)),
+    PaneSpec("registries", "6", "Registries", "dockyard.ui.panes.registries:RegistriesPane"),
+    PaneSpec("services", "7", "Services", "dockyard.ui.panes.services:ServicesPane",
+             aliases=("service", "svc"), when=_has_swarm, palette=(
         PaletteEntry("services: scale", "scale", "Set the replicas of the service under the cursor"),
         PaletteEntry("services: update image", "update", "Rolling update of the service under the cursor"),
         PaletteEntry("services: rollback", "rollback", "Back to the previous spec of the service under the cursor"),
         PaletteEntry("services: logs", "logs", "The service's logs from all its tasks"),
     )),
-    PaneSpec("tasks", "8", TasksPane, aliases=("task",), when=_has_swarm),
-    PaneSpec("nodes", "9", NodesPane, aliases=("node",), when=_has_swarm, palette=(
+    PaneSpec("tasks", "8", "Tasks", "dockyard.ui.panes.tasks:TasksPane", aliases=("task",), when=_has_swarm),
+    PaneSpec("nodes", "9", "Nodes", "dockyard.ui.panes.nodes:NodesPane",
+             aliases=("node",), when=_has_swarm, palette=(
         PaletteEntry("nodes: drain", "availability", "Move every task off the node under the cursor", ("drain",)),
         PaletteEntry("nodes: activate", "availability", "Let the node under the cursor take tasks", ("active",)),
     )),
-    PaneSpec("stacks", "0", StacksPane, aliases=("stack", "secrets", "configs"), when=_has_swarm),
+    PaneSpec("stacks", "0", "Stacks", "dockyard.ui.panes.stacks:StacksPane",
+             aliases=("stack", "secrets", "configs"), when=_has_swarm),
 )
 
 PANE_SPECS = {spec.id: spec for spec in PANES}

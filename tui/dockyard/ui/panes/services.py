@@ -57,7 +57,6 @@ def service_row(s: SwarmService, tasks: list[SwarmTask]) -> Row:
 
 class ServicesPane(SwarmPane):
     pane_id = "services"
-    title = "Services"
     columns = (
         Column("swarm", "SWARM"), Column("name", "NAME"), Column("mode", "MODE"), Column("replicas", "REPLICAS"),
         Column("image", "IMAGE"), Column("ports", "PORTS"), Column("updated", "UPDATED"), Column("stack", "STACK"),

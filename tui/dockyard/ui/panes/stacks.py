@@ -45,7 +45,6 @@ def object_row(o: SwarmObject) -> Row:
 
 class StacksPane(SwarmPane):
     pane_id = "stacks"
-    title = "Stacks"
     columns = STACK_COLUMNS
     BINDINGS = key_table("stack", """
         v       view    Secrets/configs

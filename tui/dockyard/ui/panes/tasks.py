@@ -33,7 +33,6 @@ def task_row(t: SwarmTask) -> Row:
 
 class TasksPane(SwarmPane):
     pane_id = "tasks"
-    title = "Tasks"
     columns = TASK_COLUMNS
     BINDINGS = key_table("task", """
         enter  details     Details
