@@ -15,19 +15,11 @@ import sys
 from typing import TYPE_CHECKING
 
 from dockyard.config import Config
-from dockyard.registry import (
-    BadReference,
-    CredentialError,
-    CredentialSource,
-    Manifest,
-    ReadOnlyRegistry,
-    RegistryError,
-    parse_reference,
-)
+from dockyard.registry import BadReference, CredentialError, ReadOnlyRegistry, RegistryError
 from dockyard.textfmt import human_size, safe, table
 
-if TYPE_CHECKING:
-    from dockyard.registry import RegistryClient, RegistryEntry
+if TYPE_CHECKING:  # what the commands use loads with them (the terminal UI builds this parser too)
+    from dockyard.registry import CredentialSource, Manifest, RegistryClient, RegistryEntry
 
 EXIT_OK, EXIT_USAGE, EXIT_REGISTRY = 0, 2, 3
 PING_TIMEOUT = 10.0
@@ -207,6 +199,8 @@ def _manifest_text(client: RegistryClient, m: Manifest) -> str:
 
 
 async def cmd_registry_inspect(client: RegistryClient, reference: str, as_json: bool) -> int:
+    from dockyard.registry import parse_reference
+
     ref = parse_reference(reference)
     m = await client.manifest(ref.repository, ref.ref)
     if as_json:
@@ -232,6 +226,8 @@ async def _ask(question: str) -> bool:
 
 
 async def cmd_registry_rm(client: RegistryClient, reference: str, yes: bool) -> int:
+    from dockyard.registry import parse_reference
+
     ref = parse_reference(reference, default_tag=None)
     if not ref.digest:
         _err(f"rm takes REPO@DIGEST (got {reference!r}): the registry deletes a manifest by digest, and with it "

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 
 from dockyard.fleet import FleetError, ReadOnlyError
 from dockyard.imageref import parse_image_ref
-from dockyard.fleet.models import AVAILABILITIES, ROLES, HostResult, SwarmService, SwarmSnapshot, SwarmTask
+from dockyard.fleet import models
+from dockyard.fleet.models import AVAILABILITIES, ROLES
 from dockyard.textfmt import ago, rfc3339_seconds, safe, short_id, table, truncate
 
-if TYPE_CHECKING:  # the controller loads with the command (dockyard.fleet is lazy)
+if TYPE_CHECKING:  # the controller loads with the command (dockyard.fleet is lazy), the swarm models with it
     from dockyard.fleet import Fleet
+    from dockyard.fleet.models import HostResult, SwarmService, SwarmSnapshot, SwarmTask
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
 SWARM_COMMANDS = ("services", "nodes", "service", "node")
@@ -171,7 +173,7 @@ async def cmd_scale(fleet: Fleet, targets: list[str], swarm: str | None) -> int:
 
 
 def _progress_line(event: SwarmService | SwarmTask) -> str:
-    if isinstance(event, SwarmTask):
+    if isinstance(event, models.SwarmTask):
         where = f" on {event.node}" if event.node else ""
         error = f": {event.error}" if event.error else ""
         return f"  {safe(event.name)} {short_id(event.id)}{safe(where)}: {safe(event.state)} (desired {safe(event.desired)})" \
@@ -211,7 +213,7 @@ async def cmd_update(fleet: Fleet, args: argparse.Namespace) -> int:
     unpulled = False  # a task failed for want of the image: the nodes could not pull it
     async for event in fleet.swarm.follow_update(where, sid):
         _say(_progress_line(event))
-        if isinstance(event, SwarmService):
+        if isinstance(event, models.SwarmService):
             last = event
         elif event.error.startswith("No such image"):
             unpulled = True

@@ -246,7 +246,7 @@ class DockerClient(aiodocker.Docker):
                 except asyncio.IncompleteReadError:
                     return
                 if header[0] > 2 or header[1:4] != b"\0\0\0":
-                    raise BadReply(self.host_name, f"GET /containers/{short_id(container_id)}/logs",
+                    raise BadReply(self.host_name, f"GET /{path}",
                                    f"not a multiplexed log stream (starts {_excerpt(header)})")
                 kind, length = struct.unpack(">BxxxL", header)
                 try:

@@ -11,7 +11,6 @@ Controller layer: aiohttp + stdlib, never Textual.
 """
 
 from dockyard.lazy import lazy_names
-from dockyard.registry.credentials import Credentials, CredentialSource, Secret
 from dockyard.registry.errors import (
     BadReference,
     CatalogUnsupported,
@@ -28,17 +27,13 @@ from dockyard.registry.errors import (
     Unauthorized,
     Unreachable,
 )
-from dockyard.registry.models import (
-    Layer,
-    Manifest,
-    PingResult,
-    Platform,
-    Reference,
-    parse_reference,
-)
 
-# The client and the registries list need aiohttp: loaded on first use.
+# The client and the registries list need aiohttp: loaded on first use. So are the models and the
+# credentials, which the terminal UI's first frame does not need (it reads the errors only).
 __getattr__ = lazy_names(__name__, globals(), {
+    **dict.fromkeys(("Credentials", "CredentialSource", "Secret"), "dockyard.registry.credentials"),
+    **dict.fromkeys(("Layer", "Manifest", "PingResult", "Platform", "Reference", "parse_reference"),
+                    "dockyard.registry.models"),
     "RegistryClient": "dockyard.registry.client", "parse_challenges": "dockyard.registry.client",
     **dict.fromkeys(("DOCKER_HUB", "Registries", "RegistryEntry", "find_registry", "known_registries"),
                     "dockyard.registry.registries")})

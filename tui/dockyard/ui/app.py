@@ -18,7 +18,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
-from textual.widgets import ContentSwitcher, DataTable, Input, Static
+from textual.widgets import ContentSwitcher, Input, Static
 from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerFailed, active_worker
 
@@ -58,6 +58,7 @@ class Prompt(Input):
     def __init__(self) -> None:
         super().__init__(id="prompt", suggester=CommandSuggester(), select_on_focus=False)
         self.mode = ""
+        self.display = False  # until `:` or `/` opens it
 
     def action_cancel(self) -> None:
         self.app.close_prompt(cancelled=True)  # type: ignore[attr-defined]
@@ -168,7 +169,8 @@ class DockyardApp(App[int]):
                 yield BootTable(self.config, self.prefetch if self.initial_pane == "containers" else None)
             else:
                 yield from self.panes.values()
-        yield Prompt()
+        if not booting:  # else phase two mounts it: no key reaches the app before (see on_event)
+            yield Prompt()
         yield KeyHints()
 
     def _tab_parts(self) -> list:
@@ -211,6 +213,7 @@ class DockyardApp(App[int]):
         for pane in self.panes.values():
             pane.display = False  # the switcher hides only the children it had when it mounted
         await switcher.mount_all(self.panes.values())
+        await self.mount(Prompt(), before=self.query_one(KeyHints))
         switcher.current = f"pane-{self.initial_pane}"
         await self.query_one("#booting").remove()
         self._panes_ready()
@@ -222,7 +225,6 @@ class DockyardApp(App[int]):
     async def on_mount(self) -> None:
         if not self.config.ui.theme and self.console.color_system in ("standard", "windows"):
             self.theme = "ansi-dark"  # a 16-colour terminal: use its own palette (NO_COLOR: Textual's own)
-        self.query_one("#prompt", Prompt).display = False
         self.screen_change_signal.subscribe(self, self._screen_changed)
         if self.panes:
             self._panes_ready()
