@@ -18,7 +18,8 @@ Adding a resource is one module:
    hosts)` (every selected host, results as they land) or `self.fleet.client(host)` (long streams);
    a method that changes anything calls `self.fleet.check_writable(host)` (or
    `self.fleet.writable_hosts(hosts)`) before touching a daemon. Raw API calls the daemon needs
-   go in docker_api.py, result types in models.py.
+   go in docker_api.py, result types in models.py (what a listing holds; swarm types in
+   swarm_models.py and operation reports in reports.py load on first use, through models.py).
 2. One line in `Fleet.__init__`: `self.things = Things(self)`.
 3. Live rows (the UI reads the cache): one line in `cache.LISTINGS` (kind → how to list it); the
    session then lists it on every reconcile and after each daemon event of that type.
