@@ -2,6 +2,7 @@
 
     python3 bench/bench_fleet.py            # all four
     python3 bench/bench_fleet.py ps fanout  # a selection
+    python3 bench/bench_fleet.py ps --against /tmp/round1   # ps beside another checkout (git worktree)
 
 ps      `dockyard ps --json` over 3 lab hosts (2 unix, 1 SSH) in one process, wall time,
         beside `docker ps` run once per host (the docker CLI's way to see 3 daemons).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import os
 import statistics
 import subprocess
@@ -42,17 +44,26 @@ def populate(lab: Lab, per_daemon: int) -> None:
             daemon.run_container(f"bench-{daemon.name}-{i}", "sleep", "3600")
 
 
-def bench_ps(lab: Lab, runs: int = 10) -> None:
+def bench_ps(lab: Lab, runs: int = 10, against: Path | None = None) -> None:
+    """`dockyard ps --json` over 3 hosts; with `against` (another checkout, e.g. an older commit's
+    worktree) that checkout's source runs in turn with this one's, in the same loop."""
     cfg = Path(tempfile.mkdtemp()) / "dockyard.toml"
     lab.write_config(cfg, hosts=("unix1", "unix3", "ssh"))
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "tui")}
+    sources = {"this checkout": HERE.parent / "tui"}
+    if against is not None:
+        compileall.compile_dir(str(against / "tui"), quiet=1)  # as installed (see installed.py)
+        sources[f"{against} (other)"] = against / "tui"
     cmd = [sys.executable, "-m", "dockyard", "--config", str(cfg), "ps", "--json"]
-    subprocess.run(cmd, env=env, check=True, capture_output=True)  # warm the page cache
-    ours = []
+    times: dict[str, list[float]] = {name: [] for name in sources}
+    out = ""
+    for name, tui in sources.items():  # warm the page cache
+        subprocess.run(cmd, env={**os.environ, "PYTHONPATH": str(tui)}, check=True, capture_output=True)
     for _ in range(runs):
-        start = time.perf_counter()
-        out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
-        ours.append(time.perf_counter() - start)
+        for name, tui in sources.items():
+            start = time.perf_counter()
+            out = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": str(tui)}, check=True, capture_output=True,
+                                 text=True).stdout
+            times[name].append(time.perf_counter() - start)
     count = out.count('"host":')
     docker = []
     for _ in range(runs):
@@ -63,7 +74,9 @@ def bench_ps(lab: Lab, runs: int = 10) -> None:
     print("\n## dockyard ps --json, 3 hosts (unix, unix, ssh), one process")
     print(f"containers listed: {count}; runs: {runs}")
     print("| command | median | min |\n|---|---|---|")
-    print(f"| dockyard ps --json (3 hosts, 1 over SSH) | {statistics.median(ours):.3f} s | {min(ours):.3f} s |")
+    for name, values in times.items():
+        print(f"| dockyard ps --json (3 hosts, 1 over SSH), {name} | {statistics.median(values):.3f} s "
+              f"| {min(values):.3f} s |")
     print(f"| docker ps x3 (one per host, all unix) | {statistics.median(docker):.3f} s | {min(docker):.3f} s |")
 
 
@@ -180,13 +193,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("parts", nargs="*", default=["ps", "fanout", "ssh", "events"])
     parser.add_argument("--containers", type=int, default=20, help="containers per lab daemon")
+    parser.add_argument("--against", type=Path, metavar="DIR",
+                        help="ps: also run this other checkout's source, in turn (e.g. a worktree of round 1)")
     args = parser.parse_args()
     compile_checkout()
     lab = Lab.start()
     try:
         populate(lab, args.containers)
         if "ps" in args.parts:
-            bench_ps(lab)
+            bench_ps(lab, against=args.against)
         if "fanout" in args.parts:
             asyncio.run(bench_fanout(lab))
         if "ssh" in args.parts:
