@@ -67,3 +67,26 @@ def test_a_resumed_podman_follow_drops_exactly_what_it_sends_again():
     # dockerd's nanosecond stamps: nothing of the last stamp comes again, nothing is held
     overlap = _Overlap("2026-01-01T00:00:00.123456789Z", [("stdout", "x")])
     assert overlap.feed(("stdout", "y", "2026-01-01T00:00:00.2Z")) == [("stdout", "y", "2026-01-01T00:00:00.2Z")]
+
+
+async def test_a_log_stream_that_is_not_multiplexed_says_so(tmp_path):
+    """A daemon whose inspect says "no TTY" but whose logs are plain text: the logs end with a
+    notice naming the problem (a name error in that message once ended them in silence)."""
+    import json
+
+    from malformed_daemon import VICTIM_ID, MalformedDaemon
+
+    from dockyard.config.model import Config, HostConfig
+    from dockyard.fleet import Fleet, LogNotice, LogSource
+
+    inspect = json.dumps({"Id": VICTIM_ID, "Name": "/victim", "Config": {"Tty": False, "Image": "x", "Labels": {}},
+                          "State": {"Running": True, "Status": "running"}}).encode()
+    path = str(tmp_path / "d.sock")
+    replies = {"logs": (200, "text/plain", b"plain text where frames belong\n" * 3),
+               "inspect": (200, "application/json", inspect)}
+    async with MalformedDaemon(path, replies):
+        async with Fleet(Config(hosts=(HostConfig(name="fake", url=f"unix://{path}"),)), live=False) as fleet:
+            items = [item async for item in fleet.containers.logs([LogSource("fake", VICTIM_ID, "victim")],
+                                                                  follow=False, tail=10)]
+    notices = [item.message for item in items if isinstance(item, LogNotice)]
+    assert notices == ["logs unreadable: not a multiplexed log stream (starts 'plain te')"], items
