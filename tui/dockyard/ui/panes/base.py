@@ -196,10 +196,11 @@ class PaneTable(DataTable):
 
     def _render_cell(self, row_index, column_index, base_style, width, cursor=False, hover=False):
         """A body cell holding one line of Text, drawn as Textual draws it, without the trip through
-        Rich's renderers (Padding in Styled, each rendered to lines, options copied at each step):
-        those took ~30 ms of the first frame's 45 rows here, and every row a scroll brings in.
-        The Text's own wrap and render make the segments; what Padding and Styled add around them is
-        added here. Anything else (the header, labels, fixed cells, taller rows, tabs): Textual's own."""
+        Rich's renderers (a Padding in a Styled, each rendered to lines, options copied at each
+        step): the first frame's 420 cells took 22-28 ms that way here, 6 ms this way, and so does
+        every row a scroll brings in. The Text's own truncation and style make the segments; what
+        Padding and Styled would add around them is added here. Anything else (the header, labels,
+        fixed cells, taller rows, tabs): Textual's own. tests/test_table.py compares the two."""
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
         cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor, self._update_count,
@@ -244,7 +245,7 @@ class PaneTable(DataTable):
             False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
             self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
         pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
-        post = post_style
+        post = post_style  # what Styled puts after the cell's own style (the cursor's, by default)
         line = []
         for text, style, control in segments:  # Segment.apply_style(segments, pre, post), as Styled does
             if pre:
