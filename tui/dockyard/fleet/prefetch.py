@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from dockyard.fleet.from_api import container_from_api
 
@@ -50,13 +51,13 @@ class _UnixConnection(http.client.HTTPConnection):
 
 
 def _connection(host: HostConfig) -> http.client.HTTPConnection | None:
-    scheme, _, rest = host.url.partition("://")
-    if scheme == "unix":
-        return _UnixConnection(rest, min(TIMEOUT, host.connect_timeout))
-    if scheme == "tcp" and host.tls is None:
-        address, _, port = rest.rstrip("/").rpartition(":")
-        if address and port.isdigit():
-            return http.client.HTTPConnection(address.strip("[]"), int(port), timeout=min(TIMEOUT, host.connect_timeout))
+    """The host's daemon as transports/direct.py reaches it (the same address and default port)."""
+    timeout = min(TIMEOUT, host.connect_timeout)
+    if host.scheme == "unix":
+        return _UnixConnection(host.url[len("unix://"):], timeout)
+    if host.scheme == "tcp" and host.tls is None:
+        parts = urlsplit(host.url)
+        return http.client.HTTPConnection(parts.hostname or "localhost", parts.port or 2375, timeout=timeout)
     return None
 
 

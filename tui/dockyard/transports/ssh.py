@@ -20,9 +20,8 @@ import getpass
 import os
 import re
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 import asyncssh

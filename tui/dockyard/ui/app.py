@@ -607,14 +607,14 @@ class DockyardApp(App[int]):
                 return
 
     def ask_host_key(self, name: str, force: bool = False) -> None:
+        from dockyard.ui.dialogs.hostkey import HostKeyDialog
+
         status = self.fleet.host(name)
         offer = status.host_key
         if offer is None or (self._hostkey_open and not force):
             return
         self._asked_keys.add((name, offer.fingerprint))
         self._hostkey_open = True
-        from dockyard.ui.dialogs.hostkey import HostKeyDialog
-
         known_hosts = self.fleet.known_hosts_path(name)
 
         async def decided(choice: str | None) -> None:
