@@ -67,3 +67,27 @@ def split_tag(reference: str) -> tuple[str, str]:
     """`repo[:tag]` -> (repo, tag), `latest` when no tag is given (a `:` before the last `/` is a port)."""
     ref = parse_image_ref(reference)
     return ref.repository, ref.tag or "latest"
+
+
+_HUB_ALIASES = frozenset({DOCKER_HUB, "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})
+
+
+def canonical_repository(ref: ImageRef) -> str:
+    """The repository as the docker CLI resolves it: `nginx` -> `docker.io/library/nginx`,
+    `reg:5000/app` -> `reg:5000/app` (Docker Hub's other host names count as docker.io)."""
+    host = ref.registry_host
+    if host.lower() in _HUB_ALIASES:
+        return f"{DOCKER_HUB}/{ref.path if '/' in ref.path else 'library/' + ref.path}"
+    return f"{host}/{ref.path}"
+
+
+def canonical(text: str) -> str:
+    """A reference as the docker CLI resolves it: `nginx` -> `docker.io/library/nginx:latest`;
+    a digest is kept (`app@sha256:…` -> `docker.io/library/app@sha256:…`), and a tag with it."""
+    ref = parse_image_ref(text)
+    out = canonical_repository(ref)
+    if ref.tag is not None or ref.digest is None:
+        out += f":{ref.tag or 'latest'}"
+    if ref.digest is not None:
+        out += f"@{ref.digest}"
+    return out

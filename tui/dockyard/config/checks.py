@@ -104,6 +104,7 @@ class Checker:
             ),
             warnings=tuple(self.report.formatted(self.report.warnings) + warnings),
             current_context=current,
+            freshness_cache_minutes=float(self.get(d, (), "freshness_cache_minutes", 15.0)),
         )
 
     def duplicates(self, items: list, section: str, what: str) -> None:

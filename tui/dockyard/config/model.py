@@ -107,6 +107,7 @@ class Config:
     ui: UIConfig = field(default_factory=UIConfig)
     warnings: tuple[str, ...] = ()
     current_context: str | None = None  # the Docker CLI's current context, when contexts were loaded
+    freshness_cache_minutes: float = 15.0  # how long a registry's answer for a tag is trusted (fleet/freshness.py)
 
     def host(self, name: str) -> HostConfig:
         for host in self.hosts:

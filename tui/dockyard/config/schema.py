@@ -217,6 +217,14 @@ CONFIG_SCHEMA: dict = {
         "connect_timeout": _timeout("Default connect timeout in seconds for every host."),
         "request_timeout": _timeout("Default request timeout in seconds for every host."),
         "ssh_config": _path("OpenSSH client config used for ssh:// hosts; default ~/.ssh/config."),
+        "freshness_cache_minutes": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 10080,
+            "default": 15,
+            "description": "How long a registry's answer for an image tag is reused before asking again "
+                           "(outdated-image checks: the Containers pane's update column, `dockyard outdated`).",
+        },
         "hosts": {
             "type": "array",
             "items": HOST_SCHEMA,

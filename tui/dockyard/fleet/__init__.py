@@ -11,6 +11,7 @@ one module per resource, which `Fleet` composes:
 | `fleet.volumes`    | volumes.py    | usage, usage_by_host, create, remove, prune                  |
 | `fleet.networks`   | networks.py   | create, remove, connect, disconnect, inspect, containers     |
 | `fleet.swarm`      | swarm.py      | every swarm the hosts reach: services, tasks, nodes, stacks (through a manager) |
+| `fleet.freshness`  | freshness.py  | which containers run an outdated image: check, state_of, image_state |
 
 Adding a resource is one module:
 1. `fleet/things.py`: `class Things(Resource)` (resource.py). Methods take host names and reach

@@ -23,6 +23,7 @@ from dockyard.config.model import Config, HostConfig
 from dockyard.fleet.docker_api import DockerClient
 from dockyard.fleet.errors import FleetError, ReadOnlyError, UnknownHost
 from dockyard.fleet.containers import Containers
+from dockyard.fleet.freshness import FreshnessChecker
 from dockyard.fleet.images import Images
 from dockyard.fleet.models import FleetChange, HostResult, HostState, HostStatus
 from dockyard.fleet.networks import Networks
@@ -71,6 +72,7 @@ class Fleet:
         self.volumes = Volumes(self)
         self.networks = Networks(self)
         self.swarm = SwarmController(self)
+        self.freshness = FreshnessChecker(self)
 
     async def __aenter__(self) -> Fleet:
         self.start()
@@ -89,6 +91,7 @@ class Fleet:
         self._prefetch = None
         if self.live:
             self.swarm.start()
+            self.freshness.start()
 
     async def close(self, grace: float | None = None) -> bool:
         """Stop every session; with `grace`, wait at most that long and leave the rest behind.
@@ -109,6 +112,7 @@ class Fleet:
             self._flush_handle.cancel()
         await self.stats.stop()
         await self.swarm.close()
+        await self.freshness.close()
         await asyncio.gather(*(s.stop() for s in self.sessions.values()), return_exceptions=True)
 
     async def wait_settled(self, timeout: float | None = None, hosts: Iterable[str] | None = None) -> None:

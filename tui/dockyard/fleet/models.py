@@ -222,8 +222,9 @@ class HostResult(Generic[T]):
 class FleetChange:
     """A batch of cache changes: which (host, kind) pairs changed since the last batch.
 
-    kind is one of "host", "containers", "images", "volumes", "networks" or "swarm" (a swarm's
-    snapshot changed; the host is the manager it was read through). A host's raw swarm events go
+    kind is one of "host", "containers", "images", "volumes", "networks", "swarm" (a swarm's
+    snapshot changed; the host is the manager it was read through) or "freshness" (a freshness
+    check covered the host, fleet/freshness.py). A host's raw swarm events go
     to the swarm controller directly, not through these batches.
     """
 

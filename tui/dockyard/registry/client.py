@@ -7,6 +7,7 @@
 | `tags()` / `tag_pages()`      | `GET /v2/<repo>/tags/list?n=`, same pagination             |
 | `manifest(repo, ref)`         | `GET /v2/<repo>/manifests/<ref>` + the config blob         |
 | `resolve(repo, tag)`          | `HEAD /v2/<repo>/manifests/<tag>` -> digest                |
+| `probe(repo, tag)`            | the same -> (digest, media type); GET if HEAD has no digest |
 | `delete(repo, digest)`        | `DELETE /v2/<repo>/manifests/<digest>` (202; 405 disabled) |
 
 Auth: the first 401 says how (`WWW-Authenticate`). `Basic` -> Basic on every later request.
@@ -360,6 +361,11 @@ class RegistryClient:
 
     async def resolve(self, repository: str, tag: str) -> str:
         """The digest a tag points at (`HEAD`, no body)."""
+        return (await self.probe(repository, tag))[0]
+
+    async def probe(self, repository: str, tag: str) -> tuple[str, str]:
+        """(digest, media type) of what a tag points at now: one `HEAD` (Docker Hub does not count
+        those against its pull limit); a `GET` only when the HEAD answer has no digest."""
         repo = self.repository(repository)
         check_ref(tag)
         resp = await self._request("HEAD", f"{self.base}/v2/{repo}/manifests/{tag}",
@@ -368,8 +374,9 @@ class RegistryClient:
             raise self._error(resp, f"{repo}:{tag}")
         digest = resp.headers.get("Docker-Content-Digest")
         if digest:
-            return digest
-        return (await self.manifest(repo, tag, config=False)).digest
+            return digest, resp.content_type
+        manifest = await self.manifest(repo, tag, config=False)
+        return manifest.digest, manifest.media_type
 
     async def tags_for_digest(self, repository: str, digest: str, *, limit: int = 1000,
                               concurrency: int = 8) -> list[str] | None:

@@ -1,0 +1,197 @@
+"""Outdated images (fleet/freshness.py, `dockyard outdated`, the containers pane's update column)
+against the real lab: the lab registry, dockerd hosts (one over SSH), Podman.
+
+The scenario (module fixture): a tag pushed to the lab registry; containers from it on d1 (unix),
+d2 (over SSH) and Podman; then new content pushed to the same tag from d1, so d1 holds the new tag
+while its container still runs the old image. A locally built image; a multi-arch OCI index put
+through the registry API; references to a registry that went down and to one that wants a login.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+
+import lab as _lab
+import registry_lab
+from fleet_hosts import config, ssh_host, unix_host
+from dockyard.config.model import HostConfig, RegistryConfig
+from dockyard.fleet import Fleet
+from dockyard.fleet.freshness import CURRENT, LOCAL, OUTDATED, PINNED, UNKNOWN
+
+
+def build(daemon, tag: str, label: str) -> str:
+    """A new image FROM the lab image with one label (new content, new digest); returns its id."""
+    daemon.docker("build", "-q", "-t", tag, "-", input=f"FROM {_lab.IMAGE}\nLABEL dockyard.test={label}\n")
+    return daemon.docker("image", "inspect", "-f", "{{.Id}}", tag).stdout.strip()
+
+
+def manifest_requests(registry, repo: str) -> int:
+    """Dockyard's manifest requests for `repo` in the registry's own access log (what it really served)."""
+    pattern = re.compile(rf'"(HEAD|GET) /v2/{re.escape(repo)}/manifests/[^ ]* HTTP/[0-9.]+" \d+ \d+ "[^"]*" "dockyard/')
+    with open(registry.log_path, encoding="utf-8", errors="replace") as f:
+        return sum(1 for line in f if pattern.search(line))
+
+
+@dataclass
+class Scenario:
+    ref: str  # the tag everything runs (new content pushed to it after the containers started)
+    names: dict[str, str] = field(default_factory=dict)  # role -> container name
+    repo: str = ""  # the repository path in the registry ("fresh/app-…")
+    multi_ref: str = ""
+    multi_index: str = ""
+    multi_platform: str = ""
+    down_ref: str = ""
+    login_ref: str = ""
+    local_ref: str = ""
+    hosts: list[HostConfig] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def scenario(lab, podman):
+    uid = uuid.uuid4().hex[:8]
+    reg = lab.registry.host
+    s = Scenario(ref=f"{reg}/fresh/app-{uid}:1", repo=f"fresh/app-{uid}")
+    d1, d2, d3 = lab.d1, lab.d2, lab.d3
+    made: list[tuple[object, str]] = []
+    servers = []
+
+    def run(daemon, role: str, image: str) -> None:
+        name = f"fr-{role}-{uid}"
+        daemon.run_container(name, "sleep", "600", image=image)
+        made.append((daemon, name))
+        s.names[role] = name
+
+    try:
+        # the tag, pushed from d1; pulled on d2 (reached over SSH) and Podman; a container on each
+        d1.docker("tag", _lab.IMAGE, s.ref)
+        d1.docker("push", s.ref)
+        d2.docker("pull", s.ref)
+        podman.docker("pull", s.ref)
+        run(d1, "unix", s.ref)
+        run(d2, "ssh", s.ref)
+        run(podman, "podman", s.ref)
+        # new content under the same tag, from d1: d1 now holds the new tag, its container the old image
+        build(d1, s.ref, "v2-" + uid)
+        d1.docker("push", s.ref)
+        # a container from the new image: current
+        run(d1, "new", s.ref)
+
+        # built on the host, never pushed
+        s.local_ref = f"fresh-local-{uid}:dev"
+        build(d1, s.local_ref, "local-" + uid)
+        run(d1, "local", s.local_ref)
+
+        # created by digest
+        digest = d1.docker("image", "inspect", "-f", "{{index .RepoDigests 0}}", s.ref).stdout.strip()
+        run(d1, "pinned", digest)
+
+        # multi-arch: the platform image pushed by d3, an OCI index over it (and a second platform)
+        api = registry_lab.RegistryAPI(lab.registry.url)
+        multi_repo = f"fresh/multi-{uid}"
+        plat_ref = f"{reg}/{multi_repo}:plat"
+        d3.docker("tag", _lab.IMAGE, plat_ref)
+        d3.docker("push", plat_ref)
+        body, media_type = api.get_manifest(multi_repo, "plat")
+        s.multi_platform = registry_lab.sha256(body)
+        arch = d3.docker("version", "-f", "{{.Server.Arch}}").stdout.strip()
+        other = api.push_image(multi_repo, None, arch="arm64" if arch != "arm64" else "amd64")
+        other_body, _ = api.get_manifest(multi_repo, other)
+        index = json.dumps({"schemaVersion": 2, "mediaType": registry_lab.OCI_INDEX, "manifests": [
+            {"mediaType": media_type, "digest": s.multi_platform, "size": len(body),
+             "platform": {"architecture": arch, "os": "linux"}},
+            {"mediaType": registry_lab.OCI_MANIFEST, "digest": other, "size": len(other_body),
+             "platform": {"architecture": "arm64" if arch != "arm64" else "amd64", "os": "linux"}},
+        ]}).encode()
+        s.multi_index = api.put_manifest(multi_repo, "1", index, registry_lab.OCI_INDEX)
+        s.multi_ref = f"{reg}/{multi_repo}:1"
+        d1.docker("pull", s.multi_ref)  # a normal pull: RepoDigest = the index digest
+        run(d1, "multi", s.multi_ref)
+        d3.docker("tag", plat_ref, s.multi_ref)  # d3 has only the platform digest under that name
+        run(d3, "multi-platform", s.multi_ref)
+
+        # a registry that goes down after the push, and one that wants a login we do not have
+        gone = registry_lab.RegistryServer(lab.root, f"reg-gone-{uid}")
+        gone.start()
+        servers.append(gone)
+        s.down_ref = f"{gone.host}/fresh/gone:1"
+        d1.docker("tag", _lab.IMAGE, s.down_ref)
+        d1.docker("push", s.down_ref)
+        run(d1, "down", s.down_ref)
+        gone.stop()
+        password = "pw-" + uid
+        locked = registry_lab.RegistryServer(lab.root, f"reg-login-{uid}", htpasswd={"dora": password})
+        locked.start()
+        servers.append(locked)
+        s.login_ref = f"{locked.host}/fresh/locked:1"
+        d1.docker("login", locked.host, "-u", "dora", "--password-stdin", input=password)
+        d1.docker("tag", _lab.IMAGE, s.login_ref)
+        d1.docker("push", s.login_ref)
+        run(d1, "login", s.login_ref)
+
+        s.hosts = [unix_host(d1, "unix1"), ssh_host(lab, d2, name="ssh"),
+                   HostConfig(name="podman", url=f"unix://{podman.socket}"), unix_host(d3, "unix3")]
+        yield s
+    finally:
+        for daemon, name in made:
+            daemon.docker("rm", "-f", name, check=False)
+        for server in servers:
+            server.stop()
+
+
+def fleet_config(lab, s: Scenario, **kw):
+    return config(*s.hosts, registries=(RegistryConfig(name="lab", url=lab.registry.url, insecure=True),), **kw)
+
+
+def by_name(report) -> dict[str, object]:
+    return {row.container.name: row for row in report.rows}
+
+
+class TestCheck:
+    async def test_states_across_hosts_transports_and_engines(self, lab, scenario):
+        s = scenario
+        async with Fleet(fleet_config(lab, s), live=False) as fleet:
+            report = await fleet.freshness.check()
+            rows = by_name(report)
+            state = {role: rows[name].freshness for role, name in s.names.items()}
+            # the tag moved on: every container started before is outdated, on every host and engine
+            for role in ("unix", "ssh", "podman"):
+                assert state[role].state == OUTDATED, (role, state[role])
+                assert state[role].running_digest != state[role].registry_digest
+            assert rows[s.names["ssh"]].container.host == "ssh"
+            assert rows[s.names["podman"]].container.host == "podman"
+            # d1 pulled (built) the new tag itself: its old container is still outdated, the new one current
+            assert state["new"].state == CURRENT
+            assert state["unix"].registry_digest == state["new"].registry_digest == state["new"].running_digest
+            assert state["local"].state == LOCAL and "built or loaded" in state["local"].reason
+            assert state["pinned"].state == PINNED
+            # multi-arch: current after a normal pull (index digest) and when only the platform digest is held
+            assert state["multi"].state == CURRENT
+            assert state["multi"].registry_digest == s.multi_index
+            assert state["multi-platform"].state == CURRENT
+            assert state["multi-platform"].running_digest == s.multi_platform
+            # a registry that is down, one that refuses: unknown with the reason in words
+            assert state["down"].state == UNKNOWN and state["down"].reason.startswith("registry unreachable")
+            assert state["login"].state == UNKNOWN and state["login"].reason.startswith("unauthorised")
+            assert any("unreachable" in e for e in report.errors)
+            # the API the other parts use says the same
+            c = rows[s.names["ssh"]].container
+            assert fleet.freshness.state_of("ssh", c.id) == state["ssh"]
+
+    async def test_one_request_per_reference_and_cached(self, lab, scenario):
+        s = scenario
+        async with Fleet(fleet_config(lab, s), live=False) as fleet:
+            before = manifest_requests(lab.registry, s.repo)
+            report = await fleet.freshness.check()
+            # three hosts run that tag: the registry was asked once
+            assert manifest_requests(lab.registry, s.repo) - before == 1
+            assert report.requests >= 1
+            again = await fleet.freshness.check()
+            assert again.requests == 0  # cached
+            assert manifest_requests(lab.registry, s.repo) - before == 1
+            await fleet.freshness.check(refresh=True)
+            assert manifest_requests(lab.registry, s.repo) - before == 2
