@@ -30,7 +30,7 @@ recreate and health):
 | `start(delay=60)`                      | live fleets: background checks after `delay` s, then every `BACKGROUND_INTERVAL` s (only what is due is asked) |
 | `last_check`, `checking`, `requests`   | when the last check ended (epoch s), whether one runs, registry requests sent so far |
 
-Observers hear `(host, "freshness")` in a `FleetChange` after each check for every host checked.
+Observers hear `(host, "freshness")` in a `FleetChange` after a check for each host where a state changed.
 429 is honoured: no request to that registry before its `Retry-After` (60 s when it gives none);
 a failed probe is cached like an answer, so nothing retries in a loop.
 """
@@ -159,6 +159,7 @@ class FreshnessChecker:
         self._blocked: dict[str, tuple[float, float]] = {}  # registry host -> (monotonic until, epoch until)
         self._created_as: dict[tuple[str, str], str] = {}  # (host, id) -> Config.Image, for rows listed by ID
         self._views: dict[str, _View] = {}  # non-live fleets: what the last check listed
+        self._judged: dict[tuple[str, str], Freshness] = {}  # what the last check said, to tell what changed
         self._adhoc: dict[str, RegistryClient] = {}
         self._sem: asyncio.Semaphore | None = None
         self._task: asyncio.Task | None = None
@@ -318,7 +319,11 @@ class FreshnessChecker:
         report.requests = self.requests - before
         report.finished = self.last_check = time.time()
         self.last_errors = list(report.errors)
-        for name in names:
+        judged = {(row.container.host, row.container.id): row.freshness for row in report.rows}
+        changed = {host for (host, cid), state in judged.items() if self._judged.get((host, cid)) != state}
+        changed |= {host for (host, cid) in self._judged if host in names and (host, cid) not in judged}
+        self._judged = {k: v for k, v in self._judged.items() if k[0] not in names} | judged
+        for name in sorted(changed):  # only hosts whose states changed: a quiet fleet hears nothing
             self.fleet._changed(name, "freshness")  # noqa: SLF001 - the fleet's own batching
         return report
 
