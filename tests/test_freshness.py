@@ -19,8 +19,10 @@ import pytest
 import lab as _lab
 import registry_lab
 from fleet_hosts import config, ssh_host, unix_host
+from helpers import dockyard
 from dockyard.config.model import HostConfig, RegistryConfig
 from dockyard.fleet import Fleet
+from dockyard.imageref import canonical
 from dockyard.fleet.freshness import CURRENT, LOCAL, OUTDATED, PINNED, UNKNOWN
 
 
@@ -177,7 +179,7 @@ class TestCheck:
             # a registry that is down, one that refuses: unknown with the reason in words
             assert state["down"].state == UNKNOWN and state["down"].reason.startswith("registry unreachable")
             assert state["login"].state == UNKNOWN and state["login"].reason.startswith("unauthorised")
-            assert any("unreachable" in e for e in report.errors)
+            assert any("unreachable" in e["error"] and e["reference"] == canonical(s.down_ref) for e in report.errors)
             # the API the other parts use says the same
             c = rows[s.names["ssh"]].container
             assert fleet.freshness.state_of("ssh", c.id) == state["ssh"]
@@ -195,3 +197,40 @@ class TestCheck:
             assert manifest_requests(lab.registry, s.repo) - before == 1
             await fleet.freshness.check(refresh=True)
             assert manifest_requests(lab.registry, s.repo) - before == 2
+
+
+def write_config(lab, s: Scenario, tmp_path, podman) -> str:
+    hosts = ["unix1", "ssh", "unix3", {"name": "podman", "url": f"unix://{podman.socket}"}]
+    return str(lab.write_config(tmp_path / "dockyard.toml", hosts))
+
+
+class TestCLI:
+    def test_outdated_json_and_table(self, lab, scenario, podman, tmp_path):
+        s = scenario
+        path = write_config(lab, s, tmp_path, podman)
+        done = dockyard("outdated", "--config", path, "--json", env=lab.env())
+        assert done.returncode == 3, done.stderr  # a registry is down, one refuses
+        data = json.loads(done.stdout)
+        rows = {c["name"]: c for c in data["containers"]}
+        for role in ("unix", "ssh", "podman"):
+            row = rows[s.names[role]]
+            assert row["status"] == "outdated" and row["image"] == s.ref
+            assert row["running_digest"].startswith("sha256:") and row["registry_digest"] != row["running_digest"]
+        assert rows[s.names["ssh"]]["host"] == "ssh" and rows[s.names["podman"]]["host"] == "podman"
+        assert rows[s.names["new"]]["status"] == "current"
+        assert rows[s.names["local"]]["status"] == "local" and rows[s.names["local"]]["reason"]
+        assert rows[s.names["multi"]]["status"] == "current"
+        assert rows[s.names["multi-platform"]]["status"] == "current"
+        assert rows[s.names["down"]]["status"] == "unknown"
+        assert rows[s.names["login"]]["status"] == "unknown" and "unauthorised" in rows[s.names["login"]]["reason"]
+        assert {e["reference"] for e in data["errors"]} == {canonical(s.down_ref), canonical(s.login_ref)}
+        assert set(rows[s.names["unix"]]) >= {"host", "name", "id", "image", "status", "running_digest",
+                                               "registry_digest", "reason"}
+
+        table_run = dockyard("outdated", "--config", path, "--host", "ssh", "--host", "podman", env=lab.env())
+        assert table_run.returncode == 0, table_run.stderr  # only the tag on the lab registry: all answered
+        lines = table_run.stdout.splitlines()
+        assert lines[0].split() == ["HOST", "NAME", "IMAGE", "STATUS", "RUNNING", "→", "AVAILABLE"]
+        mine = [line for line in lines if s.names["ssh"] in line or s.names["podman"] in line]
+        assert len(mine) == 2 and all("outdated" in line and " → " in line for line in mine)
+        assert not any(s.names["unix"] in line for line in lines)  # --host

@@ -21,6 +21,7 @@ from dockyard.textfmt import ago, human_bytes_iec, human_size, safe, short_id, t
 from dockyard.config import Config, ConfigError, load_config, no_endpoint_help, select_contexts
 from dockyard.fleet import HostResult, HostState, ReadOnlyError
 from dockyard.cli.completion import add_completion_parser
+from dockyard.cli.outdated_cmd import add_outdated_parser, cmd_outdated
 from dockyard.cli.options import add_global_options, merge_global_options, share_global_options
 from dockyard.cli.registry_cmd import add_registry_parser, cmd_registry, image_auth
 from dockyard.cli.swarm_cmd import SWARM_COMMANDS, add_swarm_parser, run_swarm_command
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_registry_parser(sub)
     add_swarm_parser(sub)
+    add_outdated_parser(sub)
     add_completion_parser(sub)
     share_global_options(parser)  # last: every subcommand above, nested too, takes them
     return parser
@@ -193,6 +195,8 @@ async def run_command(args: argparse.Namespace, config: Config) -> int:
             return await run_image_command(args, config, fleet)
         if args.command == "images":
             return await cmd_images(fleet, hosts, args.json)
+        if args.command == "outdated":
+            return await cmd_outdated(args, fleet)
     raise UsageError(f"unknown command {args.command!r}")
 
 

@@ -93,7 +93,9 @@ class FreshnessReport:
     in words (a host that did not answer, a registry that did not)."""
 
     rows: list[FreshnessRow] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    # {"host", "error"} for a host that did not answer; {"registry", "reference", "error"} for a
+    # registry that did not (its containers are `unknown`, with the same words as their reason)
+    errors: list[dict[str, str]] = field(default_factory=list)
     requests: int = 0  # registry requests this check sent
     started: float = 0.0
     finished: float = 0.0
@@ -166,7 +168,7 @@ class FreshnessChecker:
         self.requests = 0
         self.last_check: float | None = None
         self.checking = False
-        self.last_errors: list[str] = []
+        self.last_errors: list[dict[str, str]] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -183,7 +185,7 @@ class FreshnessChecker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a surprise must not end the background checks
-                self.last_errors = [f"freshness check failed: {type(exc).__name__}: {exc}"]
+                self.last_errors = [{"error": f"freshness check failed: {type(exc).__name__}: {exc}"}]
             await asyncio.sleep(interval)
 
     async def close(self) -> None:
@@ -312,7 +314,8 @@ class FreshnessChecker:
                     state = Freshness(UNKNOWN, self.reference_of(c) or c.image, reason="not checked")
                 if state.state == UNKNOWN and state.reason and state.reason not in seen_errors:
                     seen_errors.add(state.reason)
-                    report.errors.append(state.reason)
+                    report.errors.append({"registry": state.reference.partition("/")[0],
+                                          "reference": state.reference, "error": state.reason})
                 report.rows.append(FreshnessRow(c, state))
         finally:
             self.checking = False
@@ -334,7 +337,7 @@ class FreshnessChecker:
             for name in hosts:
                 session = self.fleet.session(name)
                 if not session.rows_current or not {"containers", "images"} <= session.cache.loaded:
-                    report.errors.append(f"host {name}: {session.describe_state()}")
+                    report.errors.append({"host": name, "error": session.describe_state()})
                     continue
                 out.extend(session.cache.items("containers"))
             return out
@@ -344,7 +347,7 @@ class FreshnessChecker:
 
         async for result in self.fleet.fan_out(listing, hosts):
             if not result.ok:
-                report.errors.append(f"host {result.host}: {result.error}")
+                report.errors.append({"host": result.host, "error": str(result.error)})
                 continue
             listed, images = result.value
             self._views[result.host] = _View({c.id: c for c in listed}, {i.id: i for i in images})
@@ -369,7 +372,7 @@ class FreshnessChecker:
                     try:
                         raw = await self.fleet.containers.inspect(host, c.id)
                     except Exception as exc:  # noqa: BLE001 - that container stays "not checked"
-                        report.errors.append(f"host {host}: inspect {c.name}: {exc}")
+                        report.errors.append({"host": host, "error": f"inspect {c.name}: {exc}"})
                         return
                 config = raw.get("Config") if isinstance(raw, dict) else None
                 image = config.get("Image") if isinstance(config, dict) else None
