@@ -195,6 +195,21 @@ def swarm_registry(swarm, tmp_path_factory):
 
 ENGINES = ("dockerd", "podman")
 
+# Fixtures that start (or hand out parts of) a lab: a test whose fixture closure holds one is marked
+# `lab`, so `pytest -m "not lab"` (the quick checks, README "Tests") runs as any user without Docker.
+LAB_FIXTURES = frozenset({
+    "lab", "lab_config", "made", "daemon_factory", "fresh_daemon", "fresh_sshd",
+    "swarm", "swarm_services", "swarm_registry", "podman", "engine",
+})
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test that needs the lab (through a fixture, or a module that starts lab parts itself
+    and says so with `pytestmark = pytest.mark.lab`) as `lab`."""
+    for item in items:
+        if LAB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.lab)
+
 
 def pytest_collection_finish(session) -> None:
     """Podman comes up while the dockerd lab does (not after it) when a collected test needs it."""

@@ -6,6 +6,7 @@ HOME, then `dockyard --version` — is checked by .ci/run before the tests.)
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,9 +17,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_wheel_carries_publishing_metadata_license_and_data(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+    # Built from a copy: the build backend writes egg-info and build/ next to the sources, and the
+    # checkout may be read-only to the user running the tests.
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, source / name)
+    shutil.copytree(ROOT / "tui", source / "tui", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    out = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(source)],
                    check=True, capture_output=True, timeout=300)
-    [wheel] = tmp_path.glob("dockyard-*.whl")
+    [wheel] = out.glob("dockyard-*.whl")
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
         info = next(n for n in names if n.endswith(".dist-info/METADATA"))
