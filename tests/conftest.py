@@ -203,6 +203,12 @@ LAB_FIXTURES = frozenset({
 })
 
 
+def pytest_configure(config) -> None:
+    """SIGTERM/SIGHUP (a `timeout`, a closed terminal) stop this run's labs before it exits
+    (tests/lab/owner.py); ^C stays pytest's KeyboardInterrupt, whose teardown stops them."""
+    _lab.owner.stop_on_signals()
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """Mark every test that needs the lab (through a fixture, or a module that starts lab parts itself
     and says so with `pytestmark = pytest.mark.lab`) as `lab`."""

@@ -74,6 +74,7 @@ class Podman(_lab.Daemon):
     def create(cls) -> "Podman":
         """A Podman under its own short temp root (unix socket paths are limited to 108 bytes)."""
         root = tempfile.mkdtemp(prefix="dyp", dir="/tmp")
+        _lab.owner.claim(root)
         p = cls(root)
         p.owns_root = root
         return p
@@ -120,6 +121,8 @@ class Podman(_lab.Daemon):
         self._sweep()
         if self.owns_root and not os.environ.get("DOCKYARD_LAB_KEEP"):
             shutil.rmtree(self.owns_root, ignore_errors=True)
+        if self.owns_root:
+            _lab.owner.release(self.owns_root)
         _live.discard(self)
 
     def kill(self) -> None:

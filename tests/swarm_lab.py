@@ -116,6 +116,7 @@ class SwarmLab:
 
     def __init__(self, root: str | None = None):
         self.root = root or tempfile.mkdtemp(prefix="dys", dir="/tmp")
+        _lab.owner.claim(self.root)
         tag = Path(self.root).name[-8:]  # unique per lab: bridge names never collide
         self.nodes: dict[str, Node] = {
             n: Node(NodeDaemon(self.root, n), f"gw{tag}{n}") for n in NODES  # <= 15 chars (IFNAMSIZ)
@@ -238,6 +239,7 @@ class SwarmLab:
         _lab._umount_under(self.root)
         if not os.environ.get("DOCKYARD_LAB_KEEP"):
             shutil.rmtree(self.root, ignore_errors=True)
+        _lab.owner.release(self.root)
         _live.discard(self)
 
     def log_tails(self, lines: int = 15) -> str:
@@ -258,6 +260,7 @@ def _stop_leftovers() -> None:
 
 
 if __name__ == "__main__":
+    _lab.owner.stop_on_signals()
     with_lab = SwarmLab.start()
     try:
         print(f"swarm lab up in {with_lab.startup_seconds:.1f} s at {with_lab.root}")

@@ -5,7 +5,14 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 try:
     import tomllib
@@ -15,7 +22,9 @@ except ModuleNotFoundError:  # Python 3.10
 import asyncssh
 import pytest
 
-from lab import ALL_HOSTS, IMAGE, LAB_PASSPHRASE, _pids_mentioning, unix_http
+from lab import ALL_HOSTS, IMAGE, LAB_PASSPHRASE, _alive, _pids_mentioning, _spawn, owner, unix_http
+
+TESTS = Path(__file__).resolve().parent
 
 
 def test_lab_started_quickly(lab):
@@ -189,3 +198,83 @@ def test_fresh_daemon_kill_and_restart(fresh_daemon):
     d.run_container("again", "sleep", "1000")
     d.stop()
     assert not _pids_mentioning(str(d.dir) + "/"), "shims or containers outlived the daemon"
+
+
+# --- a lab never outlives its run (tests/lab/owner.py)
+
+HOLD_TEST = '''
+import json, os, time
+from pathlib import Path
+
+def test_hold(lab):
+    pids = [d.proc.pid for d in lab.daemons] + [lab.registry.proc.pid, lab.target.proc.pid,
+                                                lab.jump.proc.pid, lab.agent.proc.pid]
+    Path(os.environ["HOLD_FILE"]).write_text(json.dumps({"root": lab.root, "pids": pids}))
+    time.sleep(600)
+'''
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_run_stopped_by_a_signal_leaves_no_lab_process(tmp_path, sig):
+    """A pytest run (this conftest, one lab test) gets SIGTERM (what `timeout` sends) or SIGINT (^C)
+    once its lab is up: it exits, and no process of that lab remains, nor its root."""
+    (tmp_path / "test_hold.py").write_text(HOLD_TEST)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    hold = tmp_path / "hold.json"
+    env = {**os.environ, "HOLD_FILE": str(hold),
+           "PYTHONPATH": os.pathsep.join([str(TESTS), str(TESTS.parent / "tui")])}
+    run = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider",
+                            "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path), "test_hold.py"],
+                           cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not hold.exists() and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert hold.exists(), run.communicate(timeout=30)[0].decode(errors="replace")[-3000:]
+        time.sleep(0.2)  # the file is written in one go; let the write land
+        held = json.loads(hold.read_text())
+        assert all(_alive(p) for p in held["pids"])
+        run.send_signal(sig)
+        output = run.communicate(timeout=90)[0].decode(errors="replace")
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert run.returncode == (128 + sig if sig != signal.SIGINT else pytest.ExitCode.INTERRUPTED), output[-3000:]
+    assert [p for p in held["pids"] if _alive(p)] == []
+    assert _pids_mentioning(held["root"] + "/") == []
+    assert not os.path.exists(held["root"])
+
+
+@pytest.mark.lab
+def test_a_lab_whose_owner_is_gone_is_reaped_at_the_next_start_and_a_live_ones_is_not(tmp_path):
+    """Two lab roots with an ssh-agent each (and a swarm-style gateway link for the first): one
+    owned by a process that has exited, one by a live process. Claiming a new root (what Lab,
+    SwarmLab and Podman do when they start) stops and removes the first and leaves the second."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    living = subprocess.Popen(["sleep", "600"])
+    roots = [tempfile.mkdtemp(prefix="dyl", dir="/tmp") for _ in range(3)]
+    stale, alive_root, new = roots
+    Path(stale, owner.OWNER_FILE).write_text(f"{gone.pid} 1\n")
+    Path(alive_root, owner.OWNER_FILE).write_text(f"{living.pid} {owner._start_time(living.pid)}\n")
+    agents = [_spawn(["ssh-agent", "-D", "-a", f"{r}/agent.sock"], Path(r, "agent.log")) for r in (stale, alive_root)]
+    link = f"gw{os.path.basename(stale)[-8:]}a1"
+    subprocess.run(["ip", "link", "add", link, "type", "bridge"], check=True)
+    try:
+        owner.claim(new)
+        agents[0].wait(timeout=10)  # reaped: killed
+        assert _pids_mentioning(stale + "/") == [] and not os.path.exists(stale)
+        assert not os.path.exists(f"/sys/class/net/{link}")
+        assert agents[1].poll() is None and os.path.exists(alive_root)  # its owner lives: untouched
+        assert Path(new, owner.OWNER_FILE).read_text().split()[0] == str(os.getpid())
+    finally:
+        owner.release(new)
+        subprocess.run(["ip", "link", "del", link], capture_output=True)
+        for p in (*agents, living):
+            p.kill()
+            p.wait()
+        for r in roots:
+            shutil.rmtree(r, ignore_errors=True)

@@ -21,12 +21,15 @@ One module per kind of component:
     dockerd.py   Daemon and the busybox IMAGE
     registry.py  Registry (docker-registry)
     ssh.py       Sshd, Agent
+    owner.py     owner.pid in every lab root; stale labs (owner gone) reaped; SIGTERM/SIGHUP stop the lab
     this file    Lab (all of them) and the Dockyard config it writes
 
 Rules kept here so no test has to remember them:
 - loopback only: dockerd never gets a bridge (`--bridge=none --iptables=false ...`), containers run
   with `--network none`, every server binds 127.0.0.1;
 - every process is stopped by its own pid (never by name: other labs may run on the same machine);
+- a lab never outlives its owner process: SIGTERM/SIGHUP stop it, and the next lab start reaps one
+  whose owner died without stopping it (tests/lab/owner.py);
 - the root is short (`/tmp/dylXXXXXXXX`) because unix socket paths are limited to 108 bytes.
 """
 
@@ -45,6 +48,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 # Every name below is part of what `import lab` offers (tests, bench/ and screenshots/ use them).
+from . import owner  # noqa: F401  (owner.stop_on_signals(), owner.reap_stale())
 from .dockerd import BUSYBOX, DOCKERD_NET_FLAGS, DOCKERFILE, IMAGE, Daemon, _image_context_tar  # noqa: F401
 from .registry import Registry  # noqa: F401
 from .servers import (  # noqa: F401
@@ -98,6 +102,7 @@ class Lab:
 
     def __init__(self, root: str | None = None):
         self.root = root or tempfile.mkdtemp(prefix="dyl", dir="/tmp")
+        owner.claim(self.root)  # reaps labs whose owner is gone; a signal now stops this one (owner.py)
         r = Path(self.root)
         self.tls_files = TLSFiles(r / "tls")
         self.tls_ca = self.tls_files.ca
@@ -234,6 +239,7 @@ class Lab:
         _umount_under(self.root)
         if not os.environ.get("DOCKYARD_LAB_KEEP"):
             shutil.rmtree(self.root, ignore_errors=True)
+        owner.release(self.root)
         _live_labs.discard(self)
 
     def __enter__(self) -> "Lab":

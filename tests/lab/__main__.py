@@ -5,8 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, so `import lab` finds this package
 
-from lab import ALL_HOSTS, Lab  # noqa: E402
+from lab import ALL_HOSTS, Lab, owner  # noqa: E402
 
+owner.stop_on_signals()  # a closed terminal or `kill` stops the lab too
 with Lab.start() as running:
     print(f"lab up in {running.startup_seconds:.1f} s at {running.root}")
     print(running.config_toml(ALL_HOSTS))

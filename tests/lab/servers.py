@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterable
@@ -17,6 +18,8 @@ from typing import Any, Iterable
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 PORT_RETRIES = 3
+# Set when a stop signal arrived (tests/lab/owner.py): from then on no lab process starts.
+STOPPING = threading.Event()
 
 
 class LabError(RuntimeError):
@@ -73,6 +76,8 @@ def _run(cmd: list[str], *, check: bool = True, **kw: Any) -> subprocess.Complet
 def _spawn(cmd: list[str], log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     """Start a server with stdout+stderr appended to its log, in its own session
     (a ^C at the terminal reaches pytest, which then stops the lab cleanly)."""
+    if STOPPING.is_set():
+        raise LabError(f"not starting {cmd[0]}: the lab is being stopped (signal)")
     log = open(log_path, "ab")
     try:
         log.write(f"\n==== {time.strftime('%H:%M:%S')} {' '.join(cmd)}\n".encode())
