@@ -81,7 +81,7 @@ def _mark(parser: argparse.ArgumentParser) -> None:
 
 
 def pane_names() -> list[str]:
-    """The TUI's panes, from its one pane registry (imports Textual: only when writing a script)."""
+    """The TUI's panes, from its one pane registry (plain data: no Textual)."""
     from dockyard.ui.panes.registry import PANES
 
     return [spec.id for spec in PANES]

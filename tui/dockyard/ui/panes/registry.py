@@ -2,6 +2,10 @@
 
 Every list the app shows or checks about panes is derived from `PANES`, so a pane exists by being
 listed here once (see the package docstring for the whole recipe).
+
+Plain data, no Textual at import: the headless CLI reads it (`dockyard completion` writes the pane
+names into its scripts), and tests/test_import_hygiene.py checks that headless commands never load
+Textual. Only `binding()`/`binding_ids`, which the app calls, import it.
 """
 
 from __future__ import annotations
@@ -11,11 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from textual.binding import Binding
-
-
 if TYPE_CHECKING:  # the controller, and every pane but the first frame's rows, load after the first frame
     from dockyard.fleet import Fleet
+    from textual.binding import Binding
+
     from dockyard.ui.panes.base import Pane
 
 
@@ -65,9 +68,13 @@ class PaneSpec:
 
     @property
     def binding_ids(self) -> set[str]:
+        from textual.binding import Binding
+
         return {b.id for b in self.pane.BINDINGS if isinstance(b, Binding) and b.id}
 
     def binding(self) -> Binding:
+        from textual.binding import Binding
+
         return Binding(self.key, f"show_pane('{self.id}')", self.title, id=f"pane.{self.id}", show=False)
 
 
