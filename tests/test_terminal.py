@@ -7,10 +7,13 @@ side is closed under a running Dockyard, as sshd does when the connection drops.
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -153,3 +156,73 @@ def test_keys_typed_while_the_first_rows_show_are_not_lost(lab, tmp_path, chatty
         assert b"filter:" in painted and chatty.encode() in painted[painted.index(b"filter:"):]
     finally:
         _end(pid, fd)
+
+
+# --------------------------------------------------------------------------- no terminal at all
+
+
+def _without_terminal(cfg: str, tmp_path: Path, redirected: tuple[str, ...], args: tuple[str, ...] = ()):
+    """`dockyard` started as `ssh host dockyard` (no -t), `dockyard > out.txt`, `| less` or cron do: the
+    `redirected` standard streams go to files, the others to a pseudo-terminal. `-X importtime` lists
+    every module imported on stderr. Returns the exit code, and per stream what it received."""
+    primary, replica = pty.openpty()
+    files = {name: open(tmp_path / name, "w+") for name in redirected}
+    streams = {name: files.get(name, replica) for name in ("stdin", "stdout", "stderr")}
+    received = b""
+    try:
+        proc = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "dockyard", "--config", cfg, *args],
+                                env=cli_env(), **streams)
+        os.close(replica)
+        deadline = time.monotonic() + 20  # the old behaviour: the app ran until killed
+        while time.monotonic() < deadline:  # drain the terminal side as a terminal would (its buffer is small)
+            try:
+                chunk = os.read(primary, 65536) if select.select([primary], [], [], 0.1)[0] else None
+            except OSError:  # EIO: nobody holds the terminal side (any more)
+                break
+            if chunk == b"" or (chunk is None and proc.poll() is not None):
+                break
+            received += chunk or b""
+        try:
+            code = proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = proc.wait()
+    finally:
+        os.close(primary)
+        for file in files.values():
+            file.close()
+    said = {name: (tmp_path / name).read_text() for name in redirected}
+    said.setdefault("stderr", received.decode(errors="replace").replace("\r\n", "\n"))
+    return code, said
+
+
+NO_TERMINAL = {  # what is redirected -> how the sentence names it
+    "stdin": ("stdin",), "stdout": ("stdout",), "stderr": ("stderr",), "cron": ("stdin", "stdout", "stderr"),
+}
+
+
+@pytest.mark.parametrize("case", list(NO_TERMINAL))
+def test_without_a_terminal_the_ui_does_not_start_and_says_what_to_do(lab, tmp_path, case):
+    """One sentence on stderr naming the stream that is not a terminal and what to run instead, exit 2,
+    nothing on stdout, and the UI toolkit never loaded. Before, the app started anyway: it wrote
+    escape codes into the file and kept a core busy, or exited silently with 129 under `ssh -T`."""
+    cfg = str(lab.write_config(tmp_path / "c.toml", hosts=("unix1",)))
+    redirected = NO_TERMINAL[case]
+    code, said = _without_terminal(cfg, tmp_path, redirected)
+    assert code == 2
+    lines = said["stderr"].splitlines()
+    [sentence] = [line for line in lines if not line.startswith("import time:")]
+    which = " and ".join(redirected) + (" are" if len(redirected) > 1 else " is")
+    assert sentence.startswith(f"dockyard: the terminal UI needs a terminal, but {which} not one")
+    assert "ssh -t" in sentence and "dockyard ps" in sentence
+    assert said.get("stdout", "") == ""  # no escape codes in the user's file
+    imported = [line.rsplit("|", 1)[-1].strip() for line in lines if line.startswith("import time:")]
+    assert "dockyard.cli.main" in imported and "textual" not in imported
+
+
+def test_without_a_terminal_headless_commands_still_work(lab, tmp_path):
+    """The same redirects that stop the UI are how scripts use the headless commands."""
+    cfg = str(lab.write_config(tmp_path / "c.toml", hosts=("unix1",)))
+    code, said = _without_terminal(cfg, tmp_path, ("stdin", "stdout"), args=("hosts", "--json"))
+    assert code == 0, said["stderr"]
+    assert [h["name"] for h in json.loads(said["stdout"])["hosts"]] == ["unix1"]

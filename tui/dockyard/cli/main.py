@@ -90,8 +90,27 @@ def load_fleet_config(args: argparse.Namespace) -> Config:
     return config
 
 
+def no_terminal_message() -> str | None:
+    """Why the full-screen UI cannot start here, or None when it can.
+
+    Without a terminal (`ssh HOST dockyard` without -t, a pipe, cron) Textual would draw into a file
+    or spin on a dead input; it reads stdin and draws on stderr, and stdout is where a redirect
+    means "I wanted text". Checked before Textual is imported, so this answer is immediate."""
+    missing = [name for name, stream in (("stdin", sys.stdin), ("stdout", sys.stdout), ("stderr", sys.stderr))
+               if stream is None or not stream.isatty()]
+    if not missing:
+        return None
+    which = " and ".join(missing)
+    return (f"dockyard: the terminal UI needs a terminal, but {which} {'is' if len(missing) == 1 else 'are'} not one: "
+            "over SSH run `ssh -t HOST dockyard`; in scripts, pipes and cron use a headless command such as "
+            "`dockyard ps` or `dockyard hosts` (`dockyard --help` lists them).")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.command is None and (message := no_terminal_message()):
+        print(message, file=sys.stderr)
+        return EXIT_USAGE
     try:
         if args.command == "config":
             return config_check(args.config)
