@@ -303,7 +303,17 @@ def test_unknown_key_did_you_mean(tmp_path, env):
 
 def test_unknown_key_without_close_match_lists_allowed(tmp_path, env):
     message = one_error(tmp_path, env, "[ui]\nzzz = 1\n")
-    assert "ui.zzz: unknown key (allowed here: theme, log_tail, log_buffer, refresh_hz, shells)" in message
+    assert "ui.zzz: unknown key (allowed here: theme, log_tail, log_buffer, refresh_hz, shells, confirm)" in message
+
+
+def test_confirmations_per_action(tmp_path, env):
+    """`[ui.confirm]`: stop and restart ask unless turned off; a key not set keeps its default."""
+    cfg = load_config(write(tmp_path, "[ui.confirm]\nrestart = false\nstart = true\n"), env)
+    assert cfg.ui.confirm == {"stop": True, "restart": False, "start": True, "pause": False}
+    assert load_config(write(tmp_path, "readonly = false\n"), env).ui.confirm["stop"] is True
+    assert "ui.confirm.stopp: unknown key (did you mean 'stop'?)" in one_error(tmp_path, env,
+                                                                            "[ui.confirm]\nstopp = false\n")
+    assert "ui.confirm.stop" in one_error(tmp_path, env, "[ui.confirm]\nstop = \"no\"\n")
 
 
 def test_unknown_top_level_table(tmp_path, env):

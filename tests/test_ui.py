@@ -186,12 +186,13 @@ async def test_filter_typed_with_keys_narrows_rows_and_esc_clears(lab, made):
     run(made, lab.d1, a, labels={"tier": f"web-{token}"})
     run(made, lab.d2, b, labels={"tier": "db"})
     run(made, lab.d3, c)
-    create(made, lab.d1, d)  # state created: shown only with `a`
+    create(made, lab.d1, d)  # state created: hidden once `a` hides stopped ones
     cfg = config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh"), tls_host(lab, lab.d3, "tls3"))
     app, _ = make_app(cfg)
     mine = {("unix1", a), ("ssh", b), ("tls3", c)}
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: mine <= names_on_screen(app), 8, "rows")
+        await until(lambda: {*mine, ("unix1", d)} <= names_on_screen(app), 8, "rows")
+        await pilot.press("a")  # running ones only
 
         await set_filter(pilot, token)  # a substring of any visible column
         await until(lambda: names_on_screen(app) == mine, 2, "substring filter")
@@ -209,7 +210,7 @@ async def test_filter_typed_with_keys_narrows_rows_and_esc_clears(lab, made):
         await until(lambda: names_on_screen(app) == {("unix1", a)}, 2, "label:k=v")
         await pilot.press("escape")
 
-        await pilot.press("a")  # show stopped/created ones too
+        await pilot.press("a")  # show stopped/created ones again
         await set_filter(pilot, f"state:running {token}")
         await until(lambda: names_on_screen(app) == mine, 2, "state:running")
         await pilot.press("escape")
@@ -265,8 +266,8 @@ async def test_mark_across_hosts_and_stop_with_confirm(lab, made):
                     "result notification")
         result = next(m for m, _ in notes if m.startswith("stopped 2"))
         assert "1 on ssh" in result and "1 on unix1" in result
-        # stopped containers leave the default (running) view
-        await until(lambda: names_on_screen(app) == set(), 3, "stopped rows leave the running view")
+        # stopped containers stay in sight (every container is shown by default), as exited
+        await until(lambda: [r["STATE"] for r in table_rows(app)] == ["exited", "exited"], 3, "rows read exited")
 
 
 async def test_per_container_failure_is_reported_with_its_host(lab, made):
@@ -297,7 +298,7 @@ async def test_remove_confirm_with_force_option(lab, made):
     async with app.run_test(size=SIZE) as pilot:
         await filtered_to(pilot, "unix1", name)
 
-        # without force: the daemon refuses to remove a running container, and we say so
+        # force unticked on a running container: the daemon refuses, and we say so
         await pilot.press("ctrl+d")
         await until(lambda: showing(app, ConfirmDialog), 2, "remove dialog")
         dialog = app.screen
@@ -305,9 +306,11 @@ async def test_remove_confirm_with_force_option(lab, made):
         assert "Remove 1 container(s): 1 on unix1?" in text
         assert name in text and "running" in text
         force = dialog.query_one("#opt-force", Checkbox)
-        assert force.value is False and "Force" in plain(force.label)
+        assert force.value is True and "Force" in plain(force.label)  # preselected: it runs
         assert dialog.query_one("#opt-volumes", Checkbox).value is False
         assert dialog.focused is dialog.query_one("#cancel", Button)  # the safe default
+        await pilot.click("#opt-force")
+        assert app.screen.query_one("#opt-force", Checkbox).value is False
         await pilot.press("y")
         await until(lambda: any(s == "error" and name in m for m, s in notes), 10, "refusal reported")
         assert next(m for m, s in notes if s == "error" and name in m).startswith(f"remove {name} on unix1 failed")
@@ -320,10 +323,9 @@ async def test_remove_confirm_with_force_option(lab, made):
         await until(lambda: not isinstance(app.screen, ConfirmDialog), 2, "cancelled")
         assert docker_state(lab.d1, name) == "running"
 
-        # with force ticked: removed on the daemon, and the row goes
+        # with force ticked (as it comes): removed on the daemon, and the row goes
         await pilot.press("ctrl+d")
         await until(lambda: showing(app, ConfirmDialog), 2, "remove dialog, third time")
-        await pilot.click("#opt-force")
         assert app.screen.query_one("#opt-force", Checkbox).value is True
         await pilot.press("y")
         await until(lambda: docker_state(lab.d1, name) is None, 10, "removed on the daemon")
@@ -552,15 +554,15 @@ async def test_a_toggles_stopped_containers(lab, made):
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: ("unix1", up) in names_on_screen(app), 5, "running row")
         await set_filter(pilot, token)
-        await until(lambda: names_on_screen(app) == {("unix1", up)}, 2, "running only")
-        assert "running only" in tabs(app)
-        await pilot.press("a")
-        await until(lambda: names_on_screen(app) == {("unix1", up), ("unix1", down)}, 2, "all")
+        await until(lambda: names_on_screen(app) == {("unix1", up), ("unix1", down)}, 2, "all, by default")
         row = next(r for r in table_rows(app) if r["NAME"] == down)
         assert row["STATE"] == "created" and row["STATUS"] == "Created" and row["CPU%"] == "-"
         assert "all" in tabs(app).split()
         await pilot.press("a")
-        await until(lambda: names_on_screen(app) == {("unix1", up)}, 2, "running only again")
+        await until(lambda: names_on_screen(app) == {("unix1", up)}, 2, "running only")
+        assert "running only" in tabs(app)
+        await pilot.press("a")
+        await until(lambda: names_on_screen(app) == {("unix1", up), ("unix1", down)}, 2, "all again")
 
 
 async def test_z_groups_by_host_with_header_rows(lab, made):

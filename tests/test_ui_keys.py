@@ -7,8 +7,9 @@ import uuid
 from dataclasses import replace
 
 from fleet_hosts import config, unix_host
-from helpers import make_app, open_logs, svg_text, until
+from helpers import make_app, open_logs, showing, svg_text, until
 from dockyard.ui.app import DockyardApp
+from dockyard.ui.dialogs.confirm import ConfirmDialog
 from dockyard.ui.dialogs.info import TextDialog
 
 
@@ -43,6 +44,8 @@ async def test_remapped_stop_key_stops_and_old_key_does_not(lab):
         await pilot.pause(1.0)  # s was handled; a stop it asked for would be done by now
         assert stop_notices() == [] and state() == "running"
         await pilot.press("x")
+        await until(lambda: showing(app, ConfirmDialog), 5, "the remapped key asks, as s did")
+        await pilot.press("y")
         took = await until(lambda: state() == "exited", 15, "stopped by the remapped key")
         assert took < 1.0, f"a stop took {took:.2f} s: longer than s was given to show one"
         await until(lambda: any(m.startswith("stopped") for m in stop_notices()), 5, "the stop reported")

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from dockyard.config.contexts import load_docker_contexts
 from dockyard.config.model import (
+    CONFIRM_DEFAULTS,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_REMOTE_SOCKET,
     DEFAULT_REQUEST_TIMEOUT,
@@ -101,6 +102,8 @@ class Checker:
                 log_buffer=int(self.get(ui, ("ui",), "log_buffer", UIConfig.log_buffer)),
                 refresh_hz=float(self.get(ui, ("ui",), "refresh_hz", UIConfig.refresh_hz)),
                 shells={str(k): str(v) for k, v in (self.get(ui, ("ui",), "shells") or {}).items()},
+                confirm={**CONFIRM_DEFAULTS, **{str(k): bool(v) for k, v in
+                                                (self.get(ui, ("ui",), "confirm") or {}).items()}},
             ),
             warnings=tuple(self.report.formatted(self.report.warnings) + warnings),
             current_context=current,

@@ -85,6 +85,9 @@ class RegistryConfig:
     insecure: bool = False
 
 
+CONFIRM_DEFAULTS = {"stop": True, "restart": True, "start": False, "pause": False}
+
+
 @dataclass(frozen=True)
 class UIConfig:
     theme: str | None = None
@@ -92,6 +95,8 @@ class UIConfig:
     log_buffer: int = 20000
     refresh_hz: float = 2.0
     shells: dict[str, str] = field(default_factory=dict)  # "host:NAME" / "image:REPO[:TAG]" -> command
+    # single-container actions that ask first (several at once, kill and remove always ask)
+    confirm: dict[str, bool] = field(default_factory=lambda: dict(CONFIRM_DEFAULTS))
 
 
 @dataclass(frozen=True)

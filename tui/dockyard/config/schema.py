@@ -277,6 +277,18 @@ CONFIG_SCHEMA: dict = {
                     "description": "Shell for `e` (exec) per host or image: \"host:NAME\" or \"image:REPO[:TAG]\" "
                                    "-> command, e.g. \"image:postgres\" = \"bash\". Default: sh.",
                 },
+                "confirm": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "description": "Whether a single container's action asks first (several at once, kill "
+                                   "and remove always ask).",
+                    "properties": {
+                        action: {"type": "boolean", "default": default,
+                                 "description": f"{action.capitalize()} one container only after a yes."}
+                        for action, default in (("stop", True), ("restart", True), ("start", False),
+                                                ("pause", False))
+                    },
+                },
             },
         },
     },

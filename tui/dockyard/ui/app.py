@@ -33,7 +33,7 @@ from dockyard.ui.guard import controller_operation, host_of, notice, notice_for
 from dockyard.ui.hangup import HangupGuard
 from dockyard.ui.keyhints import KeyHints
 from dockyard.ui.panes.base import Pane, PaneTable, flash
-from dockyard.ui.panes.containers import ACTIVE_STATES, container_row
+from dockyard.ui.panes.containers import base_order, container_row
 from dockyard.ui.panes.containers import COLUMNS as CONTAINER_COLUMNS
 from dockyard.ui.panes.registry import PANE_SPECS, PANES, command_owner, spec_for_verb
 
@@ -94,12 +94,12 @@ class BootTable(PaneTable):
             return
         self.prefetch.wait()
         scope, now = initial_scope(self.config), time.time()
-        running = [c for host in self.config.hosts if scope in (None, host.name)
-                   for c in sorted(self.prefetch.containers(host.name) or [], key=lambda c: c.name)
-                   if c.state in ACTIVE_STATES]
-        screenful = running[:self.app.size.height]  # phase one does not scroll: the rest come with the pane
+        order = {host.name: i for i, host in enumerate(self.config.hosts)}
+        listed = sorted((c for host in self.config.hosts if scope in (None, host.name)
+                         for c in self.prefetch.containers(host.name) or []), key=base_order(order))
+        screenful = listed[:self.app.size.height]  # phase one does not scroll: the rest come with the pane
         rows = [container_row(c, None, False, status=c.status_now(now)) for c in screenful]
-        self.add_rows_at_once([(row.key, row.cells) for row in rows])  # hosts in config order, then by name
+        self.add_rows_at_once([(row.key, row.cells) for row in rows])  # running first, as the pane orders them
         self.shown = [(row.data.host, row.data.id) for row in rows]
 
     def first_screenful(self) -> list[tuple[str, str]]:
@@ -408,6 +408,7 @@ class DockyardApp(App[int]):
         match = filtering.matcher(self.filter_text)
         for pane in self.panes.values():
             pane.match = match
+            pane.filter_text = self.filter_text
             pane.stale = True
         self._refresh_now()
 
@@ -546,6 +547,17 @@ class DockyardApp(App[int]):
 
     def flash(self, message: str, *, error: bool = False) -> None:
         flash(self, message, error=error)
+
+    def _refresh_notifications(self) -> None:
+        """Notices wait while a dialog asks something (Textual would stack them over its text); they
+        show when it closes, if still due. A screen that reports progress (SHOWS_NOTICES) shows them."""
+        try:
+            screen = self.screen
+        except Exception:  # noqa: BLE001 - no screen yet: Textual's own handles that
+            screen = None
+        if isinstance(screen, ModalScreen) and not getattr(screen, "SHOWS_NOTICES", False):
+            return
+        super()._refresh_notifications()
 
     def _handle_exception(self, error: Exception) -> None:
         """A worker that failed (a controller call, a daemon reply its code did not expect), or a

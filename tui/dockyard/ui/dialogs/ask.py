@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Static
 
 from dockyard.textfmt import safe
+from dockyard.ui.dialogs.confirm import TickBox
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class AskDialog(ModalScreen[dict | None]):
                     yield Label(f.label)
                     yield Input(value=f.value, placeholder=f.placeholder, id=f"ask-{f.id}")
             for flag in self.flags:
-                yield Checkbox(flag.label, flag.value, id=f"flag-{flag.id}")
+                yield TickBox(flag.label, flag.value, id=f"flag-{flag.id}")
             if self.hosts is not None:
                 yield Label(Text("Hosts (space toggles)", style="bold"))
                 yield SelectionList[str](*((h, h, h in self.selected) for h in self.hosts), id="ask-hosts")

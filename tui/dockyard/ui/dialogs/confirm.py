@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, Static
@@ -19,6 +20,16 @@ class Option:
     id: str
     label: str
     value: bool = False
+
+
+class TickBox(Checkbox):
+    """A checkbox whose state reads at a glance: `[X]` ticked, `[ ]` not (Textual's draws `▐X▌` both
+    ways and tells them apart by a shade of colour only)."""
+
+    @property
+    def _button(self) -> Content:
+        style = self.get_visual_style("toggle--button")
+        return Content.assemble(("[", ""), ("X" if self.value else " ", style if self.value else ""), ("]", ""))
 
 
 class ConfirmDialog(ModalScreen[dict[str, bool] | None]):
@@ -34,6 +45,7 @@ class ConfirmDialog(ModalScreen[dict[str, bool] | None]):
     ConfirmDialog > Vertical { width: 80%; max-width: 100; height: auto; max-height: 90%;
         border: thick $error; background: $surface; padding: 1 2; }
     ConfirmDialog #targets { height: auto; max-height: 12; margin: 1 0; }
+    ConfirmDialog #targets:focus { background: $boost; }
     ConfirmDialog Horizontal { height: auto; align-horizontal: right; }
     ConfirmDialog Button { margin-left: 2; }
     """
@@ -49,11 +61,12 @@ class ConfirmDialog(ModalScreen[dict[str, bool] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(self.title_text, style="bold"))
-            with VerticalScroll(id="targets"):
+            # a focus stop only when there is something to scroll (else tab lands on nothing visible)
+            with VerticalScroll(id="targets", can_focus=len(self.targets) > 10):
                 for host, what in self.targets:
                     yield Static(Text.assemble(("  " + safe(host), "bold"), "  ", safe(what)))
             for opt in self.options:
-                yield Checkbox(opt.label, opt.value, id=f"opt-{opt.id}")
+                yield TickBox(opt.label, opt.value, id=f"opt-{opt.id}")
             with Horizontal():
                 yield Button("Cancel (n)", id="cancel")
                 yield Button(f"{self.verb} (y)", id="confirm", variant="error")

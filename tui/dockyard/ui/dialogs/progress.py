@@ -52,6 +52,8 @@ class ProgressScreen(ModalScreen[None]):
     ProgressScreen #progress-summary { height: auto; }
     """
 
+    SHOWS_NOTICES = True  # what happens meanwhile (a host failing) is reported while it shows
+
     def __init__(self, title: str, run: Callable[[Reporter], Awaitable[str]]):
         super().__init__()
         self.title_text = title

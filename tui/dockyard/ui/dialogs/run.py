@@ -60,7 +60,7 @@ class RunDialog(ModalScreen[tuple[list[str], RunSpec] | None]):
         with Vertical():
             yield Label(Text("New container — runs on every selected host (ctrl+r to run, esc to cancel)",
                              style="bold"))
-            with VerticalScroll():
+            with VerticalScroll(can_focus=False):  # its fields take the focus; it scrolls to them
                 for key, label, placeholder in FIELDS:
                     with Horizontal(classes="row"):
                         yield Label(label)

@@ -36,7 +36,7 @@ from textual.widgets.data_table import Row as TableRow
 
 from dockyard.fleet import FleetError, HostState
 from dockyard.registry import RegistryError
-from dockyard.textfmt import safe
+from dockyard.textfmt import clock, safe
 from dockyard.ui import filtering
 
 if TYPE_CHECKING:  # the controller and the registry client load after the first frame
@@ -296,11 +296,15 @@ class Pane(Vertical):
     columns: ClassVar[Sequence[Column]] = ()
     default_sort: ClassVar[str] = ""
     MUTATING: ClassVar[frozenset[str]] = frozenset()  # actions hidden (and refused) in read-only mode
+    noun: ClassVar[str] = ""  # what its rows are ("volumes"): an empty table then says why it is empty
 
     DEFAULT_CSS = """
     Pane { height: 1fr; }
     Pane > DataTable { height: 1fr; }
     Pane > .empty-state { height: auto; margin: 1 2; padding: 1 2; border: round $warning; }
+    Pane > .empty-why { display: none; height: auto; margin: 1 2; color: $text-muted; }
+    Pane.-empty > DataTable { height: auto; }
+    Pane.-empty > .empty-why { display: block; }
     """
 
     class HeaderChanged(Message):
@@ -320,6 +324,7 @@ class Pane(Vertical):
         self.scope: str | None = None  # set by the app: one host, or None for all
         self.covered = False  # set by the app: a full screen (logs, a detail view) is over this one
         self.match: Matcher = filtering.matcher("")  # set by the app: the `/` filter
+        self.filter_text = ""  # set by the app: the `/` filter's words (an empty table names them)
         self.marked: set[tuple[str, str]] = set()  # `space` marks: mark_key of each marked row
         self.stale = True
         self.stale_kinds: set[str] = set()  # what changed since the last refresh
@@ -365,6 +370,7 @@ class Pane(Vertical):
         table: DataTable[Text] = PaneTable(id=f"table-{self.pane_id}", cursor_type="row",
                                            zebra_stripes=False, header_height=1)
         yield table
+        yield Static("", classes="empty-why")
 
     @property
     def active_columns(self) -> Sequence[Column]:
@@ -401,6 +407,7 @@ class Pane(Vertical):
             rows.sort(key=lambda r: _sortable(r.sort_values.get(self.sort_key)), reverse=self.sort_reverse)
         self.rows = self.group(rows)
         self.sync_table([(r.key, r.cells) for r in self.rows])
+        self.say_why_empty()
         self.after_refresh()
 
     def group(self, rows: list[Row]) -> list[Row]:
@@ -442,6 +449,41 @@ class Pane(Vertical):
             if index is not None:
                 table.move_cursor(row=index, animate=False, scroll=False)
         table.scroll_to(y=scroll_y, animate=False, immediate=True)
+
+    def say_why_empty(self) -> None:
+        """Under an empty table's header, why it is empty (its filter, its scope's host, or none on the
+        hosts); gone with the first row."""
+        why = self.why_empty() if not self.rows and self.noun else None
+        if why == getattr(self, "_why", None):
+            return
+        self._why = why
+        if why is not None:
+            self.query_one(".empty-why", Static).update(Text(safe(why)))
+        self.set_class(why is not None, "-empty")
+
+    def why_empty(self) -> str:
+        """The sentence an empty table shows: filter first (it hides rows that exist), then a scoped
+        host that does not answer (its state and reason), then hosts still connecting."""
+        if self.filter_text:
+            return f"No {self.noun} match the filter “{self.filter_text}” (esc clears it)."
+        hosts = [self.fleet.host(self.scope)] if self.scope else self.fleet.hosts()
+        online = [h for h in hosts if h.state == HostState.ONLINE]
+        if self.scope and not online:
+            host = hosts[0]
+            since = f" since {clock(host.down_since)}" if host.down_since else ""
+            return (f"{host.name} is {host.state.value}{since}" + (f": {host.reason}" if host.reason else "")
+                    + f" — its {self.noun} are not known. c on the Hosts pane reconnects; :all shows every host.")
+        if not online:
+            waiting = [h for h in hosts if h.state == HostState.CONNECTING]
+            if waiting:
+                return f"Connecting to {len(waiting)} host(s)…"
+            return f"No host answers: no {self.noun} to show (the Hosts pane says why)."
+        where = f"on {self.scope}" if self.scope else "on these hosts"
+        return self.none_here(where)
+
+    def none_here(self, where: str) -> str:
+        """The sentence for a table with no rows at all `where` (a pane with a view adds its hint)."""
+        return f"No {self.noun} {where}."
 
     def show_empty_state(self, message: str) -> None:
         """Words instead of an empty table: why there are no rows and what to do about it."""

@@ -6,6 +6,8 @@ currently on screen (`Fleet.watch_stats`), never for the whole fleet.
 
 from __future__ import annotations
 
+import asyncio
+import re
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.message import Message
 
-from dockyard.fleet import Container, ContainerStats, FleetError, HostState, HostStatus, RunSpec
+from dockyard.fleet import ActionResult, Container, ContainerStats, FleetError, HostState, HostStatus, RunSpec
 from dockyard.imageref import split_tag
 from dockyard.textfmt import clock, human_bytes_iec, short_id, truncate
 from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_table, mark_cell
@@ -31,6 +33,12 @@ ACTIVE_STATES = ("running", "paused", "restarting")
 NAME_WIDTH, IMAGE_WIDTH, PROJECT_WIDTH = 32, 32, 24
 GROUPINGS = ("none", "host", "project")
 LIVE_COLUMNS = ("status", "cpu", "mem")  # what changes without the container changing
+# What a row's STATE says from the key press until the daemon's event ends the action.
+PENDING_WORDS = {"stop": "stopping…", "start": "starting…", "restart": "restarting…", "pause": "pausing…",
+                 "unpause": "unpausing…", "kill": "killing…", "remove": "removing…"}
+CONFIRM_KEY = {"unpause": "pause"}  # the `[ui.confirm]` key of an action (one key toggles both)
+PENDING_GRACE = 2.0  # s a row keeps its "…ing" after the call returned, waiting for the event's listing
+_EXIT_CODE = re.compile(r"Exited \((-?\d+)\)")
 PAST_TENSE = {"stop": "stopped", "start": "started", "restart": "restarted", "pause": "paused",
               "unpause": "unpaused", "kill": "killed", "remove": "removed"}
 COLUMNS = (
@@ -40,11 +48,25 @@ COLUMNS = (
 )
 
 
+def exit_code(c: Container) -> int | None:
+    """The exit code an exited container's STATUS names ("Exited (137) 5 minutes ago")."""
+    match = _EXIT_CODE.match(c.status) if c.state == "exited" else None
+    return int(match.group(1)) if match else None
+
+
+def base_order(order: Mapping[str, int]):
+    """The rows' order before any sort: running (and paused, restarting) first, then hosts in config
+    order, then names — as lazydocker lists them, so that stopped ones never hide the running."""
+    return lambda c: (c.state not in ACTIVE_STATES, order.get(c.host, 0), c.name)
+
+
 def container_row(c: Container, stats: ContainerStats | None, marked: bool, down: HostStatus | None = None,
-                  status: str | None = None) -> Row:
+                  status: str | None = None, pending: str | None = None) -> Row:
     """One container's row: cells as shown, sort values, what the filter sees (whole values).
     `down`: its host is down and this is the container as last seen: dimmed, STATUS says since when.
-    `status`: STATUS as it reads now (`Container.status_now`; default: as the daemon last listed it)."""
+    `status`: STATUS as it reads now (`Container.status_now`; default: as the daemon last listed it).
+    `pending`: an action under way ("stopping…"), shown in STATE until the daemon's event ends it.
+    Stopped rows are dimmed; a non-zero exit (or a dead container) reads red in STATE and STATUS."""
     cpu = f"{stats.cpu_percent:.1f}" if stats and stats.cpu_percent is not None else "-"
     mem = human_bytes_iec(stats.mem_usage, digits=3) if stats and stats.mem_usage is not None else "-"
     ports = ", ".join(str(p) for p in c.ports)
@@ -55,11 +77,23 @@ def container_row(c: Container, stats: ContainerStats | None, marked: bool, down
     shown = [c.host, truncate(c.name, NAME_WIDTH), truncate(c.image, IMAGE_WIDTH), c.state, status, cpu, mem,
              truncate(ports, 30), truncate(c.project or "", PROJECT_WIDTH)]
 
+    if pending is not None:
+        shown[3] = pending
+    code = exit_code(c)
+    failed = c.state == "dead" or bool(code)
+    stopped = c.state not in ACTIVE_STATES
+
     def style(i: int) -> str:
         if marked and i == 1:
             return "bold magenta"
         if down is not None:
             return "yellow" if i == 4 else "dim"
+        if pending is not None and i == 3:
+            return "bold yellow"
+        if failed and i in (3, 4):
+            return "red"
+        if stopped:
+            return "dim"
         return STATE_STYLE.get(c.state, "") if i == 3 else ""
 
     cells = (mark_cell(marked),) + tuple(cell(t, style(i)) for i, t in enumerate(shown))
@@ -68,7 +102,8 @@ def container_row(c: Container, stats: ContainerStats | None, marked: bool, down
     return Row(_row_key(c.host, c.id), cells, {
         "host": c.host, "name": c.name, "image": c.image, "state": c.state, "status": c.status,
         "cpu": stats.cpu_percent if stats else None, "mem": stats.mem_usage if stats else None,
-        "ports": ports, "project": c.project or "", "mark": marked, "last_known": down is not None}, c, texts, fields)
+        "ports": ports, "project": c.project or "", "mark": marked, "last_known": down is not None,
+        "exit_code": code}, c, texts, fields)
 
 
 def group_rows(rows: list[Row], grouping: str, order: Mapping[str, int]) -> list[Row]:
@@ -93,12 +128,13 @@ def group_rows(rows: list[Row], grouping: str, order: Mapping[str, int]) -> list
 
 class ContainersPane(Pane):
     pane_id = "containers"
+    noun = "containers"
     kinds = frozenset({"containers", "stats", "host"})
     default_sort = ""
     columns = COLUMNS
     BINDINGS = key_table("container", """
         space   mark            Mark
-        a       toggle_all      All/running
+        a       toggle_all      Hide/show stopped
         s       act('stop')     Stop           stop
         S       act('start')    Start          start
         r       act('restart')  Restart        restart
@@ -143,9 +179,11 @@ class ContainersPane(Pane):
 
     def __init__(self, fleet: Fleet, registries: Registries) -> None:
         super().__init__(fleet, registries)
-        self.show_all = False
+        self.show_all = True  # every container, as the daemons list them: a crashed one stays in sight
         self.grouping = "none"
         self._memo: dict[tuple[str, str], tuple[object, Row]] = {}
+        # (host, id) -> (what its STATE says meanwhile, the container when it began, when the call returned)
+        self.pending: dict[tuple[str, str], tuple[str, Container, float | None]] = {}
 
     # ------------------------------------------------------------------ rows
 
@@ -166,12 +204,27 @@ class ContainersPane(Pane):
         """What a row shows of `c` now: a row whose signature is unchanged is reused as is."""
         stats = self.fleet.container_stats(c.host, c.id) if c.state == "running" and down is None else None
         status = c.status_now(now) if down is None else c.status
-        return (c, (c.host, c.id) in self.marked, stats, down and (down.state, down.down_since), status)
+        pending = self.pending.get((c.host, c.id))
+        return (c, (c.host, c.id) in self.marked, stats, down and (down.state, down.down_since), status,
+                pending[0] if pending and down is None else None)
 
     @staticmethod
     def _row(c: Container, down: HostStatus | None, signature: tuple) -> Row:
-        _, marked, stats, _, status = signature
-        return container_row(c, stats, marked, down, status)
+        _, marked, stats, _, status, pending = signature
+        return container_row(c, stats, marked, down, status, pending)
+
+    def _settle_pending(self, containers: list[tuple[Container, HostStatus | None]], now: float) -> None:
+        """An action's "…ing" ends once its call returned and the daemon's listing shows the change
+        (or, for one that changes nothing the listing shows, `PENDING_GRACE` s after it returned)."""
+        if not self.pending:
+            return
+        current = {(c.host, c.id): c for c, down in containers if down is None}
+        for key, (_, before, returned) in list(self.pending.items()):
+            now_listed = current.get(key)
+            if returned is None:
+                continue  # the daemon is still at it (a stop waits for the container's grace period)
+            if now_listed is None or not before.listed_again(now_listed) or now - returned > PENDING_GRACE:
+                del self.pending[key]
 
     def build_rows(self) -> list[Row]:
         rows = []
@@ -180,6 +233,7 @@ class ContainersPane(Pane):
         self.keep_marks((c.host, c.id) for c, _ in containers)
         memo: dict[tuple[str, str], tuple[object, Row]] = {}
         now = time.time()
+        self._settle_pending(containers, now)
         for c, down in containers:
             key = (c.host, c.id)
             signature = self._signature(c, down, now)
@@ -192,8 +246,8 @@ class ContainersPane(Pane):
             if self.match(row.texts, row.fields):
                 rows.append(row)
         self._memo = memo
-        order = host_order(self.fleet)
-        rows.sort(key=lambda r: (order.get(r.data.host, 0), r.data.name))  # stable base order
+        by_order = base_order(host_order(self.fleet))
+        rows.sort(key=lambda r: by_order(r.data))  # stable base order: a sort by a column keeps it for ties
         return rows
 
     def refresh_data(self, full: bool = True) -> None:
@@ -235,6 +289,12 @@ class ContainersPane(Pane):
                 self._rendered[index] = (fresh.key, fresh.cells)
         self.watch_visible()
 
+    def none_here(self, where: str) -> str:
+        if self.show_all:
+            return f"No containers {where}."
+        stopped = sum(1 for c in self.fleet.cached("containers", self.scope_hosts()) if c.state not in ACTIVE_STATES)
+        return f"No running containers {where}" + (f" ({stopped} stopped: a shows them)." if stopped else ".")
+
     def group(self, rows: list[Row]) -> list[Row]:
         return group_rows(rows, self.grouping, host_order(self.fleet))
 
@@ -242,7 +302,7 @@ class ContainersPane(Pane):
         self.watch_visible()
 
     def header_parts(self) -> list:
-        parts = [("  ", ""), ("all" if self.show_all else "running only", "dim")]
+        parts = [("  ", ""), ("all" if self.show_all else "running only (a: show stopped)", "dim")]
         if self.sort_key:
             parts += [("  sort: " + self.sort_label(), "dim")]
         if self.grouping != "none":
@@ -279,7 +339,7 @@ class ContainersPane(Pane):
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
-        self.flash("showing all containers" if self.show_all else "showing running containers")
+        self.flash("showing all containers" if self.show_all else "hiding stopped containers")
         self.refresh_data()
         self.header_changed()
 
@@ -306,7 +366,8 @@ class ContainersPane(Pane):
         self.run_action(targets, action)
 
     def run_action(self, targets: list[Container], action: str) -> None:
-        """Stop/start/… containers across hosts; removing, killing or several at once asks first."""
+        """Stop/start/… containers across hosts. Removing, killing, several at once, and a single stop
+        or restart (unless `[ui.confirm]` turns that off) ask first, naming each container and host."""
         if self.fleet.readonly:
             self.flash("read-only mode: no changes are made", error=True)
             return
@@ -316,25 +377,57 @@ class ContainersPane(Pane):
             self.flash(f"skipped {len(offline)} container(s) on hosts that are not online", error=True)
         if not targets:
             return
-        if action in ("remove", "kill") or len(targets) > 1:
+        confirm = self.fleet.config.ui.confirm
+        if action in ("remove", "kill") or len(targets) > 1 or confirm.get(CONFIRM_KEY.get(action, action), False):
             from dockyard.ui.dialogs.confirm import ConfirmDialog, Option  # dialogs load when first asked
 
             hosts = Counter(c.host for c in targets)
             where = ", ".join(f"{n} on {h}" for h, n in sorted(hosts.items()))
             title = f"{action.capitalize()} {len(targets)} container(s): {where}?"
-            options = [Option("force", "Force (kill a running container first)"),
-                       Option("volumes", "Also remove its anonymous volumes")] if action == "remove" else []
+            options: list[Option] = []
+            if action == "remove":
+                running = [c for c in targets if c.state in ACTIVE_STATES]
+                if running:  # the daemon refuses to remove a running container unless forced (HTTP 409)
+                    title += (f"\n{len(running)} of them {'is' if len(running) == 1 else 'are'} running: "
+                              "Force (ticked) kills {} first.".format("it" if len(running) == 1 else "them"))
+                options = [Option("force", "Force (kill a running container first)", bool(running)),
+                           Option("volumes", "Also remove its anonymous volumes")]
             self.ask(ConfirmDialog(title, [(c.host, f"{c.name}  ({c.image}, {c.state})") for c in targets],
                                    action.capitalize(), options),
-                     lambda chosen: self._run_action(targets, action, chosen))
+                     lambda chosen: self._start_action(targets, action, chosen))
         else:
-            self._run_action(targets, action, {})
+            self._start_action(targets, action, {})
+
+    def _start_action(self, targets: list[Container], action: str, options: dict[str, bool]) -> None:
+        """Rows say what is under way at once ("stopping…"): a stop takes the container's grace period."""
+        word = PENDING_WORDS.get(action, f"{action}…")
+        for c in targets:
+            self.pending[(c.host, c.id)] = (word, c, None)
+        self.refresh_data()
+        self._run_action(targets, action, options)
 
     @work(group="actions")
     async def _run_action(self, targets: list[Container], action: str, options: dict[str, bool]) -> None:
-        self.flash(f"{action}: {len(targets)} container(s)…")
         names = {(c.host, c.id): c.name for c in targets}
-        results = await self.fleet.containers.bulk_action([(c.host, c.id) for c in targets], action, **options)
+
+        async def one(c: Container) -> ActionResult:
+            try:
+                await self.fleet.containers.action(c.host, c.id, action, **options)
+                result = ActionResult(c.host, c.id, action, True)
+            except FleetError as exc:
+                result = ActionResult(c.host, c.id, action, False, str(exc))
+            key = (c.host, c.id)
+            if key in self.pending:
+                if result.ok:  # the row waits for the daemon's listing to show the change
+                    self.pending[key] = (self.pending[key][0], self.pending[key][1], time.time())
+                else:
+                    del self.pending[key]
+                self.stale = True
+                self.set_timer(PENDING_GRACE + 0.1, self._pending_tick)
+                self._pending_tick()
+            return result
+
+        results = await asyncio.gather(*(one(c) for c in targets))
         ok = [r for r in results if r.ok]
         failed = [r for r in results if not r.ok]
         if ok:
@@ -346,6 +439,11 @@ class ContainersPane(Pane):
                        error=True)
         if action == "remove":
             self.marked -= {(r.host, r.target) for r in ok}
+
+    def _pending_tick(self) -> None:
+        """Repaint the rows of actions that ended (their "…ing" goes), if the pane is in sight."""
+        if self.display and not self.covered and self.is_mounted:
+            self.refresh_data()
 
     # ------------------------------------------------------------------ `:` commands (see the registry)
 

@@ -101,6 +101,7 @@ def ask_pull(pane: Pane, reference: str = "") -> None:
 
 class ImagesPane(Pane):
     pane_id = "images"
+    noun = "images"
     kinds = frozenset({"images", "containers", "host"})
     columns = (
         Column("mark", " ", 1), Column("host", "HOST"), Column("ref", "REPOSITORY:TAG"), Column("id", "IMAGE ID"),

@@ -24,6 +24,7 @@ def network_row(n: Network, members: list[str], marked: bool) -> Row:
 
 class NetworksPane(Pane):
     pane_id = "networks"
+    noun = "networks"
     kinds = frozenset({"networks", "containers", "host"})
     columns = (
         Column("mark", " ", 1), Column("host", "HOST"), Column("name", "NAME"), Column("driver", "DRIVER"),

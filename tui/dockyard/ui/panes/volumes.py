@@ -29,6 +29,7 @@ def volume_row(v: Volume, size: int | None, used_by: list[str], marked: bool) ->
 
 class VolumesPane(Pane):
     pane_id = "volumes"
+    noun = "volumes"
     kinds = frozenset({"volumes", "containers", "host"})
     columns = (
         Column("mark", " ", 1), Column("host", "HOST"), Column("name", "NAME"), Column("driver", "DRIVER"),

@@ -1,0 +1,226 @@
+"""The first hour of a lazydocker or k9s user, against the real lab: crashed containers in sight,
+keys that ask before they stop anything, a remove dialog that works on a running container, empty
+tables that say why, stats sorting that gives a true top-N, a layout that fits the terminal, and a
+preview of the container under the cursor.
+
+Each test drives `DockyardApp.run_test` with a Pilot and asserts on what the user sees (cells and
+their colours, dialogs, the painted screen) and, for actions, on the daemons (`docker inspect`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+from rich.style import Style
+from textual.widgets import Button, Checkbox
+
+from fleet_hosts import config, unix_host
+from helpers import make_app, names_on_screen, plain, screen_text, showing, svg_text, table_rows, tabs, until
+from dockyard.config.model import HostConfig, UIConfig
+from dockyard.ui.dialogs.confirm import ConfirmDialog
+
+SIZE = (120, 36)
+
+
+def uniq(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def run(made, daemon, name: str, *cmd: str, **kw) -> str:
+    """A container the test cleans up; running `sleep 300` unless `cmd` says otherwise."""
+    made.append((daemon, name))
+    return daemon.run_container(name, *(cmd or ("sleep", "300")), **kw)
+
+
+def exited(made, daemon, name: str, code: int) -> None:
+    """A container that ran and exited with `code`."""
+    run(made, daemon, name, "sh", "-c", f"exit {code}")
+    daemon.docker("wait", name)
+
+
+def docker_state(daemon, name: str) -> str | None:
+    proc = daemon.docker("inspect", "-f", "{{.State.Status}}", name, check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+async def set_filter(pilot, text: str) -> None:
+    await pilot.press("slash", *text, "enter")
+
+
+def row_of(app, name: str, pane: str = "containers") -> dict[str, str] | None:
+    return next((r for r in table_rows(app, pane) if r.get("NAME") == name), None)
+
+
+def cell_style(app, name: str, column: str) -> Style:
+    """The colour a cell of `name`'s row is drawn in (as the terminal shows it)."""
+    table = app.panes["containers"].table
+    labels = [plain(c.label) for c in table.ordered_columns]
+    index = next(i for i in range(table.row_count) if plain(table.get_row_at(i)[labels.index("NAME")]) == name)
+    return app.console.get_style(table.get_row_at(index)[labels.index(column)].style or "none")
+
+
+# --------------------------------------------------------------------------- item 4: crashed in sight
+
+
+async def test_every_container_shows_by_default_running_first_and_a_crash_in_red(lab, made):
+    token = uuid.uuid4().hex[:8]
+    crashed, clean, up = f"a-crash-{token}", f"b-clean-{token}", f"z-up-{token}"
+    exited(made, lab.d1, crashed, 3)
+    exited(made, lab.d1, clean, 0)
+    run(made, lab.d1, up)
+    app, _ = make_app(config(unix_host(lab.d1, "unix1")))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: {("unix1", n) for n in (crashed, clean, up)} <= names_on_screen(app), 8, "all three")
+        assert "running only" not in tabs(app)
+        await set_filter(pilot, token)
+        await until(lambda: len(table_rows(app)) == 3, 3, "three rows")
+        # running first, although its name sorts last
+        assert [r["NAME"] for r in table_rows(app)] == [up, crashed, clean]
+        assert row_of(app, crashed)["STATUS"].startswith("Exited (3)")
+        # a non-zero exit reads red; a clean exit is dimmed; the running one is neither
+        assert cell_style(app, crashed, "STATE").color.name == "red"
+        assert cell_style(app, crashed, "STATUS").color.name == "red"
+        assert cell_style(app, clean, "STATUS").dim and cell_style(app, clean, "NAME").dim
+        assert not cell_style(app, up, "NAME").dim
+        # `a` hides the stopped ones, and says how to bring them back
+        await pilot.press("a")
+        await until(lambda: [r["NAME"] for r in table_rows(app)] == [up], 3, "running only")
+        assert "running only (a: show stopped)" in tabs(app)
+        await pilot.press("a")
+        await until(lambda: len(table_rows(app)) == 3, 3, "all again")
+
+
+async def test_empty_tables_say_why(lab, made):
+    """A filter that matches nothing, a scope whose host is down, a pane with nothing on its hosts."""
+    name = uniq("why")
+    run(made, lab.d1, name)
+    empty = lab.new_daemon()  # holds no volume: the Volumes pane scoped to it has nothing to list
+    try:
+        cfg = config(unix_host(lab.d1, "unix1"), unix_host(empty, "bare"),
+                     HostConfig(name="dead", url="tcp://127.0.0.1:9", connect_timeout=1))
+        app, _ = make_app(cfg)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(lambda: ("unix1", name) in names_on_screen(app), 8, "rows")
+            await set_filter(pilot, "no-such-thing-anywhere")
+            await until(lambda: "No containers match the filter “no-such-thing-anywhere” (esc clears it)."
+                        in svg_text(app), 3, "why: the filter", pilot=pilot)
+            await pilot.press("escape")
+            await until(lambda: ("unix1", name) in names_on_screen(app), 3, "rows back")
+            assert "No containers match" not in svg_text(app)
+
+            await pilot.press("colon", *"host dead", "enter")
+            await until(lambda: "dead is unreachable" in svg_text(app), 8, "why: the host is down", pilot=pilot)
+            shown = " ".join(svg_text(app).split())  # the sentence wraps at the pane's width
+            assert "its containers are not known" in shown, shown
+            assert app.fleet.host("dead").reason.split()[0] in shown  # the reason the daemon gave
+
+            await pilot.press("colon", *"host bare", "enter", "4")
+            await until(lambda: "No volumes on bare." in svg_text(app), 8, "why: nothing there", pilot=pilot)
+    finally:
+        empty.stop()
+        lab.extra_daemons.remove(empty)
+
+
+# --------------------------------------------------------------------------- item 2: safe keys
+
+
+async def test_single_stop_asks_and_the_row_says_stopping_until_the_daemon_is_done(lab, made):
+    name = uniq("stopme")
+    run(made, lab.d1, name, stop_timeout=2)  # `sleep` ignores SIGTERM: the stop takes the 2 s grace
+    app, notes = make_app(config(unix_host(lab.d1, "unix1")))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: ("unix1", name) in names_on_screen(app), 8, "row")
+        await set_filter(pilot, name)
+        await until(lambda: len(table_rows(app)) == 1, 3, "one row")
+        await pilot.press("s")
+        await until(lambda: showing(app, ConfirmDialog), 3, "a stop asks first")
+        assert f"Stop 1 container(s): 1 on unix1?" in screen_text(app.screen)
+        assert docker_state(lab.d1, name) == "running"
+        await pilot.press("y")
+        await until(lambda: row_of(app, name)["STATE"] == "stopping…", 1, "stopping… at once")
+        assert docker_state(lab.d1, name) == "running"  # the daemon is still waiting for the grace period
+        await until(lambda: row_of(app, name)["STATE"] == "exited", 10, "exited once the daemon is done")
+        assert docker_state(lab.d1, name) == "exited"
+        assert any(m.startswith("stopped 1 container(s)") for m, _ in notes)
+
+        # starting does not ask (by default), and says so on the row too
+        await pilot.press("S")
+        await until(lambda: row_of(app, name)["STATE"] in ("starting…", "running"), 2, "start at once")
+        assert not isinstance(app.screen, ConfirmDialog)
+        await until(lambda: row_of(app, name)["STATE"] == "running", 10, "running again")
+
+
+async def test_confirmation_of_a_single_restart_can_be_turned_off(lab, made):
+    name = uniq("restartme")
+    run(made, lab.d1, name)
+    cfg = config(unix_host(lab.d1, "unix1"), ui=UIConfig(confirm={**UIConfig().confirm, "restart": False}))
+    app, _ = make_app(cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: ("unix1", name) in names_on_screen(app), 8, "row")
+        await set_filter(pilot, name)
+        await until(lambda: len(table_rows(app)) == 1, 3, "one row")
+        started = lab.d1.docker("inspect", "-f", "{{.State.StartedAt}}", name).stdout
+        await pilot.press("r")
+        await until(lambda: row_of(app, name)["STATE"] == "restarting…", 1, "restarting… at once, no dialog")
+        assert not isinstance(app.screen, ConfirmDialog)
+        await until(lambda: row_of(app, name)["STATE"] == "running", 10, "running again")
+        assert lab.d1.docker("inspect", "-f", "{{.State.StartedAt}}", name).stdout != started
+        # stop still asks: the key is per action
+        await pilot.press("s")
+        await until(lambda: showing(app, ConfirmDialog), 3, "stop asks")
+        await pilot.press("n")
+
+
+# --------------------------------------------------------------------------- item 3: the remove dialog
+
+
+async def test_removing_a_running_container_says_so_and_preselects_force(lab, made):
+    name = uniq("rmrun")
+    run(made, lab.d1, name)
+    app, notes = make_app(config(unix_host(lab.d1, "unix1")))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:  # toasts painted, as in a terminal
+        await until(lambda: ("unix1", name) in names_on_screen(app), 8, "row")
+        await set_filter(pilot, name)
+        await until(lambda: len(table_rows(app)) == 1, 3, "one row")
+        await pilot.press("ctrl+d")
+        await until(lambda: showing(app, ConfirmDialog), 3, "remove dialog")
+        dialog = app.screen
+        await pilot.pause()
+        shown = svg_text(app)
+        assert "1 of them is running: Force (ticked) kills it first." in shown
+        app.notify("a notice while the dialog asks", timeout=60)
+        await pilot.pause(0.1)
+        assert "a notice while the dialog asks" not in svg_text(app)  # notices wait: none over the dialog
+        force, volumes = dialog.query_one("#opt-force", Checkbox), dialog.query_one("#opt-volumes", Checkbox)
+        assert force.value is True and volumes.value is False
+        # ticked and unticked read differently on screen
+        assert "[X] Force" in shown and "[ ] Also remove" in shown
+        # tab goes from Cancel to each checkbox and the buttons, never to something invisible
+        focused = []
+        for _ in range(4):
+            await pilot.press("tab")
+            focused.append(dialog.focused)
+        assert all(isinstance(w, (Button, Checkbox)) for w in focused), focused
+        await pilot.press("y")
+        await until(lambda: docker_state(lab.d1, name) is None, 10, "removed on the daemon")
+        await until(lambda: ("unix1", name) not in names_on_screen(app), 3, "row gone")
+        assert not any(s == "error" for _, s in notes), notes
+        await until(lambda: "a notice while the dialog asks" in svg_text(app), 3, "the notice, once the dialog "
+                    "closed", pilot=pilot)
+
+
+async def test_removing_a_stopped_container_leaves_force_unticked(lab, made):
+    name = uniq("rmstopped")
+    exited(made, lab.d1, name, 0)
+    app, _ = make_app(config(unix_host(lab.d1, "unix1")))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: ("unix1", name) in names_on_screen(app), 8, "row")
+        await set_filter(pilot, name)
+        await until(lambda: len(table_rows(app)) == 1, 3, "one row")
+        await pilot.press("ctrl+d")
+        await until(lambda: showing(app, ConfirmDialog), 3, "remove dialog")
+        assert app.screen.query_one("#opt-force", Checkbox).value is False
+        assert "running" not in screen_text(app.screen).splitlines()[0]
+        await pilot.press("y")
+        await until(lambda: docker_state(lab.d1, name) is None, 10, "removed")
