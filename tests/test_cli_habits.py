@@ -318,3 +318,63 @@ def test_zsh_completion_offers_hosts_when_tab_is_pressed(completion_env, tmp_pat
     assert "alpha-web" in screen and "beta-db" in screen
     [_, screen] = in_terminal(["zsh", "-f", "-i"], completion_env, [(setup, "READY-42"), ("dockyard pu\t", "pull")])
     assert "dockyard pull" in screen
+
+
+# --------------------------------------------------------------------------- nothing but Dockyard on stderr
+
+OVER_SSH = {  # every subcommand that reaches a host, run against the lab's SSH host
+    "hosts": ("hosts",),
+    "ps": ("ps", "-a", "--host", "ssh"),
+    "images": ("images", "--host", "ssh"),
+    "images --drift": ("images", "--drift", "--host", "ssh"),
+    "pull": ("pull", "127.0.0.1:9/nothing/here:1", "--host", "ssh"),  # refused by the daemon: its own line
+    "transfer": ("transfer", "dockyard-test/busybox:latest", "--from", "ssh", "--to", "unix1"),
+    "services": ("services",),
+    "nodes": ("nodes",),
+    "outdated": ("outdated", "--host", "ssh"),
+}
+
+
+@pytest.fixture(scope="module")
+def over_ssh(lab, tmp_path_factory) -> str:
+    return str(lab.write_config(tmp_path_factory.mktemp("quiet") / "c.toml", hosts=("unix1", "ssh")))
+
+
+@pytest.mark.parametrize("command", list(OVER_SSH))
+def test_stderr_holds_only_dockyards_own_lines(lab, over_ssh, command):
+    """asyncssh's DSA support made cryptography print ten CryptographyDeprecationWarning lines before
+    the output of every command that touched an SSH host; stderr is for Dockyard's own messages."""
+    result = dockyard("--config", over_ssh, *OVER_SSH[command], env=lab.env())
+    assert result.returncode in (0, 3), result.stderr
+    foreign = [line for line in result.stderr.splitlines() if not line.startswith(("dockyard: ", "warning: "))]
+    assert foreign == []
+
+
+def test_a_user_who_asks_for_warnings_still_gets_them(lab, over_ssh):
+    """The silence is a default: `PYTHONWARNINGS` / `-W` put their filters first and win."""
+    loud = dockyard("--config", over_ssh, "ps", "--host", "ssh", env={**lab.env(), "PYTHONWARNINGS": "default"})
+    assert loud.returncode == 0 and "CryptographyDeprecationWarning" in loud.stderr
+    explicit = run_dockyard("--config", over_ssh, "ps", "--host", "ssh", env=lab.env(), drop=KEEP_OUT,
+                            command=(sys.executable, "-W", "always::UserWarning", "-m", "dockyard"))
+    assert explicit.returncode == 0 and "CryptographyDeprecationWarning" in explicit.stderr
+
+
+def test_only_asyncssh_s_cryptography_warnings_are_silenced():
+    """The filter is exact: that category from asyncssh's modules; the same category from any other
+    module, or another category from asyncssh, still shows. In a fresh interpreter with Python's
+    default filters (pytest adds its own)."""
+    probe = """
+import warnings
+from cryptography.utils import CryptographyDeprecationWarning as C
+import dockyard.transports.ssh
+
+def shown(category, module):
+    with warnings.catch_warnings(record=True) as caught:  # the filters as they are, output recorded
+        warnings.warn_explicit("probe", category, "probe.py", 1, module=module, registry={})
+    return bool(caught)
+
+print([shown(C, "asyncssh"), shown(C, "asyncssh.crypto.dsa"), shown(C, "asyncsshx"), shown(C, "paramiko.dsskey"),
+       shown(UserWarning, "asyncssh.crypto.dsa")])
+"""
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=_env(), timeout=60)
+    assert result.stdout.strip() == "[False, False, True, True, True]", result.stderr

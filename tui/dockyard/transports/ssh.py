@@ -20,11 +20,19 @@ import getpass
 import os
 import re
 import socket
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
-import asyncssh
+from cryptography.utils import CryptographyDeprecationWarning
+
+# asyncssh names cryptography's DSA classes at import, which current cryptography releases deprecate:
+# ten lines of warnings before the output of every command that touches an SSH host, nothing a user
+# can act on. Only that category, only from asyncssh's own modules; appended after any -W or
+# PYTHONWARNINGS filter, so whoever asks for it (`-W default`, `-W error::…`) still gets it.
+warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning, module=r"asyncssh(\.|\Z)", append=True)
+import asyncssh  # noqa: E402 - after the filter above
 from aiohttp.client_proto import ResponseHandler
 from aiohttp.helpers import ceil_timeout
 
