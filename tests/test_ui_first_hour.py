@@ -224,3 +224,56 @@ async def test_removing_a_stopped_container_leaves_force_unticked(lab, made):
         assert "running" not in screen_text(app.screen).splitlines()[0]
         await pilot.press("y")
         await until(lambda: docker_state(lab.d1, name) is None, 10, "removed")
+
+
+# --------------------------------------------------------------------------- item 1: a true top-N
+
+
+async def test_sorting_by_mem_and_cpu_gives_the_top_of_every_row_not_only_those_on_screen(lab, made):
+    """Rows below the screen are sampled too once the sort needs them: the memory hog and the busy
+    loop (named to list last) come to the top, highest first on the first press; rows without a
+    value yet go last; the cursor keeps its container when the rows re-sort."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = uuid.uuid4().hex[:6]
+    idle = [f"idle{i:02d}-{token}" for i in range(14)]
+    hog, busy = f"zz-hog-{token}", f"zz-busy-{token}"
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda n: run(made, lab.d1, n), idle))
+    # (a file in /dev/shm is memory the container's cgroup is charged for; a shell variable here was not)
+    run(made, lab.d1, hog, "sh", "-c", "mkdir -p /dev/shm; head -c 40000000 /dev/zero > /dev/shm/x; sleep 300")
+    run(made, lab.d1, busy, "sh", "-c", "while :; do :; done")
+    app, _ = make_app(config(unix_host(lab.d1, "unix1")))
+    async with app.run_test(size=(120, 14)) as pilot:  # ten rows on screen of sixteen
+        pane = app.panes["containers"]
+        await until(lambda: ("unix1", hog) in names_on_screen(app), 8, "rows")
+        await set_filter(pilot, token)
+        await until(lambda: len(table_rows(app)) == 16, 3, "sixteen rows")
+        assert [r["NAME"] for r in table_rows(app)][-2:] == [busy, hog]  # by name: below the screen
+        assert pane.visible_rows()[-1].data.name not in (busy, hog)
+
+        await pilot.press("M")
+        assert "sort: MEM ↓" in tabs(app)
+        await until(lambda: table_rows(app)[0]["NAME"] == hog, 10, "the memory hog on top")
+        await until(lambda: all(r["MEM"] != "-" for r in table_rows(app)), 10, "every row sampled")
+        assert table_rows(app)[0]["MEM"].endswith("MiB")
+        mems = [r.sort_values["mem"] for r in pane.rows]
+        assert mems == sorted(mems, reverse=True)
+
+        await pilot.press("C")
+        assert "sort: CPU% ↓" in tabs(app)
+        await until(lambda: table_rows(app)[0]["NAME"] == busy, 10, "the busy loop on top")
+        cpus = [r.sort_values["cpu"] for r in pane.rows]
+        known = [v for v in cpus if v is not None]
+        assert cpus[:len(known)] == known and known == sorted(known, reverse=True)  # unsampled ones last
+
+        # the cursor stays on its container while the rows re-sort with each burst
+        await pilot.press("j", "j", "j")
+        chosen = pane.cursor_row_data().data.name
+        bursts = len(app.fleet.stats.bursts)
+        await until(lambda: len(app.fleet.stats.bursts) > bursts, 10, "another burst")
+        await pilot.pause(1.2)  # its re-sort (at most one a second) is done
+        assert pane.cursor_row_data().data.name == chosen
+
+        await pilot.press("C")  # again: lowest first
+        assert "sort: CPU% ↑" in tabs(app)

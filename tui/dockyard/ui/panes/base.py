@@ -89,6 +89,7 @@ class Column:
     label: str
     width: int | None = None  # None: auto, from the text when the rows are (re)built
     grows: bool = False  # auto width that also follows a cell's later, longer text ("checking…" -> "logged in as …")
+    descending: bool = False  # sorted highest first on the first press (CPU%, MEM: the top-N is what one looks for)
 
 
 _ELSEWHERE = Coordinate(-2, -2)  # a cursor on no row this table draws (-1 is the header row)
@@ -330,6 +331,7 @@ class Pane(Vertical):
         self.stale_kinds: set[str] = set()  # what changed since the last refresh
         self.sort_key = self.default_sort
         self.sort_reverse = False
+        self._follow_cursor = False  # the next sync keeps the cursor on its row even on the first row
         self.rows: list[Row] = []
         self._rendered: list[tuple[str, tuple[Text, ...]]] = []
 
@@ -403,10 +405,12 @@ class Pane(Vertical):
         self.stale = False
         self.stale_kinds = set()
         rows = self.build_rows()
-        if self.sort_key:
-            rows.sort(key=lambda r: _sortable(r.sort_values.get(self.sort_key)), reverse=self.sort_reverse)
+        if self.sort_key:  # rows without a value (CPU% not sampled yet) go last, whichever the direction
+            known = [r for r in rows if r.sort_values.get(self.sort_key) is not None]
+            known.sort(key=lambda r: _sortable(r.sort_values.get(self.sort_key)), reverse=self.sort_reverse)
+            rows = known + [r for r in rows if r.sort_values.get(self.sort_key) is None]
         self.rows = self.group(rows)
-        self.sync_table([(r.key, r.cells) for r in self.rows])
+        self.sync_table([(r.key, r.cells) for r in self.rows], follow_cursor=self._follow_cursor)
         self.say_why_empty()
         self.after_refresh()
 
@@ -426,7 +430,7 @@ class Pane(Vertical):
     def after_refresh(self) -> None:
         """Hook: e.g. tell the controller which rows are visible."""
 
-    def sync_table(self, wanted: list[tuple[str, tuple[Text, ...]]]) -> None:
+    def sync_table(self, wanted: list[tuple[str, tuple[Text, ...]]], follow_cursor: bool = False) -> None:
         table = self.table
         if [k for k, _ in wanted] == [k for k, _ in self._rendered]:
             columns = self.active_columns
@@ -439,7 +443,8 @@ class Pane(Vertical):
             return
         # The cursor follows its row as rows come and go, except on the first row, where it stays:
         # at startup the hosts answer one by one, and the top of the list is where the user is.
-        cursor_key = self.cursor_key() if table.cursor_row > 0 else None
+        # (`follow_cursor`: a live re-sort, where the first row is a container like any other.)
+        cursor_key = self.cursor_key() if table.cursor_row > 0 or follow_cursor else None
         scroll_y = table.scroll_y
         table.clear()
         table.add_rows_at_once(wanted)
@@ -524,17 +529,20 @@ class Pane(Vertical):
     # ------------------------------------------------------------------ sorting
 
     def cycle_sort(self, reverse: bool = False) -> str:
-        keys = [c.key for c in self.active_columns if c.key != "mark"]
+        columns = {c.key: c for c in self.active_columns if c.key != "mark"}
+        keys = list(columns)
         if reverse:
             self.sort_reverse = not self.sort_reverse
         else:
             index = keys.index(self.sort_key) if self.sort_key in keys else -1
             self.sort_key = keys[(index + 1) % len(keys)]
-            self.sort_reverse = False
-        self.refresh_data()
+            self.sort_reverse = columns[self.sort_key].descending
+        self.sorted_anew()
         return self.sort_label()
 
     def set_sort(self, key: str) -> bool:
+        """Sort by a column (its key or label); again on the same column: the other direction.
+        A column whose top values matter (CPU%, MEM) starts highest first."""
         keys = {c.key: c for c in self.active_columns}
         key = key.lower()
         for k, col in keys.items():
@@ -542,10 +550,17 @@ class Pane(Vertical):
                 if self.sort_key == k:
                     self.sort_reverse = not self.sort_reverse
                 else:
-                    self.sort_key, self.sort_reverse = k, False
-                self.refresh_data()
+                    self.sort_key, self.sort_reverse = k, col.descending
+                self.sorted_anew()
                 return True
         return False
+
+    def sorted_anew(self) -> None:
+        """The user chose a sort: show its top (the cursor on the first row)."""
+        self.refresh_data()
+        if self.table.row_count:
+            self.table.move_cursor(row=0, animate=False)
+            self.table.scroll_to(y=0, animate=False, immediate=True)
 
     def sort_label(self) -> str:
         label = next((c.label for c in self.active_columns if c.key == self.sort_key), self.sort_key)

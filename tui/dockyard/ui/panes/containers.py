@@ -1,7 +1,9 @@
 """Containers pane: every container of every host in scope, live, with bulk actions.
 
 CPU% and MEM come from stats the controller samples only for the running containers
-currently on screen (`Fleet.watch_stats`), never for the whole fleet.
+currently on screen (`Fleet.watch_stats`), never for the whole fleet — unless the rows are sorted
+by one of them: a true top-N needs every running row the filter lets through, sampled in the same
+bounded bursts per host (as the Hosts pane's totals are).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ ACTIVE_STATES = ("running", "paused", "restarting")
 NAME_WIDTH, IMAGE_WIDTH, PROJECT_WIDTH = 32, 32, 24
 GROUPINGS = ("none", "host", "project")
 LIVE_COLUMNS = ("status", "cpu", "mem")  # what changes without the container changing
+STATS_SORTS = ("cpu", "mem")  # sorting by these samples every running container the filter lets through
+RESORT_EVERY = 1.0  # s: a stats sort re-sorts at most this often (each host's burst lands on its own)
 # What a row's STATE says from the key press until the daemon's event ends the action.
 PENDING_WORDS = {"stop": "stopping…", "start": "starting…", "restart": "restarting…", "pause": "pausing…",
                  "unpause": "unpausing…", "kill": "killing…", "remove": "removing…"}
@@ -43,7 +47,8 @@ PAST_TENSE = {"stop": "stopped", "start": "started", "restart": "restarted", "pa
               "unpause": "unpaused", "kill": "killed", "remove": "removed"}
 COLUMNS = (
     Column("mark", " ", 1), Column("host", "HOST"), Column("name", "NAME"), Column("image", "IMAGE"),
-    Column("state", "STATE"), Column("status", "STATUS"), Column("cpu", "CPU%", 6), Column("mem", "MEM", 9),
+    Column("state", "STATE"), Column("status", "STATUS"), Column("cpu", "CPU%", 6, descending=True),
+    Column("mem", "MEM", 9, descending=True),
     Column("ports", "PORTS"), Column("project", "PROJECT"),
 )
 
@@ -148,6 +153,8 @@ class ContainersPane(Pane):
         n       new             New
         o       sort            Sort
         O       sort(True)      Reverse sort   sort_reverse  hidden
+        C       sort_by('cpu')  Sort by CPU%   sort_cpu      hidden
+        M       sort_by('mem')  Sort by MEM    sort_mem      hidden
         z       group           Group
         ctrl+a  mark_all        Mark all       hidden
     """)
@@ -184,6 +191,8 @@ class ContainersPane(Pane):
         self._memo: dict[tuple[str, str], tuple[object, Row]] = {}
         # (host, id) -> (what its STATE says meanwhile, the container when it began, when the call returned)
         self.pending: dict[tuple[str, str], tuple[str, Container, float | None]] = {}
+        self._sorted_at = 0.0  # monotonic time of the last (re-)sort
+        self._resort_timer = None
 
     # ------------------------------------------------------------------ rows
 
@@ -251,12 +260,31 @@ class ContainersPane(Pane):
         return rows
 
     def refresh_data(self, full: bool = True) -> None:
-        if not full and self.stale_kinds == {"stats"} and self.sort_key not in ("cpu", "mem") and self._rendered:
+        stats_only = not full and self.stale_kinds == {"stats"} and self._rendered
+        if stats_only and self.sort_key in STATS_SORTS:
+            wait = self._sorted_at + RESORT_EVERY - time.monotonic()
+            if wait > 0:  # another host's burst just landed: its values show now, the order follows
+                if self._resort_timer is None:
+                    self._resort_timer = self.set_timer(wait, self._resort)
+                stats_only = True
+            else:
+                stats_only = False
+        if stats_only:
             self.stale = False
             self.stale_kinds = set()
             self.refresh_live()
             return
-        super().refresh_data()
+        self._sorted_at = time.monotonic()
+        self._follow_cursor = self.sort_key in STATS_SORTS  # a live re-sort: the cursor keeps its container
+        try:
+            super().refresh_data()
+        finally:
+            self._follow_cursor = False
+
+    def _resort(self) -> None:
+        self._resort_timer = None
+        if self.display and not self.covered and self.is_mounted:
+            self.refresh_data()
 
     def refresh_live(self) -> None:
         """Only what time and stats change (STATUS, CPU%, MEM): touch those cells of the visible rows.
@@ -310,12 +338,14 @@ class ContainersPane(Pane):
         return parts
 
     def watch_visible(self) -> None:
-        """Stream stats for the running containers on screen, nothing else."""
+        """Sample stats for the running containers on screen — or, sorted by CPU% or MEM, for every
+        running row (a top-N of the rows on screen would be no top-N)."""
         if not self.display or self.covered:  # the switcher shows only the active pane
             return
         if not self.table.size.height:
             return  # not laid out yet: no rows "on screen" to speak of; the wish stated at start-up stands
-        keys = [(r.data.host, r.data.id) for r in self.visible_rows()
+        rows = self.rows if self.sort_key in STATS_SORTS else self.visible_rows()
+        keys = [(r.data.host, r.data.id) for r in rows
                 if r.data is not None and r.data.state == "running" and not r.sort_values.get("last_known")]
         self.fleet.watch_stats(keys, owner="containers")
 
@@ -336,6 +366,12 @@ class ContainersPane(Pane):
     def targets(self) -> list[Container]:
         """Marked containers (any hosts, in screen order: hosts in config order, then name), else the cursor's."""
         return self.selected()
+
+    def action_sort_by(self, key: str) -> None:
+        """k9s's shift+c / shift+m: highest first, again for lowest first."""
+        self.set_sort(key)
+        self.flash(f"sorted by {self.sort_label()}")
+        self.header_changed()
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
