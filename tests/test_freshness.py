@@ -234,3 +234,50 @@ class TestCLI:
         mine = [line for line in lines if s.names["ssh"] in line or s.names["podman"] in line]
         assert len(mine) == 2 and all("outdated" in line and " → " in line for line in mine)
         assert not any(s.names["unix"] in line for line in lines)  # --host
+
+
+class TestScreen:
+    async def test_outdated_marks_filter_details_and_images(self, lab, scenario):
+        from helpers import make_app, names_on_screen, plain, summary, table_rows, until
+        from dockyard.ui.container_view import ContainerScreen
+
+        s = scenario
+        app, notes = make_app(fleet_config(lab, s))
+        mine = {("unix1", s.names["unix"]), ("ssh", s.names["ssh"]), ("podman", s.names["podman"])}
+        async with app.run_test(size=(160, 40)) as pilot:
+            await until(lambda: mine <= names_on_screen(app), 15, "rows")
+            marks = lambda: {(r["HOST"], r["NAME"]): r["↑"] for r in table_rows(app)}  # noqa: E731
+            assert {marks()[k] for k in mine} == {""}  # nothing said before a check (none in the first minute)
+            await pilot.press("U")  # check now
+            await until(lambda: {marks()[k] for k in mine} == {"↑"}, 15, "outdated marks", pilot=pilot)
+            shown = marks()
+            assert shown[("unix1", s.names["new"])] == ""  # current: quiet
+            assert shown[("unix1", s.names["local"])] == ""  # local: quiet
+            assert shown[("unix1", s.names["multi"])] == "" and shown[("unix3", s.names["multi-platform"])] == ""
+            assert shown[("unix1", s.names["down"])] == "?" and shown[("unix1", s.names["login"])] == "?"
+            assert any("outdated" in message for message, _ in notes)
+
+            await pilot.press("slash", *"update:outdated", "enter")
+            await until(lambda: {(h, n) for h, n in names_on_screen(app) if n.endswith(s.names["unix"][-8:])} == mine,
+                        5, "only the outdated rows", pilot=pilot)
+
+            table = app.panes["containers"].table
+            row = next(i for i, r in enumerate(table_rows(app)) if r["NAME"] == s.names["ssh"])
+            table.move_cursor(row=row)
+            await pilot.press("enter")
+            await until(lambda: isinstance(app.screen, ContainerScreen), 10, "details open", pilot=pilot)
+            state = app.fleet.freshness.state_of("ssh", app.screen.container.id)
+            text = plain(app.screen.query_one("#detail-image").render())
+            assert "outdated" in text and state.running_digest in text and state.registry_digest in text
+            assert "checked" in text
+            await pilot.press("escape")
+            await until(lambda: not isinstance(app.screen, ContainerScreen), 10, "details closed", pilot=pilot)
+            await pilot.press("escape")  # clears the filter (it applies to every pane)
+            await until(lambda: "filter:" not in summary(app), 5, "filter cleared", pilot=pilot)
+
+            await pilot.press("3")  # the Images pane
+            await until(lambda: any(r.get("REPOSITORY:TAG") == s.ref for r in table_rows(app, "images")), 10,
+                        "image rows", pilot=pilot)
+            images = {(r["HOST"], r["REPOSITORY:TAG"]): r["↑"] for r in table_rows(app, "images")}
+            assert images[("ssh", s.ref)] == "↑"  # ssh still holds the old image under the tag
+            assert images[("unix1", s.ref)] == ""  # unix1 holds the new one

@@ -40,18 +40,18 @@ def stats(cpu: float | None, mem: int | None) -> ContainerStats:
 def test_a_container_row_shows_every_column_with_live_cpu_and_memory():
     c = container(ports=(Port(80, "tcp", 8080, "127.0.0.1"),), status="Up Less than a second")
     row = container_row(c, stats(12.345, 3 * 1024 * 1024), marked=False)
-    assert shown(row) == [" ", "web1", "shop-web-1", "nginx:1.27", "running", "Up <1s", "12.3", "3.00MiB",
+    assert shown(row) == [" ", "web1", "shop-web-1", "nginx:1.27", "", "running", "Up <1s", "12.3", "3.00MiB",
                           "127.0.0.1:8080->80/tcp", "shop"]
     assert len(row.cells) == len(COLUMNS)
-    assert row.cells[4].style == "green"
+    assert row.cells[5].style == "green"
     assert row.sort_values["cpu"] == 12.345 and row.sort_values["mem"] == 3 * 1024 * 1024
 
 
 def test_a_marked_container_shows_the_mark_and_a_stopped_one_has_no_numbers():
     row = container_row(container(state="exited", status="Exited (0) About an hour ago"), None, marked=True)
     assert shown(row)[0] == "●" and row.cells[2].style == "bold magenta"
-    assert shown(row)[4:8] == ["exited", "Exited (0) ~1 hour ago", "-", "-"]
-    assert row.cells[4].style == "dim"
+    assert shown(row)[5:9] == ["exited", "Exited (0) ~1 hour ago", "-", "-"]
+    assert row.cells[5].style == "dim"
 
 
 def test_daemon_strings_in_a_row_are_text_not_markup_or_escapes():
@@ -139,9 +139,9 @@ def image(host="web1", image_id=ID_A, tags=("shop/web:1.0",), size=12_345_678) -
 
 def test_an_image_has_one_row_per_tag_and_dangling_ones_only_when_asked():
     rows = image_rows(image(tags=("shop/web:1.0", "shop/web:latest")), users=2, marked=True, show_dangling=False)
-    assert [shown(r)[:4] for r in rows] == [["●", "web1", "shop/web:1.0", "a" * 12],
-                                           ["●", "web1", "shop/web:latest", "a" * 12]]
-    assert [shown(r)[4] for r in rows] == ["12.3MB", "12.3MB"] and shown(rows[0])[6] == "2"
+    assert [shown(r)[:5] for r in rows] == [["●", "web1", "shop/web:1.0", "", "a" * 12],
+                                           ["●", "web1", "shop/web:latest", "", "a" * 12]]
+    assert [shown(r)[5] for r in rows] == ["12.3MB", "12.3MB"] and shown(rows[0])[7] == "2"
     assert image_rows(image(tags=()), 0, False, show_dangling=False) == []
     dangling = image_rows(image(tags=()), 0, False, show_dangling=True)
     assert shown(dangling[0])[2] == "<none>:<none>" and dangling[0].cells[2].style == "dim"
@@ -190,3 +190,25 @@ def test_registry_levels_list_registries_then_repositories_and_tags():
     no_catalog = level_rows(Level("repos", registry="hub"), [], {}, ["library/busybox"])
     assert [r.data for r in no_catalog] == ["library/busybox"]  # the recent ones stand in
     assert level_rows(Level("tags", registry="lab", repo="shop/web"), [], {}, ["x"]) == []
+
+
+# ---------------------------------------------------------------------------------------------- freshness
+
+
+def test_the_update_column_is_quiet_unless_outdated_or_unknown_and_the_filter_term_matches_it():
+    from dockyard.fleet.freshness import Freshness
+    from dockyard.ui.filtering import matcher
+
+    def row(state):
+        return container_row(container(), None, False, update=Freshness(state, "docker.io/library/nginx:1.27"))
+
+    update = [c.key for c in COLUMNS].index("update")
+    assert [shown(row(s))[update] for s in ("outdated", "unknown", "current", "local", "pinned")] == \
+        ["↑", "?", "", "", ""]
+    assert shown(container_row(container(), None, False))[update] == ""  # not checked yet
+    outdated, current = row("outdated"), row("current")
+    assert matcher("update:outdated")(outdated.texts, outdated.fields)
+    assert not matcher("update:outdated")(current.texts, current.fields)
+    assert matcher("!update:outdated")(current.texts, current.fields)
+    image_row = image_rows(image(), 1, False, False, lambda ref: Freshness("outdated", ref))[0]
+    assert shown(image_row)[3] == "↑" and matcher("update:outdated")(image_row.texts, image_row.fields)

@@ -26,6 +26,7 @@ recreate and health):
 |----------------------------------------|----------------------------------------------------------|
 | `await check(refresh=False, hosts=None)` | asks what is due (cache expired; `refresh`: everything not rate limited), returns a `FreshnessReport` (rows, errors, requests) |
 | `state_of(host, container_id)`         | its `Freshness`, or None when not known yet (no check has covered it) |
+| `known(host, container_id)`            | what the last check said (O(1); the tables use it)       |
 | `image_state(host, image_id, tag)`     | the same judgement for an image and one of its tags (Images pane) |
 | `start(delay=60)`                      | live fleets: background checks after `delay` s, then every `BACKGROUND_INTERVAL` s (only what is due is asked) |
 | `last_check`, `checking`, `requests`   | when the last check ended (epoch s), whether one runs, registry requests sent so far |
@@ -235,6 +236,10 @@ class FreshnessChecker:
         if reference is None:
             return None
         return self._judge(reference, self._image(host, c.image_id))
+
+    def known(self, host: str, container_id: str) -> Freshness | None:
+        """What the last check said about the container (a dict lookup: for tables of thousands of rows)."""
+        return self._judged.get((host, container_id))
 
     def image_state(self, host: str, image_id: str, tag: str) -> Freshness | None:
         """The freshness of `image_id` under `tag` (`repo:tag`) on `host`: the Images pane's."""

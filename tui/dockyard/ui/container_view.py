@@ -23,6 +23,7 @@ from textual.widgets.tree import TreeNode
 
 from dockyard.fleet import Container, ContainerStats, FleetError
 from dockyard.textfmt import human_bytes_iec, safe, short_id
+from dockyard.ui import freshness as freshness_ui
 from dockyard.ui.guard import notice
 from dockyard.ui.focus import focus_now, typing
 from dockyard.ui.keyhints import KeyHints
@@ -103,6 +104,7 @@ class ContainerScreen(Screen[None]):
     ]
     DEFAULT_CSS = """
     ContainerScreen #detail-title { height: auto; max-height: 4; padding: 0 1; background: $panel; }
+    ContainerScreen #detail-image { height: auto; max-height: 6; padding: 0 1; background: $panel; }
     ContainerScreen Grid { grid-size: 3; grid-gutter: 0 1; height: auto; }
     ContainerScreen #detail-search { dock: bottom; height: 1; border: none; margin-bottom: 1; display: none; }
     ContainerScreen Tree { height: 1fr; }
@@ -127,6 +129,7 @@ class ContainerScreen(Screen[None]):
         yield Static(Text.assemble(("Container ", "bold"), (safe(c.name), "bold cyan"), " on ",
                                    (safe(c.host), "bold"), f"  {safe(c.image)}  {short_id(c.id)}  ", (safe(c.state), "green")),
                      id="detail-title")
+        yield Static(id="detail-image")  # image freshness: running and registry digests, checked when, why
         with TabbedContent(initial="tab-stats"):
             with TabPane("Stats", id="tab-stats"):
                 with Grid():
@@ -153,11 +156,18 @@ class ContainerScreen(Screen[None]):
             fleet.watch_stats([self.key], owner="detail", interval=1.0)
         self._load_inspect()
         self._load_top()
+        self._show_freshness()
+        self.set_interval(5.0, self._show_freshness)
         self.set_interval(1.0, self._sample)
         self.set_interval(3.0, self._load_top)
 
     def on_unmount(self) -> None:
         self.app.fleet.watch_stats([], owner="detail")  # type: ignore[attr-defined]
+
+    def _show_freshness(self) -> None:
+        """Whether its image is outdated (fleet/freshness.py), with the digests and why."""
+        state = self.app.fleet.freshness.state_of(*self.key)  # type: ignore[attr-defined]
+        self.query_one("#detail-image", Static).update(freshness_ui.describe(state))
 
     # ------------------------------------------------------------------ stats
 

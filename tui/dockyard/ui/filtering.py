@@ -3,7 +3,8 @@
 Words are ANDed, case-insensitive. A bare word matches as a substring of any visible
 column; `key:value` terms match a field: `host:web1` and `state:running` exactly (a trailing
 `*` takes a prefix: `host:web*`), `image:nginx`, `project:shop` and `name:db` as substrings,
-`label:app=api` exactly (or `label:app` for "has the label"). A leading `!` negates a term
+`label:app=api` exactly (or `label:app` for "has the label"), `update:outdated` exactly (image
+freshness: current, outdated, local, pinned, unknown). A leading `!` negates a term
 (`!state:exited`). Quotes keep spaces inside one word (`"Up 5"`). A row without a field never
 matches a term on it.
 """
@@ -14,7 +15,7 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-FIELD_TERMS = ("host", "state", "image", "label", "project", "name")
+FIELD_TERMS = ("host", "state", "image", "label", "project", "name", "update")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,6 @@ def _term(term: Term, columns: Sequence[str], fields: Mapping[str, object]) -> b
     value = fields.get(term.field)
     if value is None:
         return False
-    if term.field in ("host", "state"):
+    if term.field in ("host", "state", "update"):
         return str(value).lower() == needle or (needle.endswith("*") and str(value).lower().startswith(needle[:-1]))
     return needle in str(value).lower()

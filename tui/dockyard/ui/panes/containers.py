@@ -21,10 +21,12 @@ from textual.message import Message
 from dockyard.fleet import ActionResult, Container, ContainerStats, FleetError, HostState, HostStatus, RunSpec
 from dockyard.imageref import split_tag
 from dockyard.textfmt import clock, human_bytes_iec, short_id, truncate
+from dockyard.ui import freshness as freshness_ui
 from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_table, mark_cell
 
 if TYPE_CHECKING:  # the controller and the registry client load after the first frame
     from dockyard.fleet import Fleet
+    from dockyard.fleet.freshness import Freshness
     from dockyard.registry import Registries
 
 STATE_STYLE = {"running": "green", "paused": "yellow", "restarting": "yellow", "exited": "dim",
@@ -47,7 +49,7 @@ PAST_TENSE = {"stop": "stopped", "start": "started", "restart": "restarted", "pa
               "unpause": "unpaused", "kill": "killed", "remove": "removed"}
 COLUMNS = (
     Column("mark", " ", 1), Column("host", "HOST"), Column("name", "NAME"), Column("image", "IMAGE"),
-    Column("state", "STATE"), Column("status", "STATUS"), Column("cpu", "CPU%", 6, descending=True),
+    Column("update", "↑", 1), Column("state", "STATE"), Column("status", "STATUS"), Column("cpu", "CPU%", 6, descending=True),
     Column("mem", "MEM", 9, descending=True),
     Column("ports", "PORTS"), Column("project", "PROJECT"),
 )
@@ -66,12 +68,13 @@ def base_order(order: Mapping[str, int]):
 
 
 def container_row(c: Container, stats: ContainerStats | None, marked: bool, down: HostStatus | None = None,
-                  status: str | None = None, pending: str | None = None) -> Row:
+                  status: str | None = None, pending: str | None = None, update: Freshness | None = None) -> Row:
     """One container's row: cells as shown, sort values, what the filter sees (whole values).
     `down`: its host is down and this is the container as last seen: dimmed, STATUS says since when.
     `status`: STATUS as it reads now (`Container.status_now`; default: as the daemon last listed it).
     `pending`: an action under way ("stopping…"), shown in STATE until the daemon's event ends it.
-    Stopped rows are dimmed; a non-zero exit (or a dead container) reads red in STATE and STATUS."""
+    Stopped rows are dimmed; a non-zero exit (or a dead container) reads red in STATE and STATUS.
+    `update`: its image's freshness (fleet/freshness.py): the `↑` column, the `update:` filter term."""
     cpu = f"{stats.cpu_percent:.1f}" if stats and stats.cpu_percent is not None else "-"
     mem = human_bytes_iec(stats.mem_usage, digits=3) if stats and stats.mem_usage is not None else "-"
     ports = ", ".join(str(p) for p in c.ports)
@@ -102,13 +105,15 @@ def container_row(c: Container, stats: ContainerStats | None, marked: bool, down
         return STATE_STYLE.get(c.state, "") if i == 3 else ""
 
     cells = (mark_cell(marked),) + tuple(cell(t, style(i)) for i, t in enumerate(shown))
+    cells = cells[:4] + (freshness_ui.mark(update),) + cells[4:]  # after IMAGE
     fields = {"host": c.host, "state": c.state, "image": c.image, "labels": c.labels,
-              "project": c.project, "name": c.name}
+              "project": c.project, "name": c.name, "update": update.state if update is not None else None}
     return Row(_row_key(c.host, c.id), cells, {
         "host": c.host, "name": c.name, "image": c.image, "state": c.state, "status": c.status,
         "cpu": stats.cpu_percent if stats else None, "mem": stats.mem_usage if stats else None,
         "ports": ports, "project": c.project or "", "mark": marked, "last_known": down is not None,
-        "exit_code": code}, c, texts, fields)
+        "exit_code": code, "update": freshness_ui.SORT_RANK.get(update.state) if update is not None else None},
+        c, texts, fields)
 
 
 def group_rows(rows: list[Row], grouping: str, order: Mapping[str, int]) -> list[Row]:
@@ -134,7 +139,7 @@ def group_rows(rows: list[Row], grouping: str, order: Mapping[str, int]) -> list
 class ContainersPane(Pane):
     pane_id = "containers"
     noun = "containers"
-    kinds = frozenset({"containers", "stats", "host"})
+    kinds = frozenset({"containers", "stats", "host", "freshness"})
     default_sort = ""
     columns = COLUMNS
     BINDINGS = key_table("container", """
@@ -156,6 +161,7 @@ class ContainersPane(Pane):
         C       sort_by('cpu')  Sort by CPU%   sort_cpu      hidden
         M       sort_by('mem')  Sort by MEM    sort_mem      hidden
         z       group           Group
+        U       check_updates   Check image updates  check_updates  hidden
         ctrl+a  mark_all        Mark all       hidden
     """)
     MUTATING = frozenset({"act", "shell", "attach", "new"})
@@ -193,6 +199,8 @@ class ContainersPane(Pane):
         self.pending: dict[tuple[str, str], tuple[str, Container, float | None]] = {}
         self._sorted_at = 0.0  # monotonic time of the last (re-)sort
         self._resort_timer = None
+        if fleet.freshness.registries is None:  # freshness checks use the app's registries and logins
+            fleet.freshness.registries = registries
 
     # ------------------------------------------------------------------ rows
 
@@ -215,12 +223,12 @@ class ContainersPane(Pane):
         status = c.status_now(now) if down is None else c.status
         pending = self.pending.get((c.host, c.id))
         return (c, (c.host, c.id) in self.marked, stats, down and (down.state, down.down_since), status,
-                pending[0] if pending and down is None else None)
+                pending[0] if pending and down is None else None, self.fleet.freshness.known(c.host, c.id))
 
     @staticmethod
     def _row(c: Container, down: HostStatus | None, signature: tuple) -> Row:
-        _, marked, stats, _, status, pending = signature
-        return container_row(c, stats, marked, down, status, pending)
+        _, marked, stats, _, status, pending, update = signature
+        return container_row(c, stats, marked, down, status, pending, update)
 
     def _settle_pending(self, containers: list[tuple[Container, HostStatus | None]], now: float) -> None:
         """An action's "…ing" ends once its call returned and the daemon's listing shows the change
@@ -475,6 +483,20 @@ class ContainersPane(Pane):
                        error=True)
         if action == "remove":
             self.marked -= {(r.host, r.target) for r in ok}
+
+    def action_check_updates(self) -> None:
+        """Ask the registries now (cached answers too) which images are outdated (fleet/freshness.py)."""
+        self.flash("checking the registries for newer images…")
+        self._check_updates()
+
+    @work(group="freshness", exclusive=True)
+    async def _check_updates(self) -> None:
+        report = await self.fleet.freshness.check(refresh=True, hosts=self.scope_hosts())
+        counts = Counter(r.freshness.state for r in report.rows)
+        self.flash(f"images: {counts['outdated']} container(s) outdated, {counts['unknown']} unknown, "
+                   f"{counts['current']} current ({report.requests} registry request(s))")
+        for err in report.errors[:3]:
+            self.flash(f"{err.get('host') or err.get('reference')}: {err['error']}", error=True)
 
     def _pending_tick(self) -> None:
         """Repaint the rows of actions that ended (their "…ing" goes), if the pane is in sight."""

@@ -7,7 +7,7 @@ points at different image IDs on different hosts is marked DRIFT.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from rich.table import Table
@@ -21,22 +21,30 @@ from dockyard.ui.dialogs.ask import AskDialog, Field, Flag
 from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
 from dockyard.ui.dialogs.info import TextDialog, json_dialog
 from dockyard.ui.dialogs.progress import ProgressScreen, Reporter
+from dockyard.ui import freshness as freshness_ui
 from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_table, mark_cell
 
 if TYPE_CHECKING:  # the controller and the registry client load after the first frame
     from dockyard.fleet import Fleet
+    from dockyard.fleet.freshness import Freshness
     from dockyard.registry import Registries
 
 
-def image_rows(image: Image, users: int, marked: bool, show_dangling: bool) -> list[Row]:
-    """One row per tag of an image (an untagged one shows as <none>:<none> when dangling ones are shown)."""
+def image_rows(image: Image, users: int, marked: bool, show_dangling: bool,
+               update: Callable[[str], Freshness | None] | None = None) -> list[Row]:
+    """One row per tag of an image (an untagged one shows as <none>:<none> when dangling ones are shown);
+    `update(tag)`: that tag's freshness on this host (the `↑` column, the `update:` filter term)."""
     rows = []
     for ref in list(image.tags) or (["<none>:<none>"] if show_dangling else []):
         texts = [image.host, ref, short_id(image.id), human_size(image.size), ago(image.created), str(users)]
+        fresh = update(ref) if update is not None and not ref.startswith("<none>") else None
         cells = (mark_cell(marked),) + tuple(cell(t, "dim" if ref.startswith("<none>") else "") for t in texts)
+        cells = cells[:3] + (freshness_ui.mark(fresh),) + cells[3:]  # after REPOSITORY:TAG
         rows.append(Row(f"{image.host}\x00{image.id}\x00{ref}", cells, {
             "host": image.host, "ref": ref, "id": image.id, "size": image.size, "created": -image.created,
-            "used": users}, (image, ref), texts, {"host": image.host, "image": ref, "labels": image.labels, "name": ref}))
+            "used": users, "update": freshness_ui.SORT_RANK.get(fresh.state) if fresh is not None else None},
+            (image, ref), texts, {"host": image.host, "image": ref, "labels": image.labels, "name": ref,
+                                  "update": fresh.state if fresh is not None else None}))
     return rows
 
 
@@ -102,9 +110,10 @@ def ask_pull(pane: Pane, reference: str = "") -> None:
 class ImagesPane(Pane):
     pane_id = "images"
     noun = "images"
-    kinds = frozenset({"images", "containers", "host"})
+    kinds = frozenset({"images", "containers", "host", "freshness"})
     columns = (
-        Column("mark", " ", 1), Column("host", "HOST"), Column("ref", "REPOSITORY:TAG"), Column("id", "IMAGE ID"),
+        Column("mark", " ", 1), Column("host", "HOST"), Column("ref", "REPOSITORY:TAG"), Column("update", "↑", 1),
+        Column("id", "IMAGE ID"),
         Column("size", "SIZE"), Column("created", "CREATED"), Column("used", "USED BY"),
     )
     drift_columns = (
@@ -153,8 +162,10 @@ class ImagesPane(Pane):
             order = host_order(self.fleet)
             images = sorted(self.images(), key=lambda i: order.get(i.host, 0))
             self.keep_marks((i.host, i.id) for i in images)
-            rows = [row for i in images for row in image_rows(i, used[(i.host, i.id)], (i.host, i.id) in self.marked,
-                                                            self.show_dangling)]
+            checked = self.fleet.freshness.last_check is not None
+            rows = [row for i in images for row in image_rows(
+                i, used[(i.host, i.id)], (i.host, i.id) in self.marked, self.show_dangling,
+                (lambda ref, i=i: self.fleet.freshness.image_state(i.host, i.id, ref)) if checked else None)]
             rows.sort(key=lambda r: (order.get(r.sort_values["host"], 0), r.sort_values["ref"]))
         return [row for row in rows if self.match(row.texts, row.fields)]
 
