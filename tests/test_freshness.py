@@ -281,3 +281,56 @@ class TestScreen:
             images = {(r["HOST"], r["REPOSITORY:TAG"]): r["↑"] for r in table_rows(app, "images")}
             assert images[("ssh", s.ref)] == "↑"  # ssh still holds the old image under the tag
             assert images[("unix1", s.ref)] == ""  # unix1 holds the new one
+
+
+class TestRateLimit:
+    async def test_429_is_honoured_with_its_retry_after_and_never_retried_in_a_loop(self, lab, made):
+        """A registry that answers 429 (a purpose-built server on the port a real registry served the
+        image from: the real one never rate limits): unknown, saying so, and no second request before
+        its Retry-After, even when asked to re-check."""
+        import http.server
+        import threading
+
+        uid = uuid.uuid4().hex[:8]
+        real = registry_lab.RegistryServer(lab.root, f"reg-429-{uid}")
+        real.start()
+        ref = f"{real.host}/fresh/limited:1"
+        try:
+            lab.d1.docker("tag", _lab.IMAGE, ref)
+            lab.d1.docker("push", ref)
+            name = f"fr-429-{uid}"
+            made.append((lab.d1, name))
+            lab.d1.run_container(name, "sleep", "600", image=ref)
+        finally:
+            real.stop()
+        seen: list[str] = []
+
+        class Limited(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_HEAD(self):
+                seen.append(self.command + " " + self.path)
+                self.send_response(429)
+                self.send_header("Retry-After", "120")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_HEAD
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", real.port), Limited)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            async with Fleet(config(unix_host(lab.d1, "unix1")), live=False) as fleet:
+                report = await fleet.freshness.check()
+                row = next(r for r in report.rows if r.container.name == name)
+                assert row.freshness.state == UNKNOWN
+                assert row.freshness.reason.startswith("rate limited") and "retry in 120 s" in row.freshness.reason
+                assert "next check after" in row.freshness.reason
+                assert len(seen) == 1
+                again = await fleet.freshness.check(refresh=True)  # the U key: still waits for Retry-After
+                assert next(r for r in again.rows if r.container.name == name).freshness.state == UNKNOWN
+                assert len(seen) == 1 and again.requests == 0
+        finally:
+            server.shutdown()
+            server.server_close()
