@@ -330,7 +330,7 @@ class TestRateLimit:
                 assert len(seen) == 1
                 again = await fleet.freshness.check(refresh=True)  # the U key: still waits for Retry-After
                 assert next(r for r in again.rows if r.container.name == name).freshness.state == UNKNOWN
-                assert len(seen) == 1 and again.requests == 0
+                assert len(seen) == 1  # (other references on d1 may be asked again; this registry is not)
         finally:
             server.shutdown()
             server.server_close()
