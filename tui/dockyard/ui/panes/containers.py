@@ -49,7 +49,8 @@ PAST_TENSE = {"stop": "stopped", "start": "started", "restart": "restarted", "pa
               "unpause": "unpaused", "kill": "killed", "remove": "removed"}
 COLUMNS = (
     Column("mark", " ", 1), Column("host", "HOST"), Column("name", "NAME"), Column("image", "IMAGE"),
-    Column("update", "↑", 1), Column("state", "STATE"), Column("status", "STATUS"), Column("cpu", "CPU%", 6, descending=True),
+    Column("update", "↑", 1), Column("state", "STATE"), Column("status", "STATUS"),
+    Column("cpu", "CPU%", 6, descending=True),
     Column("mem", "MEM", 9, descending=True),
     Column("ports", "PORTS"), Column("project", "PROJECT"),
 )
