@@ -50,7 +50,7 @@ from lab import Lab  # noqa: E402
 
 from dockyard.config.loader import load_config  # noqa: E402
 from dockyard.fleet import Fleet, LogLine, LogNotice, LogSource  # noqa: E402
-from dockyard.fleet.logs import _ts_key  # noqa: E402
+from dockyard.fleet.logs import timestamp_key  # noqa: E402
 
 bt.TMUX = ["tmux", "-L", "dockyard-bench-logs"]  # our own tmux server; bench_tui's helpers use it
 ENV = {"DOCKYARD_NO_DOCKER_HUB": "1"}
@@ -133,7 +133,7 @@ async def _controller(cfg: Path, sources: list[LogSource], seconds: float) -> di
                 n = int(item.text.rsplit(" ", 1)[-1])
                 ts = ts_epoch(item.timestamp)
                 lags.append(now - ts)
-                k = _ts_key(item.timestamp)
+                k = timestamp_key(item.timestamp)
                 if k < prev_key:
                     order_violations += 1
                 prev_key = max(prev_key, k)

@@ -1,4 +1,9 @@
-"""The layer rule from DESIGN.md, checked on the source: imports only go downwards."""
+"""The layer rule, checked on the source: imports only go downwards.
+
+    ui -> fleet -> transports / registry / config; cli -> fleet, registry, config.
+The UI never imports aiodocker/asyncssh/aiohttp, the lower layers never import Textual/rich, config
+is standard library only, and inside fleet/ no module imports one that imports it back (resources
+see the controller through resource.FleetAccess)."""
 
 from __future__ import annotations
 
@@ -50,6 +55,43 @@ def test_config_layer_uses_the_standard_library_only():
     assert offenders == {}
 
 
+def _fleet_import_graph() -> dict[str, set[str]]:
+    """fleet module -> the fleet modules it imports anywhere (top level, in functions, for type
+    checking only: a circle is a circle for a reader too)."""
+    modules = {p.stem for p in (ROOT / "fleet").glob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name in modules:
+        deps: set[str] = set()
+        for node in ast.walk(ast.parse((ROOT / "fleet" / f"{name}.py").read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("dockyard.fleet"):
+                parts = node.module.split(".")
+                deps |= {parts[2]} if len(parts) > 2 else {a.name for a in node.names if a.name in modules}
+            elif isinstance(node, ast.Import):
+                deps |= {a.name.split(".")[2] for a in node.names if a.name.startswith("dockyard.fleet.")}
+        graph[name] = deps - {name, "__init__"}
+    return graph
+
+
+def test_fleet_modules_import_each_other_in_one_direction():
+    graph = _fleet_import_graph()
+    circles = []
+
+    def visit(module: str, path: list[str]) -> None:
+        for dep in sorted(graph.get(module, ())):
+            if dep in path:
+                circles.append(path[path.index(dep):] + [dep])
+            elif dep not in done:
+                visit(dep, path + [dep])
+        done.add(module)
+
+    done: set[str] = set()
+    for module in sorted(graph):
+        visit(module, [module])
+    assert circles == []
+    # and no resource knows the controller: it gets a FleetAccess
+    assert sorted(m for m, deps in graph.items() if "controller" in deps) == []
+
+
 @pytest.mark.parametrize("module", ["textfmt", "imageref", "tasks"])
 def test_shared_helpers_use_the_standard_library_only(module):
     """Every layer imports these, so they import nothing of ours or anyone else's."""
@@ -68,7 +110,7 @@ def test_every_source_folder_is_a_package():
 
 @pytest.mark.parametrize("hosts, loads_ssh", [(("unix1",), False), (("unix1", "ssh"), True)], ids=["unix", "ssh"])
 def test_asyncssh_is_imported_only_when_an_ssh_host_is_configured(lab, tmp_path, hosts, loads_ssh):
-    """asyncssh costs 0.34 s of start-up (DESIGN.md): a fleet of local/TCP daemons never pays it."""
+    """asyncssh costs 0.34 s of start-up: a fleet of local/TCP daemons never pays it."""
     import os
     import subprocess
     import sys

@@ -13,7 +13,7 @@ from fleet_hosts import config, ssh_host, tls_host, unix_host
 from helpers import until
 from dockyard.config.model import HostConfig
 from dockyard.fleet import Fleet, LogLine, LogSource
-from dockyard.fleet.logs import _ts_key
+from dockyard.fleet.logs import timestamp_key
 
 COUNTER = "i=0; while [ $i -lt {n} ]; do echo \"{tag} $i\"; [ $((i % 7)) = 0 ] && echo \"{tag} err $i\" >&2; i=$((i+1)); usleep {us}; done; sleep 300"
 
@@ -49,7 +49,7 @@ async def test_merged_follow_over_three_transports_is_ordered_and_complete(lab):
     # every source is present, prefixed by host/name
     assert {line.source.label for line in lines} == {f"{hosts[d]}/log-{tags[d]}" for d in tags}
     # global order: non-decreasing timestamps
-    keys = [_ts_key(line.timestamp) for line in lines]
+    keys = [timestamp_key(line.timestamp) for line in lines]
     assert keys == sorted(keys)
     # per container: every counter value once, in order, none lost
     for d, tag in tags.items():
@@ -82,5 +82,5 @@ async def test_a_host_whose_history_comes_late_is_still_merged_in_order(lab, tmp
         await proxy.stop()
     lines = [i for i in lines if isinstance(i, LogLine)]
     assert {line.source.host for line in lines} == {"fast", "slow"}
-    keys = [_ts_key(line.timestamp) for line in lines]
+    keys = [timestamp_key(line.timestamp) for line in lines]
     assert keys == sorted(keys), [(line.source.host, line.text) for line in lines]

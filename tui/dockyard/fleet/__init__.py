@@ -14,12 +14,14 @@ one module per resource, which `Fleet` composes:
 | `fleet.freshness`  | freshness.py  | which containers run an outdated image: check, state_of, image_state |
 
 Adding a resource is one module:
-1. `fleet/things.py`: `class Things(Resource)` (resource.py). Methods take host names and reach
-   the daemon through `self.fleet.call(host, fn)` (one host, request timeout), `self.fleet.fan_out(fn,
-   hosts)` (every selected host, results as they land) or `self.fleet.client(host)` (long streams);
-   a method that changes anything calls `self.fleet.check_writable(host)` (or
-   `self.fleet.writable_hosts(hosts)`) before touching a daemon. Raw API calls the daemon needs
-   go in docker_api.py, result types in models.py (what a listing holds; swarm types in
+1. `fleet/things.py`: `class Things(Resource)` (resource.py). `self.fleet` is a `FleetAccess`
+   (resource.py: the part of the controller a resource may use, so it never imports controller.py).
+   Methods take host names and reach the daemon through `self.fleet.call(host, fn)` (one host,
+   request timeout), `self.fleet.fan_out(fn, hosts)` (every selected host, results as they land) or
+   `self.fleet.client(host)` (long streams); a method that changes anything calls
+   `self.fleet.check_writable(host)` (or `self.fleet.writable_hosts(hosts)`) before touching a
+   daemon, and `self.fleet.changed(host, kind)` tells observers what it changed outside the event
+   feed. Raw API calls the daemon needs go in docker_api.py as public `DockerClient` methods, result types in models.py (what a listing holds; swarm types in
    swarm_models.py and operation reports in reports.py load on first use, through models.py).
 2. One line in `Fleet.__init__`: `self.things = Things(self)`.
 3. Live rows (the UI reads the cache): one line in `cache.LISTINGS` (kind → how to list it); the

@@ -38,10 +38,11 @@ class Containers(Resource):
             raise FleetError(f"unknown container action {action!r}")
         self.fleet.check_writable(host)
         limit = None
-        if action in ("stop", "restart"):  # the daemon waits for the grace period first
-            grace = options.get("timeout")
+        if action in ("stop", "restart"):  # the daemon waits for the grace period before it kills
+            grace = options.get("timeout")  # None: the container's own StopTimeout (10 s unless set)
             limit = self.fleet.host_config(host).request_timeout + (60 if grace is None else grace)
-        await self.fleet.call(host, lambda c: c.container_action(container_id, action, **options), timeout=limit)
+        await self.fleet.call(host, lambda c: c.container_action(container_id, action, limit=limit, **options),
+                              timeout=limit)
 
     async def bulk_action(self, targets: Iterable[tuple[str, str]], action: str,
                           **options: Any) -> list[ActionResult]:
@@ -56,7 +57,7 @@ class Containers(Resource):
 
     async def inspect(self, host: str, container_id: str) -> dict[str, Any]:
         """`docker inspect` of one container, as the daemon returns it."""
-        return await self.fleet.call(host, lambda c: c.get(f"containers/{container_id}/json"))
+        return await self.fleet.call(host, lambda c: c.inspect_container(container_id))
 
     async def top(self, host: str, container_id: str) -> tuple[list[str], list[list[str]]]:
         """`docker top`: (column titles, process rows)."""
@@ -68,13 +69,11 @@ class Containers(Resource):
         if errors:
             raise FleetError("; ".join(f"{k}: {v}" for k, v in errors.items()))
         body = spec.body()
-        params = {"name": spec.name} if spec.name else None
 
         async def create_and_start(c: DockerClient) -> str:
-            created = await c._query_json("containers/create", "POST", params=params, data=body)
+            created = await c.create_container(body, name=spec.name)
             cid = created["Id"]
-            async with c._query(f"containers/{cid}/start", "POST"):
-                pass
+            await c.container_action(cid, "start")
             return cid
 
         async def one(host: str) -> ActionResult:
@@ -94,14 +93,12 @@ class Containers(Resource):
 
     async def rename(self, host: str, container_id: str, name: str) -> None:
         self.fleet.check_writable(host)
-        await self.fleet.call(host, lambda c: c._query_json(f"containers/{container_id}/rename", "POST",
-                                                            params={"name": name}))
+        await self.fleet.call(host, lambda c: c.rename_container(container_id, name))
 
     async def commit(self, host: str, container_id: str, repo: str, tag: str = "latest", message: str = "") -> str:
         """Commit a container to an image on its own host; returns the new image id."""
         self.fleet.check_writable(host)
-        params = {"container": container_id, "repo": repo, "tag": tag, "comment": message, "pause": "true"}
-        data = await self.fleet.call(host, lambda c: c._query_json("commit", "POST", params=params))
+        data = await self.fleet.call(host, lambda c: c.commit_container(container_id, repo, tag, message))
         return str(data.get("Id", ""))
 
     def logs(self, sources: Iterable[LogSource], **options: Any) -> AsyncIterator[LogLine | LogNotice]:

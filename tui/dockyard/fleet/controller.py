@@ -60,9 +60,9 @@ class Fleet:
         self._pending: set[tuple[str, str]] = set()
         self._flush_handle: asyncio.TimerHandle | None = None
         self._rows_seen: set[str] = set()  # hosts whose first container rows have been passed on
-        self.stats = StatsWatcher(self.session, self._changed)
+        self.stats = StatsWatcher(self.session, self.changed)
         self.sessions: dict[str, HostSession] = {
-            h.name: HostSession(h, live=live, trust=self.trust, notify=self._changed,
+            h.name: HostSession(h, live=live, trust=self.trust, notify=self.changed,
                                 passphrase_prompt=passphrase_prompt, timing=timing,
                                 readonly=self.readonly)
             for h in config.hosts
@@ -294,7 +294,9 @@ class Fleet:
         self._observers.append(observer)
         return lambda: self._observers.remove(observer) if observer in self._observers else None
 
-    def _changed(self, host: str, kind: str) -> None:
+    def changed(self, host: str, kind: str) -> None:
+        """Tell observers `kind` changed on `host`: batched per `batch_interval`, a host's first
+        container rows and a swarm reload at once (sessions, stats and resources call this)."""
         if kind == "swarm-event":  # straight to the swarm controller: its reload loop coalesces them
             self.swarm.heard(host)
             return

@@ -131,6 +131,20 @@ class DockerClient(aiodocker.Docker):
         value = await self._query_json(path, params=params or None, versioned_api=versioned_api)
         return _expect(self.host_name, f"GET /{path}", value, expect)
 
+    async def inspect_container(self, container_id: str) -> dict[str, Any]:
+        return await self.get(f"containers/{container_id}/json")
+
+    async def create_container(self, body: dict[str, Any], name: str | None = None) -> dict[str, Any]:
+        params = {"name": name} if name else None
+        return await self._query_json("containers/create", "POST", params=params, data=body)
+
+    async def rename_container(self, container_id: str, name: str) -> None:
+        await self._query_json(f"containers/{container_id}/rename", "POST", params={"name": name})
+
+    async def commit_container(self, container_id: str, repo: str, tag: str, message: str = "") -> dict[str, Any]:
+        params = {"container": container_id, "repo": repo, "tag": tag, "comment": message, "pause": "true"}
+        return await self._query_json("commit", "POST", params=params)
+
     async def container_top(self, container_id: str) -> tuple[list[str], list[list[str]]]:
         """`docker top`: (titles, rows). Podman 4.3 sends each row as one string under one title
         ("PID   USER     COMMAND"): split on the title's columns, the last one keeping its spaces."""
@@ -265,23 +279,22 @@ class DockerClient(aiodocker.Docker):
 
     # ------------------------------------------------------------------ actions
 
-    async def container_action(self, container_id: str, action: str, **options: Any) -> None:
+    async def container_action(self, container_id: str, action: str, *, limit: float | None = None,
+                               **options: Any) -> None:
+        """POST the action (DELETE for remove); `limit` replaces the request timeout (a stop waits
+        the grace period: the caller, fleet/containers.py, adds it once for both layers)."""
         if action == "remove":
             params = {"force": "1" if options.get("force") else "0",
                       "v": "1" if options.get("volumes") else "0"}
             async with self._query(f"containers/{container_id}", "DELETE", params=params):
                 return
         params: dict[str, str] = {}
-        timeout = self._timeout
+        timeout = aiohttp.ClientTimeout(total=limit) if limit else self._timeout
         if action == "kill" and options.get("signal"):
             params["signal"] = str(options["signal"])
-        if action in ("stop", "restart"):
+        if action in ("stop", "restart") and options.get("timeout") is not None:
             # without `t` the daemon honours the container's own StopTimeout (default 10 s)
-            grace = options.get("timeout")
-            if grace is not None:
-                params["t"] = str(int(grace))
-            # the daemon waits up to the grace period before it kills: allow for it
-            timeout = aiohttp.ClientTimeout(total=(self._timeout.total or 30) + (60 if grace is None else grace))
+            params["t"] = str(int(options["timeout"]))
         async with self._query(f"containers/{container_id}/{action}", "POST", params=params or None,
                                timeout=timeout):
             return

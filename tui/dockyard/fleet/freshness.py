@@ -49,7 +49,7 @@ from dockyard.fleet.models import Container, Image
 from dockyard.imageref import DOCKER_HUB, canonical_repository, parse_image_ref
 
 if TYPE_CHECKING:
-    from dockyard.fleet.controller import Fleet
+    from dockyard.fleet.resource import FleetAccess
     from dockyard.registry import Registries, RegistryClient
 
 CURRENT, OUTDATED, LOCAL, PINNED, UNKNOWN = "current", "outdated", "local", "pinned", "unknown"
@@ -150,7 +150,7 @@ def _category(exc: Exception) -> str:
 class FreshnessChecker:
     """`fleet.freshness` (see the module docstring)."""
 
-    def __init__(self, fleet: Fleet, registries: Registries | None = None):
+    def __init__(self, fleet: FleetAccess, registries: Registries | None = None):
         self.fleet = fleet
         self.registries = registries  # the app shares its own; else one is made on first use
         self._own_registries = False
@@ -332,7 +332,7 @@ class FreshnessChecker:
         changed |= {host for (host, cid) in self._judged if host in names and (host, cid) not in judged}
         self._judged = {k: v for k, v in self._judged.items() if k[0] not in names} | judged
         for name in sorted(changed):  # only hosts whose states changed: a quiet fleet hears nothing
-            self.fleet._changed(name, "freshness")  # noqa: SLF001 - the fleet's own batching
+            self.fleet.changed(name, "freshness")  # the fleet's own batching
         return report
 
     async def _gather(self, hosts: list[str], report: FreshnessReport) -> list[Container]:
@@ -375,7 +375,7 @@ class FreshnessChecker:
             async def one(c: Container) -> None:
                 async with sem:
                     try:
-                        raw = await self.fleet.containers.inspect(host, c.id)
+                        raw = await self.fleet.call(host, lambda client, cid=c.id: client.inspect_container(cid))
                     except Exception as exc:  # noqa: BLE001 - that container stays "not checked"
                         report.errors.append({"host": host, "error": f"inspect {c.name}: {exc}"})
                         return

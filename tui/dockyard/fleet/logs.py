@@ -26,7 +26,7 @@ from dockyard.fleet.errors import BadReply, DaemonError, FleetError
 from dockyard.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
-    from dockyard.fleet.controller import Fleet
+    from dockyard.fleet.resource import FleetAccess
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ class _Mark:
     ended: bool
 
 
-def _ts_key(ts: str) -> str:
+def timestamp_key(ts: str) -> str:
     """RFC 3339 timestamps sort as text once the fraction has a fixed width (9 digits, UTC)."""
     if "." in ts:
         head, frac = ts.split(".", 1)
@@ -74,15 +74,15 @@ def _ts_key(ts: str) -> str:
     return ts.rstrip("Z") + ".000000000Z"
 
 
-def _after(ts: str) -> str:
+def since_after(ts: str) -> str:
     """A `since` value just after `ts`, so a resumed follow does not repeat the last line."""
-    head, _, frac = _ts_key(ts).rstrip("Z").partition(".")
+    head, _, frac = timestamp_key(ts).rstrip("Z").partition(".")
     epoch = datetime.fromisoformat(head + "+00:00").timestamp()
     nanos = int(frac) + 1
     return f"{int(epoch) + nanos // 1_000_000_000}.{nanos % 1_000_000_000:09d}"
 
 
-async def merged_logs(fleet: Fleet, sources: Iterable[LogSource], *, tail: int = 500, follow: bool = True,
+async def merged_logs(fleet: FleetAccess, sources: Iterable[LogSource], *, tail: int = 500, follow: bool = True,
                       since: str | None = None, window: float = 0.25, history_wait: float = 10.0,
                       retry_every: float = 2.0) -> AsyncIterator[LogLine | LogNotice]:
     """Yield lines of every source in timestamp order: the histories exactly, live lines within
@@ -123,7 +123,7 @@ async def merged_logs(fleet: Fleet, sources: Iterable[LogSource], *, tail: int =
                 yield item
             elif isinstance(item, LogLine):
                 n = next(seq)
-                heapq.heappush(heap, (_ts_key(item.timestamp), n, item))
+                heapq.heappush(heap, (timestamp_key(item.timestamp), n, item))
                 arrivals.append((loop.time(), n))
             # While the oldest held line has waited a full window (or the sources are done),
             # release the earliest timestamp: no line waits much longer than `window`.
@@ -141,7 +141,7 @@ async def merged_logs(fleet: Fleet, sources: Iterable[LogSource], *, tail: int =
         await cancel_and_wait(tasks, "logs")
 
 
-async def _follow_source(fleet: Fleet, source: LogSource, queue: asyncio.Queue, *, tail: int, follow: bool,
+async def _follow_source(fleet: FleetAccess, source: LogSource, queue: asyncio.Queue, *, tail: int, follow: bool,
                          since: str | None, retry_every: float) -> None:
     last_ts: str | None = None
     at_last_ts: list[tuple[str, str]] = []  # (stream, text) of the delivered lines stamped `last_ts`
@@ -166,10 +166,10 @@ async def _follow_source(fleet: Fleet, source: LogSource, queue: asyncio.Queue, 
                 stream = client.log_stream(
                     source.container_id, follow=follow and not history, timestamps=True, tty=tty,
                     tail=tail if first else "all",
-                    since=_after(last_ts) if last_ts else since,
+                    since=since_after(last_ts) if last_ts else since,
                 )
                 overlap = _Overlap(last_ts, at_last_ts if not first else [])
-                async for line in _lines(stream):
+                async for line in split_lines(stream):
                     for stream_name, text, ts in overlap.feed(line):
                         at_last_ts = at_last_ts + [(stream_name, text)] if ts == last_ts else [(stream_name, text)]
                         last_ts = ts
@@ -241,7 +241,7 @@ class _Overlap:
         return n
 
 
-async def _wait_until_running(fleet: Fleet, source: LogSource, every: float) -> None:
+async def _wait_until_running(fleet: FleetAccess, source: LogSource, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         with contextlib.suppress(FleetError, DaemonError, OSError):
@@ -251,7 +251,7 @@ async def _wait_until_running(fleet: Fleet, source: LogSource, every: float) -> 
                 return
 
 
-async def _lines(stream: AsyncIterator[tuple[str, bytes]]) -> AsyncIterator[tuple[str, str, str]]:
+async def split_lines(stream: AsyncIterator[tuple[str, bytes]]) -> AsyncIterator[tuple[str, str, str]]:
     """Split framed chunks into (stream, text, timestamp) lines; a line may span chunks."""
     partial: dict[str, bytes] = {"stdout": b"", "stderr": b""}
     async for name, chunk in stream:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from dockyard.config.model import HostConfig
 from dockyard.fleet.docker_api import DockerClient
 from dockyard.fleet.errors import DaemonError, FleetError, HostUnavailable, RequestTimeout
-from dockyard.fleet.logs import LogLine, LogNotice, LogSource, _after, _lines, _ts_key
+from dockyard.fleet.logs import LogLine, LogNotice, LogSource, since_after, split_lines, timestamp_key
 from dockyard.fleet.resource import Resource
 from dockyard.fleet.streams import encode_auth
 from dockyard.tasks import cancel_and_wait
@@ -57,7 +57,7 @@ from dockyard.fleet.models import (
 )
 
 if TYPE_CHECKING:
-    from dockyard.fleet.controller import Fleet
+    from dockyard.fleet.resource import FleetAccess
 
 log = logging.getLogger("dockyard.swarm")
 T = TypeVar("T")
@@ -258,7 +258,7 @@ class SwarmController(Resource):
     # killed task's new state 20–100 ms after the node's container event
     settle_delays = (0.15, 0.6)
 
-    def __init__(self, fleet: Fleet):
+    def __init__(self, fleet: FleetAccess):
         super().__init__(fleet)
         self._via: dict[str, str] = {}  # swarm id -> the manager host that answered last
         self._cache: dict[str, SwarmSnapshot] = {}  # swarm id -> last snapshot (live mode)
@@ -485,7 +485,7 @@ class SwarmController(Resource):
             for snap in fresh:
                 if self._cache.get(snap.swarm.id) != snap:
                     self._cache[snap.swarm.id] = snap
-                    self.fleet._changed(snap.host or snap.swarm.managers[0], "swarm")
+                    self.fleet.changed(snap.host or snap.swarm.managers[0], "swarm")
             self._recheck_roles(fresh)
             known = {s.id for s in self.swarms()}
             for gone in [k for k in self._cache if k not in known]:
@@ -673,7 +673,7 @@ class SwarmController(Resource):
         Only an update that started after `after` (default: the service's UpdatedAt just before
         this controller last changed it) counts: an older one's "completed" is history. A change
         that starts no rolling update ends once the tasks converge, after `grace` seconds."""
-        after = _ts_key(after if after is not None else self._requested.get(service_id, ""))
+        after = timestamp_key(after if after is not None else self._requested.get(service_id, ""))
         seen: dict[str, tuple[str, str]] = {}
         last_state: str | None = None
         started = time.monotonic()
@@ -688,10 +688,10 @@ class SwarmController(Resource):
                 now = (task.desired, task.state)
                 if seen.get(task.id) != now:
                     # a new task that failed at once (rejected: the node could not pull) is the news
-                    if task.id in seen or task.desired == "running" or (task.error and _ts_key(task.since) > after):
+                    if task.id in seen or task.desired == "running" or (task.error and timestamp_key(task.since) > after):
                         yield task
                     seen[task.id] = now
-            current = service.update if service.update and _ts_key(service.update.started or "") > after else None
+            current = service.update if service.update and timestamp_key(service.update.started or "") > after else None
             state = current.state if current else None
             if state != last_state:
                 last_state = state
@@ -768,8 +768,8 @@ class SwarmController(Resource):
                 if not first:
                     yield LogNotice(service_source, "resumed", broken=False)
                 stream = client.service_log_stream(service_id, follow=follow, tail=tail if first else "all",
-                                                   since=_after(last_ts) if last_ts else since)
-                async for stream_name, text, ts in _lines(stream):
+                                                   since=since_after(last_ts) if last_ts else since)
+                async for stream_name, text, ts in split_lines(stream):
                     details, _, message = text.partition(" ")
                     attrs = dict(kv.split("=", 1) for kv in details.split(",") if "=" in kv)
                     task_id = attrs.get("com.docker.swarm.task.id", "")

@@ -20,7 +20,7 @@ from dockyard.fleet.streams import message_error, stream_error
 from dockyard.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
-    from dockyard.fleet.controller import Fleet
+    from dockyard.fleet.resource import FleetAccess
 
 # A transfer keeps at most this many chunks (each ≤ 256 KiB) queued per target.
 TRANSFER_QUEUE_CHUNKS = 16
@@ -69,7 +69,7 @@ class Sink:
 class Transfer:
     """One transfer: the request is checked when built (raises at once), `run()` streams the events."""
 
-    def __init__(self, fleet: Fleet, images: Sequence[str] | str, source: str, targets: Iterable[str]):
+    def __init__(self, fleet: FleetAccess, images: Sequence[str] | str, source: str, targets: Iterable[str]):
         self.fleet = fleet
         self.images = [images] if isinstance(images, str) else list(images)
         self.source = source
