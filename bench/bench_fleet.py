@@ -194,7 +194,7 @@ def main() -> None:
     parser.add_argument("parts", nargs="*", default=["ps", "fanout", "ssh", "events"])
     parser.add_argument("--containers", type=int, default=20, help="containers per lab daemon")
     parser.add_argument("--against", type=Path, metavar="DIR",
-                        help="ps: also run this other checkout's source, in turn (e.g. a worktree of round 1)")
+                        help="ps: also run this other checkout's source, in turn (e.g. a worktree of an older commit)")
     args = parser.parse_args()
     compile_checkout()
     lab = Lab.start()

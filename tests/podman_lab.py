@@ -1,7 +1,9 @@
 """Podman's Docker-compatible API service as a lab host: a second implementation of the Docker API.
 
-Debian's podman 4.3.1 `podman system service` on a unix socket, with private storage under a short
-temp root (see DESIGN.md, "Podman's Docker-compatible API"). `Podman` is a `lab.Daemon` to the tests:
+Debian's podman 4.3.1 `podman system service` on a unix socket, with private storage (vfs, cgroupfs,
+file events) under a short temp root, and the nofile/nproc ulimits in CONTAINERS_CONF without which
+runc fails. Images come from a lab dockerd (`docker save | podman load`). Podman answers `top` and
+one-shot stats without a Content-Type: the client reads bodies by content. `Podman` is a `lab.Daemon` to the tests:
 `docker()`, `run_container()`, `run()` work the same (the docker CLI talks to Podman's socket), so a
 test parametrized over both kinds of host uses one interface.
 

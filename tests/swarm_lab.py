@@ -1,4 +1,6 @@
-"""Swarms for the swarm tests: real dockerd nodes on loopback (see DESIGN.md, "Swarm on loopback").
+"""Swarms for the swarm tests: real dockerd nodes on loopback (`swarm init`/`join` with
+`--listen-addr`/`--advertise-addr 127.0.0.1:PORT`, a distinct port per node; services publish no
+ports, so their tasks run on `--bridge=none` daemons).
 
     A   a1 manager (leader), a2 manager, a3 worker     -> config hosts "a1", "a2", "a3"
     B   b1, a one-node swarm (manager)                  -> config host "b1"

@@ -270,8 +270,8 @@ class TestStreams:
 
     async def test_streams_cancelled_while_their_channels_open_close_them(self, lab):
         """A stream cancelled while its SSH channel is still opening must not leave that channel
-        open once the server confirms it (it used to linger for 30 s and more, one per cancelled
-        request: a user flicking through containers' logs piled them up)."""
+        open once the server confirms it (left alone, it lingers 30 s and more, one per cancelled
+        request: a user flicking through containers' logs would pile them up)."""
         async with _chatty_over_ssh(lab) as (cid, session, conn):
             baseline = len(conn._channels)  # noqa: SLF001
 

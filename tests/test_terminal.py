@@ -1,7 +1,7 @@
 """Dockyard in a real pseudo-terminal: it draws, and it exits when the terminal goes away.
 
 On a jump box an SSH session that drops leaves the TUI with a hung-up terminal; Textual's
-input thread would otherwise spin at 100 % CPU on it (DESIGN.md). Here the pty's master
+input thread would otherwise spin at 100 % CPU on it. Here the pty's master
 side is closed under a running Dockyard, as sshd does when the connection drops.
 """
 
@@ -80,9 +80,9 @@ def chatty(lab):
 def test_the_process_is_gone_when_the_terminal_hangs_up(lab, tmp_path, chatty, kind):
     """Whatever the app was doing, a terminal that goes away ends it, by the hang-up path (exit 129).
 
-    Before: `App.exit(0)` on a hang-up ran Textual's orderly close, which writes to the dead
-    terminal; the process lingered 1.5-2.3 s, sometimes for good (DESIGN.md). With SIGHUP
-    ignored (nohup) nothing but the tty's hang-up says the user is gone.
+    Textual's orderly close (`App.exit`) writes to the dead terminal and can wait forever on a
+    full output queue, so the hang-up path never runs it (ui/hangup.py). With SIGHUP ignored
+    (nohup) nothing but the tty's hang-up says the user is gone.
     """
     cfg = str(lab.write_config(tmp_path / "c.toml", hosts=("unix1", "ssh")))
     pid, fd = _spawn(cfg, ignore_hup=kind == "sighup-ignored")
@@ -204,8 +204,8 @@ NO_TERMINAL = {  # what is redirected -> how the sentence names it
 @pytest.mark.parametrize("case", list(NO_TERMINAL))
 def test_without_a_terminal_the_ui_does_not_start_and_says_what_to_do(lab, tmp_path, case):
     """One sentence on stderr naming the stream that is not a terminal and what to run instead, exit 2,
-    nothing on stdout, and the UI toolkit never loaded. Before, the app started anyway: it wrote
-    escape codes into the file and kept a core busy, or exited silently with 129 under `ssh -T`."""
+    nothing on stdout, and the UI toolkit never loaded. (Started anyway, the app would write escape
+    codes into the file and keep a core busy, or exit silently with 129 under `ssh -T`.)"""
     cfg = str(lab.write_config(tmp_path / "c.toml", hosts=("unix1",)))
     redirected = NO_TERMINAL[case]
     code, said = _without_terminal(cfg, tmp_path, redirected)

@@ -1,6 +1,7 @@
 """The test lab: real Docker daemons, a registry and SSH servers, all on loopback.
 
-Every test that talks to Docker uses these real components (see DESIGN.md, "Test lab").
+Every test that talks to Docker uses these real components (Debian's docker.io = dockerd 20.10 / API
+1.41, docker-registry = distribution 2.8, openssh-server, busybox-static, ssh-agent; run as root).
 Plain package, no pytest: `python -c "import lab; l = lab.Lab.start(); ...; l.stop()"` works too
 (from tests/), and `python tests/lab` starts one and prints its config.
 

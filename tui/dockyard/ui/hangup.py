@@ -2,8 +2,8 @@
 
 Textual's orderly close writes to the terminal (restore modes, leave the alternate screen)
 through an output thread with a 30-write queue; once the tty is gone nothing drains it and
-`App._shutdown` sleeps in `Queue.put` forever, holding every host's SSH connection open
-(DESIGN.md, "Textual shutdown on a dead terminal"). So a hang-up skips all of that: it
+`App._shutdown` sleeps in `Queue.put` forever (`LinuxDriver.close -> WriterThread.stop`), holding
+every host's SSH connection open: a process was seen orphaned for minutes that way. So a hang-up skips all of that: it
 closes the fleet within a short grace and ends the process with `os._exit`; a watchdog
 thread ends it anyway if even that takes longer (the event loop may be the thing stuck).
 
