@@ -25,7 +25,7 @@ from dockyard.config.model import (
     UIConfig,
 )
 from dockyard.config.report import KeyPath, Report
-from dockyard.config.urls import expand, normalise_host_url, normalise_registry_url, registry_default_name
+from dockyard.config.urls import expand, parse_host_url, normalise_registry_url, registry_default_name
 
 SSH_ONLY = ("identity_file", "known_hosts", "jump", "socket", "passphrase_command", "ssh_config")
 
@@ -146,12 +146,13 @@ class Checker:
         for key in SSH_ONLY:
             if key in h and scheme and scheme != "ssh":
                 err(base + (key,), f"only valid with ssh:// urls (this host is {scheme}://)")
-        url = ""
+        endpoint = None
         if raw_url is not None:
             try:
-                url = normalise_host_url(raw_url, tls=tls is not None, env=self.env)
+                endpoint = parse_host_url(raw_url, tls=tls is not None, env=self.env)
             except ValueError as exc:
                 err(base + ("url",), str(exc))
+        url = endpoint.url if endpoint else ""
         if scheme == "tcp" and tls_table is None and url and enabled:
             self.report.warn(base + ("url",), f"host {h.get('name')!r}: {url} without [hosts.tls]: anyone who can reach that port has "
                              "unauthenticated root access to that daemon; use TLS or ssh://")
@@ -160,6 +161,7 @@ class Checker:
         return HostConfig(
             name=self.get(h, base, "name", ""),
             url=url,
+            endpoint=endpoint,
             tls=tls,
             identity_file=identity,
             # may not exist yet: accepting a host key creates it

@@ -14,7 +14,7 @@ import os
 from typing import Mapping
 
 from dockyard.config.model import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, Config, HostConfig, TLSConfig
-from dockyard.config.urls import expand, home, normalise_host_url
+from dockyard.config.urls import expand, home, parse_host_url
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 DEFAULT_SOCKET_URL = f"unix://{DEFAULT_SOCKET}"
@@ -52,10 +52,10 @@ def _default_host(env: Mapping[str, str], cfg_dir: str, timeouts: dict,
         files = _tls_files(expand(env.get("DOCKER_CERT_PATH") or cfg_dir, env))
         tls = TLSConfig(ca=files.get("ca"), cert=files.get("cert"), key=files.get("key"), verify=verify)
     try:
-        url = normalise_host_url(docker_host, tls=tls is not None, env=env)
+        endpoint = parse_host_url(docker_host, tls=tls is not None, env=env)
     except ValueError as exc:
         return None, [f"DOCKER_HOST: {exc}; the default context is left out"]
-    return HostConfig(name="default", url=url, tls=tls, source="DOCKER_HOST",
+    return HostConfig(name="default", url=endpoint.url, endpoint=endpoint, tls=tls, source="DOCKER_HOST",
                       description="DOCKER_HOST", **timeouts), []
 
 
@@ -82,12 +82,12 @@ def _read_context(meta_path: str, cfg_dir: str, env: Mapping[str, str], timeouts
     if host.startswith("tcp://") and (files or skip_verify):
         tls = TLSConfig(ca=files.get("ca"), cert=files.get("cert"), key=files.get("key"), verify=not skip_verify)
     try:
-        url = normalise_host_url(host, tls=tls is not None, env=env)
+        endpoint = parse_host_url(host, tls=tls is not None, env=env)
     except ValueError as exc:
         raise ValueError(f"context {name!r}: host {exc}") from None
     metadata = meta.get("Metadata")
     description = metadata.get("Description") if isinstance(metadata, dict) else None
-    return HostConfig(name=name, url=url, tls=tls, source=f"context:{name}",
+    return HostConfig(name=name, url=endpoint.url, endpoint=endpoint, tls=tls, source=f"context:{name}",
                       description=description if isinstance(description, str) and description else None,
                       **timeouts)
 

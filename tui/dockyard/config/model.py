@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dockyard.config.urls import Endpoint, endpoint_of
+
 DEFAULT_REMOTE_SOCKET = "/var/run/docker.sock"
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_REQUEST_TIMEOUT = 30.0
@@ -27,7 +29,8 @@ class HostConfig:
     """One Docker daemon of the fleet.
 
     `url` is normalised: `unix:///abs/path`, `tcp://host:port`, or `ssh://[user@]host[:port]`
-    (host may be an `~/.ssh/config` alias, resolved by the SSH transport).
+    (host may be an `~/.ssh/config` alias, resolved by the SSH transport). `endpoint` is that url
+    parsed (config/urls.py): the loaders pass the one they parsed; made in code, it is parsed here.
     """
 
     name: str
@@ -49,11 +52,16 @@ class HostConfig:
     enabled: bool = True
     source: str = "config"  # "config", "context:NAME", "DOCKER_HOST", "default"
     description: str | None = None  # free text shown in the Hosts view (contexts: Metadata.Description)
+    endpoint: Endpoint = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.endpoint is None or self.endpoint.url != self.url:  # made in code, or dataclasses.replace(url=)
+            object.__setattr__(self, "endpoint", endpoint_of(self.url, self.tls is not None))
 
     @property
     def scheme(self) -> str:
         """'unix', 'tcp' or 'ssh'."""
-        return self.url.split("://", 1)[0]
+        return self.endpoint.scheme
 
     @property
     def transport_name(self) -> str:

@@ -1,14 +1,38 @@
 """Parsing of daemon/registry URLs and `~` paths, shared by the file loader and the contexts loader.
 
-Functions raise ValueError with a message meant to follow "key: " in an error line.
+A daemon's URL is parsed once, when the configuration is loaded, into an `Endpoint` (scheme, socket
+path, address, port, TLS, SSH user); the transports and the prefetch read its fields and never split
+the URL again. Functions raise ValueError with a message meant to follow "key: " in an error line.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlsplit
+
+DOCKER_PORT = 2375  # a daemon's plain-TCP port when the url names none (as the docker CLI assumes)
+DOCKER_TLS_PORT = 2376  # … and with TLS
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a daemon listens, as `parse_host_url` read it."""
+
+    scheme: str  # "unix", "tcp" or "ssh"
+    url: str  # normalised: unix:///abs, tcp://host:port, ssh:// as written (no trailing /)
+    socket_path: str = ""  # unix
+    address: str = ""  # tcp: host name or IP (no brackets); ssh: host or ~/.ssh/config alias, case kept
+    port: int | None = None  # tcp: always (defaulted); ssh: as written, else None (ssh_config or 22)
+    user: str | None = None  # ssh: as written, else None (ssh_config or the local user)
+    tls: bool = False  # tcp with [hosts.tls]
+
+    @property
+    def http_base(self) -> str:
+        """The base URL an HTTP client uses for a tcp endpoint."""
+        return f"{'https' if self.tls else 'http'}://{_netloc(self.address, self.port)}"
 
 
 def home(env: Mapping[str, str]) -> str:
@@ -59,8 +83,9 @@ def _split(url: str, secret_hint: str):
     return parts, port
 
 
-def normalise_host_url(url: str, *, tls: bool, env: Mapping[str, str]) -> str:
-    """unix:///abs, tcp://host:port (port defaulted: 2376 with TLS, 2375 without), ssh:// kept verbatim."""
+def parse_host_url(url: str, *, tls: bool, env: Mapping[str, str]) -> Endpoint:
+    """unix:///abs, tcp://host:port (port defaulted: DOCKER_TLS_PORT with TLS, DOCKER_PORT without),
+    ssh:// kept verbatim; ValueError saying what is wrong."""
     scheme, sep, rest = url.partition("://")
     if not sep or scheme not in ("unix", "tcp", "ssh"):
         raise ValueError(f"must start with unix://, tcp:// or ssh:// (got {url!r})")
@@ -73,14 +98,26 @@ def normalise_host_url(url: str, *, tls: bool, env: Mapping[str, str]) -> str:
         if path != path.strip() or _CONTROL.search(path):
             raise ValueError(f"unix socket path must not start or end with a space or hold control "
                              f"characters (got {url!r})")
-        return "unix://" + path
+        return Endpoint("unix", "unix://" + path, socket_path=path)
     parts, port = _split(url, "use ssh-agent or passphrase_command")
     if scheme == "tcp":
         if parts.username:
             raise ValueError(f"tcp:// urls take no user (got {url!r})")
-        return "tcp://" + _netloc(parts.hostname, port or (2376 if tls else 2375))
-    # ssh: the host may be an ~/.ssh/config alias (case-sensitive): keep it as written.
-    return url[:-1] if url.endswith("/") else url
+        port = port or (DOCKER_TLS_PORT if tls else DOCKER_PORT)
+        return Endpoint("tcp", "tcp://" + _netloc(parts.hostname, port), address=parts.hostname, port=port, tls=tls)
+    # ssh: the host may be an ~/.ssh/config alias (case-sensitive, where urlsplit lowercases): as written.
+    host_port = parts.netloc.rpartition("@")[2]
+    address = host_port[1:host_port.index("]")] if host_port.startswith("[") else host_port.partition(":")[0]
+    return Endpoint("ssh", url.rstrip("/"), address=address, port=port, user=parts.username)
+
+
+def endpoint_of(url: str, tls: bool = False) -> Endpoint:
+    """The endpoint of an already normalised url (a HostConfig made in code); one that cannot be
+    parsed gives an endpoint no transport accepts (its scheme says so), never an exception here."""
+    try:
+        return parse_host_url(url, tls=tls, env=os.environ)
+    except ValueError:
+        return Endpoint(url.partition("://")[0] if "://" in url else "", url)
 
 
 def normalise_registry_url(url: str) -> str:

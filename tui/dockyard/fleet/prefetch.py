@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from dockyard.fleet.from_api import container_from_api
 
@@ -53,11 +52,11 @@ class _UnixConnection(http.client.HTTPConnection):
 def _connection(host: HostConfig) -> http.client.HTTPConnection | None:
     """The host's daemon as transports/direct.py reaches it (the same address and default port)."""
     timeout = min(TIMEOUT, host.connect_timeout)
-    if host.scheme == "unix":
-        return _UnixConnection(host.url[len("unix://"):], timeout)
-    if host.scheme == "tcp" and host.tls is None:
-        parts = urlsplit(host.url)
-        return http.client.HTTPConnection(parts.hostname or "localhost", parts.port or 2375, timeout=timeout)
+    endpoint = host.endpoint
+    if endpoint.scheme == "unix":
+        return _UnixConnection(endpoint.socket_path, timeout)
+    if endpoint.scheme == "tcp" and not endpoint.tls:
+        return http.client.HTTPConnection(endpoint.address, endpoint.port, timeout=timeout)
     return None
 
 

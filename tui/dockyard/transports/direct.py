@@ -8,7 +8,6 @@ import os
 import pwd
 import socket
 import ssl
-from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -31,12 +30,10 @@ class TCPTransport(Transport):
 
 async def open_direct(host: HostConfig) -> Transport:
     """Build the connector; nothing is connected until the first request."""
-    if host.scheme == "unix":
-        path = host.url[len("unix://"):]
-        await _probe_socket(path, host.connect_timeout)
-        return UnixTransport(path)
-    parts = urlsplit(host.url)
-    hostname = parts.hostname or "localhost"
+    endpoint = host.endpoint
+    if endpoint.scheme == "unix":
+        await _probe_socket(endpoint.socket_path, host.connect_timeout)
+        return UnixTransport(endpoint.socket_path)
     if host.tls is not None:
         try:
             ctx: ssl.SSLContext | bool = make_ssl_context(
@@ -44,14 +41,10 @@ async def open_direct(host: HostConfig) -> Transport:
             )
         except (OSError, ssl.SSLError) as exc:
             raise Unreachable(f"TLS files unusable: {exc}") from None
-        port = parts.port or 2376
-        base = f"https://{_url_host(hostname)}:{port}"
     else:
         ctx = False
-        port = parts.port or 2375
-        base = f"http://{_url_host(hostname)}:{port}"
     connector = aiohttp.TCPConnector(ssl=ctx, limit=0, family=socket.AF_UNSPEC)
-    transport = TCPTransport(base, connector)
+    transport = TCPTransport(endpoint.http_base, connector)
     transport.kind = "tls" if host.tls is not None else "tcp"
     return transport
 
@@ -92,6 +85,3 @@ def _name(lookup, ident: int) -> str:
     except KeyError:
         return str(ident)
 
-
-def _url_host(hostname: str) -> str:
-    return f"[{hostname}]" if ":" in hostname else hostname

@@ -64,7 +64,7 @@ def default_known_hosts(host: HostConfig) -> str:
     if host.known_hosts:
         return os.path.expanduser(host.known_hosts)
     try:
-        user, _ = known_hosts_files(host, ssh_config_options(_ssh_config_paths(host), parse_hop(host.url)))
+        user, _ = known_hosts_files(host, ssh_config_options(_ssh_config_paths(host), target_hop(host)))
     except Unreachable:
         user = [os.path.expanduser(DEFAULT_USER_KNOWN_HOSTS[0])]
     return user[0] if user else os.path.expanduser(DEFAULT_USER_KNOWN_HOSTS[0])
@@ -184,6 +184,14 @@ def parse_hop(spec: str) -> Hop:
     host = m.group("host").strip("[]")
     port = int(m.group("port")) if m.group("port") else None
     return Hop(spec.strip().removeprefix("ssh://").rstrip("/"), host, m.group("user"), port)
+
+
+def target_hop(host: HostConfig) -> Hop:
+    """The host's own SSH destination, from the endpoint parsed at config load."""
+    e = host.endpoint
+    if e.scheme != "ssh" or not e.address:
+        raise Unreachable(f"cannot parse SSH destination {host.url!r}")
+    return Hop(e.url.removeprefix("ssh://"), e.address, e.user, e.port)
 
 
 def _ssh_config_paths(host: HostConfig) -> list[str]:
@@ -469,7 +477,7 @@ class SSHTransport(Transport):
 async def open_ssh(host: HostConfig, trust: HostKeyTrust, keys: KeyLoader) -> SSHTransport:
     """Connect every hop in turn, then the target; one connection each, kept open."""
     paths = _ssh_config_paths(host)
-    target = parse_hop(host.url)
+    target = target_hop(host)
     hops = jump_chain(host, target, paths) + [target]
     client_keys = await keys.keys()
     conns: list[asyncssh.SSHClientConnection] = []
@@ -508,7 +516,7 @@ def connect_budget(host: HostConfig) -> float:
     """How long connecting every hop may take in all (the session's outer bound on an attempt)."""
     paths = _ssh_config_paths(host)
     try:
-        target = parse_hop(host.url)
+        target = target_hop(host)
         hops = jump_chain(host, target, paths) + [target]
         total = sum(hop_connect_timeout(host, ssh_config_options(paths, hop)) for hop in hops) + 1
     except Unreachable:
