@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from dockyard import __version__
 from dockyard.imageref import parse_image_ref
-from dockyard.textfmt import ago, human_bytes_iec, human_size, safe, short_id, table, truncate
+from dockyard.textfmt import ago, human_bytes_iec, human_size, natural_key, safe, short_id, table, truncate
 from dockyard.config import Config, ConfigError, load_config, no_endpoint_help, select_contexts
 from dockyard.fleet import HostResult, HostState, ReadOnlyError
 from dockyard.cli.completion import add_completion_parser
@@ -232,7 +232,7 @@ async def cmd_ps(fleet: Fleet, hosts, all_: bool, filters, as_json: bool) -> int
     results = [r async for r in fleet.containers.list(all=all_, hosts=hosts, filters=filters or None)]
     order = list(fleet.sessions)
     rows = sorted((c for r in results if r.ok for c in r.value),
-                  key=lambda c: (order.index(c.host), -c.created, c.name))
+                  key=lambda c: (order.index(c.host), -c.created, natural_key(c.name)))
     if not as_json:
         print(table(
             ["HOST", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],

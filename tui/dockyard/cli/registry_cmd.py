@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from dockyard.config import Config
 from dockyard.registry import BadReference, CredentialError, ReadOnlyRegistry, RegistryError
-from dockyard.textfmt import human_size, safe, table
+from dockyard.textfmt import human_size, natural_key, safe, table
 
 if TYPE_CHECKING:  # what the commands use loads with them (the terminal UI builds this parser too)
     from dockyard.registry import CredentialSource, Manifest, RegistryClient, RegistryEntry
@@ -154,7 +154,7 @@ async def cmd_registry_repositories(client: RegistryClient, as_json: bool) -> in
 async def cmd_registry_tags(client: RegistryClient, repository: str, as_json: bool) -> int:
     tags: list[str] = []
     async for page in client.tag_pages(repository):
-        page = sorted(page)  # distribution 2.8 answers tags unsorted (and all in one page); text and JSON alike
+        page = sorted(page, key=natural_key)  # distribution 2.8 answers tags unsorted (and all in one page); text and JSON alike
         tags.extend(page)
         if not as_json:
             for tag in page:

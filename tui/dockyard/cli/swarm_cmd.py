@@ -16,7 +16,7 @@ from dockyard.fleet import FleetError, ReadOnlyError
 from dockyard.imageref import parse_image_ref
 from dockyard.fleet import models
 from dockyard.fleet.models import AVAILABILITIES, ROLES
-from dockyard.textfmt import ago, rfc3339_seconds, safe, short_id, table, truncate
+from dockyard.textfmt import ago, natural_key, rfc3339_seconds, safe, short_id, table, truncate
 
 if TYPE_CHECKING:  # the controller loads with the command (dockyard.fleet is lazy), the swarm models with it
     from dockyard.fleet import Fleet
@@ -126,13 +126,13 @@ async def _snapshots(fleet: Fleet, hosts: list[str] | None,
 async def cmd_list(fleet: Fleet, kind: str, hosts: list[str] | None, swarm: str | None, as_json: bool) -> int:
     snapshots, errors = await _snapshots(fleet, hosts, swarm)
     if kind == "services":
-        rows = [s for snap in snapshots for s in sorted(snap.services, key=lambda s: s.name)]
+        rows = [s for snap in snapshots for s in sorted(snap.services, key=lambda s: natural_key(s.name))]
         if not as_json:
             _say(table(["SWARM", "ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS", "UPDATED", "STACK"],
                        [[s.swarm, short_id(s.id), s.name, s.mode, f"{s.running}/{s.desired}", truncate(s.image, 40),
                          ", ".join(s.ports), ago(rfc3339_seconds(s.updated)), s.stack or ""] for s in rows]))
     else:
-        rows = [n for snap in snapshots for n in sorted(snap.nodes, key=lambda n: (n.hostname, n.id))]
+        rows = [n for snap in snapshots for n in sorted(snap.nodes, key=lambda n: (natural_key(n.hostname), n.id))]
         if not as_json:
             _say(table(["SWARM", "ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION"],
                        [[n.swarm, short_id(n.id), n.hostname, n.state, n.availability, n.manager_status, n.engine]

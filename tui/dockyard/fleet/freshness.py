@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from dockyard.fleet.models import Container, Image
 from dockyard.imageref import DOCKER_HUB, canonical_repository, parse_image_ref
+from dockyard.textfmt import natural_key
 
 if TYPE_CHECKING:
     from dockyard.fleet.resource import FleetAccess
@@ -358,7 +359,7 @@ class FreshnessChecker:
             self._views[result.host] = _View({c.id: c for c in listed}, {i.id: i for i in images})
             out.extend(listed)
         order = {name: i for i, name in enumerate(hosts)}
-        out.sort(key=lambda c: (order.get(c.host, 0), c.name))
+        out.sort(key=lambda c: (order.get(c.host, 0), natural_key(c.name)))
         return out
 
     async def _resolve_created_as(self, containers: list[Container], report: FreshnessReport) -> None:

@@ -33,6 +33,7 @@ from dockyard.fleet.resource import Resource
 from dockyard.fleet.streams import encode_auth, merge, message_error, stream_error
 from dockyard.fleet.transfer import Transfer
 from dockyard.imageref import parse_image_ref
+from dockyard.textfmt import natural_key
 
 Auth = dict[str, str] | str | None  # X-Registry-Auth: a dict, an encoded header, or anonymous
 
@@ -177,7 +178,7 @@ class Images(Resource):
         for ref, where in by_tag.items():
             ordered = {h: where[h] for h in answered if h in where}
             rows.append(DriftRow(ref, ordered, tuple(h for h in answered if h not in where)))
-        rows.sort(key=lambda r: (not r.drifted, r.reference))
+        rows.sort(key=lambda r: (not r.drifted, natural_key(r.reference)))
         return rows, [r for r in results if not r.ok]
 
     async def drift(self, hosts: Iterable[str] | None = None) -> list[DriftRow]:

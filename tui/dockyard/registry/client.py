@@ -76,7 +76,7 @@ from dockyard.registry.models import (
     check_repository,
     is_digest,
 )
-from dockyard.textfmt import safe, truncate
+from dockyard.textfmt import natural_key, safe, truncate
 
 DOCKER_HUB_API = "https://hub.docker.com"
 DEFAULT_TIMEOUT = 30.0
@@ -397,7 +397,7 @@ class RegistryClient:
                     return None
 
         found = await asyncio.gather(*(check(t) for t in tags))
-        return sorted(t for t in found if t)
+        return sorted((t for t in found if t), key=natural_key)
 
     async def delete(self, repository: str, digest: str) -> None:
         """Delete a manifest by digest: every tag pointing at it goes too. 405 -> DeletionDisabled."""

@@ -36,7 +36,7 @@ from textual.widgets.data_table import Row as TableRow
 
 from dockyard.fleet import FleetError, HostState
 from dockyard.registry import RegistryError
-from dockyard.textfmt import clock, safe
+from dockyard.textfmt import clock, natural_key, safe
 from dockyard.ui import filtering
 
 if TYPE_CHECKING:  # the controller and the registry client load after the first frame
@@ -672,9 +672,9 @@ class SwarmPane(Pane):
 
 
 def _sortable(value: Any) -> tuple[int, Any]:
-    """Sort None last, numbers numerically, strings case-insensitively."""
+    """Sort None last, numbers numerically, strings naturally (web-2 before web-10), case-insensitively."""
     if value is None:
         return (2, 0)
     if isinstance(value, (int, float)):
         return (0, value)
-    return (1, str(value).lower())
+    return (1, natural_key(str(value)))

@@ -20,7 +20,7 @@ from textual.message import Message
 
 from dockyard.fleet import ActionResult, Container, ContainerStats, FleetError, HostState, HostStatus, RunSpec
 from dockyard.imageref import split_tag
-from dockyard.textfmt import clock, human_bytes_iec, short_id, truncate
+from dockyard.textfmt import clock, human_bytes_iec, natural_key, short_id, truncate
 from dockyard.ui import freshness as freshness_ui
 from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_table, mark_cell
 
@@ -65,7 +65,7 @@ def exit_code(c: Container) -> int | None:
 def base_order(order: Mapping[str, int]):
     """The rows' order before any sort: running (and paused, restarting) first, then hosts in config
     order, then names — as lazydocker lists them, so that stopped ones never hide the running."""
-    return lambda c: (c.state not in ACTIVE_STATES, order.get(c.host, 0), c.name)
+    return lambda c: (c.state not in ACTIVE_STATES, order.get(c.host, 0), natural_key(c.name))
 
 
 def container_row(c: Container, stats: ContainerStats | None, marked: bool, down: HostStatus | None = None,
@@ -127,7 +127,7 @@ def group_rows(rows: list[Row], grouping: str, order: Mapping[str, int]) -> list
         buckets.setdefault(r.sort_values[field] or "(no project)", []).append(r)
     out = []
     order = order if field == "host" else {}
-    for name in sorted(buckets, key=lambda n: (order.get(n, 0), n.lower())):
+    for name in sorted(buckets, key=lambda n: (order.get(n, 0), natural_key(n))):
         members = buckets[name]
         running = sum(1 for r in members if r.data.state == "running")
         header = (cell(""), cell(f"▼ {name}", "bold"), cell(f"{running}/{len(members)} running", "dim"),

@@ -16,7 +16,7 @@ from textual import work
 
 from dockyard.fleet import FleetError, Image
 from dockyard.imageref import split_tag
-from dockyard.textfmt import ago, human_size, safe, short_id
+from dockyard.textfmt import ago, human_size, natural_key, safe, short_id
 from dockyard.ui.dialogs.ask import AskDialog, Field, Flag
 from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
 from dockyard.ui.dialogs.info import TextDialog, json_dialog
@@ -57,7 +57,7 @@ def drift_rows(images: Iterable[Image]) -> list[Row]:
         for ref in image.tags:
             by_ref[ref][image.host] = image.id
     rows = []
-    for ref in sorted(by_ref):
+    for ref in sorted(by_ref, key=natural_key):
         hosts = by_ref[ref]
         ids = sorted(set(hosts.values()))
         drifted = len(ids) > 1
@@ -166,7 +166,7 @@ class ImagesPane(Pane):
             rows = [row for i in images for row in image_rows(
                 i, used[(i.host, i.id)], (i.host, i.id) in self.marked, self.show_dangling,
                 (lambda ref, i=i: self.fleet.freshness.image_state(i.host, i.id, ref)) if checked else None)]
-            rows.sort(key=lambda r: (order.get(r.sort_values["host"], 0), r.sort_values["ref"]))
+            rows.sort(key=lambda r: (order.get(r.sort_values["host"], 0), natural_key(r.sort_values["ref"])))
         return [row for row in rows if self.match(row.texts, row.fields)]
 
     def header_parts(self) -> list:

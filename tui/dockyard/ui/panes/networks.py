@@ -7,6 +7,7 @@ from collections import defaultdict
 from textual import work
 
 from dockyard.fleet import FleetError, Network
+from dockyard.textfmt import natural_key
 from dockyard.ui.dialogs.ask import AskDialog, Field, Flag
 from dockyard.ui.dialogs.confirm import ConfirmDialog
 from dockyard.ui.dialogs.info import json_dialog
@@ -54,7 +55,7 @@ class NetworksPane(Pane):
         rows = [network_row(n, sorted(attached.get((n.host, n.name), [])), (n.host, n.id) in self.marked)
                 for n in networks]
         order = host_order(self.fleet)
-        rows.sort(key=lambda r: (order.get(r.sort_values["host"], 0), r.sort_values["name"]))
+        rows.sort(key=lambda r: (order.get(r.sort_values["host"], 0), natural_key(r.sort_values["name"])))
         return [row for row in rows if self.match(row.texts, row.fields)]
 
     def row_chosen(self) -> None:

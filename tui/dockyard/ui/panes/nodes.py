@@ -6,7 +6,7 @@ from textual import work
 
 from dockyard.fleet import FleetError
 from dockyard.fleet.models import SwarmNode
-from dockyard.textfmt import short_id
+from dockyard.textfmt import natural_key, short_id
 from dockyard.ui.dialogs.ask import AskDialog, Field
 from dockyard.ui.dialogs.confirm import ConfirmDialog
 from dockyard.ui.panes.base import Column, Row, SwarmPane, cell, key_table
@@ -49,7 +49,7 @@ class NodesPane(SwarmPane):
 
     def build_rows(self) -> list[Row]:
         rows = [node_row(n) for snap in self.fleet.swarm.snapshots()
-                for n in sorted(snap.nodes, key=lambda n: (n.hostname, n.id))]
+                for n in sorted(snap.nodes, key=lambda n: (natural_key(n.hostname), n.id))]
         return [row for row in rows if self.match(row.texts, row.fields)]
 
     def current(self) -> SwarmNode | None:

@@ -18,7 +18,7 @@ from rich.text import Text
 from textual import work
 
 from dockyard.registry import CatalogUnsupported, RegistryError
-from dockyard.textfmt import ago, human_size, safe
+from dockyard.textfmt import ago, human_size, natural_key, safe
 from dockyard.ui.dialogs.ask import AskDialog, Field
 from dockyard.ui.dialogs.confirm import ConfirmDialog
 from dockyard.ui.panes.base import Column, Pane, Row, cell, key_table
@@ -210,7 +210,7 @@ class RegistriesPane(Pane):
                     page_arrived()
             elif level.kind == "tags":
                 async for page in client.tag_pages(level.repo):
-                    level.items.extend(sorted(page))
+                    level.items.extend(sorted(page, key=natural_key))
                     page_arrived()
             else:
                 level.items = [await client.manifest(level.repo, level.tag)]

@@ -13,7 +13,7 @@ from textual.message import Message
 
 from dockyard.fleet import FleetError
 from dockyard.fleet.models import Swarm, SwarmService, SwarmTask
-from dockyard.textfmt import ago, rfc3339_seconds, short_id
+from dockyard.textfmt import ago, natural_key, rfc3339_seconds, short_id
 from dockyard.ui.dialogs.ask import AskDialog, Field
 from dockyard.ui.dialogs.confirm import ConfirmDialog
 from dockyard.ui.panes.base import Column, Row, SwarmPane, cell, key_table
@@ -101,7 +101,7 @@ class ServicesPane(SwarmPane):
                 if snap.swarm.name == self.showing.swarm:
                     rows += [task_row(t) for t in tasks if t.service_id == self.showing.id]
                 continue
-            rows += [service_row(s, tasks) for s in sorted(snap.services, key=lambda s: s.name)]
+            rows += [service_row(s, tasks) for s in sorted(snap.services, key=lambda s: natural_key(s.name))]
         return [row for row in rows if self.match(row.texts, row.fields)]
 
     # ------------------------------------------------------------------ views

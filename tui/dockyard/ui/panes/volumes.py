@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from dockyard.fleet import FleetError, Volume
-from dockyard.textfmt import human_size
+from dockyard.textfmt import human_size, natural_key
 from dockyard.ui.dialogs.ask import AskDialog, Field
 from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
 from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_table, mark_cell
@@ -68,7 +68,7 @@ class VolumesPane(Pane):
         rows = [volume_row(v, self.sizes.get((v.host, v.name)), sorted(users.get((v.host, v.name), [])),
                            (v.host, v.name) in self.marked) for v in volumes]
         order = host_order(self.fleet)
-        rows.sort(key=lambda r: (order.get(r.sort_values["host"], 0), r.sort_values["name"]))
+        rows.sort(key=lambda r: (order.get(r.sort_values["host"], 0), natural_key(r.sort_values["name"])))
         return [row for row in rows if self.match(row.texts, row.fields)]
 
     @work(exclusive=True, group="volume-sizes")
