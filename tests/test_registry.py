@@ -21,6 +21,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -630,6 +631,7 @@ def test_known_registries_docker_hub_and_docker_config(tmp_path):
     assert find_registry(entries, "registry-1.docker.io") is hub and find_registry(entries, "index.docker.io") is hub
     assert find_registry(entries, "mine.example") is by_name["mine"]
     assert "docker.io" not in {e.name for e in known_registries(config, {**env, "DOCKYARD_NO_DOCKER_HUB": "1"})}
+    assert "docker.io" not in {e.name for e in known_registries(replace(config, docker_hub=False), env)}
     configured_hub = Config(registries=(RegistryConfig(name="hub", url="https://registry-1.docker.io"),))
     assert [e.name for e in known_registries(configured_hub, {"HOME": str(tmp_path / "none")})] == ["hub"]
     # Docker Hub's official images live under library/ (no request made)

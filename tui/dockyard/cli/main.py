@@ -22,6 +22,10 @@ from dockyard.config import Config, ConfigError, load_config, no_endpoint_help, 
 from dockyard.fleet import HostResult, HostState, ReadOnlyError
 from dockyard.cli.completion import add_completion_parser
 from dockyard.cli.outdated_cmd import add_outdated_parser, cmd_outdated
+from dockyard.cli.containers_cmd import ACTIONS, add_container_action_parsers
+from dockyard.cli.exec_cmd import add_exec_parser
+from dockyard.cli.logs_cmd import add_logs_parser
+from dockyard.cli import listings
 from dockyard.cli.options import add_global_options, merge_global_options, share_global_options
 from dockyard.cli.registry_cmd import add_registry_parser, cmd_registry, image_auth
 from dockyard.cli.swarm_cmd import SWARM_COMMANDS, add_swarm_parser, run_swarm_command
@@ -30,6 +34,7 @@ if TYPE_CHECKING:  # the fleet controller and the registry client load when a co
     from dockyard.fleet import Fleet
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+EXIT_DRIFT = 1  # `images --drift --exit-code`: differences found, as `git diff --exit-code`
 
 
 class UsageError(Exception):
@@ -49,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("hosts", help="one row per host: state, version, resources, latency")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    listings.add_format_option(p, "hosts")
 
     p = sub.add_parser("ps", help="containers across hosts, like docker ps with a HOST column")
     p.add_argument("-a", "--all", action="store_true", help="show stopped containers too")
@@ -56,12 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--filter", "-f", action="append", metavar="KEY=VALUE", default=[],
                    help="docker ps filter, e.g. status=running, label=app=web, name=db (repeatable)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("-q", "--quiet", action="store_true", help="only container IDs, one a line (as docker ps -q)")
+    listings.add_format_option(p, "ps")
 
     p = sub.add_parser("images", help="images across hosts")
     p.add_argument("--host", action="append", metavar="NAME", help="only this host (repeatable)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("-q", "--quiet", action="store_true", help="only image IDs, one a line (as docker images -q)")
+    listings.add_format_option(p, "images")
 
     add_image_commands(sub)
+    add_logs_parser(sub)
+    add_container_action_parsers(sub)
+    add_exec_parser(sub)
 
     p = sub.add_parser("config", help="configuration tools")
     csub = p.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
@@ -143,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _json_error(args, str(exc))
         print(f"dockyard: {safe(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    except listings.FormatError as exc:
+        _json_error(args, str(exc))
+        print(f"dockyard: {safe(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except ReadOnlyError as exc:  # the user's own setting, not a failure: one line, exit 2
         _json_error(args, f"{args.command}: {exc}")
         print(f"dockyard: {args.command}: {safe(exc)}", file=sys.stderr)
@@ -205,15 +222,27 @@ async def run_command(args: argparse.Namespace, config: Config) -> int:
     async with Fleet(config, live=False, readonly=args.readonly or None,
                      passphrase_prompt=_prompt_passphrase) as fleet:
         if args.command == "hosts":
-            return await cmd_hosts(fleet, config, args.json)
+            return await cmd_hosts(fleet, config, args.json, args.format)
         if args.command in SWARM_COMMANDS:
             return await run_swarm_command(args, fleet)
         if args.command == "ps":
-            return await cmd_ps(fleet, hosts, args.all, filters, args.json)
+            return await cmd_ps(fleet, hosts, args.all, filters, args.json, args.quiet, args.format)
+        if args.command in ACTIONS:
+            from dockyard.cli.containers_cmd import cmd_container_action
+
+            return await cmd_container_action(args, fleet)
+        if args.command == "logs":
+            from dockyard.cli.logs_cmd import cmd_logs
+
+            return await cmd_logs(args, fleet)
+        if args.command == "exec":
+            from dockyard.cli.exec_cmd import cmd_exec
+
+            return await cmd_exec(args, fleet)
         if args.command in IMAGE_COMMANDS or (args.command == "images" and getattr(args, "drift", False)):
             return await run_image_command(args, config, fleet)
         if args.command == "images":
-            return await cmd_images(fleet, hosts, args.json)
+            return await cmd_images(fleet, hosts, args.json, args.quiet, args.format)
         if args.command == "outdated":
             return await cmd_outdated(args, fleet)
     raise UsageError(f"unknown command {args.command!r}")
@@ -228,26 +257,39 @@ def _report(results: list[HostResult], as_json: bool, key: str, rows: list) -> i
     return EXIT_PARTIAL if errors else EXIT_OK
 
 
-async def cmd_ps(fleet: Fleet, hosts, all_: bool, filters, as_json: bool) -> int:
+async def cmd_ps(fleet: Fleet, hosts, all_: bool, filters, as_json: bool, quiet: bool = False,
+                 template: str | None = None) -> int:
     results = [r async for r in fleet.containers.list(all=all_, hosts=hosts, filters=filters or None)]
     order = list(fleet.sessions)
     rows = sorted((c for r in results if r.ok for c in r.value),
                   key=lambda c: (order.index(c.host), -c.created, natural_key(c.name)))
-    if not as_json:
-        print(table(
+    if quiet and not as_json:
+        for c in rows:
+            print(short_id(c.id))
+    elif template and not as_json:
+        listings.print_records(template, "ps", [listings.container_record(c) for c in rows])
+    elif not as_json:
+        colour = listings.colour_enabled()
+        print(listings.coloured_table(
             ["HOST", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
             [[c.host, short_id(c.id), truncate(c.image, 30), '"' + truncate(c.command, 20) + '"', ago(c.created),
               c.status, ", ".join(str(p) for p in c.ports), c.name] for c in rows],
+            [[None] * 5 + [listings.state_colour(c.state, c.status)] + [None, None] for c in rows], colour,
         ))
     return _report(results, as_json, "containers", rows)
 
 
-async def cmd_images(fleet: Fleet, hosts, as_json: bool) -> int:
+async def cmd_images(fleet: Fleet, hosts, as_json: bool, quiet: bool = False, template: str | None = None) -> int:
     results = [r async for r in fleet.images.list(hosts=hosts)]
     order = list(fleet.sessions)
     rows = sorted((i for r in results if r.ok for i in r.value),
                   key=lambda i: (order.index(i.host), -i.created))
-    if not as_json:
+    if quiet and not as_json:
+        for image in rows:
+            print(short_id(image.id))
+    elif template and not as_json:
+        listings.print_records(template, "images", [rec for i in rows for rec in listings.image_records(i)])
+    elif not as_json:
         lines = []
         for image in rows:
             for tag in image.tags or ("<none>:<none>",):
@@ -258,7 +300,7 @@ async def cmd_images(fleet: Fleet, hosts, as_json: bool) -> int:
     return _report(results, as_json, "images", rows)
 
 
-async def cmd_hosts(fleet: Fleet, config: Config, as_json: bool) -> int:
+async def cmd_hosts(fleet: Fleet, config: Config, as_json: bool, template: str | None = None) -> int:
     await fleet.wait_settled()
     await fleet.refresh_info()
     statuses = fleet.hosts()
@@ -267,6 +309,9 @@ async def cmd_hosts(fleet: Fleet, config: Config, as_json: bool) -> int:
         print(json.dumps({"hosts": [s.to_json() for s in statuses],
                           "errors": [{"host": s.name, "error": f"{s.state.value}: {s.reason}"} for s in failed]},
                          indent=2))
+    elif template:
+        _warn(config)
+        listings.print_records(template, "hosts", [listings.host_record(s) for s in statuses])
     else:
         _warn(config)
         rows = []
@@ -282,8 +327,11 @@ async def cmd_hosts(fleet: Fleet, config: Config, as_json: bool) -> int:
                 s.images if s.images is not None else "-",
                 f"{s.latency_ms:.1f}ms" if s.latency_ms is not None else "-",
             ])
-        print(table(["NAME", "TRANSPORT", "STATE", "VERSION", "API", "OS/ARCH", "CPUS", "MEMORY",
-                     "CONTAINERS", "IMAGES", "LATENCY"], rows))
+        colour = listings.colour_enabled()
+        print(listings.coloured_table(["NAME", "TRANSPORT", "STATE", "VERSION", "API", "OS/ARCH", "CPUS", "MEMORY",
+                                       "CONTAINERS", "IMAGES", "LATENCY"], rows,
+                                      [[None, None, listings.host_state_colour(s.state.value)] + [None] * 8
+                                       for s in statuses], colour))
     for s in failed:
         print(f"dockyard: {safe(s.name)}: {safe(s.state.value)}: {safe(s.reason)}", file=sys.stderr)
     return EXIT_PARTIAL if failed else EXIT_OK
@@ -342,6 +390,8 @@ def add_image_commands(sub: argparse._SubParsersAction) -> None:
     images = sub.choices["images"]
     images.add_argument("--drift", action="store_true",
                         help="group by REPOSITORY:TAG across hosts and flag tags whose image IDs differ")
+    images.add_argument("--exit-code", action="store_true",
+                        help="with --drift: exit 1 when a tag drifts, 0 when none does (as git diff --exit-code)")
 
 
 async def run_image_command(args: argparse.Namespace, config: Config, fleet: Fleet) -> int:
@@ -351,7 +401,7 @@ async def run_image_command(args: argparse.Namespace, config: Config, fleet: Fle
     if args.command == "transfer":
         _check_hosts(config, [args.source, *args.targets])
         return await cmd_transfer(fleet, args.images, args.source, args.targets, args.json)
-    return await cmd_drift(fleet, args.host, args.json)
+    return await cmd_drift(fleet, args.host, args.json, args.exit_code)
 
 
 async def cmd_pull(fleet: Fleet, image: str, hosts, as_json: bool, auth: dict[str, str] | None = None) -> int:
@@ -418,7 +468,7 @@ async def cmd_transfer(fleet: Fleet, images: list[str], source: str, targets: li
     return EXIT_PARTIAL if failed else EXIT_OK
 
 
-async def cmd_drift(fleet: Fleet, hosts, as_json: bool) -> int:
+async def cmd_drift(fleet: Fleet, hosts, as_json: bool, exit_code: bool = False) -> int:
     rows, failed = await fleet.images.drift_report(hosts)
     if as_json:
         print(json.dumps({"drift": [r.to_json() for r in rows],
@@ -426,9 +476,14 @@ async def cmd_drift(fleet: Fleet, hosts, as_json: bool) -> int:
     else:
         answered = [h for h in fleet.sessions if h not in {r.host for r in failed}
                     and (not hosts or h in hosts)]
-        print(table(["REPOSITORY:TAG", "DRIFT", *[h.upper() for h in answered]],
-                    [[r.reference, "DRIFT" if r.drifted else "", *[short_id(r.hosts.get(h), "-") for h in answered]]
-                     for r in rows]))
+        print(listings.coloured_table(
+            ["REPOSITORY:TAG", "DRIFT", *[h.upper() for h in answered]],
+            [[r.reference, "DRIFT" if r.drifted else "", *[short_id(r.hosts.get(h), "-") for h in answered]]
+             for r in rows],
+            [[None, listings.YELLOW if r.drifted else None] + [None] * len(answered) for r in rows],
+            listings.colour_enabled()))
     for r in sorted(failed, key=lambda r: r.host):
         print(f"dockyard: {safe(r.host)}: {safe(r.error)}", file=sys.stderr)
-    return EXIT_PARTIAL if failed else EXIT_OK
+    if failed:
+        return EXIT_PARTIAL
+    return EXIT_DRIFT if exit_code and any(r.drifted for r in rows) else EXIT_OK

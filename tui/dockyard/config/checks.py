@@ -95,6 +95,7 @@ class Checker:
             registries=tuple(r for r in registries if r is not None),
             readonly=bool(self.get(d, (), "readonly", False)),
             import_contexts=import_contexts,
+            docker_hub=bool(self.get(d, (), "docker_hub", True)),
             keys=dict(self.section(d, "keys", dict)),
             ui=UIConfig(
                 theme=self.get(ui, ("ui",), "theme"),

@@ -116,6 +116,7 @@ class Config:
     registries: tuple[RegistryConfig, ...] = ()
     readonly: bool = False
     import_contexts: bool = False
+    docker_hub: bool = True  # list Docker Hub among the registries (false: air-gapped sites)
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, for the TUI
     ui: UIConfig = field(default_factory=UIConfig)
     warnings: tuple[str, ...] = ()

@@ -214,6 +214,12 @@ CONFIG_SCHEMA: dict = {
             "default": False,
             "description": "Also add the Docker CLI contexts (docker context ls) after the hosts of this file.",
         },
+        "docker_hub": {
+            "type": "boolean",
+            "default": True,
+            "description": "List Docker Hub (docker.io) among the registries; false for an air-gapped site "
+                           "(no request ever goes to it, `dockyard registry ls` exits 0).",
+        },
         "connect_timeout": _timeout("Default connect timeout in seconds for every host."),
         "request_timeout": _timeout("Default request timeout in seconds for every host."),
         "ssh_config": _path("OpenSSH client config used for ssh:// hosts; default ~/.ssh/config."),

@@ -45,8 +45,24 @@ class ExecSession:
             return None
         return None if message is None else message.data
 
+    async def read_stream(self) -> tuple[int, bytes] | None:
+        """Next chunk with where it came from (1 stdout, 2 stderr; always 1 under a TTY); None at the end."""
+        try:
+            message = await self._stream.read_out()
+        except (aiodocker.DockerError, OSError):
+            return None
+        return None if message is None else (message.stream, message.data)
+
     async def write(self, data: bytes) -> None:
         await self._stream.write_in(data)
+
+    async def close_input(self) -> None:
+        """End of input (stdin reached its end) while the output keeps coming: a half-close."""
+        response = getattr(self._stream, "_resp", None)
+        transport = response.connection.transport if response is not None and response.connection else None
+        if transport is not None and transport.can_write_eof():
+            with contextlib.suppress(OSError, RuntimeError):
+                transport.write_eof()
 
     async def resize(self, rows: int, cols: int) -> None:
         if self.tty:
@@ -74,11 +90,13 @@ class ExecSession:
 
 async def open_exec(client: DockerClient, host: str, container_id: str, cmd: Sequence[str], *,
                     tty: bool = True, env: dict[str, str] | None = None, user: str = "",
-                    workdir: str | None = None, rows: int | None = None, cols: int | None = None) -> ExecSession:
-    """Create and start an exec; refuses clearly when the container is not running."""
+                    workdir: str | None = None, rows: int | None = None, cols: int | None = None,
+                    stdin: bool = True) -> ExecSession:
+    """Create and start an exec; refuses clearly when the container is not running. `stdin=False`:
+    the command reads an empty input (as `docker exec` without -i)."""
     container = DockerContainer(client, id=container_id)
     try:
-        exec_ = await container.exec(list(cmd), stdin=True, stdout=True, stderr=True, tty=tty,
+        exec_ = await container.exec(list(cmd), stdin=stdin, stdout=True, stderr=True, tty=tty,
                                      user=user, environment=env, workdir=workdir)
     except DaemonError as exc:
         # dockerd: 409 "is not running"; Podman: 500 "can only create exec sessions on running

@@ -50,11 +50,13 @@ class LogLine:
 
 @dataclass(frozen=True, slots=True)
 class LogNotice:
-    """A source's stream broke, resumed or ended; shown inline in the view."""
+    """A source's stream broke, resumed or ended; shown inline in the view. `stopped`: the
+    container is not running (so nothing new comes until it starts), which is no failure."""
 
     source: LogSource
     message: str
     broken: bool
+    stopped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,18 +84,22 @@ def since_after(ts: str) -> str:
     return f"{int(epoch) + nanos // 1_000_000_000}.{nanos % 1_000_000_000:09d}"
 
 
-async def merged_logs(fleet: FleetAccess, sources: Iterable[LogSource], *, tail: int = 500, follow: bool = True,
+async def merged_logs(fleet: FleetAccess, sources: Iterable[LogSource], *, tail: int | str = 500, follow: bool = True,
                       since: str | None = None, window: float = 0.25, history_wait: float = 10.0,
-                      retry_every: float = 2.0) -> AsyncIterator[LogLine | LogNotice]:
+                      retry_every: float = 2.0, resume: bool = True) -> AsyncIterator[LogLine | LogNotice]:
     """Yield lines of every source in timestamp order: the histories exactly, live lines within
     `window` seconds of lateness. A source whose history is not in after `history_wait` s (a
-    frozen host) no longer holds the others back."""
+    frozen host) no longer holds the others back. A notice comes after the lines its source sent
+    before it. `resume=False` (`docker logs -f`'s way, for scripts): a source ends when its
+    container stops instead of waiting for it to start again."""
     sources = list(sources)
     queue: asyncio.Queue[LogLine | LogNotice | _Mark] = asyncio.Queue(maxsize=10000)
     tasks = [asyncio.create_task(_follow_source(fleet, s, queue, tail=tail, follow=follow, since=since,
-                                                retry_every=retry_every)) for s in sources]
+                                                retry_every=retry_every, resume=resume)) for s in sources]
     live = len(tasks)
-    heap: list[tuple[str, int, LogLine]] = []
+    heap: list[tuple[str, int, LogLine | LogNotice]] = []
+    held: collections.Counter[LogSource] = collections.Counter()  # lines in the heap, per source
+    last_key: dict[LogSource, str] = {}  # the newest line's sort key, per source
     arrivals: collections.deque[tuple[float, int]] = collections.deque()  # (arrival time, seq), in order
     released: set[int] = set()
     seq = itertools.count()
@@ -120,10 +126,18 @@ async def merged_logs(fleet: FleetAccess, sources: Iterable[LogSource], *, tail:
             elif isinstance(item, LogNotice):
                 if item.broken:  # nothing more comes from it for now: it holds no one back
                     catching_up -= collections.Counter([item.source])
-                yield item
+                if held[item.source]:  # after the lines it sent before (an exited container's history)
+                    n = next(seq)
+                    heapq.heappush(heap, (last_key[item.source], n, item))
+                    arrivals.append((loop.time(), n))
+                else:
+                    yield item
             elif isinstance(item, LogLine):
                 n = next(seq)
-                heapq.heappush(heap, (timestamp_key(item.timestamp), n, item))
+                key = timestamp_key(item.timestamp)
+                heapq.heappush(heap, (key, n, item))
+                held[item.source] += 1
+                last_key[item.source] = max(key, last_key.get(item.source, key))
                 arrivals.append((loop.time(), n))
             # While the oldest held line has waited a full window (or the sources are done),
             # release the earliest timestamp: no line waits much longer than `window`.
@@ -136,13 +150,15 @@ async def merged_logs(fleet: FleetAccess, sources: Iterable[LogSource], *, tail:
                 released.add(n)
                 while arrivals and arrivals[0][1] in released:
                     released.discard(arrivals.popleft()[1])
+                if isinstance(line, LogLine):
+                    held[line.source] -= 1
                 yield line
     finally:
         await cancel_and_wait(tasks, "logs")
 
 
-async def _follow_source(fleet: FleetAccess, source: LogSource, queue: asyncio.Queue, *, tail: int, follow: bool,
-                         since: str | None, retry_every: float) -> None:
+async def _follow_source(fleet: FleetAccess, source: LogSource, queue: asyncio.Queue, *, tail: int | str, follow: bool,
+                         since: str | None, retry_every: float, resume: bool = True) -> None:
     last_ts: str | None = None
     at_last_ts: list[tuple[str, str]] = []  # (stream, text) of the delivered lines stamped `last_ts`
     first = True
@@ -184,7 +200,15 @@ async def _follow_source(fleet: FleetAccess, source: LogSource, queue: asyncio.Q
                     continue
                 if not follow:
                     return
-                reason = "container stopped" if running else "container is not running"
+                # Not a broken stream: the container is not running, so nothing new comes for now.
+                if not resume:
+                    return
+                message = ("container stopped; its logs continue when it starts again" if running else
+                           "container is not running; its logs continue if it starts")
+                first = False
+                await queue.put(LogNotice(source, message, broken=False, stopped=True))
+                await _wait_until_running(fleet, source, retry_every)
+                continue
             except BadReply as exc:  # retrying would read the same garbage again
                 await queue.put(LogNotice(source, f"logs unreadable: {exc.detail}", broken=True))
                 return
@@ -193,7 +217,7 @@ async def _follow_source(fleet: FleetAccess, source: LogSource, queue: asyncio.Q
                     await queue.put(LogNotice(source, "container was removed", broken=True))
                     return
                 reason = str(exc)
-                if not follow:
+                if not follow or not resume:
                     await queue.put(LogNotice(source, f"logs unavailable: {reason}", broken=True))
                     return
             first = False

@@ -7,7 +7,8 @@ and `Registries`: that list with a client and the credentials for each, shared b
 | `config.json`     | every `auths` / `credHelpers` host: name = host, credentials = "docker";       |
 |                   | loopback hosts use plain HTTP, like the Docker daemon's default insecure range |
 | Docker Hub        | `docker.io` (https://registry-1.docker.io, token auth via auth.docker.io),     |
-|                   | unless configured, or `DOCKYARD_NO_DOCKER_HUB=1` (air-gapped sites, tests)     |
+|                   | unless configured, `docker_hub = false` in the config (air-gapped sites), or   |
+|                   | `DOCKYARD_NO_DOCKER_HUB=1` for one run (tests)                                 |
 """
 
 from __future__ import annotations
@@ -88,7 +89,9 @@ def known_registries(config: Config, env: Mapping[str, str] | None = None, *,
             entries.append(RegistryEntry(r, "docker config"))
             hosts.add(registry_host(r.url))
             names.add(r.name)
-    if (docker_hub if docker_hub is not None else docker_hub_enabled(env)) and not hub_configured \
+    if docker_hub is None:
+        docker_hub = config.docker_hub and docker_hub_enabled(env)
+    if docker_hub and not hub_configured \
             and DOCKER_HUB.name not in names:
         entries.append(RegistryEntry(DOCKER_HUB, "default"))
     return entries
