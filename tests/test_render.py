@@ -102,13 +102,13 @@ def test_an_online_host_shows_its_facts_and_container_totals():
     s = host(server_version="20.10.24", containers=5, containers_running=3, images=7, cpus=4,
              memory=8 * 1024 ** 3, latency_ms=1.25)
     row = host_row(s, (55.5, 512 * 1024 ** 2, 3, 3))
-    assert shown(row) == ["web1", "unix", "online", "20.10.24", "3/5", "7", "4", "8.0GiB", "55.5", "512.0MiB",
+    assert shown(row) == ["web1", "unix", "online", "20.10.24", "3/5", "7", "4", "8GiB", "55.5", "512MiB",
                           "1.2 ms", ""]
 
 
 def test_totals_say_so_while_not_every_running_container_is_sampled():
     row = host_row(host(), (10.0, 1024, 1, 2))
-    assert shown(row)[8:10] == ["~10.0", "~1.0KiB"]
+    assert shown(row)[8:10] == ["~10.0", "~1KiB"]
     assert shown(host_row(host()))[8:10] == ["-", "-"]  # nothing sampled yet
 
 

@@ -1,5 +1,9 @@
 """Plain-text formatting shared by the CLI and the UI: sizes, ages, tables, inert strings.
 
+The one home of units, so a figure reads the same in every pane and command, as docker prints it:
+sizes of images, volumes, layers and transfers in decimal units (`docker images`: 1.99MB, 452kB),
+memory in binary units (`docker stats`, `docker info`: 452KiB, 23.54GiB).
+
 Daemon-supplied strings go through `safe()` before they reach a terminal, so a container
 name holding escape sequences can't move the cursor or retitle the window, and one holding
 bidi controls (U+202E) or invisible format characters can't reorder or hide what follows.
@@ -30,7 +34,7 @@ def safe(text: object) -> str:
 
 
 def human_size(n: int | float | None) -> str:
-    """Docker CLI style: 1.23MB (decimal units)."""
+    """A size on disk or on the wire as `docker images` prints it: 1.99MB, 452kB (decimal, 3 digits)."""
     if n is None or n < 0:
         return "-"
     for unit in ("B", "kB", "MB", "GB", "TB"):
@@ -41,7 +45,8 @@ def human_size(n: int | float | None) -> str:
 
 
 def human_bytes_iec(n: int | None, digits: int | None = None) -> str:
-    """1.5GiB; with `digits`, that many significant digits (a live column that changes less often)."""
+    """Memory as `docker stats` prints it: 1.5MiB, 23.54GiB (binary, 4 significant digits); with
+    `digits`, that many digits without exponent (a live column that changes less often)."""
     if n is None:
         return "-"
     value = float(n)
@@ -52,7 +57,7 @@ def human_bytes_iec(n: int | None, digits: int | None = None) -> str:
             if digits:  # significant digits without exponent notation (1000KiB, 12.5MiB, 1.50GiB)
                 decimals = max(0, digits - len(str(int(value))))
                 return f"{value:.{decimals}f}{unit}"
-            return f"{value:.1f}{unit}"
+            return f"{value:.4g}{unit}"
         value /= 1024
     return str(n)
 

@@ -30,6 +30,7 @@ from dockyard.fleet.networks import Networks
 from dockyard.fleet.session import HostSession, Timing
 from dockyard.fleet.stats import ContainerStats, StatsWatcher
 from dockyard.fleet.volumes import Volumes
+from dockyard.textfmt import human_bytes_iec, human_size
 from dockyard.fleet.swarm import SwarmController
 from dockyard import transports  # transports.default_known_hosts: SSH code, loaded when first asked
 from dockyard.transports import HostKeyTrust, HostKeyUnknown, PassphrasePrompt
@@ -160,19 +161,30 @@ class Fleet:
                       ("State", session.describe_state()),
                       ("Latency", f"{status.latency_ms:.1f} ms" if status.latency_ms is not None else "-"),
                       ("Read-only", "yes" if status.readonly else "no")]
-        daemon = [(k, str(info.get(k, "-"))) for k in (
-            "Name", "ServerVersion", "OperatingSystem", "KernelVersion", "Architecture", "NCPU", "MemTotal",
-            "Driver", "CgroupDriver", "CgroupVersion", "DockerRootDir", "Containers", "ContainersRunning",
-            "ContainersPaused", "ContainersStopped", "Images")]
+        facts = {"NCPU": "CPUs", "MemTotal": "Memory", "ContainersRunning": "Running", "ContainersPaused": "Paused",
+                 "ContainersStopped": "Stopped"}
+        daemon = []
+        for k in ("Name", "ServerVersion", "OperatingSystem", "KernelVersion", "Architecture", "NCPU", "MemTotal",
+                  "Driver", "CgroupDriver", "CgroupVersion", "DockerRootDir", "Containers", "ContainersRunning",
+                  "ContainersPaused", "ContainersStopped"):
+            value = info.get(k)
+            text = "-" if value is None else human_bytes_iec(value) if k == "MemTotal" else str(value)
+            daemon.append((facts.get(k, k), text))
+        # Images: what `docker images` lists, each image once — the Hosts pane's and `dockyard
+        # hosts`' figure too (/info's own count includes intermediate layers)
+        images = df.get("Images") or []
+        daemon.append(("Images", str(len(images))))
         usage = []
         for label, key, size_key in (("Images", "Images", "Size"), ("Containers", "Containers", "SizeRw"),
                                      ("Volumes", "Volumes", None), ("Build cache", "BuildCache", "Size")):
             items = df.get(key) or []
-            if size_key:
+            if key == "Images" and df.get("LayersSize") is not None:  # shared layers once, as docker system df
+                total = int(df["LayersSize"])
+            elif size_key:
                 total = sum(int(i.get(size_key) or 0) for i in items)
             else:
-                total = sum(int((i.get("UsageData") or {}).get("Size") or 0) for i in items)
-            usage.append((label, f"{len(items)} items, {total / 1e6:.1f} MB"))
+                total = sum(max(0, int((i.get("UsageData") or {}).get("Size") or 0)) for i in items)
+            usage.append((label, f"{len(items)} using {human_size(total)}"))
         return [("Connection", connection), ("Daemon (docker info)", daemon), ("Disk usage (docker system df)", usage)]
 
     async def reconnect(self, name: str) -> None:

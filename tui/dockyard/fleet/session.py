@@ -96,6 +96,9 @@ class HostSession:
         self.problem: HostKeyProblem | None = None
         self.version: dict[str, Any] = {}
         self.info: dict[str, Any] = {}
+        # IMAGES everywhere is what `docker images` lists (each image once): /info's "Images"
+        # also counts intermediate layers, so it is never shown as that figure
+        self.image_count: int | None = None
         self.latency_ms: float | None = None
         self.warning: str | None = None  # the last problem with a reply no user request was waiting for
         self.down_since: float | None = None  # wall time the host stopped being online (None: online or never tried)
@@ -197,7 +200,7 @@ class HostSession:
             cpus=info.get("NCPU"), memory=info.get("MemTotal"),
             containers=counts[0] if counts else info.get("Containers"),
             containers_running=counts[1] if counts else info.get("ContainersRunning"),
-            images=counts[2] if counts else info.get("Images"),
+            images=counts[2] if counts else self.image_count,
             latency_ms=self.latency_ms, readonly=self.readonly, labels=dict(self.config.labels),
             source=self.config.source, down_since=self.down_since, warning=self.warning,
         )
@@ -206,6 +209,8 @@ class HostSession:
         """Fetch `/info` and measure latency (the CLI's `hosts` and the live loop use it)."""
         self.latency_ms = await self.call(lambda c: c.ping())
         self.info = await self.call(lambda c: c.get("info"))
+        if not self.live:  # the live cache counts its own listing
+            self.image_count = len(await self.call(lambda c: c.get("images/json", list)))
         self._notify("host")
 
     # ------------------------------------------------------------------ the loop
