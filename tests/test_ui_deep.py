@@ -80,6 +80,10 @@ async def test_merged_logs_view_shows_both_hosts_and_hostile_lines_inertly(lab):
         await until(lambda: any(f"unix1/hostile-{tag}" in ln for ln in log.plain_lines())
                     and any(f"ssh/plain-{tag}" in ln for ln in log.plain_lines()), 10,
                     f"both sources: {log.plain_lines()[:5]} {app.screen.sources}")
+        # the prefixes are padded to the widest: every line's text starts in the same column
+        plain_rows = [ln for ln in log.plain_lines() if ln.startswith(f"ssh/plain-{tag}")]
+        assert plain_rows and all(ln.startswith(f"ssh/plain-{tag}".ljust(len(f"unix1/hostile-{tag}")) + "  plain")
+                                  for ln in plain_rows), plain_rows[:3]
         index = next(i for i, item in enumerate(log.items()) if "hostile" in item.source.name and "red" in item.text)
         rendered = ansi_text(log.items()[index].text)
         assert "\x1b" not in rendered.plain  # nothing reaches the terminal as an escape
@@ -112,9 +116,13 @@ async def test_container_view_shows_stats_and_inspect(lab):
             await until(lambda: isinstance(app.screen, ContainerScreen), 10, "detail open")
             screen = app.screen
             await until(lambda: len(screen.samples) >= 3, 30, "three stats samples (two CPU%)")
-            await until(lambda: re.search(r"\d+\.\d%  \(max \d+\.\d%\)", svg_text(app)), 10, "CPU% shown",
+            await until(lambda: re.search(r"\d+\.\d%  \(max \d+\.\d%\)", svg_text(app))
+                        and re.search(r"graph 0–\d+%", svg_text(app)), 10, "CPU% and the graph's scale shown",
                         pilot=pilot)
             cpu[which] = max(screen.series["cpu"])
+            if which == idle:  # a sleeping container's CPU graph stays a sliver: the graph's top is one CPU
+                graph = screen.query_one("#stat-cpu Bars").render().plain  # as painted
+                assert set(graph) <= {" ", "▁", "\n"}, graph
             await until(lambda: screen.inspect.get("Name") == f"/{which}", 10, "inspect loaded")
             assert (app.fleet.stats.watched & {("unix1", screen.container.id)})
             await pilot.press("escape")
@@ -129,6 +137,13 @@ def test_sparklines_scale_from_zero():
     assert bar_lines([0.0], 4, 2) == ["    "] * 2
     assert bar_lines([0.0, 5.0, 10.0], 3, 2) == ["  █", " ██"]  # newest at the right
     assert bar_lines([0.1, 100.0], 2, 1) == ["▁█"]  # anything above 0 shows
+
+
+def test_the_cpu_graph_does_not_autoscale_a_tenth_of_a_percent_to_the_top():
+    """The CPU box's top is 100 % (one CPU) or the peak above it: 0.1 % is a sliver, not a full box."""
+    assert bar_lines([0.1, 0.1], 2, 3, floor=100.0) == ["  ", "  ", "▁▁"]
+    assert bar_lines([50.0, 100.0], 2, 2, floor=100.0) == [" █", "██"]
+    assert bar_lines([100.0, 200.0], 2, 2, floor=100.0) == [" █", "██"]  # two busy CPUs: the peak is the top
 
 
 async def test_hosts_pane_totals_cpu_and_memory_per_host(lab, fresh_daemon):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 
 from fleet_hosts import config, ssh_host, unix_host
-from helpers import showing, until
+from helpers import showing, svg_text, until
 from lab import IMAGE
 from dockyard.ui.app import DockyardApp
 from dockyard.ui.dialogs.ask import AskDialog
 from dockyard.ui.dialogs.confirm import ConfirmDialog
+from dockyard.ui.dialogs.info import InspectDialog
+from dockyard.ui.json_tree import walk
+from textual.widgets import Tree
 
 
 async def test_drift_view_and_remove_confirmation(lab):
@@ -84,5 +87,17 @@ async def test_volume_and_network_lifecycle_from_the_panes(lab):
         networks = await create_in_pane(pilot, "5", net)
         internal = lab.d1.docker("network", "inspect", "-f", "{{.Internal}}", net).stdout.strip()
         assert internal == "true"  # internal by default: no route out
+        # enter: inspect as a foldable tree, as a container's inspect (not raw JSON)
+        networks.table.move_cursor(row=next(i for i, r in enumerate(networks.rows)
+                                            if r.sort_values.get("name") == net))
+        await pilot.press("enter")
+        await until(lambda: showing(app, InspectDialog), 5, "network inspect")
+        tree = app.screen.query_one("#inspect-tree", Tree)
+        labels = {str(n.label) for n in walk(tree.root)}
+        assert f'Name: "{net}"' in labels and "Internal: true" in labels and any(
+            lbl.startswith("IPAM  {") for lbl in labels), sorted(labels)[:20]
+        assert "Internal: true" in svg_text(app)  # the first level is open on screen
+        await pilot.press("escape")
+        await until(lambda: not showing(app, InspectDialog), 5, "inspect closed")
         await remove_in_pane(pilot, networks, net)
         await until(lambda: lab.d1.docker("network", "inspect", net, check=False).returncode != 0, 10, "net gone")

@@ -24,6 +24,7 @@ from textual.widgets.tree import TreeNode
 from dockyard.fleet import Container, ContainerStats, FleetError
 from dockyard.textfmt import human_bytes_iec, safe, short_id
 from dockyard.ui import freshness as freshness_ui
+from dockyard.ui.json_tree import fill as _fill, walk as _walk
 from dockyard.ui.guard import notice
 from dockyard.ui.focus import focus_now, typing
 from dockyard.ui.keyhints import KeyHints
@@ -41,15 +42,16 @@ def _rate(now: ContainerStats, before: ContainerStats | None, field: str) -> flo
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
 
-def bar_lines(values: list[float], width: int, height: int) -> list[str]:
+def bar_lines(values: list[float], width: int, height: int, floor: float = 0.0) -> list[str]:
     """A sparkline scaled from 0, one column per sample, newest at the right.
 
     Textual's Sparkline scales from the series' minimum: an idle container's 0.0 % samples
     (or a single sample) drew full-height bars. Here 0 is no bar and any value above 0 at
-    least the lowest one.
+    least the lowest one. The top is the largest value or `floor`, whichever is more: CPU%
+    passes one whole CPU (100), so an idle 0.1 % stays a sliver instead of filling the box.
     """
     shown = values[-width:] if width > 0 else []
-    top = max(shown, default=0.0)
+    top = max(max(shown, default=0.0), floor)
     levels = [math.ceil(v / top * height * 8) if top > 0 and v > 0 else 0 for v in shown]
     return ["".join(BLOCKS[max(0, min(8, level - row * 8))] for level in levels).rjust(width)
             for row in reversed(range(height))]
@@ -63,13 +65,15 @@ class Bars(Widget):
     def __init__(self) -> None:
         super().__init__()
         self.data: list[float] = []
+        self.floor = 0.0
 
-    def show(self, data: list[float]) -> None:
+    def show(self, data: list[float], floor: float = 0.0) -> None:
         self.data = data
+        self.floor = floor
         self.refresh()
 
     def render(self) -> Text:
-        return Text("\n".join(bar_lines(self.data, self.size.width, self.size.height)), no_wrap=True)
+        return Text("\n".join(bar_lines(self.data, self.size.width, self.size.height, self.floor)), no_wrap=True)
 
 
 class StatBox(Vertical):
@@ -87,9 +91,9 @@ class StatBox(Vertical):
         yield Label(self.title_text, classes="value")
         yield Bars()
 
-    def show(self, value: str, series: list[float]) -> None:
+    def show(self, value: str, series: list[float], floor: float = 0.0) -> None:
         self.query_one(Label).update(Text.assemble((self.title_text + "  ", "bold"), value))
-        self.query_one(Bars).show(series)
+        self.query_one(Bars).show(series, floor)
 
 
 class ContainerScreen(Screen[None]):
@@ -186,7 +190,10 @@ class ContainerScreen(Screen[None]):
         s["blk"].append(_rate(stats, before, "blk_read") + _rate(stats, before, "blk_write"))
         limit = f" / {human_bytes_iec(stats.mem_limit)}" if stats.mem_limit else ""
         pct = f" ({stats.mem_percent:.1f}%)" if stats.mem_percent is not None else ""
-        self._box("cpu", f"{stats.cpu_percent or 0:.1f}%  (max {max(s['cpu']):.1f}%)")
+        # the graph's top: one whole CPU (100 %, as docker stats counts), or more when it uses more
+        top = max(100.0, max(s["cpu"]))
+        self._box("cpu", f"{stats.cpu_percent or 0:.1f}%  (max {max(s['cpu']):.1f}%)", top)
+        self.query_one("#stat-cpu", StatBox).border_subtitle = f"graph 0–{top:.0f}%"
         self._box("mem", f"{human_bytes_iec(stats.mem_usage)}{limit}{pct}")
         self._box("pids", str(stats.pids if stats.pids is not None else "-"))
         self._box("rx", f"{human_bytes_iec(int(s['rx'][-1]))}/s  total {human_bytes_iec(stats.net_rx)}")
@@ -194,8 +201,8 @@ class ContainerScreen(Screen[None]):
         self._box("blk", f"{human_bytes_iec(int(s['blk'][-1]))}/s  read {human_bytes_iec(stats.blk_read)} "
                          f"write {human_bytes_iec(stats.blk_write)}")
 
-    def _box(self, key: str, value: str) -> None:
-        self.query_one(f"#stat-{key}", StatBox).show(value, list(self.series[key]))
+    def _box(self, key: str, value: str, floor: float = 0.0) -> None:
+        self.query_one(f"#stat-{key}", StatBox).show(value, list(self.series[key]), floor)
 
     # ------------------------------------------------------------------ inspect, top, env, ports
 
@@ -334,33 +341,3 @@ class ContainerScreen(Screen[None]):
             self.query_one("#inspect-tree", Tree).focus()
         else:
             self.dismiss(None)
-
-
-def _label(key: str, value: Any) -> Text:
-    text = Text(safe(key), style="bold")
-    if isinstance(value, dict):
-        text.append(f"  {{{len(value)}}}", style="dim")
-    elif isinstance(value, list):
-        text.append(f"  [{len(value)}]", style="dim")
-    else:
-        text.append(": ")
-        style = {str: "green", bool: "magenta", type(None): "dim"}.get(type(value), "cyan")
-        text.append(safe(json.dumps(value, ensure_ascii=False)), style=style)
-    return text
-
-
-def _fill(node: TreeNode, value: Any) -> None:
-    items = value.items() if isinstance(value, dict) else enumerate(value)
-    for key, child in items:
-        if isinstance(child, (dict, list)) and child:
-            branch = node.add(_label(str(key), child), data=child)
-            _fill(branch, child)
-        else:
-            node.add_leaf(_label(str(key), child), data=child)
-
-
-def _walk(node: TreeNode):
-    for child in node.children:
-        yield child
-        yield from _walk(child)
-

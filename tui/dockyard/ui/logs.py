@@ -72,10 +72,13 @@ class LogView(ScrollView, can_focus=True):
     LogView { background: $surface; color: $foreground; overflow-x: auto; overflow-y: scroll; }
     """
 
-    def __init__(self, *, max_items: int, multi: bool, id: str | None = None):
+    def __init__(self, *, max_items: int, multi: bool, id: str | None = None, label_width: int = 0):
+        """`label_width`: the widest source label known up front; prefixes are padded to it so the
+        text column does not jump from line to line (a wider source found later pads to its own)."""
         super().__init__(id=id)
         self.max_items = max_items
         self.multi = multi
+        self.label_width = label_width
         self.timestamps = False
         self.wrap = False
         self.search = ""
@@ -122,7 +125,9 @@ class LogView(ScrollView, can_focus=True):
             number = self._source_numbers[item.source] = len(self._sources)
             self._sources.append(item.source)
             colour = PALETTE[zlib.crc32(item.source.label.encode()) % len(PALETTE)]
-            self._prefixes.append((safe(item.source.label), Style(color=Color.from_ansi(colour))))
+            label = safe(item.source.label)
+            self.label_width = max(self.label_width, len(label))
+            self._prefixes.append((label.ljust(self.label_width), Style(color=Color.from_ansi(colour))))
         if isinstance(item, LogNotice):
             return (number, BROKEN if item.broken else NOTICE, "", item.message)
         return (number, item.stream, item.timestamp, item.text)
@@ -463,6 +468,7 @@ class LogsScreen(Screen[None]):
         self.since_index = 0
         self.multi = opener is not None or len({(s.host, s.container_id) for s in sources}) > 1
         self._pending: list[LogLine | LogNotice] = []
+        self._stopped: set[LogSource] = set()  # sources whose container is not running (nothing to follow)
         self._input_mode = ""
         self._status = Text()
         # `f`: only the lines holding this text (k9s's log filter, less's `&`). They are kept in a
@@ -474,8 +480,9 @@ class LogsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="logs-status")
-        yield LogView(max_items=self.buffer, multi=self.multi, id="logs")
-        yield LogView(max_items=self.buffer, multi=self.multi, id="logs-only")
+        width = max((len(safe(s.label)) for s in self.sources), default=0) if self.opener is None else 0
+        yield LogView(max_items=self.buffer, multi=self.multi, id="logs", label_width=width)
+        yield LogView(max_items=self.buffer, multi=self.multi, id="logs-only", label_width=width)
         yield Input(id="logs-input")
         yield KeyHints()
 
@@ -513,6 +520,7 @@ class LogsScreen(Screen[None]):
 
     def _start(self) -> None:
         self._pending.clear()
+        self._stopped.clear()
         for view in self.query(LogView):
             view.clear()
         self._stream()
@@ -535,6 +543,12 @@ class LogsScreen(Screen[None]):
         if not self._pending:
             return
         batch, self._pending = self._pending, []
+        for item in batch:
+            if isinstance(item, LogNotice):
+                if item.stopped:
+                    self._stopped.add(item.source)
+                elif not item.broken:  # "resumed": its container runs again
+                    self._stopped.discard(item.source)
         everything, matching = self._views()
         everything.append(batch)
         if self.only:
@@ -555,7 +569,13 @@ class LogsScreen(Screen[None]):
         names = ", ".join(s.label for s in self.sources[:4]) + (f" +{len(self.sources) - 4}" if len(self.sources) > 4 else "")
         since = SINCE_CHOICES[self.since_index][1].format(tail=self.tail)
         # state first, sources last: a narrow terminal cuts the names, never the state
-        parts = [("FOLLOWING" if self.follow else "PAUSED", "bold green" if self.follow else "bold yellow"),
+        if not self.follow:
+            state = ("PAUSED", "bold yellow")
+        elif self.sources and self.opener is None and self._stopped >= set(self.sources):
+            state = ("NOT RUNNING", "bold")  # nothing to follow until a container starts: not "FOLLOWING"
+        else:
+            state = ("FOLLOWING", "bold green")
+        parts = [state,
                  f"  {self.log_widget.item_count} lines  {since}"]
         if self.only:
             parts += ["  only: ", (safe(self.only), "bold magenta"),

@@ -1,4 +1,4 @@
-"""Read-only text screens: help (every key of the current pane), host details, inspect JSON."""
+"""Read-only screens: help (every key of the current pane), host details, inspect documents."""
 
 from __future__ import annotations
 
@@ -12,12 +12,67 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from dockyard.textfmt import safe
 
-def json_dialog(title: str, data: object) -> TextDialog:
-    """An inspect document, highlighted; its strings can't carry control characters to the terminal."""
-    from rich.syntax import Syntax  # pygments: only when asked (start-up time)
 
-    return TextDialog(title, Syntax(json.dumps(data, indent=2, ensure_ascii=True), "json", word_wrap=True))
+class InspectDialog(ModalScreen[None]):
+    """An inspect document as a foldable tree, as the container view shows one: enter or space
+    folds, `c` copies the value under the cursor and `C` the whole document (OSC 52)."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss_dialog", "Close", id="inspect.close"),
+        Binding("q", "dismiss_dialog", "Close", show=False, id="inspect.close_q"),
+        Binding("c", "copy_value", "Copy value", id="inspect.copy"),
+        Binding("C", "copy_all", "Copy JSON", id="inspect.copy_all"),
+    ]
+    DEFAULT_CSS = """
+    InspectDialog { align: center middle; }
+    InspectDialog > Vertical { width: 90%; max-width: 120; height: 90%; border: thick $primary;
+        background: $surface; padding: 0 1; }
+    InspectDialog Tree { height: 1fr; }
+    """
+
+    def __init__(self, title: str, data: dict | list):
+        super().__init__()
+        self.title_text = title
+        self.data = data
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Tree
+
+        with Vertical():
+            yield Label(Text(self.title_text + "   (esc to close, c / C copy)", style="bold"))
+            yield Tree(Text(safe(self.title_text)), id="inspect-tree")
+
+    def on_mount(self) -> None:
+        from textual.widgets import Tree
+
+        from dockyard.ui.json_tree import fill
+
+        tree = self.query_one(Tree)
+        fill(tree.root, self.data)
+        tree.root.expand()
+        for child in tree.root.children:  # the first level open, as `docker inspect` reads top-down
+            child.expand()
+        tree.focus()
+
+    def action_copy_value(self) -> None:
+        from textual.widgets import Tree
+
+        node = self.query_one(Tree).cursor_node
+        if node is None or node.data is None:
+            return
+        text = node.data if isinstance(node.data, str) else json.dumps(node.data, indent=2)
+        self.app.copy_to_clipboard(text)
+        self.app.notify(f"copied {len(text)} characters", markup=False, timeout=2)
+
+    def action_copy_all(self) -> None:
+        text = json.dumps(self.data, indent=2)
+        self.app.copy_to_clipboard(text)
+        self.app.notify(f"copied the whole inspect document ({len(text)} characters)", markup=False, timeout=2)
+
+    def action_dismiss_dialog(self) -> None:
+        self.dismiss(None)
 
 
 class TextDialog(ModalScreen[None]):

@@ -19,7 +19,7 @@ from dockyard.imageref import split_tag
 from dockyard.textfmt import ago, human_size, natural_key, safe, short_id
 from dockyard.ui.dialogs.ask import AskDialog, Field, Flag
 from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
-from dockyard.ui.dialogs.info import TextDialog, json_dialog
+from dockyard.ui.dialogs.info import InspectDialog, TextDialog
 from dockyard.ui.dialogs.progress import ProgressScreen, Reporter
 from dockyard.ui import freshness as freshness_ui
 from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_table, mark_cell
@@ -392,4 +392,4 @@ class ImagesPane(Pane):
         data = await self.fetch(self.fleet.images.inspect(image.host, image.id), "inspect")
         if data is None:
             return
-        self.app.push_screen(json_dialog(f"{ref} on {image.host}", data))
+        self.app.push_screen(InspectDialog(f"{ref} on {image.host}", data))

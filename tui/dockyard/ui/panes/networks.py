@@ -10,7 +10,7 @@ from dockyard.fleet import FleetError, Network
 from dockyard.textfmt import natural_key
 from dockyard.ui.dialogs.ask import AskDialog, Field, Flag
 from dockyard.ui.dialogs.confirm import ConfirmDialog
-from dockyard.ui.dialogs.info import json_dialog
+from dockyard.ui.dialogs.info import InspectDialog
 from dockyard.ui.panes.base import Column, Pane, Row, cell, host_order, key_table, mark_cell
 
 
@@ -71,7 +71,7 @@ class NetworksPane(Pane):
         data = await self.fetch(self.fleet.networks.inspect(network.host, network.id), "inspect")
         if data is None:
             return
-        self.app.push_screen(json_dialog(f"Network {network.name} on {network.host}", data))
+        self.app.push_screen(InspectDialog(f"Network {network.name} on {network.host}", data))
 
     def action_create(self) -> None:
         self.ask(AskDialog("Create a network", [Field("name", "Name", "", "backend")],
