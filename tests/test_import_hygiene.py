@@ -30,6 +30,12 @@ POSITIONALS = {
     ("service", "logs"): ["web"],
     ("node", "update"): ["n1", "--availability", "drain"],
     ("completion",): ["bash"],
+    ("logs",): ["web"],
+    ("stop",): ["web"],
+    ("start",): ["web"],
+    ("restart",): ["web"],
+    ("rm",): ["web"],
+    ("exec",): ["web", "true"],
 }
 
 RUN = """
