@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import uuid
 from dataclasses import dataclass, field
 
@@ -61,6 +62,7 @@ def scenario(lab, podman):
     d1, d2, d3 = lab.d1, lab.d2, lab.d3
     made: list[tuple[object, str]] = []
     servers = []
+    held: list[socket.socket] = []
 
     def run(daemon, role: str, image: str) -> None:
         name = f"fr-{role}-{uid}"
@@ -125,6 +127,12 @@ def scenario(lab, podman):
         d1.docker("push", s.down_ref)
         run(d1, "down", s.down_ref)
         gone.stop()
+        # its port stays ours, bound but not listening (connection refused), so that no other
+        # server on this machine (another lab) can take it and answer in its place
+        hold = socket.socket()
+        hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        hold.bind(("127.0.0.1", gone.port))
+        held.append(hold)
         password = "pw-" + uid
         locked = registry_lab.RegistryServer(lab.root, f"reg-login-{uid}", htpasswd={"dora": password})
         locked.start()
@@ -143,6 +151,8 @@ def scenario(lab, podman):
             daemon.docker("rm", "-f", name, check=False)
         for server in servers:
             server.stop()
+        for hold in held:
+            hold.close()
 
 
 def fleet_config(lab, s: Scenario, **kw):

@@ -311,7 +311,18 @@ class FreshnessChecker:
             containers = await self._gather(names, report)
             await self._resolve_created_as(containers, report)
             due = self._due(containers, refresh)
-            await asyncio.gather(*(self._probe(key) for key in due))
+            users: dict[str, list[Container]] = {key: [] for key in due}
+            for c in containers:
+                key = self._key_of(c)
+                if key in users:
+                    users[key].append(c)
+
+            async def one(key: str) -> None:
+                await self._probe(key)
+                await self._read_indexes(users[key])
+                self._publish(users[key])  # its containers' marks show now, not after the slowest registry
+
+            await asyncio.gather(*(one(key) for key in due))
             await self._read_indexes(containers)
             seen_errors: set[str] = set()
             for c in containers:
@@ -332,9 +343,30 @@ class FreshnessChecker:
         changed = {host for (host, cid), state in judged.items() if self._judged.get((host, cid)) != state}
         changed |= {host for (host, cid) in self._judged if host in names and (host, cid) not in judged}
         self._judged = {k: v for k, v in self._judged.items() if k[0] not in names} | judged
-        for name in sorted(changed):  # only hosts whose states changed: a quiet fleet hears nothing
-            self.fleet.changed(name, "freshness")  # the fleet's own batching
+        self._tell(changed)
         return report
+
+    def _publish(self, containers: list[Container]) -> None:
+        """Judge these containers now (one reference's answer landed) and tell observers."""
+        changed = set()
+        for c in containers:
+            state = self.state_of(c.host, c.id)
+            if state is not None and self._judged.get(c.key) != state:
+                self._judged[c.key] = state
+                changed.add(c.host)
+        self._tell(changed)
+
+    def _tell(self, hosts: set[str]) -> None:
+        for name in sorted(hosts):  # only hosts whose states changed: a quiet fleet hears nothing
+            self.fleet.changed(name, "freshness")  # the fleet's own batching
+
+    def _key_of(self, c: Container) -> str | None:
+        """The canonical `repository:tag` a container follows (None: by digest or ID, or unknown yet)."""
+        reference = self.reference_of(c)
+        if reference is None or _is_image_id(reference):
+            return None
+        repo, tag, digest = _split(reference)
+        return None if digest is not None else f"{repo}:{tag or 'latest'}"
 
     async def _gather(self, hosts: list[str], report: FreshnessReport) -> list[Container]:
         """Every container of these hosts: the live cache, or one listing of containers and images."""
