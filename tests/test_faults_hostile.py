@@ -77,6 +77,9 @@ async def test_hostile_names_in_every_pane_the_details_and_the_logs(evil_daemon,
     app, notes = make_app(cfg)
     async with app.run_test(size=(160, 40)) as pilot:
         await until(lambda: len(table_rows(app)) == len(HOSTILE), 10, "hostile containers listed")
+        from helpers import svg_text
+        # The rows are in the table before the next refresh paints them: wait for the paint.
+        await until(lambda: "rev\\u202eesrever" in svg_text(app), 10, "hostile names painted")
         text = screen_is_inert(app)
         assert "\\x1b[31mred" in text and "[bold red]markup[/]" in text and "rev\\u202eesrever" in text
         for key, pane in (("1", "hosts"), ("3", "images"), ("4", "volumes"), ("5", "networks"), ("6", "registries")):
