@@ -107,6 +107,7 @@ class Checker:
                                                 (self.get(ui, ("ui",), "confirm") or {}).items()}},
             ),
             warnings=tuple(self.report.formatted(self.report.warnings) + warnings),
+            ssh_handshakes=int(self.get(d, (), "ssh_handshakes", Config.ssh_handshakes)),
             current_context=current,
             freshness_cache_minutes=float(self.get(d, (), "freshness_cache_minutes", 15.0)),
         )

@@ -120,6 +120,7 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, for the TUI
     ui: UIConfig = field(default_factory=UIConfig)
     warnings: tuple[str, ...] = ()
+    ssh_handshakes: int = 16  # SSH hosts connecting at once (sshd's MaxStartups)
     current_context: str | None = None  # the Docker CLI's current context, when contexts were loaded
     freshness_cache_minutes: float = 15.0  # how long a registry's answer for a tag is trusted (fleet/freshness.py)
 

@@ -231,6 +231,14 @@ CONFIG_SCHEMA: dict = {
             "description": "How long a registry's answer for an image tag is reused before asking again "
                            "(outdated-image checks: the Containers pane's update column, `dockyard outdated`).",
         },
+        "ssh_handshakes": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 1000,
+            "default": 16,
+            "description": "SSH hosts connecting at once (handshake and login); an sshd with OpenSSH's default "
+                           "MaxStartups 10:30:100 drops connections past 10 unauthenticated ones.",
+        },
         "hosts": {
             "type": "array",
             "items": HOST_SCHEMA,

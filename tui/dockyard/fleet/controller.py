@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from dockyard.config.model import Config, HostConfig
+from dockyard.fleet import descriptors
 from dockyard.fleet.docker_api import DockerClient
 from dockyard.fleet.errors import FleetError, ReadOnlyError, UnknownHost
 from dockyard.fleet.containers import Containers
@@ -33,7 +34,7 @@ from dockyard.fleet.volumes import Volumes
 from dockyard.textfmt import human_bytes_iec, human_size
 from dockyard.fleet.swarm import SwarmController
 from dockyard import transports  # transports.default_known_hosts: SSH code, loaded when first asked
-from dockyard.transports import HostKeyTrust, HostKeyUnknown, PassphrasePrompt
+from dockyard.transports import HostKeyTrust, HostKeyUnknown, Links, PassphrasePrompt
 
 if TYPE_CHECKING:
     from dockyard.fleet.prefetch import Prefetch
@@ -59,13 +60,23 @@ class Fleet:
         self.batch_interval = batch_interval
         self._observers: list[Observer] = []
         self._pending: set[tuple[str, str]] = set()
+        self._pending_pings: set[tuple[str, str]] = set()  # LATENCY changes: passed on once a second
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._ping_handle: asyncio.TimerHandle | None = None
         self._rows_seen: set[str] = set()  # hosts whose first container rows have been passed on
         self.stats = StatsWatcher(self.session, self.changed)
+        # Descriptors and probes are planned for the fleet's size before anything connects.
+        self.descriptors = descriptors.plan(config.hosts, live=live)
+        self.notices: list[str] = [self.descriptors.warning] if self.descriptors.warning else []
+        enabled = sum(1 for h in config.hosts if h.enabled)
+        timing = timing or Timing.for_hosts(enabled)
+        self.links = Links(keep_idle=self.descriptors.keep_idle, requests=self.descriptors.requests,
+                           ssh_handshakes=config.ssh_handshakes,
+                           ssh_keepalive=max(1.0, min(timing.ping_every, 5.0)))
         self.sessions: dict[str, HostSession] = {
             h.name: HostSession(h, live=live, trust=self.trust, notify=self.changed,
                                 passphrase_prompt=passphrase_prompt, timing=timing,
-                                readonly=self.readonly)
+                                readonly=self.readonly, links=self.links)
             for h in config.hosts
         }
         self.containers = Containers(self)
@@ -97,9 +108,9 @@ class Fleet:
     async def close(self, grace: float | None = None) -> bool:
         """Stop every session; with `grace`, wait at most that long and leave the rest behind.
 
-        A bounded close is for a process about to end anyway (the terminal hung up): it says
+        A bounded close is for a process about to end anyway (quit, the terminal hung up): it says
         goodbye to the daemons it can reach quickly and never waits on one that does not answer.
-        Returns whether everything closed in time.
+        Every session stops at once, not one after the other. Returns whether everything closed in time.
         """
         if grace is None:
             await self._close()
@@ -109,12 +120,14 @@ class Fleet:
         return bool(done)
 
     async def _close(self) -> None:
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
+        for handle in (self._flush_handle, self._ping_handle):
+            if handle is not None:
+                handle.cancel()
         await self.stats.stop()
         await self.swarm.close()
         await self.freshness.close()
         await asyncio.gather(*(s.stop() for s in self.sessions.values()), return_exceptions=True)
+        await self.links.close()
 
     async def wait_settled(self, timeout: float | None = None, hosts: Iterable[str] | None = None) -> None:
         """Wait until every (selected) host is online or has failed, at most `timeout` s."""
@@ -312,6 +325,14 @@ class Fleet:
         if kind == "swarm-event":  # straight to the swarm controller: its reload loop coalesces them
             self.swarm.heard(host)
             return
+        if kind == "ping":  # LATENCY of hundreds of hosts: one batch a second at most
+            self._pending_pings.add((host, kind))
+            if self._ping_handle is None:
+                try:
+                    self._ping_handle = asyncio.get_running_loop().call_later(1.0, self._flush_pings)
+                except RuntimeError:
+                    pass
+            return
         self._pending.add((host, kind))
         first_rows = kind == "containers" and host not in self._rows_seen
         if first_rows:  # a host's first rows are what a user waits for: not batched
@@ -334,6 +355,12 @@ class Fleet:
             self._flush_handle.cancel()
         self._flush_handle = loop.call_later(delay, self._flush)
         return True
+
+    def _flush_pings(self) -> None:
+        self._ping_handle = None
+        self._pending |= self._pending_pings
+        self._pending_pings.clear()
+        self._flush()
 
     def _flush(self) -> None:
         self._flush_handle = None

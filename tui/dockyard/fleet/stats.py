@@ -98,6 +98,9 @@ class StatsWatcher:
     gather = 0.15  # s a burst waits for more new keys
     request_timeout = 5.0
     max_burst = 100  # requests at once per host (the Hosts pane's totals of a big host come in waves)
+    # Requests at once over the whole fleet: each holds a connection (a descriptor) for ~1 s. The
+    # Hosts pane of 500 hosts shows ~40 hosts, ~400 containers: they come in waves of this many.
+    max_in_flight = 64
 
     def __init__(self, session_for: Callable[[str], HostSession], notify: Callable[[str, str], None]):
         self._session_for = session_for
@@ -109,6 +112,7 @@ class StatsWatcher:
         self._asked: dict[Key, tuple[float, int]] = {}  # (when its last burst was sent, bursts so far)
         self.latest: dict[Key, ContainerStats] = {}
         self.bursts: list[tuple[str, float, int]] = []  # (host, sent at, size): the last 100, for tests/bench
+        self._in_flight: asyncio.Semaphore | None = None
 
     @property
     def watched(self) -> set[Key]:
@@ -204,9 +208,14 @@ class StatsWatcher:
     async def _sample(self, key: Key) -> bool:
         """One one-shot sample; True when it changed what `latest` shows."""
         host, cid = key
+        if self._in_flight is None:
+            self._in_flight = asyncio.Semaphore(self.max_in_flight)
         try:
             session = self._session_for(host)
-            raw = await session.call(lambda c: c.one_shot_stats(cid), timeout=self.request_timeout)
+            async with self._in_flight:
+                if key not in self._asked:
+                    return False  # scrolled away while it waited
+                raw = await session.call(lambda c: c.one_shot_stats(cid), timeout=self.request_timeout)
         except BadReply as exc:  # the row keeps "-"; the user hears why once
             session.warn(f"stats: {exc.detail}")
             return False

@@ -22,6 +22,7 @@ from dockyard.transports.errors import (
     Unreachable,
 )
 from dockyard.transports.hostkeys import HostKeyTrust, PassphrasePrompt
+from dockyard.transports.links import Links
 
 if TYPE_CHECKING:
     from dockyard.transports.ssh import KeyLoader
@@ -30,7 +31,7 @@ _SSH_NAMES = ("KeyLoader", "default_known_hosts", "open_ssh")
 
 __all__ = [
     "AuthFailed", "HostKeyChanged", "HostKeyProblem", "HostKeyRefused", "HostKeyTrust", "HostKeyUnknown",
-    "KeyLoader", "PassphrasePrompt", "Transport", "TransportError", "Unreachable", "connect_budget",
+    "KeyLoader", "Links", "PassphrasePrompt", "Transport", "TransportError", "Unreachable", "connect_budget",
     "default_known_hosts", "make_ssl_context", "open_transport",
 ]
 
@@ -52,12 +53,15 @@ def connect_budget(host: HostConfig) -> float:
     return host.connect_timeout
 
 
-async def open_transport(host: HostConfig, trust: HostKeyTrust, keys: Callable[[], KeyLoader]) -> Transport:
-    """Open the transport for `host`; raises a TransportError subclass saying why not."""
+async def open_transport(host: HostConfig, trust: HostKeyTrust, keys: Callable[[], KeyLoader],
+                         links: Links | None = None) -> Transport:
+    """Open the transport for `host` (sharing what `links` shares); raises a TransportError subclass
+    saying why not."""
+    links = links or Links()
     if host.scheme in ("unix", "tcp"):
-        return await open_direct(host)
+        return await open_direct(host, links.keep_idle)
     if host.scheme == "ssh":
         from dockyard.transports.ssh import open_ssh
 
-        return await open_ssh(host, trust, keys())
+        return await open_ssh(host, trust, keys(), links)
     raise Unreachable(f"unsupported URL scheme {host.scheme!r}")

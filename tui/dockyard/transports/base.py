@@ -2,6 +2,11 @@
 
 The fleet opens one per host and closes it on disconnect; `on_lost` lets a transport
 with a long-lived link (SSH) report that the link died before any request notices.
+
+Descriptors are what a big fleet runs out of first (500 hosts on a soft `ulimit -n` of 1,024):
+every connector here keeps at most `keep_idle` idle connections per daemon (`PooledConnector`),
+so a burst of concurrent requests (a screenful of stats samples) leaves one reusable connection
+behind, not one per request until aiohttp's keep-alive timeout.
 """
 
 from __future__ import annotations
@@ -10,6 +15,35 @@ import ssl
 from collections.abc import Callable
 
 import aiohttp
+
+
+class PooledConnector(aiohttp.BaseConnector):
+    """An aiohttp connector that pools at most `keep_idle` idle connections per endpoint.
+
+    aiohttp pools every released connection until its keep-alive timeout (15 s): N requests at
+    once leave N descriptors open. Extra ones are closed as they come back instead. With
+    `keep_idle = 0` every request gets its own connection (cheap on a unix socket), for a fleet
+    whose descriptor limit cannot hold one idle connection per host. Relies on aiohttp's
+    `_release`/`_conns` (aiohttp's version range is pinned in pyproject)."""
+
+    keep_idle = 1
+
+    def _release(self, key, protocol, *, should_close: bool = False) -> None:  # type: ignore[override]
+        super()._release(key, protocol, should_close=should_close)
+        idle = self._conns.get(key)
+        while idle and len(idle) > self.keep_idle:
+            extra, _ = idle.popleft()  # the oldest goes; the one just used stays warm
+            extra.close()
+        if idle is not None and not idle:
+            del self._conns[key]
+
+
+class PooledUnixConnector(PooledConnector, aiohttp.UnixConnector):
+    pass
+
+
+class PooledTCPConnector(PooledConnector, aiohttp.TCPConnector):
+    pass
 
 
 class Transport:
@@ -26,8 +60,10 @@ class Transport:
         await self.connector.close()
 
     def _lost(self, reason: str) -> None:
+        """Tell the owner once: the first reason is the one (the links under it die after it)."""
         if self.on_lost is not None:
-            self.on_lost(reason)
+            on_lost, self.on_lost = self.on_lost, None
+            on_lost(reason)
 
 
 def make_ssl_context(ca: str | None, cert: str | None, key: str | None, verify: bool) -> ssl.SSLContext:

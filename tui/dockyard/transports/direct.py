@@ -9,18 +9,18 @@ import pwd
 import socket
 import ssl
 
-import aiohttp
-
 from dockyard.config.model import HostConfig
-from dockyard.transports.base import Transport, make_ssl_context
+from dockyard.transports.base import PooledTCPConnector, PooledUnixConnector, Transport, make_ssl_context
 from dockyard.transports.errors import Unreachable
 
 
 class UnixTransport(Transport):
     kind = "unix"
 
-    def __init__(self, path: str):
-        super().__init__("http://docker", aiohttp.UnixConnector(path, limit=0))
+    def __init__(self, path: str, keep_idle: int = 1):
+        connector = PooledUnixConnector(path, limit=0)
+        connector.keep_idle = keep_idle
+        super().__init__("http://docker", connector)
         self.path = path
 
 
@@ -28,12 +28,12 @@ class TCPTransport(Transport):
     kind = "tcp"
 
 
-async def open_direct(host: HostConfig) -> Transport:
+async def open_direct(host: HostConfig, keep_idle: int = 1) -> Transport:
     """Build the connector; nothing is connected until the first request."""
     endpoint = host.endpoint
     if endpoint.scheme == "unix":
         await _probe_socket(endpoint.socket_path, host.connect_timeout)
-        return UnixTransport(endpoint.socket_path)
+        return UnixTransport(endpoint.socket_path, keep_idle)
     if host.tls is not None:
         try:
             ctx: ssl.SSLContext | bool = make_ssl_context(
@@ -43,7 +43,8 @@ async def open_direct(host: HostConfig) -> Transport:
             raise Unreachable(f"TLS files unusable: {exc}") from None
     else:
         ctx = False
-    connector = aiohttp.TCPConnector(ssl=ctx, limit=0, family=socket.AF_UNSPEC)
+    connector = PooledTCPConnector(ssl=ctx, limit=0, family=socket.AF_UNSPEC)
+    connector.keep_idle = keep_idle
     transport = TCPTransport(endpoint.http_base, connector)
     transport.kind = "tls" if host.tls is not None else "tcp"
     return transport

@@ -21,7 +21,7 @@ import os
 import re
 import socket
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import aiohttp
@@ -38,6 +38,7 @@ from aiohttp.helpers import ceil_timeout
 
 from dockyard.config.model import HostConfig
 from dockyard.transports.base import Transport
+from dockyard.transports.links import Links
 from dockyard.transports.errors import (
     AuthFailed,
     HostKeyChanged,
@@ -453,57 +454,134 @@ class ProxyCommand:
 
 
 class SSHTransport(Transport):
+    """The target's own connection, over the jump hops it shares with other hosts (`Links`)."""
+
     kind = "ssh"
 
     def __init__(self, conns: list[asyncssh.SSHClientConnection], socket_path: str,
-                 proxies: list[ProxyCommand] | None = None):
-        self.conns = conns  # outermost hop first, target last
-        self.proxies = proxies or []  # the first hop's ProxyCommand, if any
+                 proxies: list[ProxyCommand] | None = None, links: Links | None = None,
+                 jumps: list[tuple[Hashable, asyncssh.SSHClientConnection, str]] | None = None):
+        self.jumps = jumps or []  # (pool key, connection, hop spec) of shared jump hops, outermost first
+        self.own = conns  # this host's own connection(s): the target
+        self.conns = [conn for _, conn, _ in self.jumps] + conns  # every hop, outermost first, target last
+        self.proxies = proxies or []  # the first hop's ProxyCommand, if that hop is this host's own
+        self.links = links
         super().__init__("http://docker", SSHChannelConnector(conns[-1], socket_path, limit=0))
+
+    def jump_lost(self, reason: str) -> None:
+        self._lost(reason)
+
+    def target_lost(self, reason: str) -> None:
+        """The target's link died; when a jump hop under it died too, that is the one reason to give
+        (every host behind the hop then says the same). Decided a moment later: the hop's own
+        news may come just after its tunnels'."""
+        def decide() -> None:
+            for _, conn, spec in self.jumps:
+                if conn.is_closed():
+                    self._lost(f"SSH link to jump host {spec} lost")
+                    return
+            self._lost(reason)
+        asyncio.get_running_loop().call_later(0.05, decide)
 
     async def close(self) -> None:
         await super().close()
-        for conn in reversed(self.conns):
+        for conn in reversed(self.own):
             conn.close()
-        for conn in reversed(self.conns):
+        for conn in reversed(self.own):
             try:
                 await asyncio.wait_for(conn.wait_closed(), 2)
             except (asyncio.TimeoutError, asyncssh.Error, OSError):
                 pass
         for proxy in self.proxies:
             await proxy.stop()
+        if self.links is not None:
+            for key, conn, _ in reversed(self.jumps):
+                self.links.release_hop(key, conn, self.jump_lost)
 
 
-async def open_ssh(host: HostConfig, trust: HostKeyTrust, keys: KeyLoader) -> SSHTransport:
-    """Connect every hop in turn, then the target; one connection each, kept open."""
+def _hop_key(host: HostConfig, chain: list[Hop]) -> Hashable:
+    """What makes two hosts' jump hop the same connection: the chain up to it, and how we log in."""
+    return (tuple(h.spec for h in chain), host.identity_file, host.known_hosts, host.ssh_config,
+            host.passphrase_command)
+
+
+async def open_ssh(host: HostConfig, trust: HostKeyTrust, keys: KeyLoader, links: Links | None = None) -> SSHTransport:
+    """Connect every hop in turn, then the target; jump hops are shared through `links` (one
+    connection per distinct hop for the whole fleet), the target connection is this host's."""
+    links = links or Links()
     paths = _ssh_config_paths(host)
     target = target_hop(host)
     hops = jump_chain(host, target, paths) + [target]
     client_keys = await keys.keys()
+    jumps: list[tuple[Hashable, asyncssh.SSHClientConnection, str]] = []
     conns: list[asyncssh.SSHClientConnection] = []
     proxies: list[ProxyCommand] = []
     transport: SSHTransport | None = None
+    pending_lost: list[str] = []
 
-    def lost(reason: str) -> None:
+    def target_lost(reason: str) -> None:
         if transport is not None:
-            transport._lost(reason)
+            transport.target_lost(reason)
+        else:
+            pending_lost.append(reason)
+
+    def jump_lost(reason: str) -> None:
+        if transport is not None:
+            transport.jump_lost(reason)
+        else:
+            pending_lost.append(reason)
 
     try:
-        for hop in hops:
-            conn, proxy = await _connect_hop(
-                host, hop, conns[-1] if conns else None, trust, paths, client_keys, lost,
-            )
-            conns.append(conn)
-            proxies += [proxy] if proxy else []
-        _ack_promptly(conns[0])  # the one hop with a real TCP socket
-        transport = SSHTransport(conns, host.socket, proxies)
+        for i, hop in enumerate(hops[:-1]):
+            key = _hop_key(host, hops[:i + 1])
+            tunnel = jumps[-1][1] if jumps else None
+            conn = await links.acquire_hop(
+                key, lambda hop=hop, key=key, tunnel=tunnel: _open_shared_hop(
+                    host, hop, key, tunnel, trust, paths, client_keys, links),
+                jump_lost)
+            jumps.append((key, conn, hop.spec))
+        conn, proxy = await _connect_hop(host, target, jumps[-1][1] if jumps else None, trust, paths,
+                                         client_keys, target_lost, links.ssh_keepalive)
+        conns.append(conn)
+        proxies += [proxy] if proxy else []
+        _ack_promptly(jumps[0][1] if jumps else conn)  # the one hop with a real TCP socket
+        transport = SSHTransport(conns, host.socket, proxies, links, jumps)
+        for reason in pending_lost:  # lost while the rest connected
+            transport._lost(reason)
         return transport
     except BaseException:
         for conn in reversed(conns):
             conn.close()
         for proxy in proxies:
             await proxy.stop()
+        for key, conn, _ in reversed(jumps):
+            links.release_hop(key, conn, jump_lost)
         raise
+
+
+async def _open_shared_hop(host, hop, key, tunnel, trust, paths, client_keys, links: Links):
+    """Open a jump hop for the pool: (connection, close). Its loss is told to every host using it."""
+    opened: list[asyncssh.SSHClientConnection] = []
+
+    def lost(reason: str) -> None:
+        if opened:
+            links.hop_lost(key, opened[0], f"SSH link to jump host {hop.spec} lost")
+
+    conn, proxy = await _connect_hop(host, hop, tunnel, trust, paths, client_keys, lost, links.ssh_keepalive)
+    opened.append(conn)
+    if conn.is_closed():  # lost before we could listen
+        lost("closed")
+
+    async def close() -> None:
+        conn.close()
+        try:
+            await asyncio.wait_for(conn.wait_closed(), 2)
+        except (asyncio.TimeoutError, asyncssh.Error, OSError):
+            pass
+        if proxy is not None:
+            await proxy.stop()
+
+    return conn, close
 
 
 def hop_connect_timeout(host: HostConfig, options: dict[str, object]) -> float:
@@ -524,14 +602,15 @@ def connect_budget(host: HostConfig) -> float:
     return max(host.connect_timeout, total)
 
 
-async def _connect_hop(host, hop, tunnel, trust, paths, client_keys, on_lost):
+async def _connect_hop(host, hop, tunnel, trust, paths, client_keys, on_lost, keepalive: float = KEEPALIVE_INTERVAL):
     """One hop's connection, and the ProxyCommand carrying it (the first hop's, when ssh_config has one)."""
     options = ssh_config_options(paths, hop)
     command = options.get("ProxyCommand") if tunnel is None else None
     proxy = ProxyCommand(str(command)) if command else None
     sock = await proxy.start() if proxy else None
     try:
-        return await _connect_one(host, hop, tunnel, trust, paths, client_keys, on_lost, options, sock), proxy
+        return await _connect_one(host, hop, tunnel, trust, paths, client_keys, on_lost, options, sock,
+                                  keepalive), proxy
     except Unreachable as exc:
         if proxy is None:
             raise
@@ -544,7 +623,8 @@ async def _connect_hop(host, hop, tunnel, trust, paths, client_keys, on_lost):
         raise
 
 
-async def _connect_one(host, hop, tunnel, trust, paths, client_keys, on_lost, options, sock):
+async def _connect_one(host, hop, tunnel, trust, paths, client_keys, on_lost, options, sock,
+                       keepalive: float = KEEPALIVE_INTERVAL):
     clients: list[_Client] = []
     policy = host_key_policy(host, options)
     timeout = hop_connect_timeout(host, options)
@@ -559,7 +639,7 @@ async def _connect_one(host, hop, tunnel, trust, paths, client_keys, on_lost, op
         config=paths, connect_timeout=timeout,
     )
     if "ServerAliveInterval" not in options:
-        kwargs.update(keepalive_interval=KEEPALIVE_INTERVAL, keepalive_count_max=KEEPALIVE_COUNT_MAX)
+        kwargs.update(keepalive_interval=keepalive, keepalive_count_max=KEEPALIVE_COUNT_MAX)
     if hop.user:
         kwargs["username"] = hop.user
     if hop.port:
