@@ -219,8 +219,10 @@ async def run_command(args: argparse.Namespace, config: Config) -> int:
     filters = _parse_filters(getattr(args, "filter", []) or [])
     from dockyard.fleet import Fleet
 
-    async with Fleet(config, live=False, readonly=args.readonly or None,
-                     passphrase_prompt=_prompt_passphrase) as fleet:
+    fleet = Fleet(config, live=False, readonly=args.readonly or None, passphrase_prompt=_prompt_passphrase)
+    for notice in fleet.notices:  # e.g. too few file descriptors for the fleet: said before connecting
+        print(f"warning: {notice}", file=sys.stderr)
+    async with fleet:
         if args.command == "hosts":
             return await cmd_hosts(fleet, config, args.json, args.format)
         if args.command in SWARM_COMMANDS:

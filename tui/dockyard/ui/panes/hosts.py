@@ -117,11 +117,17 @@ class HostsPane(Pane):
         rows = [host_row(s, totals.get(s.name, (0.0, 0, 0, 0))) for s in self.fleet.hosts()]
         return [row for row in rows if self.match(row.texts, row.fields)]
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.watch(self.table, "scroll_y", lambda _: self.after_refresh(), init=False)  # other hosts in view
+
     def after_refresh(self) -> None:
-        """Per-host totals need every running container sampled: slowly, within each host's budget."""
-        if self.display and not self.covered:  # the switcher shows only the active pane
-            keys = [(c.host, c.id) for c in self.fleet.cached("containers") if c.state == "running"]
-            self.fleet.watch_stats(keys, owner=self.pane_id)
+        """Per-host totals need every running container sampled: those of the hosts on screen only
+        (500 hosts × 10 containers would be 1,000 requests a second, each a connection)."""
+        if self.display and not self.covered and self.table.size.height:  # the switcher shows only the active pane
+            on_screen = [row.key for row in self.visible_rows()]
+            running = self.fleet.cached("containers", on_screen) if on_screen else []
+            self.fleet.watch_stats([(c.host, c.id) for c in running if c.state == "running"], owner=self.pane_id)
 
     def selected_host(self) -> HostStatus | None:
         row = self.cursor_row_data()
