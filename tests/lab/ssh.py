@@ -22,8 +22,9 @@ def _keygen(path: Path, comment: str, passphrase: str = "") -> str:
 class Sshd(PortServer):
     """An OpenSSH server on 127.0.0.1:PORT with its own host key; logs in root by public key."""
 
-    def __init__(self, root: str | Path, name: str, authorized_keys: str):
+    def __init__(self, root: str | Path, name: str, authorized_keys: str, max_startups: int | None = 100):
         self.name = name
+        self.max_startups = max_startups  # None: OpenSSH's default 10:30:100 (a bastion as shipped)
         self.dir = Path(root) / name
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -67,7 +68,7 @@ class Sshd(PortServer):
             "AllowStreamLocalForwarding yes\n"
             "AllowTcpForwarding yes\n"
             "MaxSessions 50\n"
-            "MaxStartups 100\n"
+            + (f"MaxStartups {self.max_startups}\n" if self.max_startups is not None else "") +
             "UseDNS no\n"
             "LogLevel VERBOSE\n"
         )

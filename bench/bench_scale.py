@@ -1,0 +1,266 @@
+"""Scale benchmark: N hosts (each a socket of ONE extra dockerd), 10 containers each, in one TUI.
+
+    python3 bench/bench_scale.py --hosts 200                   # N unix hosts
+    python3 bench/bench_scale.py --hosts 500
+    python3 bench/bench_scale.py --hosts 200 --ssh jump        # N SSH hosts behind one bastion
+    python3 bench/bench_scale.py --hosts 200 --ssh direct      # N SSH hosts, each its own connection
+    python3 bench/bench_scale.py --hosts 200 --cli             # + `dockyard ps --json` vs `docker ps`
+
+The scale lab (tests/lab/scale.py): one dockerd listening on N unix sockets `-H unix:///…/hN.sock`
+(`--bridge=none --iptables=false --ip-masq=false --ip-forward=false --ip6tables=false`), 10 running
+containers with network none: every socket is a distinct host to Dockyard, with the same 10
+containers. SSH: the hosts reach their sockets through an sshd on loopback, either behind a bastion
+sshd with OpenSSH's default `MaxStartups 10:30:100` (`--ssh jump`) or straight to an sshd with a high
+MaxStartups (`--ssh direct`).
+
+Dockyard runs as a user runs it, in tmux (160x45), under `ulimit -n 1024` (soft AND hard: the
+process cannot raise it, the strictest case). Measured, in this order:
+
+- launch → first rows, and → all online (the header says `hosts N/N online`, every host's rows loaded)
+- idle app CPU over 30 s (Containers pane: its visible rows' CPU/MEM sampled), % of one core
+- descriptors (/proc/PID/fd) at all-online, after the 30 s idle, after 20 s on the Hosts pane and
+  back on the Containers pane 10 s later (it must not keep what the Hosts pane opened)
+- `j` ×40 then `G`, `pagedown`, `k` in the Hosts and Containers panes: key → first screen change,
+  p95 and max
+- RSS at the end
+- `q` → process gone
+
+The docker CLI has no fleet view; where it applies (`--cli`): `docker ps` over the N sockets in 16
+parallel processes against `dockyard ps --json`, with its peak descriptors, under the same limit.
+
+Everything started here is stopped here: tmux sessions by name on their own socket, the daemon and
+sshds by pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
+
+from bench_tui import (  # noqa: E402
+    CLK_TCK, DOCKYARD, capture, cpu_ticks, find_pid, kill_session, md_table, press, rss_mb, send,
+    session_alive, start_session, stats_ms,
+)
+from lab import Sshd, _keygen  # noqa: E402
+from lab.scale import ScaleDaemon  # noqa: E402
+
+CONTAINERS = 10
+NOFILE = 1024
+
+
+def fds(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
+
+
+def toml(entries: list[dict]) -> str:
+    out = []
+    for e in entries:
+        out.append("[[hosts]]")
+        for k, v in e.items():
+            out.append(f"{k} = {json.dumps(v)}")
+        out.append("")
+    return "\n".join(out)
+
+
+class ScaleLab:
+    def __init__(self, n: int, ssh: str | None):
+        self.root = tempfile.mkdtemp(prefix="dys", dir="/tmp")
+        self.n, self.ssh = n, ssh
+        self.daemon = ScaleDaemon(self.root, n)
+        self.sshds: list[Sshd] = []
+
+    def start(self) -> Path:
+        t0 = time.monotonic()
+        self.daemon.start(timeout=120)
+        self.daemon.ensure_image()
+        self.daemon.run_containers(CONTAINERS)
+        entries = self.daemon.host_entries()
+        if self.ssh:
+            ssh_dir = Path(self.root) / "ssh"
+            ssh_dir.mkdir()
+            key = _keygen(ssh_dir / "client_key", "dockyard-scale-client")
+            authorized = ssh_dir / "authorized_keys"
+            authorized.write_text(Path(key + ".pub").read_text())
+            target = Sshd(self.root, "target", str(authorized), max_startups=1000)
+            self.sshds.append(target.start())
+            known = ssh_dir / "known_hosts"
+            lines = [target.known_hosts_line()]
+            jump_port = None
+            if self.ssh == "jump":
+                bastion = Sshd(self.root, "bastion", str(authorized), max_startups=None)  # OpenSSH's default
+                self.sshds.append(bastion.start())
+                lines.append(bastion.known_hosts_line())
+                jump_port = bastion.port
+            known.write_text("\n".join(lines) + "\n")
+            entries = self.daemon.ssh_host_entries(target.port, identity_file=key, known_hosts=str(known),
+                                                   jump_port=jump_port)
+        cfg = Path(self.root) / "scale.toml"
+        cfg.write_text(toml(entries))
+        print(f"scale lab: {self.n} hosts ({self.ssh or 'unix'}), {CONTAINERS} containers, "
+              f"ready in {time.monotonic() - t0:.1f} s", flush=True)
+        return cfg
+
+    def stop(self) -> None:
+        for s in self.sshds:
+            s.stop()
+        self.daemon.stop()
+        subprocess.run(["rm", "-rf", self.root], check=False)
+
+
+def header_online(screen: str, n: int) -> bool:
+    return f"hosts {n}/{n} online" in screen
+
+
+def bench_tui(lab: ScaleLab, cfg: Path, idle: float) -> dict[str, str]:
+    n = lab.n
+    name = f"dys-{n}-{lab.ssh or 'unix'}"
+    results: dict[str, str] = {}
+    t0 = time.perf_counter()
+    start_session(name, f"bash -c 'ulimit -n {NOFILE}; exec {DOCKYARD} --config {cfg}'")
+    try:
+        pid = find_pid(name, str(cfg))
+        first = online = None
+        total = n * CONTAINERS
+        while time.perf_counter() - t0 < 120:
+            screen = capture(name)
+            now = time.perf_counter() - t0
+            if first is None and "sc0" in screen:
+                first = now
+            if header_online(screen, n) and f"containers {total}/{total} running" in screen:
+                online = now
+                break
+            time.sleep(0.02)
+        results["first rows"] = f"{first:.2f} s" if first else "never"
+        if online is None:
+            last = [line for line in capture(name).splitlines() if "hosts" in line][:1]
+            results["launch → all online"] = f"not in 120 s ({last[0].strip() if last else '?'})"
+        else:
+            results["launch → all online"] = f"{online:.2f} s"
+        fd_online = fds(pid)
+        time.sleep(5)
+        c0, w0 = cpu_ticks(pid), time.monotonic()
+        time.sleep(idle)
+        cpu = (cpu_ticks(pid) - c0) / CLK_TCK / (time.monotonic() - w0) * 100
+        results[f"idle app CPU ({idle:.0f} s, Containers pane)"] = f"{cpu:.1f} %"
+        fd_idle = fds(pid)
+        send(name, "1")  # the Hosts pane: its CPU/MEM columns sample the visible hosts' containers
+        time.sleep(20)
+        fd_hosts = fds(pid)
+        c0, w0 = cpu_ticks(pid), time.monotonic()
+        time.sleep(10)
+        cpu_hosts = (cpu_ticks(pid) - c0) / CLK_TCK / (time.monotonic() - w0) * 100
+        results["Hosts pane CPU (10 s)"] = f"{cpu_hosts:.1f} %"
+        for pane, key in (("Hosts", None), ("Containers", "2")):
+            if key:
+                send(name, key)
+                time.sleep(1.5)
+            times = [press(name, "j", escapes=True, quiet=0.05)[0] for _ in range(40)]
+            for k in ("G", "PageUp", "PageDown", "g", "k", "j"):
+                times.append(press(name, k, escapes=True, quiet=0.05)[0])
+            times = [t for t in times if t == t]
+            med, p95, worst = stats_ms(times)
+            results[f"{pane}: j/k/G/pgdn p95 (max)"] = f"{p95} ({worst}), median {med}"
+        time.sleep(10)
+        fd_back = fds(pid)
+        results["descriptors: online / idle / Hosts pane / back"] = f"{fd_online} / {fd_idle} / {fd_hosts} / {fd_back}"
+        status = capture(name)
+        online_line = next((line.strip() for line in status.splitlines() if "hosts " in line and "online" in line), "")
+        results["header at the end"] = online_line[:60]
+        results["RSS"] = f"{rss_mb(pid):.0f} MB"
+        t_q = time.perf_counter()
+        send(name, "q")
+        while os.path.exists(f"/proc/{pid}") and time.perf_counter() - t_q < 15:
+            try:
+                if Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z"):
+                    break
+            except OSError:
+                break
+            time.sleep(0.005)
+        results["q → process gone"] = f"{time.perf_counter() - t_q:.2f} s"
+    finally:
+        kill_session(name)
+    return results
+
+
+def peak_fds(proc: subprocess.Popen, out: list[int]) -> None:
+    while proc.poll() is None:
+        out.append(fds(proc.pid))
+        time.sleep(0.01)
+
+
+def bench_cli(lab: ScaleLab, cfg: Path) -> list[list[str]]:
+    rows = []
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "tui")}
+    for _ in range(2):  # the first warms the page cache
+        peak: list[int] = []
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(["bash", "-c", f"ulimit -n {NOFILE}; exec {DOCKYARD} --config {cfg} ps --json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        watcher = threading.Thread(target=peak_fds, args=(proc, peak))
+        watcher.start()
+        out, err = proc.communicate()
+        wall = time.perf_counter() - t0
+        watcher.join()
+    data = json.loads(out)
+    rows.append([f"`dockyard ps --json` ({lab.n} hosts)", f"{wall:.2f} s", str(len(data["containers"])),
+                 str(len(data["errors"])), str(max(peak or [0]))])
+    if not lab.ssh:
+        sockets = lab.daemon.sockets
+        env_docker = {**os.environ, "DOCKER_CONFIG": str(Path(lab.root) / "docker-config")}
+
+        def one(path: str) -> int:
+            r = subprocess.run(["docker", "-H", f"unix://{path}", "ps", "--format", "{{json .}}"],
+                               capture_output=True, text=True, env=env_docker)
+            return len(r.stdout.splitlines()) if r.returncode == 0 else -1
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(16) as pool:
+            counts = list(pool.map(one, sockets))
+        wall = time.perf_counter() - t0
+        rows.append([f"`docker ps` × {lab.n}, 16 processes at a time", f"{wall:.2f} s",
+                     str(sum(c for c in counts if c > 0)), str(sum(1 for c in counts if c < 0)), "-"])
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--hosts", type=int, default=200)
+    ap.add_argument("--ssh", choices=("jump", "direct"))
+    ap.add_argument("--cli", action="store_true", help="also dockyard ps --json vs docker ps")
+    ap.add_argument("--idle", type=float, default=30.0)
+    ap.add_argument("--no-tui", action="store_true")
+    args = ap.parse_args()
+    if subprocess.run(["tmux", "-V"], capture_output=True).returncode != 0:
+        sys.exit("tmux is needed")
+    lab = ScaleLab(args.hosts, args.ssh)
+    try:
+        cfg = lab.start()
+        load = os.getloadavg()[0]
+        if not args.no_tui:
+            results = bench_tui(lab, cfg, args.idle)
+            md_table(f"{args.hosts} {args.ssh + ' SSH' if args.ssh else 'unix'} hosts × {CONTAINERS} containers, "
+                     f"ulimit -n {NOFILE} (load average {load:.1f} at start)",
+                     ["measure", "value"], [[k, v] for k, v in results.items()])
+        if args.cli:
+            md_table(f"CLI over {args.hosts} hosts, ulimit -n {NOFILE}",
+                     ["command", "wall", "containers", "errors", "peak descriptors"], bench_cli(lab, cfg))
+    finally:
+        lab.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""A hundred hosts in one TUI under `ulimit -n 1024`: all online, descriptors bounded, a fast quit.
+
+The scale lab (tests/lab/scale.py): ONE extra dockerd listening on 100 unix sockets, each a host to
+Dockyard, with 10 running containers (network none) seen by every one. Dockyard runs in a real
+pseudo-terminal with its descriptor limit at 1,024 soft and hard (it cannot raise it).
+
+Before: the Hosts pane's CPU/MEM columns opened about one connection per running container and
+kept them (989 descriptors at 100 hosts), and quitting a big fleet took seconds. The full-size
+figures (200 and 500 hosts, SSH through a bastion) come from bench/bench_scale.py.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import resource
+import select
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import DOCKYARD, cli_env
+from lab.scale import ScaleDaemon
+
+HOSTS = 100
+CONTAINERS = 10
+LIMIT = 1024
+PER_HOST = 3  # an events stream, one request connection (and for SSH its socket)
+RESERVE = 64  # the process itself: terminal, event loop, pipes
+
+
+@pytest.fixture(scope="module")
+def scale_daemon(lab):
+    daemon = ScaleDaemon(lab.root, HOSTS)
+    daemon.start(timeout=120)
+    try:
+        daemon.ensure_image()
+        daemon.run_containers(CONTAINERS)
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+def _spawn(config: Path) -> tuple[int, int]:
+    pid, fd = pty.fork()
+    if pid == 0:  # child: 1,024 descriptors at most, soft and hard, as under a strict `ulimit -n`
+        resource.setrlimit(resource.RLIMIT_NOFILE, (LIMIT, LIMIT))
+        env = cli_env({"TERM": "xterm-256color", "COLUMNS": "160", "LINES": "45"})
+        os.execvpe(DOCKYARD[0], [*DOCKYARD, "--config", str(config)], env)
+    return pid, fd
+
+
+class Screen:
+    """What the app wrote to its terminal, read as it comes."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.seen = b""
+
+    def read(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], 0.05)
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 1 << 16)
+                except OSError:
+                    return
+                self.seen = (self.seen + chunk)[-(1 << 20):]
+
+    def wait_for(self, needle: bytes, timeout: float) -> float:
+        start = time.monotonic()
+        while needle not in self.seen:
+            if time.monotonic() - start > timeout:
+                raise AssertionError(f"{needle!r} not on screen within {timeout}s; last: {self.seen[-400:]!r}")
+            self.read(0.1)
+        return time.monotonic() - start
+
+
+def _fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def _gone(pid: int, timeout: float) -> float | None:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return time.monotonic() - start
+        time.sleep(0.005)
+    return None
+
+
+def test_a_hundred_hosts_online_with_bounded_descriptors_and_a_fast_quit(scale_daemon, tmp_path):
+    config = tmp_path / "scale.toml"
+    config.write_text("".join(f'[[hosts]]\nname = "{e["name"]}"\nurl = "{e["url"]}"\n\n'
+                              for e in scale_daemon.host_entries()))
+    pid, fd = _spawn(config)
+    screen = Screen(fd)
+    try:
+        screen.wait_for(f"hosts {HOSTS}/{HOSTS} online".encode(), 60)
+        total = HOSTS * CONTAINERS
+        screen.wait_for(f"containers {total}/{total} running".encode(), 30)  # every host's rows
+        bound = PER_HOST * HOSTS + RESERVE
+        at_online = _fds(pid)
+        assert at_online <= bound, f"{at_online} descriptors for {HOSTS} hosts"
+
+        os.write(fd, b"1")  # the Hosts pane: CPU/MEM totals sample its hosts' running containers
+        screen.wait_for(b"MEM USED", 10)
+        peak = 0
+        for _ in range(10):  # sampling comes in bursts each few seconds: watch a while
+            screen.read(0.5)
+            peak = max(peak, _fds(pid))
+        assert peak <= bound, f"{peak} descriptors on the Hosts pane"
+        os.write(fd, b"2")
+        screen.read(4)
+        after = _fds(pid)
+        assert after <= at_online + 40, f"{at_online} descriptors at online, {after} after the Hosts pane"
+
+        os.write(fd, b"q")
+        took = _gone(pid, 5)
+        if took is not None:
+            pid = 0  # reaped
+        assert took is not None and took <= 1.0, f"q: the process took {took} s to end (or more than 5 s)"
+    finally:
+        if pid:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def _hosts(n: int, url: str = "unix:///run/h{}.sock", **kw) -> list:
+    from dockyard.config.model import HostConfig
+
+    return [HostConfig(name=f"h{i}", url=url.format(i), **kw) for i in range(n)]
+
+
+def test_descriptor_plan_keeps_one_idle_connection_per_host_when_it_fits_and_none_when_not():
+    from dockyard.fleet.descriptors import plan
+
+    roomy = plan(_hosts(100), live=True, limit=1024)
+    assert (roomy.keep_idle, roomy.warning) == (1, None) and roomy.need <= 1024
+    tight = plan(_hosts(500), live=True, limit=1024)  # 500 events streams + 500 idle would not fit
+    assert (tight.keep_idle, tight.warning) == (0, None) and tight.need <= 1024
+    # behind one jump host, 200 SSH hosts hold one socket between them
+    jumped = plan(_hosts(200, "ssh://root@10.0.0.{}", jump=("bastion",)), live=True, limit=1024)
+    assert jumped.warning is None and jumped.keep_idle == 1
+
+
+def test_a_fleet_that_cannot_fit_is_told_with_the_numbers_before_connecting():
+    from dockyard.fleet.descriptors import plan
+
+    over = plan(_hosts(2000), live=True, limit=1024)
+    assert over.warning is not None
+    assert "2000 hosts need ~2,080 file descriptors; the limit is 1,024" in over.warning and "ulimit -n" in over.warning
+
+
+def _ps(config: Path, limit: int) -> tuple[list[str], list[dict]]:
+    import json
+    import subprocess
+
+    result = subprocess.run([*DOCKYARD, "--config", str(config), "ps", "--json"], capture_output=True, text=True,
+                            env=cli_env(), timeout=120,
+                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)))
+    return result.stderr.splitlines(), json.loads(result.stdout)["errors"]
+
+
+def test_the_cli_fits_many_hosts_in_few_descriptors_or_says_so_first(tmp_path):
+    """`ulimit -n 128`, soft and hard. 150 unix hosts fit (a request in flight holds a connection,
+    at most 64 at a time): no warning. 150 direct SSH hosts each keep their socket: a warning with
+    the numbers comes first; either way every host is reported (here with its own error), none dropped."""
+    unix = tmp_path / "unix.toml"
+    unix.write_text("".join(f'[[hosts]]\nname = "h{i}"\nurl = "unix://{tmp_path}/none{i}.sock"\n\n'
+                            for i in range(150)))
+    stderr, errors = _ps(unix, 128)
+    assert not any(line.startswith("warning:") for line in stderr), stderr[:3]
+    assert sorted(e["host"] for e in errors) == sorted(f"h{i}" for i in range(150))
+    assert all("does not exist" in e["error"] for e in errors), errors[:3]
+
+    ssh = tmp_path / "ssh.toml"
+    ssh.write_text("".join(f'[[hosts]]\nname = "s{i}"\nurl = "ssh://root@127.0.0.1:9"\nconnect_timeout = 2\n\n'
+                           for i in range(150)))
+    stderr, errors = _ps(ssh, 128)
+    assert stderr[0].startswith("warning: 150 hosts need ~") and "the limit is 128" in stderr[0], stderr[:3]
+    assert sorted(e["host"] for e in errors) == sorted(f"s{i}" for i in range(150))
