@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
+import time
 import uuid
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from fleet_hosts import config, ssh_host, tcp_host, tls_host, unix_host
+from lab.servers import free_port
 from dockyard.fleet import Fleet, HostState
 
 
@@ -163,6 +168,82 @@ async def test_missing_remote_socket_is_a_readable_error(lab):
         status = fleet.host("h")
         assert status.state == HostState.UNREACHABLE
         assert "/nonexistent/docker.sock" in status.reason
+
+
+# --------------------------------------------------------------------------- errors in the user's words
+
+INTERNAL = ("docker:80", "http://docker", "Connect call failed", "localhost", "Error", "Exception")
+
+
+def _no_internal_names(reason: str) -> None:
+    """No placeholder host of the HTTP URL, no asyncio phrasing, no class names in what the user reads."""
+    assert not [word for word in INTERNAL if word in reason], reason
+
+
+@pytest.fixture(scope="module")
+def sshd_without_socket_forwarding(lab):
+    """An sshd like the lab's, with AllowStreamLocalForwarding off (as some hardened servers have it)."""
+    sshd = lab.new_sshd()
+    config_file = Path(sshd.config_path)
+    config_file.write_text(config_file.read_text().replace("AllowStreamLocalForwarding yes",
+                                                           "AllowStreamLocalForwarding no"))
+    before = Path(sshd.pid_file).stat().st_mtime_ns
+    os.kill(sshd.pid, signal.SIGHUP)  # sshd re-executes itself with the new config
+    deadline = time.monotonic() + 10
+    while not (Path(sshd.pid_file).exists() and Path(sshd.pid_file).stat().st_mtime_ns != before):
+        assert time.monotonic() < deadline, "sshd did not restart"
+        time.sleep(0.05)
+    return sshd
+
+
+async def _reason(host) -> str:
+    async with Fleet(config(host), live=False) as fleet:
+        await fleet.wait_settled(15)
+        status = fleet.host(host.name)
+        assert status.state == HostState.UNREACHABLE, status
+        return status.reason
+
+
+async def test_a_missing_remote_socket_is_named_with_its_host(lab):
+    """Before: "cannot connect to docker:80: remote socket /run/x.sock: open failed"."""
+    host = replace(ssh_host(lab, lab.d2, name="h"), socket="/run/x.sock")
+    reason = await _reason(host)
+    assert reason.startswith(f"no Docker socket at /run/x.sock on root@127.0.0.1:{lab.target.port} (over SSH): "
+                             "check the host's `socket` setting")
+    _no_internal_names(reason)
+    jumped = await _reason(replace(ssh_host(lab, lab.d2, name="h", jump=True), socket="/run/x.sock"))
+    assert jumped.startswith(f"no Docker socket at /run/x.sock on root@127.0.0.1:{lab.target.port} (over SSH)")
+
+
+async def test_a_server_that_does_not_forward_to_unix_sockets_is_told_apart(lab, sshd_without_socket_forwarding):
+    """sshd answers "open failed" alike for a missing socket and for forwarding turned off; the socket
+    is there, so the message says what else to check."""
+    host = ssh_host(lab, lab.d1, sshd_without_socket_forwarding, name="h", known_hosts=sshd_without_socket_forwarding.known_hosts)
+    reason = await _reason(host)
+    assert reason.startswith(f"the Docker socket {lab.d1.socket} on root@127.0.0.1:{sshd_without_socket_forwarding.port} "
+                             "exists, but sshd would not open it")
+    assert "AllowStreamLocalForwarding yes" in reason
+    _no_internal_names(reason)
+
+
+async def test_no_ssh_server_on_the_port_says_so(lab):
+    """Before: "root@127.0.0.1:PORT: Connect call failed ('127.0.0.1', PORT)"."""
+    port = free_port()
+    host = replace(ssh_host(lab, lab.d2, name="h"), url=f"ssh://root@127.0.0.1:{port}")
+    reason = await _reason(host)
+    assert reason == f"root@127.0.0.1:{port}: connection refused: no SSH server listens on port {port} there"
+
+
+async def test_a_unix_socket_that_goes_away_is_named(fresh_daemon):
+    """The daemon stops after the host connected: the next request names the socket, not "docker:80"."""
+    async with Fleet(config(unix_host(fresh_daemon, "u")), live=False) as fleet:
+        await fleet.wait_settled(10)
+        assert fleet.host("u").state == HostState.ONLINE
+        fresh_daemon.stop()
+        [result] = await fleet.gather(lambda c: c.list_containers(all=True), hosts=["u"])
+    assert result.error is not None
+    assert f"socket {fresh_daemon.socket}" in str(result.error)
+    _no_internal_names(str(result.error))
 
 
 def _fingerprint(pub_path: str) -> str:

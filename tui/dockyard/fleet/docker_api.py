@@ -31,6 +31,7 @@ from dockyard.fleet.from_api import (  # noqa: F401 - re-exported: the resources
 from dockyard.fleet.models import Container, Image, Network, Volume
 from dockyard.textfmt import short_id
 from dockyard.transports import Transport
+from dockyard.transports.errors import InWords
 
 T = TypeVar("T")
 # The Docker Engine API versions Dockyard speaks: 1.41 (Docker 20.10, and what Podman 4 reports) is
@@ -586,6 +587,14 @@ def _connect_error(exc: aiodocker.DockerError) -> str:
         return f"TLS handshake with {cause.host}:{cause.port} failed: {cause.os_error}"
     if isinstance(cause, aiohttp.ClientConnectorError):
         err = cause.os_error
+        if isinstance(err, InWords):  # a unix or SSH transport said what it tried where
+            return str(err)
         what = os.strerror(err.errno) if getattr(err, "errno", None) else str(err)
         return f"cannot connect to {cause.host}:{cause.port}: {what}"
+    if isinstance(cause, aiohttp.ServerDisconnectedError):
+        return "the daemon closed the connection before answering"
+    if isinstance(cause, aiohttp.ClientOSError) and cause.errno:
+        return f"connection to the daemon failed: {os.strerror(cause.errno)}"
+    if isinstance(cause, aiohttp.ClientConnectionError):  # not aiodocker's "via http://docker" placeholder
+        return f"connection to the daemon failed: {cause}" if str(cause) else "connection to the daemon lost"
     return str(exc.message).strip()

@@ -9,19 +9,32 @@ import pwd
 import socket
 import ssl
 
+import aiohttp
+
 from dockyard.config.model import HostConfig
 from dockyard.transports.base import PooledTCPConnector, PooledUnixConnector, Transport, make_ssl_context
-from dockyard.transports.errors import Unreachable
+from dockyard.transports.errors import InWords, Unreachable
 
 
 class UnixTransport(Transport):
     kind = "unix"
 
     def __init__(self, path: str, keep_idle: int = 1):
-        connector = PooledUnixConnector(path, limit=0)
+        connector = _UnixConnector(path, limit=0)
         connector.keep_idle = keep_idle
         super().__init__("http://docker", connector)
         self.path = path
+
+
+class _UnixConnector(PooledUnixConnector):
+    """A socket that goes away after the first connect (dockerd stopped) is said as `_probe_socket`
+    says it, not as a failed connect to the URL's placeholder host "docker:80"."""
+
+    async def _create_connection(self, req, traces, timeout):  # type: ignore[override]
+        try:
+            return await super()._create_connection(req, traces, timeout)
+        except aiohttp.ClientConnectorError as exc:
+            raise aiohttp.ClientConnectorError(req.connection_key, InWords(socket_words(self.path, exc.os_error))) from None
 
 
 class TCPTransport(Transport):
@@ -55,15 +68,22 @@ async def _probe_socket(path: str, timeout: float) -> None:
     a failed HTTP request to "docker:80"."""
     try:
         _, writer = await asyncio.wait_for(asyncio.open_unix_connection(path), timeout)
-    except FileNotFoundError:
-        raise Unreachable(f"socket {path} does not exist") from None
-    except PermissionError:
-        raise Unreachable(f"permission denied on socket {path}: {socket_users(path)}") from None
-    except ConnectionRefusedError:
-        raise Unreachable(f"nothing listens on socket {path} (a stale socket file: is the daemon running?)") from None
-    except OSError as exc:
-        raise Unreachable(f"cannot connect to socket {path}: {exc.strerror or exc}") from None
+    except (OSError, asyncio.TimeoutError) as exc:
+        raise Unreachable(socket_words(path, exc)) from None
     writer.close()
+
+
+def socket_words(path: str, exc: OSError | asyncio.TimeoutError) -> str:
+    """Why a local Docker socket could not be used, as docker's own messages say it."""
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return f"socket {path} did not accept a connection in time (is the daemon stuck?)"
+    if isinstance(exc, FileNotFoundError):
+        return f"socket {path} does not exist (is the daemon running?)"
+    if isinstance(exc, PermissionError):
+        return f"permission denied on socket {path}: {socket_users(path)}"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"nothing listens on socket {path} (a stale socket file: is the daemon running?)"
+    return f"cannot connect to socket {path}: {exc.strerror or exc or type(exc).__name__}"
 
 
 def socket_users(path: str) -> str:

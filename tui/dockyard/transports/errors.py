@@ -14,6 +14,12 @@ class Unreachable(TransportError):
     """Network-level failure: refused, timed out, no route, socket missing, link lost."""
 
 
+class InWords(OSError):
+    """A failed connect the transport already put in the user's words (what it tried, where, what to
+    check): carried inside aiohttp's ClientConnectorError and shown as it is, never as aiohttp's
+    "Cannot connect to host docker:80" — `docker` is only the placeholder host of the HTTP URL."""
+
+
 class AuthFailed(TransportError):
     """The SSH server (or TLS peer) refused our credentials."""
 

@@ -19,6 +19,7 @@ import asyncio
 import getpass
 import os
 import re
+import shlex
 import socket
 import warnings
 from collections.abc import Callable, Hashable
@@ -45,6 +46,7 @@ from dockyard.transports.errors import (
     HostKeyProblem,
     HostKeyRefused,
     HostKeyUnknown,
+    InWords,
     TransportError,
     Unreachable,
 )
@@ -333,10 +335,12 @@ class _ChannelSession(asyncssh.SSHUNIXSession):
 class SSHChannelConnector(aiohttp.BaseConnector):
     """aiohttp connector whose connections are channels to a remote unix socket."""
 
-    def __init__(self, conn: asyncssh.SSHClientConnection, socket_path: str, **kwargs):
+    def __init__(self, conn: asyncssh.SSHClientConnection, socket_path: str, where: str = "the SSH host", **kwargs):
         super().__init__(**kwargs)
         self._conn = conn
         self._socket_path = socket_path
+        self._where = where  # the SSH destination as configured (user@host:port), for messages
+        self._open_failed: str | None = None  # why channels to the socket fail, found out once
 
     async def _create_connection(self, req, traces, timeout):  # type: ignore[override]
         """A new channel to the socket, closed by itself if nobody waits for it any more.
@@ -355,15 +359,46 @@ class SSHChannelConnector(aiohttp.BaseConnector):
                 _, session = await asyncio.shield(opening)
             handed_over = True
         except asyncssh.ChannelOpenError as exc:
-            raise aiohttp.ClientConnectorError(
-                req.connection_key, OSError(f"remote socket {self._socket_path}: {exc.reason}")
-            ) from None
-        except (asyncssh.Error, OSError) as exc:  # OSError includes sock_connect's TimeoutError
-            raise aiohttp.ClientConnectorError(req.connection_key, OSError(str(exc))) from None
+            if self._open_failed is None:
+                self._open_failed = await self._why_open_failed(exc)
+            raise aiohttp.ClientConnectorError(req.connection_key, InWords(self._open_failed)) from None
+        except (asyncio.TimeoutError, TimeoutError):  # sock_connect's bound
+            within = f" within {timeout.sock_connect:g}s" if timeout.sock_connect else ""
+            raise aiohttp.ClientConnectorError(req.connection_key, InWords(
+                f"the Docker socket {self._socket_path} on {self._where} did not accept a connection over SSH"
+                f"{within} (is the SSH link or dockerd there stuck?)")) from None
+        except (asyncssh.Error, OSError) as exc:
+            detail = exc.reason if isinstance(exc, asyncssh.Error) else (exc.strerror or str(exc))
+            raise aiohttp.ClientConnectorError(req.connection_key, InWords(
+                f"cannot reach the Docker socket {self._socket_path} on {self._where} over SSH: {detail}")) from None
         finally:
             if not handed_over:  # cancelled, timed out or failed: nobody will use this channel
                 opening.add_done_callback(_close_unwanted_channel)
         return session.proto
+
+
+    async def _why_open_failed(self, exc: asyncssh.ChannelOpenError) -> str:
+        """Why sshd would not open a channel to the socket, in words. OpenSSH says only "open failed"
+        (code 2) whether the socket is missing, refuses us, or forwarding to unix sockets is off; one
+        `test -S` on the host (once per connection, only after a failure) tells the first apart."""
+        path, where = self._socket_path, self._where
+        try:
+            probe = await asyncio.wait_for(self._conn.run(f"test -S {shlex.quote(path)}", check=False), 5)
+            exists = {0: True, 1: False}.get(probe.exit_status)  # anything else: a shell we can't read
+        except (asyncssh.Error, OSError, asyncio.TimeoutError):  # no shell for this key (ForceCommand, restrict)
+            exists = None
+        if exists is False:
+            return (f"no Docker socket at {path} on {where} (over SSH): check the host's `socket` setting "
+                    "(where dockerd listens on that machine, e.g. `docker context inspect` there) and that "
+                    "dockerd runs")
+        if exists:
+            return (f"the Docker socket {path} on {where} exists, but sshd would not open it (over SSH, "
+                    f"said: {exc.reason}): check that dockerd runs, that the SSH user may use the socket "
+                    "(the docker group), and that sshd allows forwarding to unix sockets "
+                    "(AllowStreamLocalForwarding yes, no `restrict` or `no-port-forwarding` on the key)")
+        return (f"cannot open the Docker socket {path} on {where} over SSH (sshd said: {exc.reason}): check "
+                "the host's `socket` setting, that dockerd runs, that the SSH user may use the socket "
+                "(the docker group), and that sshd allows forwarding to unix sockets (AllowStreamLocalForwarding)")
 
 
 def _close_unwanted_channel(opening: asyncio.Future) -> None:
@@ -460,13 +495,14 @@ class SSHTransport(Transport):
 
     def __init__(self, conns: list[asyncssh.SSHClientConnection], socket_path: str,
                  proxies: list[ProxyCommand] | None = None, links: Links | None = None,
-                 jumps: list[tuple[Hashable, asyncssh.SSHClientConnection, str]] | None = None):
+                 jumps: list[tuple[Hashable, asyncssh.SSHClientConnection, str]] | None = None,
+                 where: str = "the SSH host"):
         self.jumps = jumps or []  # (pool key, connection, hop spec) of shared jump hops, outermost first
         self.own = conns  # this host's own connection(s): the target
         self.conns = [conn for _, conn, _ in self.jumps] + conns  # every hop, outermost first, target last
         self.proxies = proxies or []  # the first hop's ProxyCommand, if that hop is this host's own
         self.links = links
-        super().__init__("http://docker", SSHChannelConnector(conns[-1], socket_path, limit=0))
+        super().__init__("http://docker", SSHChannelConnector(conns[-1], socket_path, where, limit=0))
 
     def jump_lost(self, reason: str) -> None:
         self._lost(reason)
@@ -545,7 +581,7 @@ async def open_ssh(host: HostConfig, trust: HostKeyTrust, keys: KeyLoader, links
         conns.append(conn)
         proxies += [proxy] if proxy else []
         _ack_promptly(jumps[0][1] if jumps else conn)  # the one hop with a real TCP socket
-        transport = SSHTransport(conns, host.socket, proxies, links, jumps)
+        transport = SSHTransport(conns, host.socket, proxies, links, jumps, where=target.spec)
         for reason in pending_lost:  # lost while the rest connected
             transport._lost(reason)
         return transport
@@ -582,6 +618,17 @@ async def _open_shared_hop(host, hop, key, tunnel, trust, paths, client_keys, li
             await proxy.stop()
 
     return conn, close
+
+
+def _connect_words(hop: Hop, exc: OSError) -> str:
+    """A failed TCP connect to an SSH server, in words (asyncio's own: "Connect call failed ('127.0.0.1', 22)")."""
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve the host name {hop.host!r} ({exc.strerror})"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"connection refused: no SSH server listens on port {hop.port or 22} there"
+    if exc.errno:
+        return os.strerror(exc.errno)
+    return str(exc) or type(exc).__name__
 
 
 def hop_connect_timeout(host: HostConfig, options: dict[str, object]) -> float:
@@ -668,7 +715,7 @@ async def _connect_one(host, hop, tunnel, trust, paths, client_keys, on_lost, op
     except (asyncssh.KeyImportError, asyncssh.KeyEncryptionError) as exc:
         raise AuthFailed(f"{hop.spec}: {exc}") from None
     except OSError as exc:
-        raise Unreachable(f"{hop.spec}: {exc.strerror or exc}") from None
+        raise Unreachable(f"{hop.spec}: {_connect_words(hop, exc)}") from None
     except TransportError:
         raise
     except asyncssh.Error as exc:
