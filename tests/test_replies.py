@@ -90,3 +90,25 @@ async def test_a_log_stream_that_is_not_multiplexed_says_so(tmp_path):
                                                                   follow=False, tail=10)]
     notices = [item.message for item in items if isinstance(item, LogNotice)]
     assert notices == ["logs unreadable: not a multiplexed log stream (starts 'plain te')"], items
+
+
+async def test_a_log_source_that_meets_an_unexpected_error_says_so(tmp_path):
+    """An inspect reply whose `Config` is a string made the source fail with an AttributeError the
+    merge never reported: the view just had no lines, as if the container were silent."""
+    import json
+
+    from malformed_daemon import VICTIM_ID, MalformedDaemon
+
+    from dockyard.config.model import Config, HostConfig
+    from dockyard.fleet import Fleet, LogNotice, LogSource
+
+    inspect = json.dumps({"Id": VICTIM_ID, "Name": "/victim", "Config": "x", "State": {"Running": True}}).encode()
+    path = str(tmp_path / "d.sock")
+    async with MalformedDaemon(path, {"inspect": (200, "application/json", inspect)}):
+        async with Fleet(Config(hosts=(HostConfig(name="fake", url=f"unix://{path}"),)), live=False) as fleet:
+            items = [item async for item in fleet.containers.logs([LogSource("fake", VICTIM_ID, "victim")],
+                                                                  follow=True, tail=10)]
+    [notice] = items
+    assert isinstance(notice, LogNotice) and notice.broken
+    assert notice.message.startswith("logs stopped by an unexpected error (AttributeError: ")
+    assert notice.message.endswith("open the logs again to retry")

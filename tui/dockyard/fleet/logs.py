@@ -220,6 +220,11 @@ async def _follow_source(fleet: FleetAccess, source: LogSource, queue: asyncio.Q
                 if not follow or not resume:
                     await queue.put(LogNotice(source, f"logs unavailable: {reason}", broken=True))
                     return
+            except Exception as exc:  # noqa: BLE001 - a bug or a reply nobody foresaw: say so, never end in silence
+                detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                await queue.put(LogNotice(source, f"logs stopped by an unexpected error ({detail}); "
+                                                  "open the logs again to retry", broken=True))
+                return
             first = False
             await queue.put(LogNotice(source, f"stream broke ({reason}); resuming when it can", broken=True))
             await _wait_until_running(fleet, source, retry_every)
