@@ -277,3 +277,86 @@ async def test_sorting_by_mem_and_cpu_gives_the_top_of_every_row_not_only_those_
 
         await pilot.press("C")  # again: lowest first
         assert "sort: CPU% ↑" in tabs(app)
+
+
+# --------------------------------------------------------------------------- item 5: a layout that fits
+
+
+def test_columns_shrink_then_hide_by_priority_and_spare_width_goes_to_the_flexible_one():
+    from dockyard.ui.panes.base import Column, fit_widths
+
+    columns = (Column("name", "NAME", min_width=6), Column("extra", "EXTRA", priority=5),
+               Column("figure", "FIG", priority=2), Column("reason", "REASON", min_width=8, flex=True))
+    natural = {"name": 12, "extra": 10, "figure": 4, "reason": 60}
+    wide = fit_widths(columns, natural, 200, padding=1)
+    assert wide["reason"] >= 60 and sum(w + 2 for w in wide.values()) == 200  # spans the width
+    # 80: the extra gives way so that the reason is whole
+    assert fit_widths(columns, natural, 80, padding=1) == {"name": 12, "extra": None, "figure": 4, "reason": 58}
+    # 40: the reason is cut (it takes what is left) but the figure stays: it is no extra
+    assert fit_widths(columns, natural, 40, padding=1) == {"name": 12, "extra": None, "figure": 4, "reason": 18}
+    # 24: the figure goes too; then the name shrinks to its least before the reason does
+    assert fit_widths(columns, natural, 24, padding=1) == {"name": 12, "extra": None, "figure": None, "reason": 8}
+    assert fit_widths(columns, natural, 18, padding=1) == {"name": 6, "extra": None, "figure": None, "reason": 8}
+
+
+def header_line(app) -> str:
+    """The painted header row of the active pane's table."""
+    table = app.active_pane.table
+    return "".join(segment.text for segment in table.render_line(0))
+
+
+async def test_hosts_pane_fits_100_160_and_250_columns_with_the_reason_in_sight(lab, made):
+    cfg = config(unix_host(lab.d1, "unix1"), HostConfig(name="dead", url="tcp://127.0.0.1:9", connect_timeout=1))
+    app, _ = make_app(cfg)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("1")
+        await until(lambda: (row_of(app, "dead", "hosts") or {}).get("STATE", "").startswith("unreachable"), 8,
+                    "the dead host")
+        reason = app.fleet.host("dead").reason
+        await pilot.press("G")  # the cursor on the dead host: its whole reason under the table
+        await until(lambda: f"dead: unreachable since" in svg_text(app), 3, "the reason line", pilot=pilot)
+        for width in (100, 160, 250):
+            await pilot.resize_terminal(width, 30)
+            await until(lambda: len(header_line(app)) == width - 1 or len(header_line(app)) == width,
+                        3, f"the header at {width}", pilot=pilot)
+            await pilot.pause(0.1)
+            header = header_line(app)
+            for label in ("NAME", "STATE", "CONTAINERS", "CPU%", "MEM USED", "LATENCY", "REASON"):
+                assert label in header, (width, header)
+            assert header.rstrip().endswith("REASON") or width > 100  # at 100 it takes what is left
+            shown = " ".join(svg_text(app).split())
+            assert f"— {reason}" in shown  # whole, under the table, at every width
+            if width >= 160:
+                assert reason in svg_text(app).split("dead:")[0], width  # and whole in its column
+            if width == 250:
+                assert "MEMORY" in header and "TRANSPORT" in header  # room for every column
+        assert app.query_one("#keyhints").text.plain.count("? Help") == 1
+
+
+async def test_widths_shrink_back_after_a_regroup_and_the_footer_keeps_help(lab, made):
+    name = uniq("fit")
+    run(made, lab.d1, name)
+    app, _ = make_app(config(unix_host(lab.d1, "unix1")))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(lambda: ("unix1", name) in names_on_screen(app), 8, "rows")
+        await set_filter(pilot, name)
+        await until(lambda: len(table_rows(app)) == 1, 3, "one row")
+        table = app.panes["containers"].table
+
+        def host_width() -> int:
+            return table.columns[next(k for k in table.columns if k.value == "host")].width
+
+        before = host_width()
+        await pilot.press("z", "z")  # by project: the group header "▼ (no project)" widens HOST
+        await until(lambda: host_width() > before, 3, "HOST wider for the group header")
+        await pilot.press("z")  # no grouping: back to what its cells need
+        await until(lambda: host_width() == before, 3, "HOST narrow again")
+        header = header_line(app)
+        assert "STATUS" in header and "CPU%" in header and "MEM" in header
+        assert "Up " in svg_text(app)
+        hints = app.query_one("#keyhints")
+        await until(lambda: "? Help" in hints.text.plain, 3, "? in the footer at 100 columns")
+        assert hints.text.cell_len <= 100
+        await pilot.resize_terminal(60, 30)
+        await until(lambda: "? Help" in hints.text.plain and hints.text.cell_len <= 60, 3, "and at 60")
+        assert "…" in hints.text.plain

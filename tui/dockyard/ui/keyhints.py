@@ -40,13 +40,18 @@ class KeyHints(Static):
             self._queued = True  # one rebuild for a burst of changes (a pane switch moves focus twice)
             self.call_after_refresh(self._rebuild)
 
+    def on_resize(self) -> None:
+        self._bindings_changed(self.screen)  # what fits changed
+
     def _rebuild(self) -> None:
+        """One line of the keys that work here; when they do not all fit, the last ones give way
+        (`…`), never `?` (help lists them all) nor the palette."""
         self._queued = False
         if not self.is_attached:
             return
         key_style = Style(color=_rich_colour(self.app.theme_variables.get("footer-key-foreground")), bold=True)
         off_style = Style(dim=True)
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        entries: list[tuple[Text, bool]] = []  # (the hint, whether it must stay)
         shown: set[str] = set()
         palette = None
         for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
@@ -56,12 +61,32 @@ class KeyHints(Static):
             if not binding.show or binding.action in shown:
                 continue
             shown.add(binding.action)
-            key = self.app.get_key_display(binding)
-            text.append(f" {key} ", off_style if not enabled else key_style)
-            text.append(f"{binding.description} ", off_style if not enabled else "")
+            hint = Text.assemble((f" {self.app.get_key_display(binding)} ", off_style if not enabled else key_style),
+                                 (f"{binding.description} ", off_style if not enabled else ""))
+            entries.append((hint, binding.action == "help"))
         if palette is not None and self.app.ENABLE_COMMAND_PALETTE:
-            text.append(f" {self.app.get_key_display(palette)} ", key_style)
-            text.append("palette ")
+            entries.append((Text.assemble((f" {self.app.get_key_display(palette)} ", key_style), "palette "), True))
+        width = self.size.width
+        hints = [hint for hint, _ in entries]
+        if width and sum(hint.cell_len for hint in hints) > width:
+            room = width - 2 - sum(hint.cell_len for hint, keep in entries if keep)  # 2: " …"
+            hints, dropped, marked = [], False, False
+            for hint, keep in entries:
+                if keep:
+                    if dropped and not marked:
+                        hints.append(Text(" …", off_style))
+                        marked = True
+                    hints.append(hint)
+                elif not dropped and hint.cell_len <= room:
+                    hints.append(hint)
+                    room -= hint.cell_len
+                else:
+                    dropped = True  # in order: once one gives way, the rest do too
+            if dropped and not marked:
+                hints.append(Text(" …", off_style))
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        for hint in hints:
+            text.append_text(hint)
         self.text = text
         self.update(text)
 

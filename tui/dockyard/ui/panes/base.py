@@ -16,7 +16,7 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from itertools import zip_longest
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rich.cells import cell_len, set_cell_size
@@ -31,6 +31,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import Column as TableColumn
 from textual.widgets.data_table import ColumnKey, DuplicateKey, RowKey
 from textual.widgets.data_table import Row as TableRow
 
@@ -85,11 +86,81 @@ def host_order(fleet: Fleet) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Column:
+    """A pane's column. Widths fit the terminal (`fit_widths`), as k9s fits its own: a column takes
+    its widest cell; when the columns do not fit, those with a `min_width` shrink down to it (their
+    cells end in …), then the least important (highest `priority`; 0 = always shown) hide; width
+    left over goes to the `flex` ones (STATUS, REASON: the text one most needs whole)."""
+
     key: str
     label: str
     width: int | None = None  # None: auto, from the text when the rows are (re)built
     grows: bool = False  # auto width that also follows a cell's later, longer text ("checking…" -> "logged in as …")
     descending: bool = False  # sorted highest first on the first press (CPU%, MEM: the top-N is what one looks for)
+    priority: int = 0  # which hide first when the terminal is narrow: the highest number; 0 never hides
+    # (1-3: shown whenever they fit; EXTRAS and up also give way to a cut flex column)
+    min_width: int | None = None  # may shrink down to this when space is short (None: never shrinks)
+    flex: bool = False  # takes the width left over once every column has its widest cell
+
+
+EXTRAS = 4  # columns of this priority and up also hide to give a cut flex column (REASON) its whole text
+
+
+def fit_widths(columns: Sequence[Column], natural: Mapping[str, int], width: int,
+               padding: int = 1) -> dict[str, int | None]:
+    """Each column's width for a table `width` cells wide (None: hidden), from each column's widest
+    cell (`natural`, label included). See `Column` for the rules: a column hides rather than leave a
+    more important one cut — for a cut `flex` one, only the extras (priority `EXTRAS` and up) hide;
+    width left once every column is whole spreads over them all (the table spans the terminal)."""
+    want = {c.key: c.width if c.width is not None else max(natural.get(c.key, 0), cell_len(c.label))
+            for c in columns}
+    least = {c.key: min(want[c.key], c.min_width) if c.min_width is not None else want[c.key] for c in columns}
+    shown = list(columns)
+
+    def used(widths: Mapping[str, int]) -> int:
+        return sum(widths[c.key] + 2 * padding for c in shown)
+
+    def hide_one(below: int) -> bool:
+        """Hide the least important column (of priority > `below`; the rightmost of equals)."""
+        hideable = [(c.priority, i, c) for i, c in enumerate(shown) if c.priority > below]
+        if not hideable:
+            return False
+        shown.remove(max(hideable, key=lambda t: (t[0], t[1]))[2])
+        return True
+
+    while True:
+        while used(least) > width and hide_one(0):  # even shrunk they do not fit
+            pass
+        widths = {c.key: least[c.key] for c in shown}
+        spare = width - used(widths)
+        for c in sorted(shown, key=lambda c: c.priority):  # shrunk ones grow back, most important first
+            grow = max(0, min(spare, want[c.key] - widths[c.key]))
+            widths[c.key] += grow
+            spare -= grow
+        cut = [max(c.priority, EXTRAS - 1) if c.flex else c.priority for c in shown if widths[c.key] < want[c.key]]
+        if not cut or not hide_one(min(cut)):  # a column cut while a less important one shows: hide that
+            break
+    flexible = [c for c in shown if c.flex]
+    for c in flexible:  # what is left goes to STATUS / REASON first (all of it while one is cut) …
+        grow = max(0, min(spare, want[c.key] - widths[c.key]))
+        widths[c.key] += grow
+        spare -= grow
+    if spare > 0 and flexible and any(widths[c.key] < want[c.key] for c in flexible):
+        widths[flexible[0].key] += spare
+        spare = 0
+    auto = [c for c in shown if c.width is None] or flexible
+    for i, c in enumerate(auto):  # … then spreads over the columns: the table spans the terminal
+        widths[c.key] += max(0, spare // len(auto) + (1 if i < spare % len(auto) else 0))
+    return {c.key: widths.get(c.key) for c in columns}
+
+
+@dataclass
+class FitColumn(TableColumn):
+    """Textual's column, with a width the pane sets (`fit_widths`) and the means to hide it."""
+
+    hidden: bool = False
+
+    def get_render_width(self, data_table: DataTable[Any]) -> int:
+        return 0 if self.hidden else super().get_render_width(data_table)
 
 
 _ELSEWHERE = Coordinate(-2, -2)  # a cursor on no row this table draws (-1 is the header row)
@@ -141,6 +212,29 @@ class PaneTable(DataTable):
             super()._update_dimensions(new_rows)
         self._update_count += 1  # noqa: SLF001 - drops the lines painted with the old widths
         self.refresh()
+
+    def set_widths(self, widths: Mapping[str, int | None]) -> bool:
+        """Give each column its width (None: hidden), as `fit_widths` computed; False if none changed."""
+        changed = False
+        for key, column in self.columns.items():
+            if key.value not in widths:
+                continue
+            width = widths[key.value]
+            if not isinstance(column, FitColumn):
+                column = self.columns[key] = FitColumn(column.key, column.label, column.width, column.content_width)
+                changed = True
+            hidden = width is None
+            if column.hidden != hidden or column.auto_width or (not hidden and column.width != width):
+                column.hidden, column.auto_width = hidden, False
+                column.width = column.width if hidden else width
+                changed = True
+        if changed:
+            header_height = self.header_height if self.show_header else 0
+            self.virtual_size = Size(sum(column.get_render_width(self) for column in self.columns.values())
+                                     + self._row_label_column_width, self._total_row_height + header_height)
+            self._update_count += 1  # noqa: SLF001 - drops the lines painted with the old widths
+            self.refresh()
+        return changed
 
     def add_rows_at_once(self, rows: Sequence[tuple[str, tuple[Text, ...]]]) -> None:
         """`add_row` for many one-line rows, its bookkeeping done once instead of per row (Textual
@@ -202,6 +296,8 @@ class PaneTable(DataTable):
         every row a scroll brings in. The Text's own truncation and style make the segments; what
         Padding and Styled would add around them is added here. Anything else (the header, labels,
         fixed cells, taller rows, tabs): Textual's own. tests/test_table.py compares the two."""
+        if width <= 0:
+            return [[]]  # a hidden column (FitColumn): nothing to draw
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
         cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor, self._update_count,
@@ -306,6 +402,8 @@ class Pane(Vertical):
     Pane > .empty-why { display: none; height: auto; margin: 1 2; color: $text-muted; }
     Pane.-empty > DataTable { height: auto; }
     Pane.-empty > .empty-why { display: block; }
+    Pane > .cursor-detail { display: none; height: auto; max-height: 4; padding: 0 1; background: $panel; }
+    Pane.-detail > .cursor-detail { display: block; }
     """
 
     class HeaderChanged(Message):
@@ -332,6 +430,8 @@ class Pane(Vertical):
         self.sort_key = self.default_sort
         self.sort_reverse = False
         self._follow_cursor = False  # the next sync keeps the cursor on its row even on the first row
+        self._natural: dict[str, int] = {}  # each column's widest cell now (fit_widths)
+        self._fitted: tuple | None = None  # what the widths were last fitted to
         self.rows: list[Row] = []
         self._rendered: list[tuple[str, tuple[Text, ...]]] = []
 
@@ -373,6 +473,7 @@ class Pane(Vertical):
                                            zebra_stripes=False, header_height=1)
         yield table
         yield Static("", classes="empty-why")
+        yield Static("", classes="cursor-detail")
 
     @property
     def active_columns(self) -> Sequence[Column]:
@@ -391,8 +492,43 @@ class Pane(Vertical):
         table = self.table
         table.clear(columns=True)
         self._rendered = []
+        self._natural, self._fitted = {}, None
         for col in self.active_columns:
             table.add_column(Text(col.label), key=col.key, width=col.width)  # ours: no markup to parse
+        self.fit_columns()
+
+    def on_resize(self) -> None:
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Fit the columns to the table's width now (see `Column`): on a resize, and when the rows'
+        widest cells change — widths shrink back too (after a regroup, a filter)."""
+        table = self.table
+        width = table.size.width
+        if not width or not table.columns:
+            return  # not laid out yet: on_resize comes
+        if len(self._rendered) + (table.header_height if table.show_header else 0) > table.size.height:
+            width -= table.styles.scrollbar_size_vertical  # the scrollbar takes its column
+        fitted = (width, tuple(sorted(self._natural.items())), tuple(c.key for c in self.active_columns),
+                  self.sort_key)
+        if fitted == self._fitted:
+            return
+        self._fitted = fitted
+        columns = [replace(c, priority=0) if c.key == self.sort_key else c for c in self.active_columns]
+        table.set_widths(fit_widths(columns, self._natural, width, table.cell_padding))  # (the sort's column shows)
+
+    def _measure(self, wanted: list[tuple[str, tuple[Text, ...]]]) -> dict[str, int]:
+        """Each auto-width column's widest cell among `wanted` (one line of Text each: its cell_len)."""
+        columns = self.active_columns
+        auto = [i for i, c in enumerate(columns) if c.width is None]
+        widths = dict.fromkeys((columns[i].key for i in auto), 0)
+        for _, cells in wanted:
+            for i in auto:
+                if i < len(cells):
+                    length = cells[i].cell_len
+                    if length > widths[columns[i].key]:
+                        widths[columns[i].key] = length
+        return widths
 
     # ------------------------------------------------------------------ data
 
@@ -412,6 +548,7 @@ class Pane(Vertical):
         self.rows = self.group(rows)
         self.sync_table([(r.key, r.cells) for r in self.rows], follow_cursor=self._follow_cursor)
         self.say_why_empty()
+        self.show_cursor_detail()
         self.after_refresh()
 
     def group(self, rows: list[Row]) -> list[Row]:
@@ -434,12 +571,16 @@ class Pane(Vertical):
         table = self.table
         if [k for k, _ in wanted] == [k for k, _ in self._rendered]:
             columns = self.active_columns
+            natural = self._natural
             for (key, cells), (_, old) in zip(wanted, self._rendered):
                 if cells != old:
                     for i, (new_cell, old_cell) in enumerate(zip(cells, old)):
                         if new_cell != old_cell:
-                            table.update_cell(key, columns[i].key, new_cell, update_width=columns[i].grows)
+                            table.update_cell(key, columns[i].key, new_cell)
+                            if columns[i].width is None and new_cell.cell_len > natural.get(columns[i].key, 0):
+                                natural[columns[i].key] = new_cell.cell_len  # ("checking…" -> "logged in as …")
             self._rendered = wanted
+            self.fit_columns()
             return
         # The cursor follows its row as rows come and go, except on the first row, where it stays:
         # at startup the hosts answer one by one, and the top of the list is where the user is.
@@ -449,6 +590,8 @@ class Pane(Vertical):
         table.clear()
         table.add_rows_at_once(wanted)
         self._rendered = wanted
+        self._natural = self._measure(wanted)
+        self.fit_columns()
         if cursor_key is not None:
             index = next((i for i, (k, _) in enumerate(wanted) if k == cursor_key), None)
             if index is not None:
@@ -465,6 +608,23 @@ class Pane(Vertical):
         if why is not None:
             self.query_one(".empty-why", Static).update(Text(safe(why)))
         self.set_class(why is not None, "-empty")
+
+    def cursor_detail(self) -> str | None:
+        """Hook: a line under the table, wrapped whole, about the cursor's row (what a narrow column
+        cuts and one needs to read: a host's reason for being down); None: no line."""
+        return None
+
+    def show_cursor_detail(self) -> None:
+        detail = self.cursor_detail()
+        if detail == getattr(self, "_detail", None):
+            return
+        self._detail = detail
+        if detail is not None:
+            self.query_one(".cursor-detail", Static).update(Text(safe(detail)))
+        self.set_class(detail is not None, "-detail")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_cursor_detail()
 
     def why_empty(self) -> str:
         """The sentence an empty table shows: filter first (it hides rows that exist), then a scoped
@@ -508,6 +668,9 @@ class Pane(Vertical):
         table._data[RowKey(row_key)][ColumnKey(column_key)] = value  # noqa: SLF001 - as update_cell does
         table._update_count += 1  # noqa: SLF001 - invalidates the rendered-row caches
         table.refresh_coordinate(Coordinate(row_index, column_index))
+        if value.cell_len > self._natural.get(column_key, value.cell_len):  # "Up 9 seconds" -> "Up 10 seconds"
+            self._natural[column_key] = value.cell_len
+            self.fit_columns()
 
     def cursor_key(self) -> str | None:
         table = self.table

@@ -47,12 +47,15 @@ PENDING_GRACE = 2.0  # s a row keeps its "…ing" after the call returned, waiti
 _EXIT_CODE = re.compile(r"Exited \((-?\d+)\)")
 PAST_TENSE = {"stop": "stopped", "start": "started", "restart": "restarted", "pause": "paused",
               "unpause": "unpaused", "kill": "killed", "remove": "removed"}
+# Narrow terminals (see Column): NAME, STATE and STATUS stay (STATUS whole: "Exited (137) 2 hours
+# ago", "Up 3 hours (Paused)"); PROJECT, then PORTS, then IMAGE, then the stats hide in that order;
+# STATUS takes the width left over.
 COLUMNS = (
-    Column("mark", " ", 1), Column("host", "HOST"), Column("name", "NAME"), Column("image", "IMAGE"),
-    Column("update", "↑", 1), Column("state", "STATE"), Column("status", "STATUS"),
-    Column("cpu", "CPU%", 6, descending=True),
-    Column("mem", "MEM", 9, descending=True),
-    Column("ports", "PORTS"), Column("project", "PROJECT"),
+    Column("mark", " ", 1), Column("host", "HOST", priority=1, min_width=8),
+    Column("name", "NAME", min_width=20), Column("image", "IMAGE", priority=3, min_width=12),
+    Column("update", "↑", 1), Column("state", "STATE"), Column("status", "STATUS", flex=True),
+    Column("cpu", "CPU%", 6, descending=True, priority=2), Column("mem", "MEM", 9, descending=True, priority=2),
+    Column("ports", "PORTS", priority=4, min_width=10), Column("project", "PROJECT", priority=5, min_width=8),
 )
 
 
@@ -359,6 +362,7 @@ class ContainersPane(Pane):
         self.fleet.watch_stats(keys, owner="containers")
 
     def on_data_table_row_highlighted(self, event) -> None:
+        super().on_data_table_row_highlighted(event)
         self.watch_visible()
 
     def on_mount(self) -> None:

@@ -86,11 +86,17 @@ class HostsPane(Pane):
     pane_id = "hosts"
     kinds = frozenset({"host", "containers", "images", "stats", "ping"})  # ping: LATENCY
     default_sort = ""
+    # Narrow terminals (see Column): the REASON a host is down is what one needs most: it always shows,
+    # takes the width left over, and the extras (VERSION, then TRANSPORT and IMAGES, then the machine's
+    # CPUS and MEMORY) hide to give it its whole text; the live figures hide only when nothing else can.
     columns = (
-        Column("name", "NAME"), Column("transport", "TRANSPORT"), Column("state", "STATE"),
-        Column("version", "VERSION"), Column("containers", "CONTAINERS"), Column("images", "IMAGES"),
-        Column("cpus", "CPUS"), Column("memory", "MEMORY"), Column("cpu_used", "CPU%"),
-        Column("mem_used", "MEM USED"), Column("latency", "LATENCY"), Column("reason", "REASON"),
+        Column("name", "NAME", min_width=10), Column("transport", "TRANSPORT", priority=5),
+        Column("state", "STATE", min_width=12), Column("version", "VERSION", priority=4),
+        Column("containers", "CONTAINERS", priority=1), Column("images", "IMAGES", priority=5),
+        Column("cpus", "CPUS", priority=6), Column("memory", "MEMORY", priority=6),
+        Column("cpu_used", "CPU%", priority=2, descending=True),
+        Column("mem_used", "MEM USED", priority=2, descending=True), Column("latency", "LATENCY", priority=3),
+        Column("reason", "REASON", min_width=20, flex=True),
     )
     BINDINGS = key_table("host", """
         enter  scope      Scope to host
@@ -128,6 +134,15 @@ class HostsPane(Pane):
             on_screen = [row.key for row in self.visible_rows()]
             running = self.fleet.cached("containers", on_screen) if on_screen else []
             self.fleet.watch_stats([(c.host, c.id) for c in running if c.state == "running"], owner=self.pane_id)
+
+    def cursor_detail(self) -> str | None:
+        """A host that is not online: its state and whole reason under the table (REASON is cut on
+        a narrow terminal, and the reason is what one needs)."""
+        host = self.selected_host()
+        if host is None or host.state == HostState.ONLINE or not reason_text(host):
+            return None
+        since = f" since {clock(host.down_since)}" if host.down_since else ""
+        return f"{host.name}: {host.state.value}{since} — {reason_text(host)}"
 
     def selected_host(self) -> HostStatus | None:
         row = self.cursor_row_data()
