@@ -27,6 +27,7 @@ from dockyard.cli.exec_cmd import add_exec_parser
 from dockyard.cli.logs_cmd import add_logs_parser
 from dockyard.cli import listings
 from dockyard.cli.options import add_global_options, merge_global_options, share_global_options
+from dockyard.cli.recreate_cmd import add_recreate_parser, cmd_recreate
 from dockyard.cli.registry_cmd import add_registry_parser, cmd_registry, image_auth
 from dockyard.cli.swarm_cmd import SWARM_COMMANDS, add_swarm_parser, run_swarm_command
 
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_registry_parser(sub)
     add_swarm_parser(sub)
     add_outdated_parser(sub)
+    add_recreate_parser(sub)
     add_completion_parser(sub)
     share_global_options(parser)  # last: every subcommand above, nested too, takes them
     return parser
@@ -247,6 +249,8 @@ async def run_command(args: argparse.Namespace, config: Config) -> int:
             return await cmd_images(fleet, hosts, args.json, args.quiet, args.format)
         if args.command == "outdated":
             return await cmd_outdated(args, fleet)
+        if args.command == "recreate":
+            return await cmd_recreate(args, config, fleet)
     raise UsageError(f"unknown command {args.command!r}")
 
 

@@ -19,6 +19,7 @@ from dockyard.config.model import (
     DEFAULT_REQUEST_TIMEOUT,
     Config,
     HostConfig,
+    RecreateConfig,
     RegistryConfig,
     RegistryTLS,
     TLSConfig,
@@ -75,6 +76,7 @@ class Checker:
         registries = [self.registry(r, ("registries", i)) for i, r in enumerate(self.section(d, "registries", list))]
         self.duplicates(registries, "registries", "registry")
         ui = self.section(d, "ui", dict)
+        recreate = self.section(d, "recreate", dict)
         hosts = [h for h in hosts if h is not None]
         warnings: list[str] = []
         current = None
@@ -105,6 +107,11 @@ class Checker:
                 shells={str(k): str(v) for k, v in (self.get(ui, ("ui",), "shells") or {}).items()},
                 confirm={**CONFIRM_DEFAULTS, **{str(k): bool(v) for k, v in
                                                 (self.get(ui, ("ui",), "confirm") or {}).items()}},
+            ),
+            recreate=RecreateConfig(
+                grace=float(self.get(recreate, ("recreate",), "grace", RecreateConfig.grace)),
+                health_timeout=float(self.get(recreate, ("recreate",), "health_timeout",
+                                              RecreateConfig.health_timeout)),
             ),
             warnings=tuple(self.report.formatted(self.report.warnings) + warnings),
             ssh_handshakes=int(self.get(d, (), "ssh_handshakes", Config.ssh_handshakes)),

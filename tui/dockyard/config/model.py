@@ -108,6 +108,14 @@ class UIConfig:
 
 
 @dataclass(frozen=True)
+class RecreateConfig:
+    """How `recreate` judges a replacement: running `grace` s, or healthy within `health_timeout` s."""
+
+    grace: float = 10.0
+    health_timeout: float = 120.0
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; `path` is None in zero-config mode (Docker contexts)."""
 
@@ -119,6 +127,7 @@ class Config:
     docker_hub: bool = True  # list Docker Hub among the registries (false: air-gapped sites)
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, for the TUI
     ui: UIConfig = field(default_factory=UIConfig)
+    recreate: RecreateConfig = field(default_factory=RecreateConfig)
     warnings: tuple[str, ...] = ()
     ssh_handshakes: int = 16  # SSH hosts connecting at once (sshd's MaxStartups)
     current_context: str | None = None  # the Docker CLI's current context, when contexts were loaded

@@ -305,6 +305,29 @@ CONFIG_SCHEMA: dict = {
                 },
             },
         },
+        "recreate": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "How `dockyard recreate` (and the Containers pane's recreate key) judges a replacement.",
+            "properties": {
+                "grace": {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "maximum": 3600,
+                    "default": 10,
+                    "description": "Seconds a replacement without a healthcheck must keep running (no exit, no "
+                                   "restart) before the old container is removed; otherwise it is rolled back.",
+                },
+                "health_timeout": {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "maximum": 86400,
+                    "default": 120,
+                    "description": "Seconds a replacement with a healthcheck has to become healthy; unhealthy, "
+                                   "exited, restarted or still starting then: rolled back.",
+                },
+            },
+        },
     },
 }
 

@@ -12,6 +12,7 @@ one module per resource, which `Fleet` composes:
 | `fleet.networks`   | networks.py   | create, remove, connect, disconnect, inspect, containers     |
 | `fleet.swarm`      | swarm.py      | every swarm the hosts reach: services, tasks, nodes, stacks (through a manager) |
 | `fleet.freshness`  | freshness.py  | which containers run an outdated image: check, state_of, image_state |
+| `fleet.recreate`   | recreate.py   | find, plan (dry run) and run recreations with a newer image, rolling back on failure |
 
 Adding a resource is one module:
 1. `fleet/things.py`: `class Things(Resource)` (resource.py). `self.fleet` is a `FleetAccess`

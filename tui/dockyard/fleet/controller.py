@@ -28,6 +28,7 @@ from dockyard.fleet.freshness import FreshnessChecker
 from dockyard.fleet.images import Images
 from dockyard.fleet.models import FleetChange, HostResult, HostState, HostStatus
 from dockyard.fleet.networks import Networks
+from dockyard.fleet.recreate import Recreate
 from dockyard.fleet.session import HostSession, Timing
 from dockyard.fleet.stats import ContainerStats, StatsWatcher
 from dockyard.fleet.volumes import Volumes
@@ -85,6 +86,7 @@ class Fleet:
         self.networks = Networks(self)
         self.swarm = SwarmController(self)
         self.freshness = FreshnessChecker(self)
+        self.recreate = Recreate(self, grace=config.recreate.grace, health_timeout=config.recreate.health_timeout)
 
     async def __aenter__(self) -> Fleet:
         self.start()
@@ -123,6 +125,7 @@ class Fleet:
         for handle in (self._flush_handle, self._ping_handle):
             if handle is not None:
                 handle.cancel()
+        await self.recreate.wait_background()  # a recreate is finished or rolled back, never cut in half
         await self.stats.stop()
         await self.swarm.close()
         await self.freshness.close()

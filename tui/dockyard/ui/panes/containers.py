@@ -155,6 +155,7 @@ class ContainersPane(Pane):
         p       act('pause')    Pause/unpause  pause
         ctrl+k  act('kill')     Kill           kill
         ctrl+d  act('remove')   Remove         remove
+        R       recreate        Recreate       recreate
         enter   details         Details
         l       logs            Logs
         e       shell           Shell
@@ -168,7 +169,7 @@ class ContainersPane(Pane):
         U       check_updates   Check image updates  check_updates  hidden
         ctrl+a  mark_all        Mark all       hidden
     """)
-    MUTATING = frozenset({"act", "shell", "attach", "new"})
+    MUTATING = frozenset({"act", "shell", "attach", "new", "recreate"})
 
     class OpenDetails(Message):
         """Open the container view (stats, inspect, top) for `container`."""
@@ -454,6 +455,12 @@ class ContainersPane(Pane):
             self.pending[(c.host, c.id)] = (word, c, None)
         self.refresh_data()
         self._run_action(targets, action, options)
+
+    def action_recreate(self) -> None:
+        """The newer image of each selected container's tag, safely (dockyard/ui/recreate.py)."""
+        from dockyard.ui.recreate import ask_recreate  # dialogs load when first asked
+
+        ask_recreate(self, self.targets())
 
     @work(group="actions")
     async def _run_action(self, targets: list[Container], action: str, options: dict[str, bool]) -> None:

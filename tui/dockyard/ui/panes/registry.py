@@ -101,6 +101,8 @@ PANES: tuple[PaneSpec, ...] = (
         *(PaletteEntry(f"containers: {verb} selected", "act",
                        f"{verb.capitalize()} the marked containers, or the one under the cursor", (verb,))
           for verb in _CONTAINER_VERBS),
+        PaletteEntry("containers: recreate selected", "recreate",
+                     "Recreate the marked containers (or the cursor's) with the newer image, rolling back on failure"),
     )),
     PaneSpec("images", "3", "Images", "dockyard.ui.panes.images:ImagesPane", aliases=("image",)),
     PaneSpec("volumes", "4", "Volumes", "dockyard.ui.panes.volumes:VolumesPane", aliases=("volume",)),
