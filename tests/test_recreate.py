@@ -17,6 +17,7 @@ from helpers import dockyard, make_app, names_on_screen, showing, table_rows, un
 from lab import IMAGE
 
 from dockyard.fleet.recreate import _own_config, _reattach_anonymous
+from dockyard.textfmt import short_id
 
 SIZE = (120, 36)
 
@@ -165,6 +166,9 @@ def test_recreate_pull_keeps_everything_but_the_image(lab, made, tmp_path):
         assert after["NetworkSettings"]["Networks"][net]["IPAddress"] == f"{subnet}.50"
         assert containers_named(d1, name) == [name]  # the old one is gone, its volume is not
         assert d1.docker("volume", "inspect", volume, check=False).returncode == 0
+        outdated = dockyard("--config", cfg, "outdated", "--host", "unix1", "--json")
+        (row,) = [r for r in json.loads(outdated.stdout)["containers"] if r["name"] == name]
+        assert row["status"] == "current" and row["id"] == after["Id"], row
     finally:
         d1.docker("rm", "-f", name, check=False)
         d1.docker("network", "rm", net, net2, check=False)
@@ -224,6 +228,11 @@ def test_dry_run_and_read_only_change_nothing(lab, made, tmp_path):
     assert inspect(lab.d1, name)["Id"] == cid
     assert image_id(lab.d1, ref) == old_image  # not pulled either
     assert containers_named(lab.d1, name) == [name]
+
+    every = dockyard("--config", cfg, "recreate", "--all-outdated", "--dry-run", "--json")
+    planned = {p["name"]: p for p in json.loads(every.stdout)["plan"]}
+    assert name in planned and planned[name]["id"] == cid and planned[name]["refused"] is None, every.stdout
+    assert inspect(lab.d1, name)["Id"] == cid
 
     missing = dockyard("--config", cfg, "recreate", f"rc-nobody-{uid()}")
     assert missing.returncode == 2 and "no container named" in missing.stderr
@@ -292,13 +301,17 @@ async def test_the_recreate_key_confirms_then_shows_progress_and_the_result(lab,
     app, notes = make_app(load_config(write_config(lab, tmp_path, ("unix1",))))
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: ("unix1", name) in names_on_screen(app), 8, "row")
+        await app.fleet.freshness.check(hosts=["unix1"])  # what the background check does after a minute
+        known = app.fleet.freshness.state_of("unix1", cid)
+        assert known.state == "outdated"
         await pilot.press("slash", *name, "enter")
         await until(lambda: len(table_rows(app)) == 1, 2, "one row")
         await pilot.press("R")
         await until(lambda: showing(app, ConfirmDialog), 2, "confirm dialog")
         dialog = app.screen
         ((host, line),) = dialog.targets
-        assert host == "unix1" and name in line and ref in line and "→" in line
+        assert host == "unix1" and name in line and ref in line
+        assert f"{short_id(known.running_digest)} → {short_id(known.registry_digest)}" in line  # old → new digest
         assert dialog.query_one("#opt-pull").value is True  # pulling first is the default
         assert lab.d1.docker("inspect", "-f", "{{.Id}}", name).stdout.strip() == cid  # nothing before the answer
         await pilot.press("y")

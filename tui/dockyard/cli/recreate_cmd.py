@@ -55,15 +55,14 @@ async def cmd_recreate(args: argparse.Namespace, config: Config, fleet: Fleet) -
     if not args.names and not args.all_outdated:
         print("dockyard: recreate: name at least one container, or --all-outdated", file=sys.stderr)
         return EXIT_USAGE
-    containers, missing, failed = await fleet.recreate.find(args.names, args.host)
+    containers, missing, failed = await fleet.recreate.find(args.names, args.host) if args.names else ([], [], [])
     errors = [{"host": r.host, "error": r.error or ""} for r in failed]
     if args.all_outdated:
-        if getattr(fleet, "freshness", None) is None:
-            print("dockyard: recreate: --all-outdated needs the registry freshness check, "
-                  "which this build does not have", file=sys.stderr)
-            return EXIT_USAGE
         outdated, problems = await _outdated(fleet, args.host)
-        containers += [c for c in outdated if c not in containers]
+        named = {c.key for c in containers}
+        containers += [c for c in outdated if c.key not in named]
+        order = {h: i for i, h in enumerate(fleet.sessions)}
+        containers.sort(key=lambda c: (order.get(c.host, 0), c.name))
         errors += problems
     for e in errors:
         print(f"dockyard: {safe(e['host'])}: {safe(e['error'])}", file=sys.stderr)
@@ -93,12 +92,12 @@ async def cmd_recreate(args: argparse.Namespace, config: Config, fleet: Fleet) -
 
 
 async def _outdated(fleet: Fleet, hosts: list[str] | None) -> tuple[list, list[dict[str, str]]]:
-    """The containers the registry check finds `outdated`, and what could not be checked."""
-    from dockyard.registry import Registries
-
-    report = await fleet.freshness.check(refresh=True, hosts=hosts, registries=Registries(fleet.config))
+    """The containers the registry check (fleet/freshness.py) finds `outdated` now, and what could not
+    be checked (a host or a registry that did not answer: its containers are left alone)."""
+    report = await fleet.freshness.check(refresh=True, hosts=hosts)
     rows = [r.container for r in report.rows if r.freshness.state == "outdated"]
-    return rows, [{"host": "registry", "error": e} for e in report.errors]
+    return rows, [{"host": e.get("host") or e.get("reference") or e.get("registry") or "", "error": e["error"]}
+                  for e in report.errors]
 
 
 async def _run(fleet: Fleet, config: Config, targets: list,
