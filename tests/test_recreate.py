@@ -319,7 +319,7 @@ async def test_the_recreate_key_confirms_then_shows_progress_and_the_result(lab,
         screen = app.screen
         await until(lambda: screen.finished, 30, "recreate finished")
         ok, text = screen.results[f"unix1/{name}"]
-        assert ok and text.startswith("recreated"), text
+        assert ok and text.startswith("recreated"), (text, notes)
         assert image_id(lab.d1, ref) == new_image == inspect(lab.d1, name)["Image"]
         assert inspect(lab.d1, name)["Id"] != cid
         await pilot.press("escape")
@@ -341,3 +341,35 @@ async def test_read_only_hides_the_recreate_key(lab, made):
         from dockyard.ui.dialogs.confirm import ConfirmDialog
 
         assert not showing(app, ConfirmDialog)
+
+
+# --------------------------------------------------------------------------- the controller
+
+
+async def test_a_recreate_under_way_is_finished_when_its_caller_stops_listening(lab, made):
+    """Closing the progress screen (or ctrl-c) mid-way must not leave the old container renamed
+    aside and stopped: the one under way finishes, and closing the fleet waits for it."""
+    from fleet_hosts import config, unix_host
+
+    from dockyard.config.model import RecreateConfig
+    from dockyard.fleet import Fleet
+
+    ref = f"rc-local/app:{uid()}"  # built on the host itself: no pull needed
+    lab.d1.docker("build", "-q", "-t", ref, "-", input=f'FROM {IMAGE}\nCMD ["sleep", "300"]\n')
+    name = f"rc-bg-{uid()}"
+    made.append((lab.d1, name))
+    cid = lab.d1.run_container(name, image=ref)
+    lab.d1.docker("build", "-q", "-t", ref, "-", input=f'FROM {IMAGE}\nRUN echo v2 > /version\nCMD ["sleep", "300"]\n')
+    steps = []
+    async with Fleet(config(unix_host(lab.d1), recreate=RecreateConfig(grace=1)), live=False) as fleet:
+        stream = fleet.recreate.run([("unix1", name)])
+        async for ev in stream:
+            steps.append(ev.status)
+            if ev.status.startswith("stopping the old container"):
+                break  # the caller goes away with the old container renamed aside
+        await stream.aclose()
+    assert not any(s == "recreated" for s in steps)
+    after = inspect(lab.d1, name)
+    assert after["Id"] != cid and after["State"]["Running"] and after["Image"] == image_id(lab.d1, ref)
+    assert containers_named(lab.d1, name) == [name]
+    lab.d1.docker("rmi", "-f", ref, check=False)

@@ -84,7 +84,7 @@ def _start(pane: Pane, targets: list[Container], pull: bool) -> None:
         return "; ".join(f"{outcome} {n}" for outcome, n in counts.items()) or "nothing done"
 
     pane.app.push_screen(ProgressScreen(f"Recreate {len(targets)} container(s)" + (", pulling first" if pull else ""),
-                                        run))
+                                        run, "esc closes; the container under way is still finished or rolled back"))
 
 
 def _words(r: RecreateReport) -> str:

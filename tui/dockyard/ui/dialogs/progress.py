@@ -54,9 +54,11 @@ class ProgressScreen(ModalScreen[None]):
 
     SHOWS_NOTICES = True  # what happens meanwhile (a host failing) is reported while it shows
 
-    def __init__(self, title: str, run: Callable[[Reporter], Awaitable[str]]):
+    def __init__(self, title: str, run: Callable[[Reporter], Awaitable[str]],
+                 close_note: str = "esc closes; running work is cancelled"):
         super().__init__()
         self.title_text = title
+        self.close_note = close_note
         self.run = run
         self.rows: dict[str, _Row] = {}
         self.finished = False
@@ -64,7 +66,7 @@ class ProgressScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self.title_text + "   (esc closes; running work is cancelled)", style="bold"))
+            yield Label(Text(f"{self.title_text}   ({self.close_note})", style="bold"))
             yield VerticalScroll(id="progress-rows")
             yield Static("", id="progress-summary")
 
