@@ -301,9 +301,11 @@ async def test_the_recreate_key_confirms_then_shows_progress_and_the_result(lab,
     app, notes = make_app(load_config(write_config(lab, tmp_path, ("unix1",))))
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: ("unix1", name) in names_on_screen(app), 8, "row")
+        session = app.fleet.sessions["unix1"]
+        await until(lambda: {"containers", "images"} <= session.cache.loaded, 10, "images listed too")
         await app.fleet.freshness.check(hosts=["unix1"])  # what the background check does after a minute
         known = app.fleet.freshness.state_of("unix1", cid)
-        assert known.state == "outdated"
+        assert known is not None and known.state == "outdated", known
         await pilot.press("slash", *name, "enter")
         await until(lambda: len(table_rows(app)) == 1, 2, "one row")
         await pilot.press("R")
