@@ -9,6 +9,7 @@ through the registry API; references to a registry that went down and to one tha
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -20,7 +21,7 @@ import pytest
 import lab as _lab
 import registry_lab
 from fleet_hosts import config, ssh_host, unix_host
-from helpers import dockyard
+from helpers import dockyard, until
 from dockyard.config.model import HostConfig, RegistryConfig
 from dockyard.fleet import Fleet
 from dockyard.imageref import canonical
@@ -293,26 +294,37 @@ class TestScreen:
             assert images[("unix1", s.ref)] == ""  # unix1 holds the new one
 
 
-class TestRateLimit:
-    async def test_429_is_honoured_with_its_retry_after_and_never_retried_in_a_loop(self, lab, made):
-        """A registry that answers 429 (a purpose-built server on the port a real registry served the
-        image from: the real one never rate limits): unknown, saying so, and no second request before
-        its Retry-After, even when asked to re-check."""
-        import http.server
-        import threading
+def impostor_after_push(lab, made, handler: type, role: str) -> tuple[str, str, object]:
+    """A container on d1 from an image pushed to a real registry, whose port then serves `handler`
+    (a purpose-built server: a fault the real registry cannot produce). Returns (container name,
+    reference, server); shut the server down afterwards."""
+    import http.server
+    import threading
 
-        uid = uuid.uuid4().hex[:8]
-        real = registry_lab.RegistryServer(lab.root, f"reg-429-{uid}")
-        real.start()
-        ref = f"{real.host}/fresh/limited:1"
-        try:
-            lab.d1.docker("tag", _lab.IMAGE, ref)
-            lab.d1.docker("push", ref)
-            name = f"fr-429-{uid}"
-            made.append((lab.d1, name))
-            lab.d1.run_container(name, "sleep", "600", image=ref)
-        finally:
-            real.stop()
+    uid = uuid.uuid4().hex[:8]
+    real = registry_lab.RegistryServer(lab.root, f"reg-{role}-{uid}")
+    real.start()
+    ref = f"{real.host}/fresh/{role}:1"
+    try:
+        lab.d1.docker("tag", _lab.IMAGE, ref)
+        lab.d1.docker("push", ref)
+        name = f"fr-{role}-{uid}"
+        made.append((lab.d1, name))
+        lab.d1.run_container(name, "sleep", "600", image=ref)
+    finally:
+        real.stop()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", real.port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return name, ref, server
+
+
+class TestFaults:
+    async def test_429_is_honoured_with_its_retry_after_and_never_retried_in_a_loop(self, lab, made):
+        """A registry that answers 429: unknown, saying so, and no second request before its
+        Retry-After, even when asked to re-check."""
+        import http.server
+
         seen: list[str] = []
 
         class Limited(http.server.BaseHTTPRequestHandler):
@@ -328,8 +340,7 @@ class TestRateLimit:
 
             do_GET = do_HEAD
 
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", real.port), Limited)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        name, _, server = impostor_after_push(lab, made, Limited, "limited")
         try:
             async with Fleet(config(unix_host(lab.d1, "unix1")), live=False) as fleet:
                 report = await fleet.freshness.check()
@@ -342,5 +353,51 @@ class TestRateLimit:
                 assert next(r for r in again.rows if r.container.name == name).freshness.state == UNKNOWN
                 assert len(seen) == 1  # (other references on d1 may be asked again; this registry is not)
         finally:
+            server.shutdown()
+            server.server_close()
+
+    async def test_a_slow_registry_does_not_hold_back_the_others(self, lab, made):
+        """A registry that takes its time: the containers of other references are judged (and the
+        observers told) as soon as their own registry answered, while the slow one is still asked."""
+        import http.server
+        import threading
+
+        release = threading.Event()
+
+        class Slow(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_HEAD(self):
+                release.wait(30)
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_HEAD
+
+        uid = uuid.uuid4().hex[:8]
+        fast_ref = f"{lab.registry.host}/fresh/fast-{uid}:1"
+        lab.d1.docker("tag", _lab.IMAGE, fast_ref)
+        lab.d1.docker("push", fast_ref)
+        fast = f"fr-fast-{uid}"
+        made.append((lab.d1, fast))
+        fast_id = lab.d1.run_container(fast, "sleep", "600", image=fast_ref)
+        slow, _, server = impostor_after_push(lab, made, Slow, "slow")
+        try:
+            async with Fleet(config(unix_host(lab.d1, "unix1")), live=False) as fleet:
+                heard = []
+                fleet.subscribe(lambda change: heard.append(change.hosts("freshness")))
+                check = asyncio.ensure_future(fleet.freshness.check())
+                await until(lambda: fleet.freshness.known("unix1", fast_id) is not None, 10, "the fast one judged")
+                assert not check.done()
+                assert fleet.freshness.known("unix1", fast_id).state == CURRENT
+                await until(lambda: {"unix1"} in heard, 5, "observers told")
+                release.set()
+                report = await asyncio.wait_for(check, 30)
+                row = next(r for r in report.rows if r.container.name == slow)
+                assert row.freshness.state == UNKNOWN and "503" in row.freshness.reason
+        finally:
+            release.set()
             server.shutdown()
             server.server_close()
