@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dockyard.imageref import ImageRef, parse_image_ref
+from dockyard.imageref import ImageRef, canonical, parse_image_ref
 from dockyard.textfmt import short_id
 
 DIGEST = "sha256:" + "ab" * 32
@@ -55,3 +55,21 @@ def test_short_id_is_dockers_twelve_characters(object_id, want):
 def test_short_id_says_what_to_show_for_none():
     assert short_id(None, "-") == "-"
     assert short_id("", "-") == "-"
+
+
+@pytest.mark.parametrize("text, want", [
+    ("nginx", "docker.io/library/nginx:latest"),
+    ("nginx:1.27", "docker.io/library/nginx:1.27"),
+    ("bitnami/redis:7", "docker.io/bitnami/redis:7"),
+    ("docker.io/library/nginx:1.27", "docker.io/library/nginx:1.27"),
+    ("index.docker.io/library/nginx", "docker.io/library/nginx:latest"),
+    ("registry-1.docker.io/nginx:1", "docker.io/library/nginx:1"),
+    ("reg:5000/app", "reg:5000/app:latest"),
+    ("reg.example.com/team/app:2", "reg.example.com/team/app:2"),
+    ("localhost/app:dev", "localhost/app:dev"),
+    ("app@sha256:" + "a" * 64, "docker.io/library/app@sha256:" + "a" * 64),
+    ("reg:5000/app:2@sha256:" + "b" * 64, "reg:5000/app:2@sha256:" + "b" * 64),
+])
+def test_canonical_resolves_like_the_docker_cli(text, want):
+    """What freshness checks key their cache on: `nginx` and `docker.io/library/nginx:latest` are one reference."""
+    assert canonical(text) == want

@@ -549,6 +549,11 @@ class FreshnessChecker:
             from dockyard.registry.registries import DOCKER_HUB as HUB_CONFIG, _is_loopback
 
             if host == DOCKER_HUB:
+                from dockyard.registry import Unreachable
+                from dockyard.registry.registries import docker_hub_enabled
+
+                if not docker_hub_enabled(self.registries.env):  # an air-gapped site said so: never ask it
+                    raise Unreachable("Docker Hub is switched off here (DOCKYARD_NO_DOCKER_HUB=1)", registry=host)
                 config = HUB_CONFIG
             else:
                 local = _is_loopback(host)
