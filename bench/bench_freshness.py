@@ -141,7 +141,12 @@ async def _three_on_screen(lab: Lab, uid: str, refs: list[str]) -> None:
         while marks() != expected and time.monotonic() - t0 < 10:
             await pilot.pause(0.01)
         shown = time.monotonic() - t0
-        ok = marks() == expected
+        got = marks()
+        ok = got == expected
+        if not ok:
+            wrong = sorted(k for k in expected if got.get(k) != expected[k])
+            print(f"(TUI: {len(wrong)} rows differ, e.g. {[(k, got.get(k), expected[k]) for k in wrong[:5]]}; "
+                  f"{len(got)} rows of ours on screen)")
         requests = requests_in_log(lab.registry, before)
     print(f"| TUI (headless, 160x200, 100 rows): `U` -> every row's mark on screen | "
           f"**{shown:.2f} s** ({'all as expected' if ok else 'NOT as expected'}) |")

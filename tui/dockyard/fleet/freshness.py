@@ -39,6 +39,7 @@ a failed probe is cached like an answer, so nothing retries in a loop.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 from collections.abc import Iterable
@@ -123,10 +124,17 @@ class _View:
     images: dict[str, Image]
 
 
+@functools.lru_cache(maxsize=4096)
 def _split(reference: str) -> tuple[str, str | None, str | None]:
-    """(canonical repository, tag, digest) of a reference as written."""
+    """(canonical repository, tag, digest) of a reference as written (cached: a fleet uses few
+    references for many containers, and a check judges every container)."""
     ref = parse_image_ref(reference)
     return canonical_repository(ref), ref.tag, ref.digest
+
+
+@functools.lru_cache(maxsize=4096)
+def _repository_of(name: str) -> str:
+    return canonical_repository(parse_image_ref(name))
 
 
 def _is_image_id(text: str, image_id: str = "") -> bool:
@@ -256,8 +264,7 @@ class FreshnessChecker:
                              reason="created by digest: it follows no tag, a newer push cannot change it")
         if image is None:
             return None
-        ref = parse_image_ref(reference)
-        if ref.registry == "localhost":
+        if repo.startswith("localhost/"):
             return Freshness(LOCAL, shown, reason="built or loaded on this host (Podman names those localhost/…)")
         mine = self._running_digests(repo, image)
         if not mine:
@@ -291,7 +298,7 @@ class FreshnessChecker:
         out = []
         for entry in image.digests:
             name, at, digest = entry.partition("@")
-            if at and canonical_repository(parse_image_ref(name)) == repo:
+            if at and _repository_of(name) == repo:
                 out.append(digest)
         return out
 
@@ -430,7 +437,7 @@ class FreshnessChecker:
             if reference is None or _is_image_id(reference):
                 continue
             repo, tag, digest = _split(reference)
-            if digest is not None or parse_image_ref(reference).registry == "localhost":
+            if digest is not None or repo.startswith("localhost/"):
                 continue
             image = self._image(c.host, c.image_id)
             if image is None or not self._running_digests(repo, image):
