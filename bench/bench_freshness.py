@@ -122,6 +122,8 @@ async def _three_on_screen(lab: Lab, uid: str, refs: list[str]) -> None:
                 break
             await pilot.pause(0.05)
         await app.fleet.wait_settled(10)
+        while any(session.cache.counts() is None for session in app.fleet.sessions.values()):
+            await pilot.pause(0.05)  # every host's images listed too: the check is what is measured
         update = [c.key for c in pane.active_columns].index("update")
         before = log_size(lab.registry)
 

@@ -225,8 +225,11 @@ class FreshnessChecker:
     def _image(self, host: str, image_id: str) -> Image | None:
         if self.fleet.live:
             session = self.fleet.sessions.get(host)
-            return session.cache.get("images", image_id) if session is not None else None
-        view = self._views.get(host)
+            if session is None:
+                return None
+            if "images" in session.cache.loaded:
+                return session.cache.get("images", image_id)
+        view = self._views.get(host)  # non-live; or a live host whose images were not listed yet
         return view.images.get(image_id) if view is not None else None
 
     def reference_of(self, c: Container) -> str | None:
@@ -379,12 +382,20 @@ class FreshnessChecker:
         """Every container of these hosts: the live cache, or one listing of containers and images."""
         out: list[Container] = []
         if self.fleet.live:
+            unlisted = []
             for name in hosts:
                 session = self.fleet.session(name)
-                if not session.rows_current or not {"containers", "images"} <= session.cache.loaded:
+                if not session.rows_current or "containers" not in session.cache.loaded:
                     report.errors.append({"host": name, "error": session.describe_state()})
                     continue
+                if "images" not in session.cache.loaded:
+                    unlisted.append(name)  # its rows are up, its images not yet (a check asked for at once)
                 out.extend(session.cache.items("containers"))
+            async for result in self.fleet.fan_out(lambda client: client.list_images(), unlisted):
+                if result.ok:
+                    self._views[result.host] = _View({}, {i.id: i for i in result.value})
+                else:
+                    report.errors.append({"host": result.host, "error": str(result.error)})
             return out
 
         async def listing(client: Any) -> tuple[list[Container], list[Image]]:
