@@ -139,6 +139,7 @@ def test_recreate_pull_keeps_everything_but_the_image(lab, made, tmp_path):
                   "-l", "team=blue", "--restart", "unless-stopped", "-v", "/data", "--stop-timeout", "1",
                   "--health-cmd", "test -f /data/x", "--health-interval", "1s", "--memory", "64m",
                   "--log-opt", "max-size=1m", "--hostname", "shop-web", "--workdir", "/data", "--user", "0:0",
+                  "-p", "127.0.0.1::8080",  # kept as configured (an internal network publishes nothing)
                   ref, "sh", "-c", "echo started > /data/x; exec sleep 300")
         d1.docker("network", "connect", "--alias", "api", net2, name)
         d1.docker("exec", name, "sh", "-c", "echo precious > /data/keep")
@@ -164,6 +165,11 @@ def test_recreate_pull_keeps_everything_but_the_image(lab, made, tmp_path):
         # how the anonymous volume came along: mounted by its name, as compose does
         assert after["HostConfig"]["Mounts"] == [{"Type": "volume", "Source": volume, "Target": "/data"}]
         assert after["NetworkSettings"]["Networks"][net]["IPAddress"] == f"{subnet}.50"
+        assert after["NetworkSettings"]["Networks"][net]["Aliases"][0] == "web"
+        assert after["NetworkSettings"]["Networks"][net2]["Aliases"][0] == "api"
+        assert after["HostConfig"]["PortBindings"] == {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]}
+        assert after["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+        assert after["Config"]["Labels"]["com.docker.compose.project"] == "shop" and "FOO=bar" in after["Config"]["Env"]
         assert containers_named(d1, name) == [name]  # the old one is gone, its volume is not
         assert d1.docker("volume", "inspect", volume, check=False).returncode == 0
         outdated = dockyard("--config", cfg, "outdated", "--host", "unix1", "--json")
@@ -374,4 +380,30 @@ async def test_a_recreate_under_way_is_finished_when_its_caller_stops_listening(
     after = inspect(lab.d1, name)
     assert after["Id"] != cid and after["State"]["Running"] and after["Image"] == image_id(lab.d1, ref)
     assert containers_named(lab.d1, name) == [name]
+    lab.d1.docker("rmi", "-f", ref, check=False)
+
+
+async def test_parallel_recreates_several_at_once(lab, made):
+    """--parallel 2: the second container starts before the first is done; both come through."""
+    from fleet_hosts import config, unix_host
+
+    from dockyard.config.model import RecreateConfig
+    from dockyard.fleet import Fleet
+
+    ref = f"rc-local/par:{uid()}"
+    lab.d1.docker("build", "-q", "-t", ref, "-", input=f'FROM {IMAGE}\nCMD ["sleep", "300"]\n')
+    names = [f"rc-par{i}-{uid()}" for i in (1, 2)]
+    ids = {}
+    for name in names:
+        made.append((lab.d1, name))
+        ids[name] = lab.d1.run_container(name, image=ref)
+    lab.d1.docker("build", "-q", "-t", ref, "-", input=f'FROM {IMAGE}\nRUN echo v2 > /version\nCMD ["sleep", "300"]\n')
+    async with Fleet(config(unix_host(lab.d1), recreate=RecreateConfig(grace=1)), live=False) as fleet:
+        events = [ev async for ev in fleet.recreate.run([("unix1", n) for n in names], parallel=2)]
+    order = [(ev.name, ev.kind) for ev in events]
+    first_result = order.index((names[0], "result")) if (names[0], "result") in order else len(order)
+    assert (names[1], "step") in order[:first_result], order  # both under way at once
+    assert sorted((ev.report.name, ev.report.outcome) for ev in events if ev.done) == [(n, "recreated") for n in names]
+    for name in names:
+        assert inspect(lab.d1, name)["Id"] != ids[name] and inspect(lab.d1, name)["Image"] == image_id(lab.d1, ref)
     lab.d1.docker("rmi", "-f", ref, check=False)
