@@ -407,3 +407,36 @@ async def test_parallel_recreates_several_at_once(lab, made):
     for name in names:
         assert inspect(lab.d1, name)["Id"] != ids[name] and inspect(lab.d1, name)["Image"] == image_id(lab.d1, ref)
     lab.d1.docker("rmi", "-f", ref, check=False)
+
+
+async def test_unhealthy_or_restarting_replacements_are_rolled_back(lab, made):
+    """The other two ways a replacement fails: its healthcheck fails, or its restart policy restarts it."""
+    from fleet_hosts import config, unix_host
+
+    from dockyard.config.model import RecreateConfig
+    from dockyard.fleet import Fleet
+
+    ref = f"rc-local/health:{uid()}"
+    lab.d1.docker("build", "-q", "-t", ref, "-", input=f'FROM {IMAGE}\nRUN touch /v1\nCMD ["sleep", "300"]\n')
+    sick, looping = f"rc-sick-{uid()}", f"rc-loop-{uid()}"
+    made += [(lab.d1, sick), (lab.d1, looping)]
+    ids = {sick: lab.d1.run_container(sick, image=ref, args=("--health-cmd", "test -f /v1", "--health-interval", "1s",
+                                                             "--health-retries", "1")),
+           looping: lab.d1.run_container(looping, "sh", "-c", "test -f /v1 && exec sleep 300",
+                                         image=ref, args=("--restart", "always"))}
+    # the new image lacks /v1: the healthcheck fails, and the second container's command exits
+    lab.d1.docker("build", "-q", "-t", ref, "-", input=f'FROM {IMAGE}\nCMD ["sleep", "300"]\n')
+    async with Fleet(config(unix_host(lab.d1), recreate=RecreateConfig(grace=3, health_timeout=20)),
+                     live=False) as fleet:
+        reports = {}
+        for name in (sick, looping):
+            reports[name] = [ev.report async for ev in fleet.recreate.run([("unix1", name)]) if ev.done][0]
+    assert reports[sick].outcome == "rolled-back" and "turned unhealthy" in reports[sick].reason, reports[sick]
+    assert reports[looping].outcome == "rolled-back", reports[looping]
+    assert "restarted" in reports[looping].reason, reports[looping].reason
+    for name, cid in ids.items():
+        info = inspect(lab.d1, name)
+        assert info["Id"] == cid and info["State"]["Running"], name
+        assert containers_named(lab.d1, name) == [name]
+    lab.d1.docker("rm", "-f", sick, looping, check=False)
+    lab.d1.docker("rmi", "-f", ref, check=False)
