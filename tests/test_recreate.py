@@ -334,21 +334,31 @@ async def test_the_recreate_key_confirms_then_shows_progress_and_the_result(lab,
     assert not [m for m, severity in notes if severity == "error"]
 
 
-async def test_read_only_hides_the_recreate_key(lab, made):
+async def test_read_only_hides_the_recreate_key_and_a_read_only_host_is_skipped(lab, made):
     from fleet_hosts import config, unix_host
+
+    from dockyard.ui.dialogs.confirm import ConfirmDialog
 
     name = f"rc-ro-{uid()}"
     made.append((lab.d1, name))
-    lab.d1.run_container(name, "sleep", "300")
+    cid = lab.d1.run_container(name, "sleep", "300")
     app, _ = make_app(config(unix_host(lab.d1, "unix1")), readonly=True)
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: ("unix1", name) in names_on_screen(app), 8, "row")
         assert "R" not in app.active_bindings
         await pilot.press("R")
         await pilot.pause(0.2)
-        from dockyard.ui.dialogs.confirm import ConfirmDialog
-
         assert not showing(app, ConfirmDialog)
+
+    app, notes = make_app(config(unix_host(lab.d1, "unix1", readonly=True)))  # only this host is read-only
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: ("unix1", name) in names_on_screen(app), 8, "row")
+        await pilot.press("slash", *name, "enter")
+        await until(lambda: len(table_rows(app)) == 1, 2, "one row")
+        await pilot.press("R")
+        await until(lambda: any("read-only hosts" in m for m, _ in notes), 2, "the skip said")
+        assert not showing(app, ConfirmDialog)
+    assert inspect(lab.d1, name)["Id"] == cid
 
 
 # --------------------------------------------------------------------------- the controller

@@ -42,9 +42,12 @@ def ask_recreate(pane: Pane, targets: list[Container]) -> None:
         pane.flash("read-only mode: no changes are made", error=True)
         return
     offline = [c for c in targets if pane.fleet.host(c.host).state != HostState.ONLINE]
-    targets = [c for c in targets if c not in offline]
+    readonly = [c for c in targets if c not in offline and pane.fleet.host(c.host).readonly]
+    targets = [c for c in targets if c not in offline and c not in readonly]
     if offline:
         pane.flash(f"skipped {len(offline)} container(s) on hosts that are not online", error=True)
+    if readonly:
+        pane.flash(f"skipped {len(readonly)} container(s) on read-only hosts: no changes are made there", error=True)
     if not targets:
         return
     hosts = Counter(c.host for c in targets)
