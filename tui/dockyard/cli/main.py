@@ -28,6 +28,7 @@ from dockyard.cli.logs_cmd import add_logs_parser
 from dockyard.cli import listings
 from dockyard.cli.options import add_global_options, merge_global_options, share_global_options
 from dockyard.cli.recreate_cmd import add_recreate_parser, cmd_recreate
+from dockyard.cli.health_cmd import HEALTH_COMMANDS, BadMoment, add_health_parser, run_health_command
 from dockyard.cli.registry_cmd import add_registry_parser, cmd_registry, image_auth
 from dockyard.cli.swarm_cmd import SWARM_COMMANDS, add_swarm_parser, run_swarm_command
 
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_swarm_parser(sub)
     add_outdated_parser(sub)
     add_recreate_parser(sub)
+    add_health_parser(sub)
     add_completion_parser(sub)
     share_global_options(parser)  # last: every subcommand above, nested too, takes them
     return parser
@@ -229,6 +231,11 @@ async def run_command(args: argparse.Namespace, config: Config) -> int:
             return await cmd_hosts(fleet, config, args.json, args.format)
         if args.command in SWARM_COMMANDS:
             return await run_swarm_command(args, fleet)
+        if args.command in HEALTH_COMMANDS:
+            try:
+                return await run_health_command(args, config, fleet, filters)
+            except BadMoment as exc:
+                raise UsageError(str(exc)) from None
         if args.command == "ps":
             return await cmd_ps(fleet, hosts, args.all, filters, args.json, args.quiet, args.format)
         if args.command in ACTIONS:

@@ -23,6 +23,8 @@ from dockyard.config.model import (
     RegistryTLS,
     TLSConfig,
     UIConfig,
+    ProblemsConfig,
+    EventsConfig,
 )
 
 
@@ -47,6 +49,8 @@ __all__ = [
     "RegistryTLS",
     "TLSConfig",
     "UIConfig",
+    "ProblemsConfig",
+    "EventsConfig",
     "load_config",
     "load_docker_contexts",
     "no_endpoint_help",

@@ -24,6 +24,8 @@ from dockyard.config.model import (
     RegistryTLS,
     TLSConfig,
     UIConfig,
+    ProblemsConfig,
+    EventsConfig,
 )
 from dockyard.config.report import KeyPath, Report
 from dockyard.config.urls import expand, parse_host_url, normalise_registry_url, registry_default_name
@@ -113,11 +115,23 @@ class Checker:
                 health_timeout=float(self.get(recreate, ("recreate",), "health_timeout",
                                               RecreateConfig.health_timeout)),
             ),
+            problems=self.problems(self.section(d, "problems", dict)),
+            events=EventsConfig(keep=int(self.get(self.section(d, "events", dict), ("events",), "keep",
+                                                  EventsConfig.keep))),
             warnings=tuple(self.report.formatted(self.report.warnings) + warnings),
             ssh_handshakes=int(self.get(d, (), "ssh_handshakes", Config.ssh_handshakes)),
             current_context=current,
             freshness_cache_minutes=float(self.get(d, (), "freshness_cache_minutes", 15.0)),
         )
+
+    def problems(self, table: dict) -> ProblemsConfig:
+        """[problems]: each threshold the schema accepted, else its default."""
+        values = {}
+        for key, default in vars(ProblemsConfig()).items():
+            value = self.get(table, ("problems",), key)
+            if value is not None:
+                values[key] = type(default)(value)
+        return ProblemsConfig(**values)
 
     def duplicates(self, items: list, section: str, what: str) -> None:
         seen: dict[str, int] = {}

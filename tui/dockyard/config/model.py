@@ -116,6 +116,24 @@ class RecreateConfig:
 
 
 @dataclass(frozen=True)
+class ProblemsConfig:
+    """Thresholds of the Problems view and `dockyard problems` ([problems])."""
+
+    restart_loop_count: int = 3  # restarts within the window that make a restart loop
+    restart_loop_window: float = 600.0  # seconds; also how long an OOM kill or a die is remembered
+    service_degraded_after: float = 60.0  # seconds a swarm service may stay below its desired replicas
+    reclaimable_gb: float = 20.0  # a daemon's reclaimable disk space (system df) from which it is a problem
+    reclaimable_every: float = 3600.0  # seconds between two /system/df reads of a host (it is slow)
+
+
+@dataclass(frozen=True)
+class EventsConfig:
+    """The fleet-wide event history ([events])."""
+
+    keep: int = 5000  # events the TUI keeps (all hosts together)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; `path` is None in zero-config mode (Docker contexts)."""
 
@@ -128,6 +146,8 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, for the TUI
     ui: UIConfig = field(default_factory=UIConfig)
     recreate: RecreateConfig = field(default_factory=RecreateConfig)
+    problems: ProblemsConfig = field(default_factory=ProblemsConfig)
+    events: EventsConfig = field(default_factory=EventsConfig)
     warnings: tuple[str, ...] = ()
     ssh_handshakes: int = 16  # SSH hosts connecting at once (sshd's MaxStartups)
     current_context: str | None = None  # the Docker CLI's current context, when contexts were loaded

@@ -254,6 +254,47 @@ CONFIG_SCHEMA: dict = {
             "additionalProperties": {"type": "string", "minLength": 1},
             "description": "Key bindings: binding id -> key(s), e.g. \"container.stop\" = \"s\" (comma-separate several keys).",
         },
+        "problems": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "Thresholds of the Problems view and `dockyard problems`.",
+            "properties": {
+                "restart_loop_count": {
+                    "type": "integer", "minimum": 2, "maximum": 1000, "default": 3,
+                    "description": "Restarts within restart_loop_window that make a container's restart loop.",
+                },
+                "restart_loop_window": {
+                    "type": "number", "exclusiveMinimum": 0, "maximum": 86400, "default": 600,
+                    "description": "Seconds over which restarts are counted; also how long an OOM kill or an "
+                                   "unexpected exit is remembered.",
+                },
+                "service_degraded_after": {
+                    "type": "number", "minimum": 0, "maximum": 86400, "default": 60,
+                    "description": "Seconds a swarm service may stay below its desired replicas before it is a problem.",
+                },
+                "reclaimable_gb": {
+                    "type": "number", "minimum": 0, "default": 20,
+                    "description": "Reclaimable disk space of a daemon (docker system df), in GB, from which it is "
+                                   "a problem.",
+                },
+                "reclaimable_every": {
+                    "type": "number", "minimum": 60, "maximum": 604800, "default": 3600,
+                    "description": "Seconds between two reads of a daemon's /system/df (slow on big hosts; read "
+                                   "only while the Problems view is shown).",
+                },
+            },
+        },
+        "events": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "The fleet-wide event history of the terminal UI.",
+            "properties": {
+                "keep": {
+                    "type": "integer", "minimum": 100, "maximum": 1000000, "default": 5000,
+                    "description": "How many events (all hosts together) the Events view keeps; older ones drop off.",
+                },
+            },
+        },
         "ui": {
             "type": "object",
             "additionalProperties": False,

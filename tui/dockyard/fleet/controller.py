@@ -15,6 +15,7 @@ dead host never delays the others; its error is a result like any other.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,6 +30,8 @@ from dockyard.fleet.images import Images
 from dockyard.fleet.models import FleetChange, HostResult, HostState, HostStatus
 from dockyard.fleet.networks import Networks
 from dockyard.fleet.recreate import Recreate
+from dockyard.fleet.events import EventHistory
+from dockyard.fleet.problems import ProblemWatch
 from dockyard.fleet.session import HostSession, Timing
 from dockyard.fleet.stats import ContainerStats, StatsWatcher
 from dockyard.fleet.volumes import Volumes
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
     from dockyard.fleet.prefetch import Prefetch
 
 T = TypeVar("T")
+log = logging.getLogger("dockyard.fleet")
 Observer = Callable[[FleetChange], None]
 
 
@@ -87,6 +91,12 @@ class Fleet:
         self.swarm = SwarmController(self)
         self.freshness = FreshnessChecker(self)
         self.recreate = Recreate(self, grace=config.recreate.grace, health_timeout=config.recreate.health_timeout)
+        # live mode: every host's events kept fleet-wide (fleet/events.py), problems from them (fleet/problems.py)
+        self.history = EventHistory(config.events.keep, on_change=lambda host: self.changed(host, "events"))
+        self.problems = ProblemWatch(self, config.problems)
+        if live:
+            for session in self.sessions.values():
+                session.on_event, session.on_stream = self._heard_event, self._stream_changed
 
     async def __aenter__(self) -> Fleet:
         self.start()
@@ -106,6 +116,7 @@ class Fleet:
         if self.live:
             self.swarm.start()
             self.freshness.start()
+            self.problems.start()
 
     async def close(self, grace: float | None = None) -> bool:
         """Stop every session; with `grace`, wait at most that long and leave the rest behind.
@@ -127,6 +138,7 @@ class Fleet:
                 handle.cancel()
         await self.recreate.wait_background()  # a recreate is finished or rolled back, never cut in half
         await self.stats.stop()
+        await self.problems.close()
         await self.swarm.close()
         await self.freshness.close()
         await asyncio.gather(*(s.stop() for s in self.sessions.values()), return_exceptions=True)
@@ -321,6 +333,22 @@ class Fleet:
         """Call `observer(FleetChange)` after changes, batched per `batch_interval`; returns unsubscribe."""
         self._observers.append(observer)
         return lambda: self._observers.remove(observer) if observer in self._observers else None
+
+    def _heard_event(self, host: str, raw: dict[str, Any]) -> None:
+        """A session's decoded event, into the history (whose failure must not end the stream)."""
+        try:
+            self.history.record(host, raw)
+        except Exception:  # noqa: BLE001
+            log.exception("%s: keeping an event failed", host)
+
+    def _stream_changed(self, host: str, up: bool, reason: str) -> None:
+        try:
+            if up:
+                self.history.stream_up(host)
+            else:
+                self.history.stream_down(host, reason)
+        except Exception:  # noqa: BLE001
+            log.exception("%s: recording the events stream's state failed", host)
 
     def changed(self, host: str, kind: str) -> None:
         """Tell observers `kind` changed on `host`: batched per `batch_interval`, a host's first

@@ -216,14 +216,15 @@ class DockerClient(aiodocker.Docker):
     # ------------------------------------------------------------------ streams
 
     async def event_stream(self, since: float | None = None, on_open: Callable[[], None] | None = None,
-                           on_bad: Callable[[str], None] | None = None) -> AsyncIterator[dict[str, Any]]:
+                           on_bad: Callable[[str], None] | None = None,
+                           params: dict[str, str] | None = None) -> AsyncIterator[dict[str, Any]]:
         """The daemon's events as dicts, until the daemon closes or the caller stops iterating.
 
         `on_open` runs once the daemon accepted the subscription, so a caller can list
         objects after it without missing an event in between; `on_bad` hears of each line
-        that is not an event (it is skipped).
+        that is not an event (it is skipped). `params`: since/until/filters as the API takes them.
         """
-        params = {"since": f"{since:.9f}"} if since else None
+        params = {**({"since": f"{since:.9f}"} if since else {}), **(params or {})} or None
         timeout = aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=self._timeout.sock_connect)
         async with self._query("events", params=params, timeout=timeout) as resp:
             if on_open is not None:

@@ -223,9 +223,10 @@ class FleetChange:
     """A batch of cache changes: which (host, kind) pairs changed since the last batch.
 
     kind is one of "host", "containers", "images", "volumes", "networks", "swarm" (a swarm's
-    snapshot changed; the host is the manager it was read through) or "freshness" (a freshness
-    check covered the host, fleet/freshness.py). A host's raw swarm events go
-    to the swarm controller directly, not through these batches.
+    snapshot changed; the host is the manager it was read through), "freshness" (a freshness
+    check covered the host, fleet/freshness.py), "events" (the host's events were added to the
+    fleet's history) or "problems" (the list of problems changed; host ""). A host's raw swarm
+    events go to the swarm controller directly, not through these batches.
     """
 
     changed: frozenset[tuple[str, str]]

@@ -138,6 +138,11 @@ class HostSession:
         self._transport: Transport | None = None
         self._task: asyncio.Task[None] | None = None
         self._settled = asyncio.Event()  # set whenever state is not CONNECTING
+        # Observers of the events stream (fleet/events.py keeps the history): each decoded event,
+        # and the stream opening (True) or ending (False, why).
+        self.on_event: Callable[[str, dict[str, Any]], None] | None = None
+        self.on_stream: Callable[[str, bool, str], None] | None = None
+        self._stream_open = False
         self._lost = asyncio.Event()
         if not config.enabled:
             self._settled.set()
@@ -165,6 +170,7 @@ class HostSession:
         if self._task is not None:
             await cancel_and_wait([self._task], self.name)
             self._task = None
+        self._stream_changed(False, "disconnected")
         await self._teardown()
 
     async def reconnect(self) -> None:
@@ -319,6 +325,7 @@ class HostSession:
                 except Exception as exc:  # noqa: BLE001 - a bug must not leave a dead loop showing "online"
                     log.exception("%s: the live loop failed", self.name)
                     reason = f"internal error: {type(exc).__name__}: {exc}"
+                self._stream_changed(False, reason)
                 await self._failed(HostState.UNREACHABLE, reason)
             if not self.live:
                 return
@@ -354,6 +361,12 @@ class HostSession:
             self._key_loader = KeyLoader(self.config, self._passphrase_prompt)
         return self._key_loader
 
+    def _stream_changed(self, up: bool, reason: str = "") -> None:
+        if up != self._stream_open:
+            self._stream_open = up
+            if self.on_stream is not None:
+                self.on_stream(self.name, up, reason)
+
     def _on_transport_lost(self, reason: str) -> None:
         if not self._lost.is_set():  # the first reason is the one
             self._lost_reason = reason
@@ -383,9 +396,15 @@ class HostSession:
         stopping = asyncio.Event()
         settled = asyncio.Event()  # the first full listing is done
 
+        def opened() -> None:
+            subscribed.set()
+            self._stream_changed(True)
+
         async def events() -> str:
-            async for ev in client.event_stream(on_open=subscribed.set, on_bad=self._bad_event):
+            async for ev in client.event_stream(on_open=opened, on_bad=self._bad_event):
                 self.heard = time.monotonic()
+                if self.on_event is not None:
+                    self.on_event(self.name, ev)
                 kind, action, actor = ev.get("Type"), ev.get("Action") or "", ev.get("Actor") or {}
                 if not (isinstance(kind, str) and isinstance(action, str) and isinstance(actor, dict)):
                     self._bad_event(f"an event of the wrong shape: {str(ev)[:80]!r}")

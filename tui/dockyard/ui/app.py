@@ -49,6 +49,8 @@ if TYPE_CHECKING:  # the controller and the registry client (aiohttp, aiodocker)
     from dockyard.fleet.prefetch import Prefetch
     from dockyard.registry import Registries
     from dockyard.ui.panes.containers import ContainersPane
+    from dockyard.ui.panes.events import EventsPane
+    from dockyard.ui.panes.problems import ProblemsPane
     from dockyard.ui.panes.hosts import HostsPane
     from dockyard.ui.panes.services import ServicesPane
 
@@ -185,7 +187,9 @@ class DockyardApp(App[int]):
         for spec in PANES:
             if spec.when is not None and spec.id != self._active and (self.fleet is None or not spec.when(self.fleet)):
                 continue  # e.g. the swarm panes of a fleet without a swarm
-            tabs += [(f" {spec.key} {spec.title} ", "reverse bold" if spec.id == self._active else "dim"), " "]
+            count = f" ({spec.count(self.fleet)})" if spec.count is not None and self.fleet is not None else ""
+            tabs += [(f" {spec.key} {spec.title}{count} ", "reverse bold" if spec.id == self._active else "dim"),
+                     " "]
         return tabs
 
     def _shell_summary(self) -> Text:
@@ -329,7 +333,7 @@ class DockyardApp(App[int]):
             if kinds & pane.kinds:
                 pane.stale = True
                 pane.stale_kinds |= kinds & pane.kinds
-        if kinds & {"host", "containers", "swarm"}:  # swarm: its tabs show once a swarm is known
+        if kinds & {"host", "containers", "swarm", "problems"}:  # swarm: its tabs show once a swarm is known
             self._stale_summary = True
         if "host" in kinds:
             self._check_host_keys()
@@ -376,6 +380,8 @@ class DockyardApp(App[int]):
                  (f"hosts {online}/{enabled} online", "green" if online == enabled else "yellow"), "  ",
                  f"containers {running}/{len(containers)} running", "  ",
                  ("scope: ", "dim"), (safe(self.scope) if self.scope else "all hosts", "bold cyan")]
+        problems = self.fleet.problems.count(self.scope_hosts())
+        parts += ["  ", (f"problems {problems}", "bold red" if problems else "green")]
         if self.filter_text:
             parts += ["  ", ("filter: ", "dim"), (safe(self.filter_text), "bold yellow")]
         marked = self.active_pane.marked
@@ -689,6 +695,51 @@ class DockyardApp(App[int]):
 
         self.push_screen(LogsScreen([source], tail=self.config.ui.log_tail, buffer=self.config.ui.log_buffer,
                                     opener=opener))
+
+    def on_problems_pane_open(self, message: ProblemsPane.Open) -> None:
+        self.open_object(message.object_kind, message.host, message.object_id, message.name, message.logs)
+
+    def on_events_pane_open(self, message: EventsPane.Open) -> None:
+        self.open_object(message.object_kind, message.host, message.object_id, message.name, message.logs)
+
+    def open_object(self, kind: str, host: str, object_id: str, name: str, logs: bool = False) -> None:
+        """Go to what a problem or an event is about: a container's details (or logs), or the pane
+        that lists the object with the cursor on it."""
+        if kind == "container":
+            found = next((c for c in self.fleet.cached("containers", [host])
+                          if c.id == object_id or (object_id and c.id.startswith(object_id))), None)
+            if found is None:
+                self.flash(f"container {name or object_id[:12]} is no longer on {host}", error=True)
+            elif logs:
+                self.open_logs([found])
+            else:
+                from dockyard.ui.container_view import ContainerScreen
+
+                self.push_screen(ContainerScreen(found))
+            return
+        pane_id = {"host": "hosts", "daemon": "hosts", "service": "services", "node": "nodes", "swarm": "services",
+                   "image": "images", "volume": "volumes", "network": "networks"}.get(kind)
+        if pane_id is None:
+            self.flash(f"{kind} {name}: nothing to show for it", error=True)
+            return
+        self.show_pane(pane_id)
+        pane = self.panes[pane_id]
+
+        def names(row) -> set[str]:
+            data = row.data[0] if isinstance(row.data, tuple) and row.data else row.data
+            values = {getattr(data, attr, None) for attr in ("id", "name", "hostname")}
+            if pane_id == "hosts":
+                values = {getattr(data, "name", None)}
+            return {v for v in values if isinstance(v, str) and v}
+
+        wanted = {v for v in (object_id, name, host if pane_id == "hosts" else "") if v}
+        index = next((i for i, row in enumerate(pane.rows) if names(row) & wanted
+                      and (pane_id in ("hosts", "services", "nodes") or row.sort_values.get("host") in (host, None))),
+                     None)
+        if index is None:
+            self.flash(f"{kind} {name or object_id[:12]} is not listed (any more)", error=True)
+        else:
+            pane.table.move_cursor(row=index)
 
     async def on_containers_pane_open_shell(self, message: ContainersPane.OpenShell) -> None:
         await self.open_shell(message.container, message.cmd, attach=message.attach)

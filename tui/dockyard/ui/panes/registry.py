@@ -56,6 +56,7 @@ class PaneSpec:
     commands: tuple[Command, ...] = ()  # `:` commands the pane runs (Pane.run_command)
     palette: tuple[PaletteEntry, ...] = ()
     when: Callable[[Fleet], bool] | None = None  # its tab shows only while this holds (its key always works)
+    count: Callable[[Fleet], int] | None = None  # a number its tab shows (e.g. how many problems)
 
     @property
     def pane(self) -> type[Pane]:
@@ -76,6 +77,10 @@ class PaneSpec:
         from textual.binding import Binding
 
         return Binding(self.key, f"show_pane('{self.id}')", self.title, id=f"pane.{self.id}", show=False)
+
+
+def _problem_count(fleet: Fleet) -> int:
+    return fleet.problems.count()
 
 
 _CONTAINER_VERBS = ("stop", "start", "restart", "kill", "remove")
@@ -123,6 +128,9 @@ PANES: tuple[PaneSpec, ...] = (
     )),
     PaneSpec("stacks", "0", "Stacks", "dockyard.ui.panes.stacks:StacksPane",
              aliases=("stack", "secrets", "configs"), when=_has_swarm),
+    PaneSpec("problems", "!", "Problems", "dockyard.ui.panes.problems:ProblemsPane",
+             aliases=("problem", "health"), count=_problem_count),
+    PaneSpec("events", "E", "Events", "dockyard.ui.panes.events:EventsPane", aliases=("event",)),
 )
 
 PANE_SPECS = {spec.id: spec for spec in PANES}

@@ -1,0 +1,374 @@
+"""Fleet health against the real lab: the Problems view and `dockyard problems`, the fleet-wide
+event history, the Events view and `dockyard events` (history, follow, gaps).
+
+A container that keeps dying under `--restart always` on one host, one whose healthcheck fails
+on another, one the kernel OOM-kills under a small memory limit: each shows, on the right host,
+within 15 s, in the CLI and in the app; healthy containers never do; stopping the loop clears it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from fleet_hosts import config, unix_host
+from helpers import cli_env, dockyard, make_app, summary, table_rows, tabs, until
+from dockyard.config.model import ProblemsConfig
+from dockyard.fleet import Fleet
+from dockyard.fleet.events import EventHistory, event_from_api, parse_moment, rfc3339_ns
+from dockyard.fleet.problems import ContainerNote, container_problems, reclaimable_problem, swarm_problems
+
+SIZE = (180, 40)
+DOCKYARD = ("python3", "-m", "dockyard")
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture
+def troubled(lab, made):
+    """A restart loop on d1, a failing healthcheck on d3, an OOM kill on d1, and a healthy
+    container (with a passing healthcheck) on each: {what: name}."""
+    names = {k: _name(k) for k in ("loop", "sick", "oom", "fine1", "fine3")}
+    lab.d1.run_container(names["loop"], "sh", "-c", "sleep 1; exit 1", args=("--restart", "always"))
+    made.append((lab.d1, names["loop"]))
+    lab.d3.run_container(names["sick"], "sleep", "300", args=(
+        "--health-cmd", "echo probe says: disk full; exit 1", "--health-interval", "1s", "--health-retries", "1"))
+    made.append((lab.d3, names["sick"]))
+    # busybox tail buffers a line-less stream whole: memory grows until the kernel kills it
+    lab.d1.run_container(names["oom"], "sh", "-c", "sleep 1; tail /dev/zero", args=(
+        "--memory", "16m", "--memory-swap", "16m"))
+    made.append((lab.d1, names["oom"]))
+    for d, key in ((lab.d1, "fine1"), (lab.d3, "fine3")):
+        d.run_container(names[key], "sleep", "300", args=("--health-cmd", "true", "--health-interval", "1s"))
+        made.append((d, names[key]))
+    return names
+
+
+def _lab_config(lab, tmp_path, **problems) -> str:
+    text = lab.config_toml(hosts=("unix1", "unix3"), registries=False)
+    if problems:
+        text += "\n[problems]\n" + "".join(f"{k} = {v!r}\n" for k, v in problems.items())
+    path = tmp_path / "health.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def _by(problems, name):
+    return {p["kind"]: p for p in problems if p["name"] == name}
+
+
+def test_problems_cli_lists_each_problem_on_its_host_and_never_a_healthy_one(lab, troubled, tmp_path):
+    cfg = _lab_config(lab, tmp_path)
+    deadline = time.monotonic() + 15
+    while True:
+        result = dockyard("--config", cfg, "problems", "--json")
+        assert result.returncode == 0, result.stderr
+        data = json.loads(result.stdout)
+        found = data["problems"]
+        loop, sick, oom = (_by(found, troubled[k]) for k in ("loop", "sick", "oom"))
+        if ("restart-loop" in loop and "unhealthy" in sick and "oom-killed" in oom) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert data["errors"] == []
+    assert "restart-loop" in loop, found
+    assert loop["restart-loop"]["host"] == "unix1" and loop["restart-loop"]["object"] == "container"
+    assert "unhealthy" in sick, found
+    assert sick["unhealthy"]["host"] == "unix3"
+    assert "probe says: disk full" in sick["unhealthy"]["detail"]  # the last probe's output
+    assert "oom-killed" in oom, found
+    assert oom["oom-killed"]["host"] == "unix1" and "out of memory" in oom["oom-killed"]["detail"]
+    assert not _by(found, troubled["fine1"]) and not _by(found, troubled["fine3"])
+    for p in found:
+        assert set(p) >= {"severity", "kind", "host", "object", "name", "since", "detail"}
+    # the table form says the same, worst first
+    table = dockyard("--config", cfg, "problems")
+    assert table.returncode == 0 and table.stdout.splitlines()[0].split()[:4] == ["SEVERITY", "HOST", "OBJECT",
+                                                                                   "PROBLEM"]
+    # stopping the loop clears it
+    lab.d1.docker("stop", troubled["loop"])
+    again = json.loads(dockyard("--config", cfg, "problems", "--json").stdout)["problems"]
+    assert not _by(again, troubled["loop"]), again
+
+
+def test_problems_cli_exits_3_and_names_a_host_it_could_not_ask(lab, tmp_path):
+    path = tmp_path / "down.toml"
+    path.write_text(lab.config_toml(hosts=("unix1", {"name": "gone", "url": f"unix://{tmp_path}/no.sock"}),
+                                    registries=False))
+    result = dockyard("--config", str(path), "problems", "--json")
+    assert result.returncode == 3, result.stderr
+    data = json.loads(result.stdout)
+    gone = [p for p in data["problems"] if p["host"] == "gone"]
+    assert gone and gone[0]["kind"] == "host-unreachable" and gone[0]["severity"] == "critical"
+    assert [e["host"] for e in data["errors"]] == ["gone"]
+
+
+async def test_live_problems_appear_within_15s_and_a_stopped_loop_leaves(lab, troubled):
+    cfg = config(unix_host(lab.d1, "unix1"), unix_host(lab.d3, "unix3"))
+    async with Fleet(cfg, live=True) as fleet:
+        def kinds(name):
+            return {p.kind: p for p in fleet.problems.problems() if p.name == name}
+
+        start = time.monotonic()
+        await until(lambda: "restart-loop" in kinds(troubled["loop"]) and "unhealthy" in kinds(troubled["sick"])
+                    and "oom-killed" in kinds(troubled["oom"]), 15, "the three problems")
+        assert time.monotonic() - start < 15
+        assert kinds(troubled["loop"])["restart-loop"].host == "unix1"
+        assert kinds(troubled["sick"])["unhealthy"].host == "unix3"
+        assert kinds(troubled["oom"])["oom-killed"].host == "unix1"
+        assert not kinds(troubled["fine1"]) and not kinds(troubled["fine3"])
+        lab.d1.docker("stop", troubled["loop"])
+        await until(lambda: not kinds(troubled["loop"]), 10, "the stopped loop's problem to leave")
+        # health probes' exec_* events were folded, not kept
+        assert sum(fleet.history.folded.values()) > 0
+        assert not any(e.action.startswith("exec_") for e in fleet.history.events())
+
+
+async def test_problems_view_shows_rows_worst_first_and_enter_opens_the_container(lab, troubled):
+    from dockyard.ui.container_view import ContainerScreen
+
+    cfg = config(unix_host(lab.d1, "unix1"), unix_host(lab.d3, "unix3"))
+    app, _ = make_app(cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("!")
+        assert app._active == "problems"
+
+        def rows():
+            return table_rows(app, "problems")
+
+        await until(lambda: {(r["HOST"], r["PROBLEM"]) for r in rows() if troubled["loop"] in r["OBJECT"]
+                             or troubled["sick"] in r["OBJECT"]} >= {("unix1", "restart-loop"),
+                                                                   ("unix3", "unhealthy")}, 15, "problem rows")
+        assert not any(troubled["fine1"] in r["OBJECT"] or troubled["fine3"] in r["OBJECT"] for r in rows())
+        severities = [r["SEVERITY"] for r in rows()]
+        order = ["CRITICAL", "ERROR", "WARNING"]
+        assert severities == sorted(severities, key=order.index)
+        count = app.fleet.problems.count()
+        assert f"Problems ({count})" in tabs(app) and f"problems {count}" in summary(app)
+        await pilot.press("2")  # every pane's header shows the count
+        assert "problems " in summary(app)
+        await pilot.press("!")
+        index = next(i for i, r in enumerate(rows()) if troubled["sick"] in r["OBJECT"])
+        app.panes["problems"].table.move_cursor(row=index)
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ContainerScreen), 5, "the container's details")
+        assert troubled["sick"] in str(app.screen.container.name)
+
+
+async def test_swarm_service_that_cannot_be_placed_is_degraded(swarm, swarm_services, tmp_path):
+    name = swarm_services(_name("nowhere"), replicas=1, wait=False,
+                          args=("--constraint", "node.labels.nosuch==yes"))
+    path = tmp_path / "swarm.toml"
+    path.write_text(swarm.config_toml(names=("a1", "a3")) + "\n[problems]\nservice_degraded_after = 2\n")
+    deadline = time.monotonic() + 15
+    while True:
+        result = dockyard("--config", str(path), "problems", "--json")
+        found = [p for p in json.loads(result.stdout)["problems"] if p["name"] == name]
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert result.returncode == 0, result.stderr
+    assert found and found[0]["kind"] == "service-degraded" and found[0]["host"] == "a1", found
+    assert "0/1" in found[0]["detail"] and "no suitable node" in found[0]["detail"]
+    # and in the live watch
+    from dockyard.config import load_config
+
+    async with Fleet(load_config(str(path)), live=True) as fleet:
+        await until(lambda: any(p.name == name and p.kind == "service-degraded" and p.host == "a1"
+                                for p in fleet.problems.problems()), 15, "the degraded service")
+
+
+# ---------------------------------------------------------------------- events
+
+
+def test_events_history_merges_two_hosts_in_time_order(lab, made, tmp_path):
+    cfg = _lab_config(lab, tmp_path)
+    one, three = _name("ev1"), _name("ev3")
+    lab.d1.run_container(one, "sleep", "300")
+    made.append((lab.d1, one))
+    lab.d3.run_container(three, "sleep", "300")
+    made.append((lab.d3, three))
+    lab.d1.docker("stop", one)
+    lab.d3.docker("stop", three)
+    result = dockyard("--config", cfg, "events", "--since", "2m", "--until", "0s", "--json",
+                      "--filter", "type=container")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["errors"] == []
+    mine = [e for e in data["events"] if e["name"] in (one, three)]
+    assert [(e["host"], e["name"], e["action"]) for e in mine if e["action"] in ("start", "stop")] == [
+        ("unix1", one, "start"), ("unix3", three, "start"), ("unix1", one, "stop"), ("unix3", three, "stop")]
+    times = [e["time"] for e in data["events"]]
+    assert times == sorted(times)
+    assert all(len(t) == len("2026-12-06T10:42:01.123456789Z") and t.endswith("Z") for t in times)
+    assert set(mine[0]) == {"host", "time", "type", "action", "id", "name", "attributes"}
+    table = dockyard("--config", cfg, "events", "--since", "2m", "--until", "0s", "--host", "unix3")
+    assert table.returncode == 0
+    assert table.stdout.splitlines()[0].split() == ["HOST", "TIME", "TYPE", "ACTION", "NAME", "ATTRIBUTES"]
+    assert all(line.startswith("unix3") for line in table.stdout.splitlines()[1:])
+    bad = dockyard("--config", cfg, "events", "--since", "yesterday-ish")
+    assert bad.returncode == 2 and "not a time" in bad.stderr
+
+
+def _read_json_lines(proc: subprocess.Popen, want, timeout: float) -> list[dict]:
+    """Lines of a `-f --json` child until `want(lines)` holds (or the timeout)."""
+    import selectors
+
+    lines: list[dict] = []
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    buffer = b""
+    while time.monotonic() < deadline and not want(lines):
+        if not sel.select(timeout=0.2):
+            continue
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        buffer += chunk
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            lines.append(json.loads(line))
+    return lines
+
+
+def test_events_follow_streams_json_lines_and_shows_a_gap_when_a_daemon_restarts(lab, fresh_daemon, made, tmp_path):
+    path = tmp_path / "follow.toml"
+    path.write_text(lab.config_toml(hosts=("unix1", {"name": "gamma", "url": fresh_daemon.url}), registries=False))
+    proc = subprocess.Popen([*DOCKYARD, "--config", str(path), "events", "-f", "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=cli_env())
+    try:
+        time.sleep(2.5)  # the streams open
+        name = _name("live")
+        lab.d1.run_container(name, "sleep", "300")
+        made.append((lab.d1, name))
+        lines = _read_json_lines(proc, lambda ls: any(e["name"] == name and e["action"] == "start" for e in ls), 15)
+        started = [e for e in lines if e["name"] == name and e["action"] == "start"]
+        assert started and started[0]["host"] == "unix1" and started[0]["type"] == "container"
+        fresh_daemon.stop()
+        fresh_daemon.start()
+        lines = _read_json_lines(proc, lambda ls: any(e["type"] == "gap" for e in ls), 30)
+        gaps = [e for e in lines if e["type"] == "gap"]
+        assert gaps and gaps[0]["host"] == "gamma" and gaps[0]["detail"].startswith("events missed on gamma ")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def test_live_history_and_events_view_show_a_gap_row_when_a_daemon_restarts(lab, fresh_daemon, made):
+    cfg = config(unix_host(lab.d1, "unix1"), unix_host(fresh_daemon, "gamma"))
+    app, _ = make_app(cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: all(h.state.value == "online" for h in app.fleet.hosts()), 15, "both hosts online")
+        await pilot.press("E")
+        assert app._active == "events"
+        name = _name("evv")
+        fresh_daemon.run_container(name, "sleep", "300")
+        await until(lambda: any(r["NAME"] == name and r["ACTION"] == "start" and r["HOST"] == "gamma"
+                                for r in table_rows(app, "events")), 10, "the start row")
+        fresh_daemon.stop()
+        fresh_daemon.start()
+        await until(lambda: any(r["TYPE"] == "GAP" and r["HOST"] == "gamma" for r in table_rows(app, "events")),
+                    30, "a gap row for gamma")
+        gap = next(r for r in table_rows(app, "events") if r["TYPE"] == "GAP")
+        assert gap["DETAIL"].startswith("events missed on gamma ")
+        # the `/` filter works on it like on any pane
+        await pilot.press("slash", *"host:unix1", "enter")
+        await pilot.pause()
+        assert all(r["HOST"] == "unix1" for r in table_rows(app, "events"))
+
+
+# ---------------------------------------------------------------------- the rules, without a daemon
+
+
+def test_history_folds_exec_events_keeps_time_order_and_its_limit():
+    history = EventHistory(keep=100)
+    base = 1_765_000_000_000_000_000
+
+    def raw(action, t, cid="c1", name="web"):
+        return {"Type": "container", "Action": action, "Actor": {"ID": cid, "Attributes": {"name": name}},
+                "timeNano": base + t}
+
+    assert history.record("a", raw("exec_create: sh -c true", 1)) is None
+    assert history.record("a", raw("exec_die", 2)) is None
+    assert history.folded == {"a": 2}
+    history.record("a", raw("start", 10))
+    history.record("b", raw("die", 5))  # late: goes before
+    assert [e.action for e in history.events()] == ["die", "start"]
+    for i in range(200):
+        history.record("a", raw("start", 100 + i))
+    assert 100 <= len(history) <= 110 and history.events()[-1].time_ns == base + 299
+    history.stream_down("b", "daemon gone")
+    history.stream_up("b")
+    gap = history.events()[-1]
+    assert gap.is_gap and gap.host == "b" and gap.summary.startswith("events missed on b ")
+    assert rfc3339_ns(base + 5) == "2025-12-06T05:46:40.000000005Z"
+    event = event_from_api("a", raw("die", 7))
+    assert event.to_json()["time"].endswith(".000000007Z")
+
+
+def test_parse_moment():
+    now = 1_000_000.0
+    assert parse_moment("10m", now) == now - 600
+    assert parse_moment("0s", now) == now
+    assert parse_moment("1733480000", now) == 1733480000.0
+    from datetime import datetime, timezone
+
+    assert parse_moment("2026-12-06T10:42:00Z", now) == datetime(2026, 12, 6, 10, 42, tzinfo=timezone.utc).timestamp()
+    assert parse_moment("2026-12-06T10:42:00.5+01:00", now) == parse_moment("2026-12-06T09:42:00.5Z", now)
+    with pytest.raises(ValueError):
+        parse_moment("soon", now)
+
+
+def _container(state, status, name="web"):
+    from dockyard.fleet.models import Container
+
+    return Container("h1", "c" * 64, name, "img", state, status, 0)
+
+
+def test_exited_needs_a_reason_and_a_user_stop_is_none():
+    limits = ProblemsConfig()
+    now = time.time()
+    exited = _container("exited", "Exited (1) 2 seconds ago")
+    inspected = {"State": {"ExitCode": 1, "FinishedAt": "2026-01-01T00:00:00Z"},
+                 "HostConfig": {"RestartPolicy": {"Name": "no"}}}
+    assert container_problems(exited, inspected, None, limits, now) == []  # nothing says it was not asked for
+    note = ContainerNote()
+    from dockyard.fleet.events import FleetEvent
+
+    note.feed(FleetEvent("h1", int((now - 2) * 1e9), "container", "die", "c", attributes={"exitCode": "1"}))
+    found = container_problems(exited, inspected, note, limits, now)
+    assert [p.kind for p in found] == ["exited"] and "not stopped by a user" in found[0].detail
+    stopped = ContainerNote()
+    stopped.feed(FleetEvent("h1", int((now - 3) * 1e9), "container", "kill", "c"))
+    stopped.feed(FleetEvent("h1", int((now - 2) * 1e9), "container", "die", "c", attributes={"exitCode": "137"}))
+    assert container_problems(_container("exited", "Exited (137) 2 seconds ago"), inspected, stopped, limits,
+                              now) == []
+    gave_up = {**inspected, "HostConfig": {"RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3}},
+               "RestartCount": 3}
+    assert [p.kind for p in container_problems(exited, gave_up, None, limits, now)] == ["exited"]
+
+
+def test_reclaimable_and_version_skew():
+    limits = ProblemsConfig(reclaimable_gb=1)
+    df = {"Images": [{"Size": 2_000_000_000, "SharedSize": 0, "Containers": 0},
+                     {"Size": 5_000_000_000, "Containers": 1}],
+          "Containers": [{"SizeRw": 100, "State": "exited"}],
+          "Volumes": [{"UsageData": {"Size": 10, "RefCount": 0}}], "BuildCache": []}
+    problem = reclaimable_problem("h1", df, limits, 0)
+    assert problem is not None and problem.kind == "reclaimable" and "images 2GB" in problem.detail
+    assert reclaimable_problem("h1", df, ProblemsConfig(reclaimable_gb=3), 0) is None
+    from dockyard.fleet.models import Swarm, SwarmNode, SwarmSnapshot
+
+    swarm = Swarm("sid", "a1", ("a1",))
+    nodes = (SwarmNode("a1", "n1", "a1", "manager", "active", "ready", "leader", "20.10.24"),
+             SwarmNode("a1", "n2", "a2", "worker", "active", "down", "", "24.0.7"))
+    found = swarm_problems(SwarmSnapshot(swarm, "a1", nodes=nodes), limits, 0, {"n2": "a2"})
+    assert {(p.kind, p.host, p.name) for p in found} == {("node-down", "a2", "a2"), ("version-skew", "a1", "a1")}

@@ -1,0 +1,291 @@
+"""The fleet's event history: every host's daemon events, merged in time order, and the gaps.
+
+Who uses what:
+
+| caller          | uses                                                                        |
+|-----------------|-----------------------------------------------------------------------------|
+| live sessions   | `EventHistory.record` for each decoded event, `stream_up`/`stream_down`     |
+| problems        | `EventHistory.listen` (each kept event), fleet/problems.py                  |
+| Events pane     | `EventHistory.events()`, `seq` (what is new since it last looked)           |
+| `dockyard events` | `event_from_api`, `read_history`, `follow`                                |
+
+A daemon replays at most its last 256 events (`since`), and a healthcheck makes three `exec_*`
+events per probe: they would flood the history, so they are folded into a per-host count and
+kept out (a filter that asks for them by name gets them). A host whose events stream breaks and
+comes back leaves a gap record ("events missed on gamma 10:42:01–10:42:09"): the history says
+it has a hole, and the session relists everything after the reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dockyard.fleet.controller import Fleet
+
+DEFAULT_KEEP = 5000
+GAP = "gap"  # the `type` of a gap record
+# Health probes (and `docker exec`): three events per probe per container; folded, see above.
+FOLDED_PREFIX = "exec_"
+
+
+def rfc3339_ns(time_ns: int) -> str:
+    """`2026-12-06T10:42:01.123456789Z`: RFC 3339 in UTC with nanoseconds (as the daemon's own)."""
+    seconds, nanos = divmod(int(time_ns), 1_000_000_000)
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z"
+
+
+def local_clock(time_ns: int, *, date: bool = False) -> str:
+    """10:42:01 (local time), or with the date in front."""
+    return time.strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S", time.localtime(time_ns / 1e9))
+
+
+@dataclass(frozen=True)
+class FleetEvent:
+    """One daemon event (or a gap record, `type == "gap"`), as the history and the CLI keep it."""
+
+    host: str
+    time_ns: int
+    type: str  # container, image, network, volume, daemon, service, node, secret, config; or "gap"
+    action: str  # die, start, health_status: unhealthy, …
+    id: str = ""
+    name: str = ""
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    seq: int = field(default=0, compare=False)  # the order the history received it in
+    until_ns: int = 0  # a gap: when the stream was back
+
+    @property
+    def time(self) -> str:
+        return rfc3339_ns(self.time_ns)
+
+    @property
+    def seconds(self) -> float:
+        return self.time_ns / 1e9
+
+    @property
+    def is_gap(self) -> bool:
+        return self.type == GAP
+
+    @property
+    def summary(self) -> str:
+        """What a row's DETAIL says: a gap's words, else the attributes that matter."""
+        if self.is_gap:
+            return gap_text(self.host, self.time_ns, self.until_ns, self.attributes.get("reason", ""))
+        skip = {"name", "image"} if self.type == "container" else {"name"}
+        parts = [f"{k}={v}" for k, v in sorted(self.attributes.items()) if k not in skip and not k.startswith(
+            ("com.docker.compose.", "org.opencontainers."))]
+        if self.type == "container" and self.attributes.get("image"):
+            parts.insert(0, f"image={self.attributes['image']}")
+        return ", ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"host": self.host, "time": self.time, "type": self.type, "action": self.action,
+                               "id": self.id, "name": self.name, "attributes": dict(self.attributes)}
+        if self.is_gap:
+            out["until"] = rfc3339_ns(self.until_ns)
+            out["detail"] = self.summary
+        return out
+
+
+def gap_text(host: str, start_ns: int, end_ns: int, reason: str = "") -> str:
+    date = abs(end_ns - start_ns) > 20 * 3600 * 1e9 or abs(time.time_ns() - start_ns) > 20 * 3600 * 1e9
+    text = f"events missed on {host} {local_clock(start_ns, date=date)}–{local_clock(end_ns)}"
+    return f"{text} ({reason})" if reason else text
+
+
+def gap_event(host: str, start_ns: int, end_ns: int, reason: str = "") -> FleetEvent:
+    return FleetEvent(host, start_ns, GAP, "missed", attributes={"reason": reason} if reason else {},
+                      until_ns=end_ns)
+
+
+def event_from_api(host: str, raw: Any) -> FleetEvent | None:
+    """A daemon's event (the /events JSON) as a FleetEvent; None when it is not of that shape."""
+    if not isinstance(raw, dict):
+        return None
+    kind, action, actor = raw.get("Type"), raw.get("Action"), raw.get("Actor") or {}
+    if not isinstance(kind, str) or not isinstance(action, str) or not isinstance(actor, dict):
+        return None
+    nanos = raw.get("timeNano")
+    if not isinstance(nanos, int):
+        seconds = raw.get("time")
+        nanos = int(seconds * 1_000_000_000) if isinstance(seconds, (int, float)) else time.time_ns()
+    attrs = actor.get("Attributes") or {}
+    attributes = {str(k): str(v) for k, v in attrs.items()} if isinstance(attrs, dict) else {}
+    object_id = actor.get("ID") or raw.get("id") or ""
+    return FleetEvent(host, nanos, kind, action, str(object_id), attributes.get("name", ""), attributes)
+
+
+def folded(event: FleetEvent) -> bool:
+    """Whether the history folds this event away (a health probe's or an exec's)."""
+    return event.type == "container" and event.action.startswith(FOLDED_PREFIX)
+
+
+# ---------------------------------------------------------------------- the live history
+
+
+class EventHistory:
+    """The last `keep` events of every host, in time order, with gap records.
+
+    Fed by the live sessions (see the module docstring); `on_change(host)` runs once per kept
+    event (the fleet batches those for the UI), listeners get each kept event as it comes.
+    """
+
+    def __init__(self, keep: int = DEFAULT_KEEP, on_change: Callable[[str], None] | None = None):
+        self.keep = max(1, keep)
+        self._on_change = on_change
+        self._events: list[FleetEvent] = []  # sorted by (time_ns, seq)
+        self._keys: list[tuple[int, int]] = []
+        self.seq = 0  # of the last kept event
+        self.folded: dict[str, int] = {}  # host -> exec_* events folded away
+        self._down: dict[str, tuple[int, str]] = {}  # host -> (when its stream broke, why)
+        self._listeners: list[Callable[[FleetEvent], None]] = []
+
+    def listen(self, listener: Callable[[FleetEvent], None]) -> None:
+        self._listeners.append(listener)
+
+    def events(self, hosts: Iterable[str] | None = None) -> list[FleetEvent]:
+        wanted = set(hosts) if hosts else None
+        return [e for e in self._events if wanted is None or e.host in wanted]
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def record(self, host: str, raw: Any) -> FleetEvent | None:
+        """A decoded event from `host`'s stream: kept (and returned) or folded (None)."""
+        event = event_from_api(host, raw)
+        if event is None:
+            return None
+        if folded(event):
+            self.folded[host] = self.folded.get(host, 0) + 1
+            return None
+        return self._keep(event)
+
+    def stream_up(self, host: str) -> None:
+        """`host`'s events stream is open: if it had broken before, the time between is a gap."""
+        down = self._down.pop(host, None)
+        if down is not None:
+            self._keep(gap_event(host, down[0], time.time_ns(), down[1]))
+
+    def stream_down(self, host: str, reason: str = "") -> None:
+        """`host`'s events stream ended (the first break counts until it is back)."""
+        self._down.setdefault(host, (time.time_ns(), reason))
+
+    def _keep(self, event: FleetEvent) -> FleetEvent:
+        self.seq += 1
+        event = _with_seq(event, self.seq)
+        key = (event.time_ns, event.seq)
+        if not self._keys or key >= self._keys[-1]:
+            self._events.append(event)
+            self._keys.append(key)
+        else:  # another host's clock or stream ran a little behind: keep time order
+            at = bisect.bisect(self._keys, key)
+            self._events.insert(at, event)
+            self._keys.insert(at, key)
+        if len(self._events) > self.keep + self.keep // 10:  # in batches: a view adds rows at its end
+            drop = len(self._events) - self.keep  # and rebuilds once per keep/10 events, not per event
+            del self._events[:drop]
+            del self._keys[:drop]
+        for listener in list(self._listeners):
+            listener(event)
+        if self._on_change is not None:
+            self._on_change(event.host)
+        return event
+
+
+
+def _with_seq(event: FleetEvent, seq: int) -> FleetEvent:
+    object.__setattr__(event, "seq", seq)  # frozen for readers; numbered once, here, before anyone sees it
+    return event
+
+
+# ---------------------------------------------------------------------- reading a daemon's events (CLI)
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_moment(text: str, now: float | None = None) -> float:
+    """`--since`/`--until` as `docker events` takes them: a duration back from now (10m, 90s, 2h,
+    0s), a unix timestamp (1733480000 or 1733480000.5), or an RFC 3339 date/time. ValueError when
+    none of these."""
+    now = time.time() if now is None else now
+    text = text.strip()
+    found = _DURATION.match(text)
+    if found:
+        return now - float(found.group(1)) * _UNITS[found.group(2)]
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    try:
+        value = text[:-1] + "+00:00" if text.endswith("Z") else text
+        value = re.sub(r"(\.\d{1,6})\d*", r"\1", value)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time: use a duration (10m, 30s, 2h), a unix timestamp "
+                         "or an RFC 3339 date/time (2026-12-06T10:42:00Z)") from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # local time, as docker reads it
+    return moment.timestamp()
+
+
+def wants_folded(filters: Mapping[str, list[str]] | None) -> bool:
+    """A filter that names an exec_* event asks for them: they are not folded away then."""
+    return any(v.startswith(FOLDED_PREFIX) for v in (filters or {}).get("event", []))
+
+
+def _params(since: float | None, until: float | None, filters: Mapping[str, list[str]] | None) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if since is not None:
+        params["since"] = f"{max(since, 0.000000001):.9f}"
+    if until is not None:
+        params["until"] = f"{until:.9f}"
+    if filters:
+        params["filters"] = json.dumps({k: list(v) for k, v in filters.items()})
+    return params
+
+
+async def daemon_events(client: Any, *, since: float | None, until: float | None,
+                        filters: Mapping[str, list[str]] | None = None,
+                        on_open: Callable[[], None] | None = None) -> AsyncIterator[dict[str, Any]]:
+    """The raw events of one daemon: its history from `since` (what its 256-event ring still
+    holds), then live unless `until` ends it."""
+    async for raw in client.event_stream(params=_params(since, until, filters), on_open=on_open):
+        yield raw
+
+
+async def read_history(fleet: Fleet, host: str, since: float | None, until: float,
+                       filters: Mapping[str, list[str]] | None = None) -> list[FleetEvent]:
+    """One host's events between `since` and `until`, as the daemon still has them."""
+    client = await fleet.client(host)
+    keep_folded = wants_folded(filters)
+    out = []
+
+    async def read() -> None:
+        async for raw in daemon_events(client, since=since if since is not None else 1e-9, until=until,
+                                       filters=filters):
+            event = event_from_api(host, raw)
+            if event is not None and (keep_folded or not folded(event)):
+                out.append(event)
+
+    limit = fleet.session(host).config.request_timeout
+    try:
+        await asyncio.wait_for(read(), limit)
+    except asyncio.TimeoutError:
+        from dockyard.fleet.errors import RequestTimeout
+
+        raise RequestTimeout(f"no answer within {limit:g}s") from None
+    return out
+
+
+def merge_in_time_order(per_host: Iterable[Iterable[FleetEvent]]) -> list[FleetEvent]:
+    """Every host's events in one list, in time order (a host's own order kept for equal times)."""
+    merged = [e for events in per_host for e in events]
+    merged.sort(key=lambda e: e.time_ns)
+    return merged

@@ -1,0 +1,133 @@
+"""Events pane: every host's daemon events in time order (`docker events` for the fleet).
+
+The controller keeps the history (fleet/events.py: the last `[events] keep` events, health-probe
+`exec_*` events folded into a count, gap rows where a host's stream broke). This pane builds each
+event's row once (cached by its sequence number) and, when events only arrived at the end, adds
+just those rows: with 5,000 events a new one costs one row, not a rebuild. The cursor follows new
+events while it is on the last row, like `tail -f`. `enter` goes to the object.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+from dockyard.fleet.events import local_clock
+from dockyard.ui.panes.base import Column, Pane, Row, cell, key_table
+
+if TYPE_CHECKING:
+    from dockyard.fleet import Fleet
+    from dockyard.fleet.events import FleetEvent
+    from dockyard.registry import Registries
+
+TYPE_STYLE = {"container": "cyan", "image": "magenta", "network": "blue", "volume": "green",
+              "service": "bold cyan", "node": "bold blue", "daemon": "yellow"}
+BAD_ACTIONS = ("die", "oom", "kill", "health_status: unhealthy", "destroy")
+
+
+def event_row(e: FleetEvent) -> Row:
+    when = local_clock(e.time_ns) + f".{e.time_ns % 1_000_000_000 // 1_000_000:03d}"
+    if e.is_gap:
+        texts = [when, e.host, "GAP", "missed", "", e.summary]
+        style = "bold reverse yellow"
+        cells = tuple(cell(t, style) for t in texts)
+    else:
+        texts = [when, e.host, e.type, e.action, e.name or e.id[:12], e.summary]
+        cells = (cell(texts[0], "dim"), cell(texts[1]), cell(texts[2], TYPE_STYLE.get(e.type, "")),
+                 cell(texts[3], "red" if e.action.startswith(BAD_ACTIONS) else ""), cell(texts[4]), cell(texts[5]))
+    fields = {"host": e.host, "name": e.name, "state": e.action, "image": e.attributes.get("image", ""),
+              "labels": e.attributes}
+    return Row(f"e{e.seq}", cells, {"time": e.time_ns}, e, texts, fields)
+
+
+class EventsPane(Pane):
+    pane_id = "events"
+    kinds = frozenset({"events"})
+    columns = (
+        Column("time", "TIME", 12), Column("host", "HOST"), Column("type", "TYPE"), Column("action", "ACTION"),
+        Column("name", "NAME"), Column("detail", "DETAIL"),
+    )
+    BINDINGS = key_table("event", """
+        enter   open    Go to
+        l       logs    Logs
+    """)
+
+    class Open(Message):
+        """Go to the object an event names (see ProblemsPane.Open)."""
+
+        def __init__(self, object_kind: str, host: str, object_id: str, name: str, logs: bool = False) -> None:
+            super().__init__()
+            self.object_kind, self.host, self.object_id, self.name, self.logs = object_kind, host, object_id, name, logs
+
+    def __init__(self, fleet: Fleet, registries: Registries) -> None:
+        super().__init__(fleet, registries)
+        self._row_cache: dict[int, Row] = {}
+
+    def build_rows(self) -> list[Row]:
+        cache = self._row_cache
+        rows = []
+        for e in self.fleet.history.events(self.scope_hosts()):
+            row = cache.get(e.seq)
+            if row is None:
+                row = cache[e.seq] = event_row(e)
+            if self.match(row.texts, row.fields):
+                rows.append(row)
+        if len(cache) > len(self.fleet.history) * 2 + 100:  # events the history dropped
+            kept = {row.data.seq for row in rows}
+            self._row_cache = {seq: row for seq, row in cache.items() if seq in kept}
+        return rows
+
+    def refresh_data(self, full: bool = True) -> None:
+        self.stale = False
+        self.stale_kinds = set()
+        rows = self.build_rows()
+        self.rows = rows
+        old = self._rendered
+        table = self.table
+        following = not old or table.cursor_row >= len(old) - 1
+        # events only came at the end: add those rows, nothing else is touched
+        if old and len(rows) > len(old) and rows[len(old) - 1].key == old[-1][0] and rows[0].key == old[0][0]:
+            added = [(r.key, r.cells) for r in rows[len(old):]]
+            table.add_rows_at_once(added)
+            self._rendered = old + added
+        else:
+            self.sync_table([(r.key, r.cells) for r in rows])
+        if following and rows:
+            table.move_cursor(row=len(rows) - 1, animate=False)
+        self.header_changed_if_needed()
+
+    def header_changed_if_needed(self) -> None:
+        folded = sum(self.fleet.history.folded.values())
+        mark = (len(self.rows), folded)
+        if mark != getattr(self, "_header_mark", None):
+            self._header_mark = mark
+            self.header_changed()
+
+    def header_parts(self):
+        history = self.fleet.history
+        parts = [(f"{len(self.rows)} of {len(history)} events", "bold")]
+        folded = sum(history.folded.values())
+        if folded:
+            parts += ["  ", (f"{folded} exec events (health probes) folded", "dim")]
+        return parts
+
+    def row_chosen(self) -> None:
+        self.action_open()
+
+    def action_open(self, logs: bool = False) -> None:
+        row = self.cursor_row_data()
+        if row is None:
+            return
+        e: FleetEvent = row.data
+        if e.is_gap:
+            self.flash(e.summary)
+            return
+        self.post_message(self.Open(e.type, e.host, e.id, e.name, logs))
+
+    def action_logs(self) -> None:
+        row = self.cursor_row_data()
+        if row is not None and row.data.type != "container":
+            self.flash("logs: only a container's event has logs", error=True)
+            return
+        self.action_open(logs=True)
