@@ -286,7 +286,8 @@ def _bash_complete(script: Path, env: dict[str, str], words: list[str]) -> list[
 
 def test_bash_completion_offers_subcommands_hosts_and_registries(completion_env, tmp_path):
     script = _script("bash", completion_env, tmp_path)
-    assert _bash_complete(script, completion_env, ["dockyard", "p"]) == ["ps", "pull"]
+    assert sorted(_bash_complete(script, completion_env, ["dockyard", "p"])) == ["problems", "ps", "pull"]
+    assert _bash_complete(script, completion_env, ["dockyard", "events", "--host", "a"]) == ["alpha-web"]
     assert _bash_complete(script, completion_env, ["dockyard", "ps", "--host", ""]) == ["alpha-web", "beta-db"]
     assert _bash_complete(script, completion_env, ["dockyard", "transfer", "x", "--to", "b"]) == ["beta-db"]
     assert _bash_complete(script, completion_env, ["dockyard", "registry", "tags", ""]) == ["lab"]

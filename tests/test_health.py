@@ -151,9 +151,9 @@ async def test_problems_view_shows_rows_worst_first_and_enter_opens_the_containe
         order = ["CRITICAL", "ERROR", "WARNING"]
         assert severities == sorted(severities, key=order.index)
         count = app.fleet.problems.count()
-        assert f"Problems ({count})" in tabs(app) and f"problems {count}" in summary(app)
+        assert f"Problems ({count})" in tabs(app) and f"⚠ {count} problems" in summary(app)
         await pilot.press("2")  # every pane's header shows the count
-        assert "problems " in summary(app)
+        assert f"⚠ {count} problems" in summary(app) and f"Problems ({count})" in tabs(app)
         await pilot.press("!")
         index = next(i for i, r in enumerate(rows()) if troubled["sick"] in r["OBJECT"])
         app.panes["problems"].table.move_cursor(row=index)
@@ -372,3 +372,27 @@ def test_reclaimable_and_version_skew():
              SwarmNode("a1", "n2", "a2", "worker", "active", "down", "", "24.0.7"))
     found = swarm_problems(SwarmSnapshot(swarm, "a1", nodes=nodes), limits, 0, {"n2": "a2"})
     assert {(p.kind, p.host, p.name) for p in found} == {("node-down", "a2", "a2"), ("version-skew", "a1", "a1")}
+
+
+def test_a_container_on_an_outdated_image_is_a_problem(lab, made, tmp_path):
+    ref = f"{lab.registry.host}/health/app-{uuid.uuid4().hex[:8]}:1"
+    for label in ("one", "two"):
+        lab.d1.docker("build", "-q", "-t", ref, "-", input=f"FROM {_lab_image()}\nLABEL dockyard.test={label}\n")
+        lab.d1.docker("push", ref)
+        if label == "one":
+            name = _name("old")
+            lab.d1.run_container(name, "sleep", "300", image=ref)
+            made.append((lab.d1, name))
+    path = tmp_path / "outdated.toml"
+    path.write_text(lab.config_toml(hosts=("unix1",)))
+    result = dockyard("--config", str(path), "problems", "--json")
+    assert result.returncode == 0, result.stderr
+    found = [p for p in json.loads(result.stdout)["problems"] if p["name"] == name]
+    assert [(p["kind"], p["host"], p["severity"]) for p in found] == [("outdated", "unix1", "warning")]
+    assert ref.split("/", 1)[1].split(":")[0] in found[0]["detail"]
+
+
+def _lab_image() -> str:
+    from lab import IMAGE
+
+    return IMAGE

@@ -356,6 +356,19 @@ def node_hosts_of(fleet: Fleet) -> dict[str, str]:
     return out
 
 
+# ---------------------------------------------------------------------- images
+
+
+def outdated_problem(c: Container, freshness: Any) -> Problem | None:
+    """A container whose image's tag now points elsewhere in its registry (fleet/freshness.py)."""
+    if freshness is None or freshness.state != "outdated":
+        return None
+    running = (freshness.running_digest or "?")[:19]
+    serves = (freshness.registry_digest or "?")[:19]
+    return Problem("warning", "outdated", c.host, "container", c.name, freshness.checked_at,
+                   f"{freshness.reference}: the registry serves {serves}, it runs {running}", id=c.id)
+
+
 # ---------------------------------------------------------------------- disk
 
 
@@ -395,6 +408,7 @@ class ProblemWatch:
         self._by_source: dict[str, list[Problem]] = {}  # "hosts", "containers:HOST", "swarm", "df:HOST"
         self._below: dict[tuple[str, str], float] = {}
         self._df_at: dict[str, float] = {}
+        self._outdated_hosts: set[str] = set()  # hosts with an outdated container: re-judged as their rows change
         self._current: list[Problem] = []
         self.version = 0  # bumped whenever the list changes
         self._kick: asyncio.Event | None = None
@@ -457,6 +471,8 @@ class ProblemWatch:
             self._scan(host)
         if "swarm" in kinds:
             self._swarm_changed()
+        for host in change.hosts("freshness") | (change.hosts("containers") & self._outdated_hosts):
+            self._outdated(host)
         self._publish()
 
     def _wake(self) -> None:
@@ -498,6 +514,18 @@ class ProblemWatch:
             if now - self.notes[key].touched > 5.0:  # listed by now, or gone: forget
                 del self.notes[key]
         self._by_source[source] = found
+
+    def _outdated(self, host: str) -> None:
+        """The host's containers that run an outdated image (after a freshness check covered it)."""
+        session = self.fleet.sessions.get(host)
+        freshness = getattr(self.fleet, "freshness", None)
+        if session is None or freshness is None or not session.rows_current:
+            self._by_source.pop(f"outdated:{host}", None)
+            return
+        found = [p for p in (outdated_problem(c, freshness.state_of(host, c.id))
+                             for c in session.cache.items("containers")) if p is not None]
+        self._by_source[f"outdated:{host}"] = found
+        (self._outdated_hosts.add if found else self._outdated_hosts.discard)(host)
 
     def _swarm_changed(self) -> None:
         now = time.time()
@@ -657,6 +685,10 @@ async def check(fleet: Fleet, hosts: Sequence[str] | None, limits: ProblemsConfi
 
     for found in await asyncio.gather(*(guarded(h) for h in online)):
         problems.extend(found)
+    freshness = getattr(fleet, "freshness", None)
+    if freshness is not None and online:
+        report = await freshness.check(hosts=online)  # registries' errors are theirs, not a host's
+        problems.extend(p for p in (outdated_problem(r.container, r.freshness) for r in report.rows) if p)
     # swarms: the ones the selected hosts are in
     selected = {s.name for s in sessions}
     await fleet.swarm.discover([s.name for s in sessions if s.state == HostState.ONLINE])

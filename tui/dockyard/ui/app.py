@@ -381,7 +381,8 @@ class DockyardApp(App[int]):
                  f"containers {running}/{len(containers)} running", "  ",
                  ("scope: ", "dim"), (safe(self.scope) if self.scope else "all hosts", "bold cyan")]
         problems = self.fleet.problems.count(self.scope_hosts())
-        parts += ["  ", (f"problems {problems}", "bold red" if problems else "green")]
+        if problems:  # (none: the Problems tab says "(0)")
+            parts[3:3] = ["  ", (f"⚠ {problems} problem{'s' * (problems != 1)}", "bold red")]
         if self.filter_text:
             parts += ["  ", ("filter: ", "dim"), (safe(self.filter_text), "bold yellow")]
         marked = self.active_pane.marked

@@ -79,6 +79,11 @@ class PaneSpec:
         return Binding(self.key, f"show_pane('{self.id}')", self.title, id=f"pane.{self.id}", show=False)
 
 
+def _while_shown(fleet: Fleet) -> bool:
+    """A tab only while its pane is shown (the tabs line is full; `E` and `:events` reach it)."""
+    return False
+
+
 def _problem_count(fleet: Fleet) -> int:
     return fleet.problems.count()
 
@@ -130,7 +135,8 @@ PANES: tuple[PaneSpec, ...] = (
              aliases=("stack", "secrets", "configs"), when=_has_swarm),
     PaneSpec("problems", "!", "Problems", "dockyard.ui.panes.problems:ProblemsPane",
              aliases=("problem", "health"), count=_problem_count),
-    PaneSpec("events", "E", "Events", "dockyard.ui.panes.events:EventsPane", aliases=("event",)),
+    PaneSpec("events", "E", "Events", "dockyard.ui.panes.events:EventsPane", aliases=("event",),
+             when=_while_shown),
 )
 
 PANE_SPECS = {spec.id: spec for spec in PANES}
