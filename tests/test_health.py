@@ -150,10 +150,13 @@ async def test_problems_view_shows_rows_worst_first_and_enter_opens_the_containe
         severities = [r["SEVERITY"] for r in rows()]
         order = ["CRITICAL", "ERROR", "WARNING"]
         assert severities == sorted(severities, key=order.index)
-        count = app.fleet.problems.count()
-        assert f"Problems ({count})" in tabs(app) and f"⚠ {count} problems" in summary(app)
+        def counted() -> bool:
+            count = app.fleet.problems.count()
+            return f"Problems ({count})" in tabs(app) and f"⚠ {count} problems" in summary(app)
+
+        await until(counted, 5, "the count in the tab and the header")
         await pilot.press("2")  # every pane's header shows the count
-        assert f"⚠ {count} problems" in summary(app) and f"Problems ({count})" in tabs(app)
+        await until(counted, 5, "the count in the Containers pane's header")
         await pilot.press("!")
         index = next(i for i, r in enumerate(rows()) if troubled["sick"] in r["OBJECT"])
         app.panes["problems"].table.move_cursor(row=index)
@@ -242,10 +245,10 @@ def _read_json_lines(proc: subprocess.Popen, want, timeout: float) -> list[dict]
 def test_events_follow_streams_json_lines_and_shows_a_gap_when_a_daemon_restarts(lab, fresh_daemon, made, tmp_path):
     path = tmp_path / "follow.toml"
     path.write_text(lab.config_toml(hosts=("unix1", {"name": "gamma", "url": fresh_daemon.url}), registries=False))
-    proc = subprocess.Popen([*DOCKYARD, "--config", str(path), "events", "-f", "--json"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=cli_env())
+    # --since: what happens while the command starts comes from the daemon's history, then live
+    proc = subprocess.Popen([*DOCKYARD, "--config", str(path), "events", "-f", "--json", "--since", "1m"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env())
     try:
-        time.sleep(2.5)  # the streams open
         name = _name("live")
         lab.d1.run_container(name, "sleep", "300")
         made.append((lab.d1, name))
@@ -256,7 +259,10 @@ def test_events_follow_streams_json_lines_and_shows_a_gap_when_a_daemon_restarts
         fresh_daemon.start()
         lines = _read_json_lines(proc, lambda ls: any(e["type"] == "gap" for e in ls), 30)
         gaps = [e for e in lines if e["type"] == "gap"]
-        assert gaps and gaps[0]["host"] == "gamma" and gaps[0]["detail"].startswith("events missed on gamma ")
+        if not gaps:
+            proc.terminate()
+            pytest.fail(f"no gap row; lines {lines[-5:]}, stderr {proc.communicate(timeout=10)[1][-2000:]!r}")
+        assert gaps[0]["host"] == "gamma" and gaps[0]["detail"].startswith("events missed on gamma ")
     finally:
         proc.terminate()
         proc.wait(10)
