@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dockyard.fleet.controller import Fleet
+    from dockyard.fleet.resource import FleetAccess
 
 DEFAULT_KEEP = 5000
 GAP = "gap"  # the `type` of a gap record
@@ -260,7 +260,7 @@ async def daemon_events(client: Any, *, since: float | None, until: float | None
         yield raw
 
 
-async def read_history(fleet: Fleet, host: str, since: float | None, until: float,
+async def read_history(fleet: FleetAccess, host: str, since: float | None, until: float,
                        filters: Mapping[str, list[str]] | None = None) -> list[FleetEvent]:
     """One host's events between `since` and `until`, as the daemon still has them."""
     client = await fleet.client(host)

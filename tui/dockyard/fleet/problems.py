@@ -27,18 +27,30 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dockyard.config.model import ProblemsConfig
 from dockyard.fleet.errors import FleetError
 from dockyard.fleet.events import FleetEvent, event_from_api, read_history
 from dockyard.fleet.models import HostState, HostStatus
+from dockyard.fleet.resource import FleetAccess
 from dockyard.tasks import cancel_and_wait
 from dockyard.textfmt import human_size, rfc3339_seconds
 
 if TYPE_CHECKING:
-    from dockyard.fleet.controller import Fleet
+    from dockyard.fleet.events import EventHistory
     from dockyard.fleet.models import Container, SwarmSnapshot
+    from dockyard.fleet.swarm import SwarmController
+
+
+class HealthFleet(FleetAccess, Protocol):
+    """What problems need of the fleet beyond a resource's part: its hosts' states, the event
+    history, the swarms (and `freshness`, when the fleet has it)."""
+
+    history: EventHistory
+    swarm: SwarmController
+
+    def hosts(self) -> list[HostStatus]: ...
 
 log = logging.getLogger("dockyard.problems")
 
@@ -344,7 +356,7 @@ def swarm_problems(snapshot: SwarmSnapshot, limits: ProblemsConfig, now: float,
     return out
 
 
-def node_hosts_of(fleet: Fleet) -> dict[str, str]:
+def node_hosts_of(fleet: HealthFleet) -> dict[str, str]:
     """Swarm node ID -> the configured host that is that node."""
     from dockyard.fleet.swarm import host_swarm
 
@@ -399,7 +411,7 @@ def reclaimable_problem(host: str, df: Mapping[str, Any], limits: ProblemsConfig
 class ProblemWatch:
     """The live fleet's problems, kept up to date from its cache changes and event history."""
 
-    def __init__(self, fleet: Fleet, limits: ProblemsConfig):
+    def __init__(self, fleet: HealthFleet, limits: ProblemsConfig):
         self.fleet = fleet
         self.limits = limits
         self.notes: dict[tuple[str, str], ContainerNote] = {}
@@ -625,7 +637,7 @@ class CheckResult:
     errors: list[dict[str, str]]
 
 
-async def check(fleet: Fleet, hosts: Sequence[str] | None, limits: ProblemsConfig,
+async def check(fleet: HealthFleet, hosts: Sequence[str] | None, limits: ProblemsConfig,
                 reclaimable: bool = True) -> CheckResult:
     """Every problem of the selected hosts now, in one pass: each host's listing, its daemon's
     event history over the restart-loop window (what its 256-event ring holds), an inspect of the
