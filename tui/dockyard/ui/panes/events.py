@@ -44,9 +44,11 @@ def event_row(e: FleetEvent) -> Row:
 class EventsPane(Pane):
     pane_id = "events"
     kinds = frozenset({"events"})
+    noun = "events"
     columns = (
-        Column("time", "TIME", 12), Column("host", "HOST"), Column("type", "TYPE"), Column("action", "ACTION"),
-        Column("name", "NAME"), Column("detail", "DETAIL"),
+        Column("time", "TIME", 12), Column("host", "HOST", min_width=8), Column("type", "TYPE", priority=2),
+        Column("action", "ACTION", min_width=10), Column("name", "NAME", min_width=12),
+        Column("detail", "DETAIL", min_width=10, flex=True),
     )
     BINDINGS = key_table("event", """
         enter   open    Go to
@@ -91,11 +93,22 @@ class EventsPane(Pane):
             added = [(r.key, r.cells) for r in rows[len(old):]]
             table.add_rows_at_once(added)
             self._rendered = old + added
+            natural = self._natural
+            for key, width in self._measure(added).items():
+                if width > natural.get(key, 0):
+                    natural[key] = width
+            self.fit_columns()
         else:
             self.sync_table([(r.key, r.cells) for r in rows])
         if following and rows:
             table.move_cursor(row=len(rows) - 1, animate=False)
+        self.say_why_empty()
+        self.show_cursor_detail()
         self.header_changed_if_needed()
+
+    def none_here(self, where: str) -> str:
+        return (f"No events {where} since Dockyard connected (`dockyard events --since 10m` reads what the "
+                "daemons still hold).")
 
     def header_changed_if_needed(self) -> None:
         folded = sum(self.fleet.history.folded.values())

@@ -42,9 +42,11 @@ def problem_row(p: Problem) -> Row:
 class ProblemsPane(Pane):
     pane_id = "problems"
     kinds = frozenset({"problems"})
+    noun = "problems"
     columns = (
-        Column("severity", "SEVERITY", 8), Column("host", "HOST"), Column("object", "OBJECT"),
-        Column("kind", "PROBLEM"), Column("since", "SINCE"), Column("detail", "DETAIL"),
+        Column("severity", "SEVERITY", 8), Column("host", "HOST", min_width=8), Column("object", "OBJECT", min_width=14),
+        Column("kind", "PROBLEM"), Column("since", "SINCE", priority=2),
+        Column("detail", "DETAIL", min_width=12, flex=True),
     )
     BINDINGS = key_table("problem", """
         enter   open    Go to
@@ -80,6 +82,11 @@ class ProblemsPane(Pane):
 
     def row_chosen(self) -> None:
         self.action_open()
+
+    def cursor_detail(self) -> str | None:
+        """The cursor problem's whole DETAIL (a narrow column cuts it): what a user reads to act."""
+        row = self.cursor_row_data()
+        return None if row is None else f"{row.data.kind} on {row.data.host}: {row.data.detail}"
 
     def action_open(self, logs: bool = False) -> None:
         row = self.cursor_row_data()
