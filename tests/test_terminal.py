@@ -226,3 +226,19 @@ def test_without_a_terminal_headless_commands_still_work(lab, tmp_path):
     code, said = _without_terminal(cfg, tmp_path, ("stdin", "stdout"), args=("hosts", "--json"))
     assert code == 0, said["stderr"]
     assert [h["name"] for h in json.loads(said["stdout"])["hosts"]] == ["unix1"]
+
+
+def test_ctrl_z_without_a_shell_to_return_to_says_so_and_keeps_running(lab, tmp_path):
+    """Dockyard leading its own terminal session (as under `ssh -t host dockyard`): a stopped process
+    could never be continued, so ctrl+z says why it does nothing instead of hanging the session."""
+    cfg = str(lab.write_config(tmp_path / "c.toml", hosts=("unix1",)))
+    pid, fd = _spawn(cfg, ignore_hup=False)
+    try:
+        _read_until(fd, b"hosts 1/1 online", 20)
+        os.write(fd, b"\x1a")  # ctrl+z
+        _read_until(fd, b"no shell to return to", 10)
+        assert Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T"
+        os.write(fd, b"1")  # still answering keys: the Hosts pane
+        _read_until(fd, b"TRANSPORT", 10)
+    finally:
+        _end(pid, fd)

@@ -131,6 +131,7 @@ class DockyardApp(App[int]):
         Binding("g", "cursor('top')", "Top", id="nav.top", show=False),
         Binding("G", "cursor('bottom')", "Bottom", id="nav.bottom", show=False),
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+z", "suspend_process", "Suspend", id="app.suspend", show=False),
     ]
 
     def __init__(self, config: Config, *, readonly: bool | None = None, fleet: Fleet | None = None,
@@ -753,6 +754,19 @@ class DockyardApp(App[int]):
         sources = [LogSource(c.host, c.id, c.name) for c in containers]
         self.push_screen(LogsScreen(sources, tail=self.config.ui.log_tail, buffer=self.config.ui.log_buffer))
 
+
+    def action_suspend_process(self) -> None:
+        """ctrl+z: stop as a shell job, the terminal given back as it was (ui/suspend.py)."""
+        from dockyard.ui.suspend import why_no_job_control
+
+        if self._driver is None or not self._driver.can_suspend:
+            self.flash("this terminal cannot suspend Dockyard", error=True)
+            return
+        why = why_no_job_control()
+        if why is not None:
+            self.flash(f"ctrl+z: no shell to return to: {why}", error=True)
+            return
+        super().action_suspend_process()
 
     async def open_shell(self, container: Container, cmd: list[str] | None = None, *, attach: bool = False) -> None:
         """Suspend the TUI, bridge the terminal to a shell (or the main process), come back where we were."""
