@@ -219,7 +219,7 @@ def test_dry_run_and_read_only_change_nothing(lab, made, tmp_path):
     build_and_push(lab.d3, ref, 'CMD ["sleep", "301"]')
     cfg = write_config(lab, tmp_path, ("unix1",))
 
-    plan = dockyard("--config", cfg, "recreate", "--pull", "--dry-run", name)
+    plan = dockyard("--config", cfg, "recreate", "--pull", "--dry-run", cid[:12])  # by ID, as docker takes it
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert plan.stdout.startswith("dry run: nothing is changed")
     assert f"unix1/{name}: pull {ref} on unix1, then replace {cid[:12]}" in plan.stdout

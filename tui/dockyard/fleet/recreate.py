@@ -147,8 +147,12 @@ class Recreate(Resource):
         found: list[Container] = []
         missing = []
         for wanted in dict.fromkeys(names):
-            hits = [c for r in results if r.ok for c in r.value
-                    if c.name == wanted or (len(wanted) >= 4 and c.id.startswith(wanted))]
+            hits = []
+            for r in results:
+                if r.ok:  # per host as docker does: a name (or full ID) first, else one unique ID prefix
+                    exact = [c for c in r.value if c.name == wanted or c.id == wanted]
+                    prefix = [c for c in r.value if len(wanted) >= 4 and c.id.startswith(wanted)]
+                    hits += exact or (prefix if len(prefix) == 1 else [])
             if not hits:
                 missing.append(wanted)
             found += [c for c in hits if c not in found]
