@@ -29,7 +29,7 @@ from dockyard.config.model import Config
 from dockyard.fleet import Container, FleetChange, FleetError, HostState, LogSource
 from dockyard.textfmt import safe
 from dockyard.ui import filtering
-from dockyard.ui.commands import COMMANDS, CommandSuggester, FleetCommands
+from dockyard.ui.commands import COMMANDS, CommandSuggester, FleetCommands, sort_names
 from dockyard.ui.focus import focus_now, typing
 from dockyard.ui.guard import controller_operation, host_of, notice, notice_for
 from dockyard.ui.hangup import HangupGuard
@@ -67,15 +67,28 @@ class Prompt(Input):
         super().__init__(id="prompt", suggester=CommandSuggester(), select_on_focus=False)
         self.mode = ""
         self.display = False  # until `:` or `/` opens it
+        self._cycle: tuple[list[str], int] | None = None  # tab's completions of what was typed, and which is shown
 
     def action_cancel(self) -> None:
         self.app.close_prompt(cancelled=True)  # type: ignore[attr-defined]
 
     def action_complete(self) -> None:
-        """Tab takes the suggestion (the greyed completion) instead of moving focus."""
-        if self._suggestion:
-            self.value = self._suggestion
-            self.cursor_position = len(self.value)
+        """Tab takes the first completion (the greyed one) instead of moving focus; tab again the next,
+        round and round (`h`: hosts, host, help)."""
+        if self.mode != "command":
+            return
+        from dockyard.ui.commands import completions
+
+        if self._cycle is not None and self.value == self._cycle[0][self._cycle[1]]:
+            found, shown = self._cycle
+            shown = (shown + 1) % len(found)
+        else:
+            found, shown = completions(self.value, self.app), 0
+            if not found:
+                return
+        self._cycle = (found, shown)
+        self.value = found[shown]
+        self.cursor_position = len(self.value)
 
 
 def initial_scope(config: Config) -> str | None:
@@ -118,7 +131,7 @@ class BootTable(PaneTable):
 class DockyardApp(App[int]):
     TITLE = "Dockyard"
     CSS_PATH = "dockyard.tcss"
-    COMMANDS = App.COMMANDS | {FleetCommands}
+    COMMANDS = {FleetCommands}  # the palette holds Dockyard's entries only (not Textual's Keys, Maximize…)
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         *(spec.binding() for spec in PANES),
@@ -254,6 +267,19 @@ class DockyardApp(App[int]):
             self._early_keys.append(events.Key(event.key, event.character))
             return
         await super().on_event(event)
+
+    async def _on_key(self, event: events.Key) -> None:
+        """A key no binding takes: say so (and where the keys are) instead of doing nothing in silence.
+        Replaces App._on_key (prevent_default: Textual would run both, each key's binding twice)."""
+        event.prevent_default()
+        if await self._check_bindings(event.key):
+            return
+        from textual._dispatch_key import dispatch_key
+
+        if not await dispatch_key(self, event) and event.is_printable and self.panes \
+                and not typing(self.screen):
+            key = "space" if event.character == " " else event.character
+            self.flash(f"{key!r} does nothing here — ? lists the keys of this view")
 
     def _panes_ready(self) -> None:
         self._apply_keymap()
@@ -545,7 +571,8 @@ class DockyardApp(App[int]):
             self.show_pane(spec.id)
         elif verb == "sort" and args:
             if not self.active_pane.set_sort(args[0]):
-                self.flash(f"no column {args[0]!r} here", error=True)
+                columns = ", ".join(sort_names(self.active_pane))
+                self.flash(f"no column {args[0]!r} here — columns: {columns}", error=True)
             self.update_summary()
         elif verb == "filter":
             self.set_filter(" ".join(args))
@@ -610,6 +637,17 @@ class DockyardApp(App[int]):
                 here_keys.append(entry)
             elif active.node is self:
                 app_keys.append(entry)
+        # A key the focused widget binds too (the table's enter) hides the pane's from active_bindings,
+        # yet the pane's runs (the table hands enter on): list those as well.
+        listed = {description for _, description in here_keys}
+        for namespace, bindings in screen._modal_binding_chain:  # noqa: SLF001 - Textual's own walk
+            if namespace is not here:
+                continue
+            for _, binding in bindings:
+                if (binding.id in own and binding.description and binding.description not in listed
+                        and self._check_action_state(binding.action, here) is not False):  # noqa: SLF001
+                    here_keys.insert(0, (self.get_key_display(binding), binding.description))
+                    listed.add(binding.description)
         if not on_panes:
             title = getattr(screen, "HELP_TITLE", type(screen).__name__)
             here_keys += getattr(screen, "HELP_EXTRA", [])

@@ -27,8 +27,37 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+def sort_names(pane) -> list[str]:
+    """What `:sort` takes for each of a pane's columns: its title (`cpu` for CPU%), or its key when
+    the title has a space (`mem_used`)."""
+    names = []
+    for column in pane.active_columns:
+        name = column.label.lower().rstrip("%")
+        names.append(column.key if " " in name or not name else name)
+    return names
+
+
+def completions(value: str, app=None) -> list[str]:
+    """Every completion of a `:` line, in the order help lists them (`h` → hosts, host, help):
+    a verb; a host name after `host`; a column of the current pane after `sort`; a command's choices."""
+    words = value.lstrip(":").split(" ")
+    if len(words) == 1:
+        verbs = dict.fromkeys(c.verb for c in COMMANDS)
+        return [v for v in verbs if v.startswith(words[0].lower()) and v != words[0]]
+    if len(words) != 2:
+        return []
+    verb, prefix = words[0].lower(), words[1].lower()
+    if verb == "host" and app is not None:
+        names = list(app.fleet.sessions)
+    elif verb == "sort" and app is not None:
+        names = sort_names(app.active_pane)
+    else:
+        names = list(next((c.choices for c in COMMANDS if c.verb == verb), ()))
+    return [f"{words[0]} {n}" for n in dict.fromkeys(names) if n.lower().startswith(prefix) and n != words[1]]
+
+
 class CommandSuggester(Suggester):
-    """Completes the verb, and host names after `host`."""
+    """Shows the first completion greyed; tab takes it, tab again the next (Prompt.action_complete)."""
 
     def __init__(self) -> None:
         super().__init__(use_cache=False, case_sensitive=False)
@@ -37,22 +66,8 @@ class CommandSuggester(Suggester):
     async def get_suggestion(self, value: str) -> str | None:
         if not self.enabled or not value:
             return None
-        words = value.lstrip(":").split(" ")
-        app = self._app()
-        if len(words) == 1:
-            for command in COMMANDS:
-                if command.verb.startswith(words[0].lower()) and command.verb != words[0]:
-                    return command.verb
-            return None
-        if words[0] == "host" and len(words) == 2 and app is not None:
-            for host in app.fleet.sessions:
-                if host.lower().startswith(words[1].lower()):
-                    return f"host {host}"
-        choices = next((c.choices for c in COMMANDS if c.verb == words[0]), ()) if len(words) == 2 else ()
-        for choice in choices:
-            if choice.startswith(words[1]):
-                return f"{words[0]} {choice}"
-        return None
+        found = completions(value, self._app())
+        return found[0] if found else None
 
     @staticmethod
     def _app():

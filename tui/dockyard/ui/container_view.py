@@ -98,6 +98,9 @@ class StatBox(Vertical):
 
 class ContainerScreen(Screen[None]):
     HELP_TITLE = "Container view"
+    HELP_EXTRA = [("← / →", "Previous / next tab: Stats, Inspect, Top, Env, Ports (on the tab bar)"),
+                  ("tab / shift+tab", "Move between the tab bar and the tab's content"),
+                  ("enter / space", "Fold or unfold an inspect branch")]
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("slash", "search", "Search inspect", id="detail.search", priority=True),  # see dockyard/ui/focus.py
