@@ -6,6 +6,8 @@ and `Registries`: that list with a client and the credentials for each, shared b
 | `[[registries]]`  | as written (wins over the others for the same host)                            |
 | `config.json`     | every `auths` / `credHelpers` host: name = host, credentials = "docker";       |
 |                   | loopback hosts use plain HTTP, like the Docker daemon's default insecure range |
+| the fleet's use   | registries its images name or its daemons list as insecure (`add_in_use`, fed |
+|                   | by the fleet): source "in use: HOSTS", plain HTTP when insecure               |
 | Docker Hub        | `docker.io` (https://registry-1.docker.io, token auth via auth.docker.io),     |
 |                   | unless configured, `docker_hub = false` in the config (air-gapped sites), or   |
 |                   | `DOCKYARD_NO_DOCKER_HUB=1` for one run (tests)                                 |
@@ -132,6 +134,21 @@ class Registries:
     def find(self, name: str) -> RegistryEntry | None:
         """By name, else by host[:port] (see `find_registry`)."""
         return find_registry(self.entries, name)
+
+    def add_in_use(self, uses: list[tuple[str, tuple[str, ...], bool]]) -> list[RegistryEntry]:
+        """Registries the fleet uses (registry host[:port], the hosts using it, plain HTTP or not) that
+        are not listed yet become entries with source "in use: …", browsed with the Docker CLI's login
+        for that host if it has one (as the daemons pull). Returns the new entries."""
+        added = []
+        for registry, hosts, insecure in uses:
+            if find_registry(self.entries, registry) is not None or registry in DOCKER_HUB_HOSTS:
+                continue
+            shown = ", ".join(hosts[:3]) + (f" +{len(hosts) - 3}" if len(hosts) > 3 else "")
+            entry = RegistryEntry(RegistryConfig(name=registry, url=("http://" if insecure else "https://") + registry,
+                                                 credentials="docker", insecure=insecure), f"in use: {shown}")
+            self.entries.append(entry)
+            added.append(entry)
+        return added
 
     def client(self, name: str) -> RegistryClient:
         """The client of the registry named `name` (opened once, kept until `close()`)."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
+from textual.widgets import Static
 
 from dockyard.registry import CatalogUnsupported, RegistryError
 from dockyard.textfmt import ago, human_size, natural_key, safe
@@ -32,7 +33,7 @@ LEVEL_COLUMNS = {
     "registries": (Column("name", "REGISTRY"), Column("url", "URL"), Column("source", "SOURCE"),
                    Column("login", "LOGIN", grows=True), Column("latency", "LATENCY", grows=True)),
     "repos": (Column("name", "REPOSITORY"),),
-    "tags": (Column("name", "TAG"),),
+    "tags": (Column("name", "TAG"), Column("digest", "DIGEST"), Column("size", "SIZE"), Column("created", "CREATED")),
     "manifest": (Column("kind", "KIND"), Column("name", "PLATFORM / LAYER"), Column("digest", "DIGEST"),
                  Column("size", "SIZE"), Column("media", "MEDIA TYPE")),
 }
@@ -52,8 +53,26 @@ class Level:
     cursor: int = 0
 
 
-def level_rows(level: Level, entries: list, status: dict[str, tuple[str, str]], recent: list[str]) -> list[Row]:
-    """The rows of one level; `recent` stands in for the repositories of a registry without a catalog."""
+ADD_ONE = ('add a registry: a [[registries]] table with url = "https://HOST[:PORT]" in the config '
+           '(url = "http://HOST:PORT" for plain HTTP)')
+ADD_HINT = ('"in use": registries the fleet\'s images name or its daemons reach without TLS — ' + ADD_ONE)
+
+
+def tag_cells(facts: tuple[str, int | None, float | None, int] | str | None) -> list[str]:
+    """DIGEST, SIZE, CREATED of a tag: `…` until its manifest is read (only rows on screen are)."""
+    if facts is None:
+        return ["…", "…", "…"]
+    if isinstance(facts, str):
+        return ["error: " + facts, "-", "-"]
+    digest, size, created, platforms = facts
+    shown = digest[:19] + "…" if len(digest) > 19 else digest
+    return [shown, f"{platforms} platforms" if platforms else human_size(size), ago(created) if created else "-"]
+
+
+def level_rows(level: Level, entries: list, status: dict[str, tuple[str, str]], recent: list[str],
+               facts: dict | None = None) -> list[Row]:
+    """The rows of one level; `recent` stands in for the repositories of a registry without a catalog;
+    `facts` holds the tags' digest, size and created as far as they are read."""
     rows: list[Row] = []
     if level.kind == "registries":
         for e in entries:
@@ -62,10 +81,15 @@ def level_rows(level: Level, entries: list, status: dict[str, tuple[str, str]], 
             style = "red" if login.startswith("error") else ""
             rows.append(Row(e.name, tuple(cell(t, style if i == 3 else "") for i, t in enumerate(texts)),
                             {"name": e.name}, e, texts, {"name": e.name}))
-    elif level.kind in ("repos", "tags"):
-        for name in list(level.items) or (list(recent) if level.kind == "repos" else []):
+    elif level.kind == "repos":
+        for name in list(level.items) or list(recent):
             rows.append(Row(f"{level.kind}:{name}", (cell(name),), {"name": name}, name, [name],
                             {"name": name, "image": name}))
+    elif level.kind == "tags":
+        for name in level.items:
+            texts = [name, *tag_cells((facts or {}).get((level.registry, level.repo, name)))]
+            rows.append(Row(f"tags:{name}", tuple(cell(t, "dim" if t == "…" else "") for t in texts),
+                            {"name": name}, name, texts, {"name": name, "image": name}))
     elif level.items:
         manifest = level.items[0]
         for p in manifest.platforms:
@@ -86,7 +110,7 @@ def level_rows(level: Level, entries: list, status: dict[str, tuple[str, str]], 
 
 class RegistriesPane(Pane):
     pane_id = "registries"
-    kinds = frozenset()
+    kinds = frozenset({"images", "containers", "host"})  # the registries the fleet uses come from these
     columns = LEVEL_COLUMNS["registries"]
     BINDINGS = key_table("registry", """
         enter   open        Open
@@ -106,6 +130,10 @@ class RegistriesPane(Pane):
         self.recent: dict[str, list[str]] = {}
         self._loaded = False
         self._breadcrumb: Text | None = None
+        # (registry, repository, tag) -> (digest, size, created, platforms) or an error; read for rows on screen
+        self.tag_facts: dict[tuple[str, str, str], tuple[str, int | None, float | None, int] | str] = {}
+        self._facts_asked: set[tuple[str, str, str]] = set()
+        self._facts_timer = None
 
     @property
     def level(self) -> Level:
@@ -135,8 +163,19 @@ class RegistriesPane(Pane):
     # ------------------------------------------------------------------ rows
 
     def build_rows(self) -> list[Row]:
-        rows = level_rows(self.level, self.entries, self.status, self.recent.get(self.level.registry, []))
+        if self.level.kind == "registries" and self._loaded:
+            self._adopt_in_use()
+        rows = level_rows(self.level, self.entries, self.status, self.recent.get(self.level.registry, []),
+                          self.tag_facts)
         return [row for row in rows if not row.texts or self.match(row.texts, row.fields)]
+
+    def _adopt_in_use(self) -> None:
+        """List the registries the fleet uses that are not listed yet, and ask each for its login status."""
+        from dockyard.fleet.registry_use import registries_in_use
+
+        added = self.registries.add_in_use([(u.registry, u.hosts, u.insecure) for u in registries_in_use(self.fleet)])
+        if added:
+            self._ping([e.name for e in added])
 
     def refresh_data(self, full: bool = True) -> None:
         wanted = [(c.key, c.label) for c in self.active_columns]
@@ -144,6 +183,62 @@ class RegistriesPane(Pane):
             self.reset_columns()
         super().refresh_data()
         self._update_title()
+        if self.level.kind == "tags":
+            self._want_tag_facts()
+
+    DEFAULT_CSS = """
+    RegistriesPane #registries-hint { dock: bottom; height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
+    """
+
+    def compose(self):
+        yield from super().compose()
+        yield Static(ADD_ONE, id="registries-hint")
+
+    def on_mount(self) -> None:
+        self.watch(self.table, "scroll_y", lambda _: self._tag_facts_soon(), init=False)
+
+    def _tag_facts_soon(self) -> None:
+        """Scrolling: read the tags that came on screen once the scrolling pauses (nothing for rows passed by)."""
+        if self.level.kind != "tags":
+            return
+        if self._facts_timer is not None:
+            self._facts_timer.stop()
+        self._facts_timer = self.set_timer(0.2, self._want_tag_facts)
+
+    def _want_tag_facts(self) -> None:
+        level = self.level
+        if level.kind != "tags":
+            return
+        keys = [(level.registry, level.repo, row.data) for row in self.visible_rows()
+                if isinstance(row.data, str)]
+        wanted = [k for k in keys if k not in self.tag_facts and k not in self._facts_asked]
+        if wanted:
+            self._facts_asked.update(wanted)
+            self._read_tag_facts(wanted)
+
+    @work(group="registry-tag-facts")
+    async def _read_tag_facts(self, keys: list[tuple[str, str, str]]) -> None:
+        """Each tag's manifest (and config blob, for created), four at a time."""
+        import asyncio
+
+        limit = asyncio.Semaphore(4)
+
+        async def one(key: tuple[str, str, str]) -> None:
+            registry, repo, tag = key
+            async with limit:
+                try:
+                    m = await self.client(registry).manifest(repo, tag)
+                except RegistryError as exc:
+                    self.tag_facts[key] = exc.message
+                    return
+                self.tag_facts[key] = (m.digest, m.total_size, m.created_ts, len(m.platforms) if m.is_index else 0)
+
+        try:
+            await asyncio.gather(*(one(k) for k in keys))
+        finally:
+            self._facts_asked.difference_update(keys)
+        if self.level.kind == "tags":
+            self.refresh_data()
 
     def _update_title(self) -> None:
         level = self.level
@@ -165,6 +260,11 @@ class RegistriesPane(Pane):
             crumbs += [(f"   {len(level.items)} {'repositories' if level.kind == 'repos' else 'tags'}", "dim")]
         if level.note:
             crumbs += [("   " + safe(level.note), "dim")]
+        if self.is_mounted:
+            hint = self.query_one("#registries-hint", Static)
+            hint.display = level.kind == "registries"
+            in_use = any(e.source.startswith("in use") for e in self.entries)
+            hint.update(ADD_HINT if in_use else ADD_ONE)
         self._breadcrumb = Text.assemble(*crumbs, no_wrap=True, overflow="ellipsis")
         self.header_changed()
 
@@ -173,8 +273,11 @@ class RegistriesPane(Pane):
 
     # ------------------------------------------------------------------ loading
 
+    def _ping_all(self) -> None:
+        self._ping([e.name for e in self.entries])
+
     @work(group="registry-ping")
-    async def _ping_all(self) -> None:
+    async def _ping(self, names: list[str]) -> None:
         import asyncio
 
         async def one(name: str) -> None:
@@ -186,7 +289,7 @@ class RegistriesPane(Pane):
             if self.level.kind == "registries":
                 self.refresh_data()
 
-        await asyncio.gather(*(one(e.name) for e in self.entries))
+        await asyncio.gather(*(one(name) for name in names))
 
     @work(exclusive=True, group="registry-load")
     async def _load(self, level: Level) -> None:
