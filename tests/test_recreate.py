@@ -334,6 +334,41 @@ async def test_the_recreate_key_confirms_then_shows_progress_and_the_result(lab,
     assert not [m for m, severity in notes if severity == "error"]
 
 
+async def test_a_rollback_on_screen_is_red_and_noticed_with_its_last_log_line(lab, made, tmp_path):
+    from dockyard.config import load_config
+    from dockyard.ui.dialogs.confirm import ConfirmDialog
+    from dockyard.ui.dialogs.progress import ProgressScreen
+
+    ref = f"rc-local/uiroll:{uid()}"  # built on the host: recreated without a pull (the option unticked)
+    lab.d1.docker("build", "-q", "-t", ref, "-", input=f'FROM {IMAGE}\nCMD ["sleep", "300"]\n')
+    name = f"rc-uiroll-{uid()}"
+    made.append((lab.d1, name))
+    cid = lab.d1.run_container(name, image=ref)
+    lab.d1.docker("build", "-q", "-t", ref, "-", input=f'FROM {IMAGE}\nCMD ["sh", "-c", "echo no db; exit 1"]\n')
+    app, notes = make_app(load_config(write_config(lab, tmp_path, ("unix1",))))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: ("unix1", name) in names_on_screen(app), 8, "row")
+        await pilot.press("slash", *name, "enter")
+        await until(lambda: len(table_rows(app)) == 1, 2, "one row")
+        await pilot.press("R")
+        await until(lambda: showing(app, ConfirmDialog), 2, "confirm dialog")
+        await pilot.click("#opt-pull")
+        assert app.screen.query_one("#opt-pull").value is False
+        await pilot.press("y")
+        await until(lambda: showing(app, ProgressScreen), 2, "progress")
+        screen = app.screen
+        await until(lambda: screen.finished, 30, "recreate finished")
+        ok, text = screen.results[f"unix1/{name}"]
+        assert not ok and text.startswith("ROLLED BACK: the replacement exited (code 1)") and "no db" in text, text
+        await until(lambda: any(s == "error" and "ROLLED BACK" in m for m, s in notes), 5, "a notice")
+        notice = next(m for m, s in notes if s == "error" and "ROLLED BACK" in m)
+        assert notice.startswith(f"recreate {name} on unix1:") and "last log line: no db" in notice, notice
+        await pilot.press("escape")
+    assert inspect(lab.d1, name)["Id"] == cid and containers_named(lab.d1, name) == [name]
+    lab.d1.docker("rm", "-f", name, check=False)
+    lab.d1.docker("rmi", "-f", ref, check=False)
+
+
 async def test_read_only_hides_the_recreate_key_and_a_read_only_host_is_skipped(lab, made):
     from fleet_hosts import config, unix_host
 
