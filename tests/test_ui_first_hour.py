@@ -9,8 +9,8 @@ their colours, dialogs, the painted screen) and, for actions, on the daemons (`d
 
 from __future__ import annotations
 
+import re
 import uuid
-from dataclasses import replace
 
 from rich.style import Style
 from textual.widgets import Button, Checkbox
@@ -360,3 +360,43 @@ async def test_widths_shrink_back_after_a_regroup_and_the_footer_keeps_help(lab,
         await pilot.resize_terminal(60, 30)
         await until(lambda: "? Help" in hints.text.plain and hints.text.cell_len <= 60, 3, "and at 60")
         assert "…" in hints.text.plain
+
+
+# --------------------------------------------------------------------------- item 6: the preview
+
+
+async def test_preview_shows_the_cursor_container_and_scrolling_past_rows_reads_nothing(lab, made):
+    token = uuid.uuid4().hex[:6]
+    chatty = f"a-chatty-{token}"
+    others = [f"b-quiet{i}-{token}" for i in range(5)]
+    run(made, lab.d1, chatty, "sh", "-c", 'i=0; while :; do echo "tick $i"; i=$((i+1)); usleep 200000; done',
+        args=("-e", "GREETING=hello", "-e", "DB_PASSWORD=hunter2"))
+    for name in others:
+        run(made, lab.d1, name)
+    app, _ = make_app(config(unix_host(lab.d1, "unix1")))
+    async with app.run_test(size=(160, 30)) as pilot:
+        await until(lambda: ("unix1", chatty) in names_on_screen(app), 8, "rows")
+        await set_filter(pilot, token)
+        await until(lambda: len(table_rows(app)) == 6, 3, "six rows")
+        pane = app.panes["containers"]
+        width = pane.table.size.width
+        await pilot.press("v")
+        preview = pane.preview
+        await until(lambda: re.search(r"tick \d+", svg_text(app)), 5, "the chatty one's log tail", pilot=pilot)
+        shown = svg_text(app)
+        assert f"{chatty}  on unix1" in shown and "GREETING=hello" in shown
+        assert "DB_PASSWORD=••••" in shown and "hunter2" not in shown  # a secret-looking value is masked
+        assert pane.table.size.width < width  # the table makes room beside it
+        assert "preview (v: off)" in tabs(app)
+        assert {key for key in preview.reads} == {("unix1", pane.cursor_row_data().data.id)}
+
+        await pilot.press("j", "j", "j", "j", "j")  # past four rows to the last one, without resting
+        await until(lambda: f"{others[-1]}  on unix1" in svg_text(app), 3, "the last row shown", pilot=pilot)
+        read = {cid for _, cid in preview.reads}
+        assert read == {r.data.id for r in pane.rows if r.data.name in (chatty, others[-1])}  # none in between
+        await pilot.pause(0.5)
+        assert "tick" not in svg_text(app)  # its own (empty) log, not the other's
+
+        await pilot.press("v")
+        await until(lambda: pane.table.size.width == width, 3, "the table whole again", pilot=pilot)
+        assert "preview" not in tabs(app)

@@ -158,6 +158,7 @@ class ContainersPane(Pane):
         R       recreate        Recreate       recreate
         enter   details         Details
         l       logs            Logs
+        v       preview         Preview        preview
         e       shell           Shell
         A       attach          Attach         hidden
         n       new             New
@@ -202,6 +203,7 @@ class ContainersPane(Pane):
         self._memo: dict[tuple[str, str], tuple[object, Row]] = {}
         # (host, id) -> (what its STATE says meanwhile, the container when it began, when the call returned)
         self.pending: dict[tuple[str, str], tuple[str, Container, float | None]] = {}
+        self.preview = None  # the `v` preview beside the table (ui/preview.py), made when first asked for
         self._sorted_at = 0.0  # monotonic time of the last (re-)sort
         self._resort_timer = None
         if fleet.freshness.registries is None:  # freshness checks use the app's registries and logins
@@ -341,6 +343,7 @@ class ContainersPane(Pane):
 
     def after_refresh(self) -> None:
         self.watch_visible()
+        self._preview_cursor()
 
     def header_parts(self) -> list:
         parts = [("  ", ""), ("all" if self.show_all else "running only (a: show stopped)", "dim")]
@@ -348,6 +351,8 @@ class ContainersPane(Pane):
             parts += [("  sort: " + self.sort_label(), "dim")]
         if self.grouping != "none":
             parts += [(f"  grouped by {self.grouping}", "dim")]
+        if self.preview is not None and self.preview.display:
+            parts += [("  preview (v: off)", "dim")]
         return parts
 
     def watch_visible(self) -> None:
@@ -365,6 +370,25 @@ class ContainersPane(Pane):
     def on_data_table_row_highlighted(self, event) -> None:
         super().on_data_table_row_highlighted(event)
         self.watch_visible()
+        self._preview_cursor()
+
+    def _preview_cursor(self) -> None:
+        """Tell the preview (if on) which container the cursor is on; it reads it once the cursor rests."""
+        if self.preview is not None and self.preview.display:
+            row = self.cursor_row_data()
+            self.preview.show(row.data if row is not None else None)
+
+    def action_preview(self) -> None:
+        """`v`: the cursor's container beside the table (logs tail, stats, env, ports), as lazydocker has."""
+        if self.preview is None:
+            from dockyard.ui.preview import ContainerPreview  # not needed for the first frame
+
+            self.preview = ContainerPreview(self.fleet)
+            self.mount(self.preview)
+        self.preview.display = not self.preview.display
+        self._preview_cursor()
+        self.call_after_refresh(self.fit_columns)  # the table is narrower (or wide again)
+        self.header_changed()
 
     def on_mount(self) -> None:
         super().on_mount()
