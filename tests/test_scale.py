@@ -11,6 +11,7 @@ figures (200 and 500 hosts, SSH through a bastion) come from bench/bench_scale.p
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pty
 import resource
@@ -189,3 +190,47 @@ def test_the_cli_fits_many_hosts_in_few_descriptors_or_says_so_first(tmp_path):
     stderr, errors = _ps(ssh, 128)
     assert stderr[0].startswith("warning: 150 hosts need ~") and "the limit is 128" in stderr[0], stderr[:3]
     assert sorted(e["host"] for e in errors) == sorted(f"s{i}" for i in range(150))
+
+
+async def test_hosts_behind_one_jump_host_share_one_connection_and_come_back_together(lab, fresh_sshd, tmp_path):
+    """Six hosts behind one bastion: one login to it (not six). The bastion goes away: every host
+    says the same reason at once; it comes back: one new connection, and every host is online again
+    within a moment of the others."""
+    from fleet_hosts import config, ssh_host
+    from helpers import until
+
+    from dockyard.fleet import Fleet, HostState
+
+    known = tmp_path / "known_hosts"
+    known.write_text(Path(lab.known_hosts).read_text() + fresh_sshd.known_hosts_line() + "\n")
+    bastion = f"root@127.0.0.1:{fresh_sshd.port}"
+    hosts = [dataclasses.replace(ssh_host(lab, (lab.d1, lab.d2)[i % 2], name=f"j{i}", known_hosts=str(known)),
+                                 jump=(bastion,))
+             for i in range(6)]
+    names = [h.name for h in hosts]
+
+    def logins() -> int:
+        return Path(fresh_sshd.log_path).read_text().count("Accepted publickey")
+
+    async with Fleet(config(*hosts), live=True) as fleet:
+        await fleet.wait_settled(20)
+        assert [fleet.host(n).state for n in names] == [HostState.ONLINE] * 6, [fleet.host(n).reason for n in names]
+        assert logins() == 1 and fleet.links.hop_connects == 1
+
+        fresh_sshd.stop()
+        await until(lambda: all(fleet.host(n).state != HostState.ONLINE for n in names), 8, "every host down")
+        reasons = {fleet.host(n).reason for n in names}
+        assert reasons == {f"SSH link to jump host {bastion} lost"}, reasons
+
+        fresh_sshd.start()
+        back: dict[str, float] = {}
+
+        def all_back() -> bool:
+            for n in names:
+                if n not in back and fleet.host(n).state == HostState.ONLINE:
+                    back[n] = time.monotonic()
+            return len(back) == len(names)
+
+        await until(all_back, 30, "every host online again")
+        assert max(back.values()) - min(back.values()) < 1.0, back
+        assert fleet.links.hop_connects == 2  # one reconnect, for all of them

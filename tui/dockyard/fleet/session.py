@@ -74,7 +74,8 @@ class Timing:
     backoff_cap = 15.0
     reconcile_every = 30.0
     ping_every = 1.0  # a host silent this long gets a _ping (~0.3 ms of daemon work)
-    frozen_after = 4.0  # silent this long: down (a frozen daemon is shown down within ~4-5 s)
+    frozen_after = 3.0  # silent this long, and a second probe unanswered: down (shown down within ~4-5 s)
+    confirm_timeout = 1.0  # the second probe's wait
     latency_every = 30.0  # LATENCY is a _ping's round trip: one at least this often, busy or not
     dirty_delay = 0.05  # coalesce a burst of events into one list request
     # after a listing that contradicts its container's last event, list it again after each of
@@ -85,7 +86,7 @@ class Timing:
     # host waits longer for its probe, up to PROBE_MAX_EVERY s); measured in bench/bench_scale.py.
     PROBES_PER_SECOND = 40.0
     PROBE_MAX_EVERY = 6.0
-    PROBE_TIMEOUT = 3.0
+    PROBE_TIMEOUT = 2.0
     # The reconcile (5 listings, /info among them) is a safety net behind the events: a big
     # fleet's stays under RECONCILES_PER_SECOND hosts a second.
     RECONCILES_PER_SECOND = 4.0
@@ -94,7 +95,8 @@ class Timing:
     def for_hosts(cls, hosts: int) -> Timing:
         """The default knobs for a fleet of `hosts`: up to 40 hosts as the class says (a frozen
         daemon shown down within ~4 s); then probes spread so the fleet sends at most
-        PROBES_PER_SECOND (500 hosts: one probe per host every 6 s, down within ~9 s)."""
+        PROBES_PER_SECOND (500 hosts: one probe per host every 6 s, down within ~9 s: 6 s of
+        silence, 2 s for the probe, 1 s for the confirming one)."""
         timing = cls()
         timing.reconcile_every = max(timing.reconcile_every, hosts / cls.RECONCILES_PER_SECOND)
         every = min(cls.PROBE_MAX_EVERY, hosts / cls.PROBES_PER_SECOND)
@@ -481,11 +483,21 @@ class HostSession:
                 if due > now:
                     await asyncio.sleep(due - now)
                     continue
-                left = self.heard + timing.frozen_after - now
+                left = max(0.2, self.heard + timing.frozen_after - now)
+                sent = time.monotonic()
                 try:
-                    latency = await self.call(lambda c: c.ping(), timeout=max(0.2, left))
+                    latency = await self.call(lambda c: c.ping(), timeout=left)
                 except RequestTimeout:
-                    return f"no answer for {time.monotonic() - self.heard:.1f}s (daemon frozen or overloaded)"
+                    if time.monotonic() - sent > left + STARVED:
+                        # the timeout itself came late: this process was starved of CPU (a loaded
+                        # machine), and the silence may be ours, not the daemon's; ask again
+                        log.info("%s: probe timed out %.1fs late; not taken as the daemon's silence",
+                                 self.name, time.monotonic() - sent - left)
+                        continue
+                    try:  # once more, briefly: a reply stuck behind a busy loop gets through now
+                        latency = await self.call(lambda c: c.ping(), timeout=timing.confirm_timeout)
+                    except RequestTimeout:
+                        return f"no answer for {time.monotonic() - self.heard:.1f}s (daemon frozen or overloaded)"
                 measured = time.monotonic()
                 if settled.is_set():
                     shown, self.latency_ms = self.latency_ms, latency
@@ -499,6 +511,12 @@ class HostSession:
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             first = done.pop()
+            if first is not tasks[3] and not first.cancelled() and first.exception() is not None:
+                # a stream that broke may be the first sign of a lost link (a jump host's, shared by
+                # many hosts): its reason, said by the transport a moment later, is the one to show
+                await asyncio.wait({tasks[3]}, timeout=LINK_NEWS_WAIT)
+                if self._lost.is_set():
+                    first = tasks[3]
             if first is tasks[3]:
                 return getattr(self, "_lost_reason", "link lost")
             return first.result() or "stopped"
@@ -531,6 +549,9 @@ def _shows(row: Any, implied: str) -> bool:
         return row.state not in ("running", "paused")
     return row.state == implied
 
+
+LINK_NEWS_WAIT = 0.2  # s a broken stream waits for the transport to say the link was lost (and why)
+STARVED = 0.5  # s a timeout may fire late before the process counts as starved of CPU
 
 _LIBRARIES = tuple(f"{os.sep}{name}{os.sep}" for name in ("aiohttp", "asyncio", "asyncssh", "multidict", "yarl"))
 
