@@ -260,7 +260,8 @@ class TestScreen:
             marks = lambda: {(r["HOST"], r["NAME"]): r["↑"] for r in table_rows(app)}  # noqa: E731
             assert {marks()[k] for k in mine} == {""}  # nothing said before a check (none in the first minute)
             await pilot.press("U")  # check now
-            await until(lambda: {marks()[k] for k in mine} == {"↑"}, 15, "outdated marks", pilot=pilot)
+            await until(lambda: {marks()[k] for k in mine} == {"↑"}, 15,
+                        f"outdated marks (notices so far: {notes})", pilot=pilot)
             shown = marks()
             assert shown[("unix1", s.names["new"])] == ""  # current: quiet
             assert shown[("unix1", s.names["local"])] == ""  # local: quiet

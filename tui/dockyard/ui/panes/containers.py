@@ -36,7 +36,7 @@ ACTIVE_STATES = ("running", "paused", "restarting")
 # every host's rows. The full value is in the details view, and the filter matches all of it.
 NAME_WIDTH, IMAGE_WIDTH, PROJECT_WIDTH = 32, 32, 24
 GROUPINGS = ("none", "host", "project")
-LIVE_COLUMNS = ("status", "cpu", "mem")  # what changes without the container changing
+LIVE_COLUMNS = ("status", "cpu", "mem", "update")  # what changes without the container changing (update: freshness)
 STATS_SORTS = ("cpu", "mem")  # sorting by these samples every running container the filter lets through
 RESORT_EVERY = 1.0  # s: a stats sort re-sorts at most this often (each host's burst lands on its own)
 # What a row's STATE says from the key press until the daemon's event ends the action.
