@@ -473,9 +473,9 @@ async def test_unhealthy_or_restarting_replacements_are_rolled_back(lab, made):
     lab.d1.docker("build", "-q", "-t", ref, "-", input=f'FROM {IMAGE}\nCMD ["sleep", "300"]\n')
     async with Fleet(config(unix_host(lab.d1), recreate=RecreateConfig(grace=3, health_timeout=20)),
                      live=False) as fleet:
-        reports = {}
-        for name in (sick, looping):
-            reports[name] = [ev.report async for ev in fleet.recreate.run([("unix1", name)]) if ev.done][0]
+        # both at once (parallel): neither waits for the other's rollback, and neither is skipped by it
+        reports = {ev.report.name: ev.report async for ev in fleet.recreate.run([("unix1", sick), ("unix1", looping)],
+                                                                                 parallel=2) if ev.done}
     assert reports[sick].outcome == "rolled-back" and "turned unhealthy" in reports[sick].reason, reports[sick]
     assert reports[looping].outcome == "rolled-back", reports[looping]
     assert "restarted" in reports[looping].reason, reports[looping].reason
