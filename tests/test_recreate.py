@@ -258,6 +258,40 @@ def test_a_swarm_task_is_refused_with_a_pointer_to_service_update(swarm, swarm_s
     assert json.loads(node.docker("inspect", task).stdout)[0]["Id"] == before
 
 
+def test_the_pull_sends_the_users_login_for_the_registry(swarm, swarm_registry, tmp_path):
+    """A private registry (htpasswd): with the `docker login` the pull and the recreate go through;
+    without it the pull fails, nothing changes, and the error says no credentials were sent."""
+    ref = swarm_registry.push()  # a fresh tag a1 does not hold
+    node = swarm.a1
+    swarm_registry._docker("pull", ref)
+    name = f"rc-login-{uid()}"
+    node.docker("run", "-d", "--name", name, "--network", "none", "--stop-timeout", "1", ref, "sleep", "300")
+    try:
+        cid = inspect(node, name)["Id"]
+        swarm_registry._docker("build", "-q", "-t", ref, "-", input=f"FROM {ref}\nRUN echo v2 > /version\n")
+        swarm_registry._docker("push", ref)
+        new_image = image_id(node, ref)
+        swarm_registry._docker("rmi", ref)  # a1 must pull it again
+        cfg = swarm.write_config(tmp_path / "swarm.toml", ("a1",))
+        cfg.write_text(cfg.read_text() + "\n[recreate]\ngrace = 1\n")
+
+        anonymous = dockyard("--config", str(cfg), "recreate", "--pull", name,
+                             env={"DOCKER_CONFIG": str(tmp_path / "no-login")})
+        assert anonymous.returncode == 3, anonymous.stdout + anonymous.stderr
+        assert f"no credentials for {swarm_registry.host} were sent" in anonymous.stdout
+        assert inspect(node, name)["Id"] == cid
+
+        logged_in = dockyard("--config", str(cfg), "recreate", "--pull", name,
+                             env={"DOCKER_CONFIG": str(swarm_registry.docker_config)})
+        assert logged_in.returncode == 0, logged_in.stdout + logged_in.stderr
+        assert inspect(node, name)["Image"] == new_image
+        assert node.docker("exec", name, "cat", "/version").stdout.strip() == "v2"
+        everything = anonymous.stdout + anonymous.stderr + logged_in.stdout + logged_in.stderr
+        assert swarm_registry.password not in everything
+    finally:
+        node.docker("rm", "-f", name, check=False)
+
+
 def test_on_podman(lab, podman, tmp_path):
     """Podman's Docker-compatible API: pull with progress, the same config, the anonymous volume's data."""
     ref = f"{lab.registry.host}/rc/podman:{uid()}"

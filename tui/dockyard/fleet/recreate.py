@@ -323,7 +323,12 @@ class Recreate(Resource):
             elif ev.status:
                 emit(RecreateEvent(host, name, "step", ev.status))
         if result is None or not result.ok:
-            raise _Failed(f"pull of {reference} failed: {result.error if result else 'no answer'}")
+            hint = ""
+            if credentials is None:
+                registry = parse_image_ref(reference).registry_host
+                hint = (f" (no credentials for {registry} were sent: `docker login {registry}` or a "
+                        f"[[registries]] entry gives them)")
+            raise _Failed(f"pull of {reference} failed: {result.error if result else 'no answer'}{hint}")
         return result.digest
 
     async def _replace(self, host: str, spec: _Spec, step: Callable[[str], None]
