@@ -224,6 +224,7 @@ def test_dry_run_and_read_only_change_nothing(lab, made, tmp_path):
     assert plan.stdout.startswith("dry run: nothing is changed")
     assert f"unix1/{name}: pull {ref} on unix1, then replace {cid[:12]}" in plan.stdout
     assert "keep env: FOO" in plan.stdout and "(anonymous, re-attached)" in plan.stdout
+    assert f"{ref} on unix1 is the image it runs: recreated only if the pull brings a newer one" in plan.stdout
 
     cfg_ro = str(tmp_path / "ro.toml")
     Path(cfg_ro).write_text(Path(cfg).read_text().replace("[[hosts]]", "readonly = true\n\n[[hosts]]", 1))

@@ -186,5 +186,12 @@ def _print_plans(plans: list[RecreatePlan], as_json: bool, errors: list[dict[str
         print(f"{safe(head)}: {safe(first)}replace {short_id(p.id)} ({safe(p.state)}, {safe(p.image)} {now}) "
               f"with a new container from the image {safe(p.image)} names"
               + ("" if p.state in ("running", "restarting", "paused") else " (created, not started: it is not running)"))
+        if p.tag_image == p.image_id:
+            print(f"    {safe(p.image)} on {safe(p.host)} is the image it runs: "
+                  + ("recreated only if the pull brings a newer one" if p.pull else "nothing to do (--pull?)"))
+        elif p.tag_image is None:
+            print(f"    {safe(p.image)} is not on {safe(p.host)}" + ("" if p.pull else ": --pull would fetch it"))
+        else:
+            print(f"    {safe(p.image)} on {safe(p.host)} is now {short_id(p.tag_image)}")
         for line in p.keeps:
             print(f"    keep {safe(line)}")

@@ -104,6 +104,7 @@ class RecreatePlan(Record):
     refused: str | None = None
     keeps: tuple[str, ...] = ()  # what carries over, one line each ("env: FOO, BAR", "network app (alias web)")
     pull: bool = False
+    tag_image: str | None = None  # the image the reference names on the host now (None: not there)
 
 
 @dataclass
@@ -177,13 +178,18 @@ class Recreate(Resource):
                     self.fleet.check_writable(host)
                 except FleetError as exc:
                     refused = str(exc)
-            digest = None
+            digest = tag_image = None
             if refused is None:
                 old_image = await self._image(host, info["Image"])
                 digest = _repo_digest(old_image, spec.reference)
                 _build(spec, old_image)
+                try:
+                    tag_image = (await self._image(host, spec.reference))["Id"]
+                except DaemonError as exc:
+                    if exc.status != 404:
+                        raise
             out.append(RecreatePlan(host, spec.name, info["Id"], spec.reference, info["State"]["Status"],
-                                    info["Image"], digest, refused, spec.keeps, pull))
+                                    info["Image"], digest, refused, spec.keeps, pull, tag_image))
         return out
 
     # ------------------------------------------------------------------ the real thing
