@@ -148,3 +148,16 @@ def test_the_first_frame_loads_only_what_it_draws():
         "dockyard.ui.panes.base", "dockyard.ui.panes.containers", "dockyard.ui.panes.registry"}
     assert {m for m in ours if m.startswith("dockyard.ui.dialogs")} == set()
     assert {"dockyard.ui.logs", "dockyard.ui.container_view", "dockyard.ui.shell"} & ours == set()
+
+
+def test_cli_exit_codes_are_defined_once():
+    """Every subcommand takes its exit codes from cli/exits.py: no other module assigns an EXIT_ name."""
+    offenders = []
+    for path in (ROOT / "cli").glob("*.py"):
+        if path.name == "exits.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            names = [e.id for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t]) if isinstance(e, ast.Name)]
+            offenders += [f"{path.name}: {n}" for n in names if n.startswith("EXIT_")]
+    assert offenders == []

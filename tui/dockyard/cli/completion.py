@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 
+from dockyard.cli.exits import EXIT_OK, EXIT_USAGE
 from dockyard.cli.options import subparsers
 
 SHELLS = ("bash", "zsh", "fish")
@@ -108,13 +109,13 @@ def cmd_completion(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     if args.list:
         for name in names(args.list):
             print(name)
-        return 0
+        return EXIT_OK
     if not args.shell:
         print("dockyard: completion needs a shell: bash, zsh or fish (e.g. dockyard completion bash)",
               file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     import shtab
 
     _mark(parser)
     print(shtab.complete(parser, shell=args.shell))
-    return 0
+    return EXIT_OK

@@ -22,7 +22,7 @@ from dockyard.textfmt import safe
 if TYPE_CHECKING:
     from dockyard.fleet import ExecSession, Fleet
 
-EXIT_USAGE, EXIT_FAILED = 2, 3
+from dockyard.cli.exits import EXIT_FAILED, EXIT_USAGE
 
 
 def add_exec_parser(sub: argparse._SubParsersAction) -> None:

@@ -21,7 +21,7 @@ from dockyard.textfmt import safe
 if TYPE_CHECKING:
     from dockyard.fleet import Fleet
 
-EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
+from dockyard.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
 def add_logs_parser(sub: argparse._SubParsersAction) -> None:

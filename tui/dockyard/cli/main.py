@@ -35,8 +35,7 @@ from dockyard.cli.swarm_cmd import SWARM_COMMANDS, add_swarm_parser, run_swarm_c
 if TYPE_CHECKING:  # the fleet controller and the registry client load when a command needs them
     from dockyard.fleet import Fleet
 
-EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
-EXIT_DRIFT = 1  # `images --drift --exit-code`: differences found, as `git diff --exit-code`
+from dockyard.cli.exits import EXIT_DRIFT, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_UNEXPECTED, EXIT_USAGE
 
 
 class UsageError(Exception):
@@ -169,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dockyard: {args.command}: {safe(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK

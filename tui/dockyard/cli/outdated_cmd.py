@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from dockyard.fleet import Fleet
     from dockyard.fleet.freshness import Freshness
 
-EXIT_OK, EXIT_PARTIAL = 0, 3
+from dockyard.cli.exits import EXIT_OK, EXIT_PARTIAL
 
 
 def add_outdated_parser(sub: argparse._SubParsersAction) -> None:

@@ -21,7 +21,7 @@ from dockyard.textfmt import human_size, natural_key, safe, table
 if TYPE_CHECKING:  # what the commands use loads with them (the terminal UI builds this parser too)
     from dockyard.registry import CredentialSource, Manifest, RegistryClient, RegistryEntry
 
-EXIT_OK, EXIT_USAGE, EXIT_REGISTRY = 0, 2, 3
+from dockyard.cli.exits import EXIT_OK, EXIT_REGISTRY, EXIT_USAGE
 PING_TIMEOUT = 10.0
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the controller loads with the command (dockyard.fleet is la
     from dockyard.fleet import Fleet
     from dockyard.fleet.models import HostResult, SwarmService, SwarmSnapshot, SwarmTask
 
-EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
+from dockyard.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 SWARM_COMMANDS = ("services", "nodes", "service", "node")
 
 
