@@ -593,26 +593,6 @@ async def test_identity_token_uses_the_oauth2_refresh_grant(tmp_path, token_reg)
             await client.ping()
 
 
-async def test_docker_hub_namespace_listing_via_its_web_api():
-    page2 = json.dumps({"count": 3, "next": None, "results": [{"name": "c", "namespace": "acme"}]}).encode()
-    fake = rl.FakeHTTP({
-        "/v2/repositories/acme/": (200, {"Content-Type": "application/json"}, b""),
-        "/v2/repositories/acme/page2": (200, {"Content-Type": "application/json"}, page2),
-    })
-    fake.routes["/v2/repositories/acme/"] = (200, {"Content-Type": "application/json"}, json.dumps(
-        {"count": 3, "next": f"{fake.url}/v2/repositories/acme/page2?page=2",
-         "results": [{"name": "a", "namespace": "acme"}, {"name": "b", "namespace": "acme"}]}).encode())
-    try:
-        async with RegistryClient(DOCKER_HUB, credentials=creds()) as client:
-            pages = [p async for p in client.hub_repositories("acme", page_size=2, api=fake.url)]
-            with pytest.raises(BadReference):
-                [p async for p in client.hub_repositories("../x", api=fake.url)]
-    finally:
-        fake.stop()
-    assert pages == [["acme/a", "acme/b"], ["acme/c"]]
-    assert fake.requests[0][1] == "/v2/repositories/acme/?page_size=2"
-
-
 def test_known_registries_docker_hub_and_docker_config(tmp_path):
     env = _docker_config(tmp_path, {"auths": {"https://index.docker.io/v1/": {}, "127.0.0.1:5000": {},
                                               "https://ghcr.io": {}, "mine.example": {}},

@@ -78,7 +78,6 @@ from dockyard.registry.models import (
 )
 from dockyard.textfmt import natural_key, safe, truncate
 
-DOCKER_HUB_API = "https://hub.docker.com"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 MAX_BODY = 16 * 1024 * 1024  # manifests, config blobs and catalog pages are small; a garbage server is not
@@ -279,33 +278,6 @@ class RegistryClient:
         async for page in self.tag_pages(repository, page_size):
             for tag in page:
                 yield tag
-
-    async def hub_repositories(self, namespace: str, page_size: int = 100,
-                               api: str = DOCKER_HUB_API) -> AsyncIterator[list[str]]:
-        """Docker Hub has no `_catalog`; its web API lists a namespace's public repositories
-        (`hub.docker.com/v2/repositories/<namespace>/`), one page of `namespace/name`s at a time."""
-        if not re.match(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$", namespace):
-            raise BadReference(f"invalid Docker Hub namespace {namespace!r}")
-        origin = _origin(api)
-        url: str | None = f"{api.rstrip('/')}/v2/repositories/{namespace}/?page_size={int(page_size)}"
-        seen: set[str] = set()
-        while url and url not in seen:
-            seen.add(url)
-            resp = await self._send("GET", url, {"Accept": "application/json"}, None)
-            if resp.status != 200:
-                raise self._error(resp, f"Docker Hub namespace {namespace}")
-            data = self._json(resp, f"Docker Hub namespace {namespace}")
-            results = data.get("results") or []
-            yield [f"{r.get('namespace') or namespace}/{r['name']}" for r in results
-                   if isinstance(r, dict) and isinstance(r.get("name"), str)]
-            nxt = data.get("next")
-            url = None
-            if isinstance(nxt, str) and nxt:
-                target = resp.url.join(URL(nxt))
-                if _origin(target) != origin:
-                    raise NotARegistry(f"registry {self.name}: Docker Hub's next page points to another server "
-                                       f"({target.host}); not following", registry=self.name)
-                url = str(target)
 
     async def manifest(self, repository: str, reference: str = "latest", *, config: bool = True) -> Manifest:
         """The manifest (or index) `repository:reference`; `config=True` also reads the image config
