@@ -15,7 +15,7 @@ import functools
 import re
 import time
 from datetime import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 # C0/C1 controls; every format character (Unicode category Cf: bidi embeddings/overrides/isolates,
 # zero-width characters, tags, the BOM) plus the line/paragraph separators; lone surrogates (they
@@ -115,15 +115,19 @@ def truncate(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]],
+          paint: Callable[[int, int, str], str] | None = None) -> str:
+    """Columns three spaces apart, each as wide as its widest cell (cells made inert with `safe`).
+    `paint(row, column, text)` may wrap a cell's text (colour codes) once the widths are measured."""
     cells = [[safe(c) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
         for i, c in enumerate(row):
             widths[i] = max(widths[i], len(c))
     lines = ["   ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    for row in cells:
-        lines.append("   ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    for r, row in enumerate(cells):
+        lines.append("   ".join((paint(r, i, c) if paint else c) + " " * (w - len(c))
+                                for i, (c, w) in enumerate(zip(row, widths))).rstrip())
     return "\n".join(lines)
 
 

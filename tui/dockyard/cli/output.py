@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
-from dockyard.textfmt import safe
+from dockyard.textfmt import safe, table
 
 # SGR colours by meaning, so every command colours the same thing the same way.
 GREEN, RED, YELLOW, DIM, BOLD = "32", "31", "33", "2", "1"
@@ -84,21 +84,9 @@ def state_colour(state: str, status: str = "") -> str | None:
 def coloured_table(headers: Sequence[str], rows: Sequence[Sequence[object]],
                    colours: Sequence[Sequence[str | None]] | None = None, on: bool = False) -> str:
     """textfmt.table's layout, with a colour per cell applied after padding (widths stay right)."""
-    cells = [[safe(c) for c in row] for row in rows]
-    widths = [len(h) for h in headers]
-    for row in cells:
-        for i, c in enumerate(row):
-            widths[i] = max(widths[i], len(c))
-    lines = ["   ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    for r, row in enumerate(cells):
-        parts = []
-        last = len(row) - 1
-        for i, (c, w) in enumerate(zip(row, widths)):
-            padded = c if i == last else c.ljust(w)
-            sgr = colours[r][i] if colours and on else None
-            parts.append(paint(c, sgr, True) + padded[len(c):] if sgr else padded)
-        lines.append("   ".join(parts).rstrip())
-    return "\n".join(lines)
+    if not (colours and on):
+        return table(headers, rows)
+    return table(headers, rows, lambda r, i, text: paint(text, colours[r][i], True) if colours[r][i] else text)
 
 
 # ---------------------------------------------------------------------------------------- --format
