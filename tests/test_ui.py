@@ -442,6 +442,20 @@ async def test_not_readonly_offers_the_mutating_keys(lab, made):
         assert "READ-ONLY" not in summary(app)
 
 
+async def test_a_read_only_host_says_so_before_anything_is_asked(lab, made):
+    """A host with `readonly = true` in a writable fleet: its keys stay (other hosts take changes);
+    kill on its container says, in the controller's words, that the host is read-only, and asks nothing."""
+    name = uniq("rohost")
+    run(made, lab.d1, name)
+    app, notes = make_app(config(unix_host(lab.d1, "unix1", readonly=True)))
+    async with app.run_test(size=SIZE) as pilot:
+        await filtered_to(pilot, "unix1", name)
+        await pilot.press("ctrl+k")
+        await until(lambda: any("host unix1 is read-only" in m for m, _ in notes), 3, "the refusal")
+        assert not isinstance(app.screen, ConfirmDialog)
+        assert docker_state(lab.d1, name) == "running"
+
+
 # --------------------------------------------------------------------------- hostile daemon strings
 
 

@@ -404,6 +404,15 @@ class Fleet:
 
     # ------------------------------------------------------------------ actions
 
+    def is_online(self, host: str) -> bool:
+        return self.session(host).state == HostState.ONLINE
+
+    def online_hosts(self, hosts: Iterable[str] | None = None, *, writable: bool = False) -> list[str]:
+        """The selected hosts that answer now; `writable`: only those that take changes (neither the
+        fleet nor the host read-only). The UI asks this instead of repeating the rules."""
+        return [s.name for s in self.selected(hosts)
+                if s.state == HostState.ONLINE and not (writable and (self.readonly or s.readonly))]
+
     def check_writable(self, host: str) -> None:
         """Raise ReadOnlyError when the fleet or this host is read-only."""
         session = self.session(host)

@@ -452,8 +452,7 @@ class Pane(Vertical):
 
     def online_hosts(self, writable: bool = True) -> list[str]:
         """Hosts that answer now (and take changes, unless `writable` is False)."""
-        return [h.name for h in self.fleet.hosts()
-                if h.state == HostState.ONLINE and not (writable and (h.readonly or self.fleet.readonly))]
+        return self.fleet.online_hosts(writable=writable)
 
     def default_hosts(self) -> list[str]:
         """The hosts a dialog preselects: the scope, else every online host."""

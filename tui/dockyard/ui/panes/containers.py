@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.message import Message
 
-from dockyard.fleet import ActionResult, Container, ContainerStats, FleetError, HostState, HostStatus, RunSpec
+from dockyard.fleet import (ActionResult, Container, ContainerStats, FleetError, HostStatus, ReadOnlyError,
+                            RunSpec)
 from dockyard.imageref import split_tag
 from dockyard.textfmt import clock, human_bytes_iec, natural_key, short_id, truncate
 from dockyard.ui import freshness as freshness_ui
@@ -442,10 +443,13 @@ class ContainersPane(Pane):
     def run_action(self, targets: list[Container], action: str) -> None:
         """Stop/start/… containers across hosts. Removing, killing, several at once, and a single stop
         or restart (unless `[ui.confirm]` turns that off) ask first, naming each container and host."""
-        if self.fleet.readonly:
-            self.flash("read-only mode: no changes are made", error=True)
+        try:  # the fleet's words for a refusal (read-only fleet or host), before anything is asked
+            for host in sorted({c.host for c in targets}):
+                self.fleet.check_writable(host)
+        except ReadOnlyError as exc:
+            self.flash(str(exc), error=True)
             return
-        offline = [c for c in targets if self.fleet.host(c.host).state != HostState.ONLINE]
+        offline = [c for c in targets if not self.fleet.is_online(c.host)]
         targets = [c for c in targets if c not in offline]
         if offline:
             self.flash(f"skipped {len(offline)} container(s) on hosts that are not online", error=True)
@@ -632,7 +636,7 @@ class ContainersPane(Pane):
 
         row = self.cursor_row_data()
         near = row.data if row is not None else None
-        online = [h.name for h in self.fleet.hosts() if h.state == HostState.ONLINE and not h.readonly]
+        online = self.online_hosts()
         marked_hosts = sorted({h for h, _ in self.marked})
         selected = [self.scope] if self.scope else marked_hosts or ([near.host] if near else online[:1])
         self.ask(RunDialog(online, selected, near.image if near else ""), lambda result: self._run_on_hosts(*result))
