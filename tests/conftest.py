@@ -17,6 +17,11 @@ never skipped.
     podman         Podman's Docker-compatible API service (tests/podman_lab.py), the lab image loaded
     engine         parametrized: lab.d1 (dockerd) and `podman`, for suites that must hold for both
                    implementations of the Docker Engine API
+
+A test whose fixtures include one of these (LAB_FIXTURES) is marked `lab`; `pytest -m "not lab"`
+runs the others as any user with no Docker (a parametrize argument must not take one of these
+names). A run stopped by SIGTERM/SIGHUP stops its labs first, and a lab whose run died anyway is
+reaped by the next lab start (tests/lab/owner.py).
 """
 
 from __future__ import annotations
