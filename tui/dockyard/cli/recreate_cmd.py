@@ -15,13 +15,12 @@ import sys
 from typing import TYPE_CHECKING
 
 from dockyard.config import Config
+from dockyard.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from dockyard.textfmt import human_size, safe, short_id, table
 
 if TYPE_CHECKING:  # the controller loads with the command
     from dockyard.fleet import Fleet
     from dockyard.fleet.recreate import RecreatePlan, RecreateReport
-
-EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
 
 
 def add_recreate_parser(sub: argparse._SubParsersAction) -> None:

@@ -433,8 +433,12 @@ class DockerClient(aiodocker.Docker):
         async with self._query(f"networks/{network}", "DELETE"):
             return
 
-    async def connect_network(self, network: str, container: str) -> None:
-        await self._query_json(f"networks/{network}/connect", "POST", data={"Container": container})
+    async def connect_network(self, network: str, container: str, endpoint: dict[str, Any] | None = None) -> None:
+        """`endpoint`: the EndpointConfig (aliases, static addresses) the container gets on it."""
+        body: dict[str, Any] = {"Container": container}
+        if endpoint:
+            body["EndpointConfig"] = endpoint
+        await self._query_json(f"networks/{network}/connect", "POST", data=body)
 
     async def disconnect_network(self, network: str, container: str, force: bool = False) -> None:
         await self._query_json(f"networks/{network}/disconnect", "POST",

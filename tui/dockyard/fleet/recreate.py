@@ -44,6 +44,7 @@ from dockyard.textfmt import short_id
 DEFAULT_GRACE = 10.0  # s a replacement without a healthcheck must keep running
 DEFAULT_HEALTH_TIMEOUT = 120.0  # s a replacement with a healthcheck has to become healthy
 POLL_INTERVAL = 0.5
+STOP_ALLOWANCE = 120.0  # s on top of the request timeout for stopping the old container (its own grace)
 LOG_LINES = 20  # of a replacement that did not hold, for the rollback report
 SWARM_LABELS = ("com.docker.swarm.task.id", "com.docker.swarm.service.name", "com.docker.swarm.service.id")
 OUTCOMES = ("recreated", "unchanged", "rolled-back", "failed", "refused", "skipped")
@@ -301,7 +302,7 @@ class Recreate(Resource):
 
     async def _inspect(self, host: str, container: str) -> _Spec:
         try:
-            info = await self.fleet.call(host, lambda c: c._query_json(f"containers/{container}/json"))
+            info = await self.fleet.call(host, lambda c: c.inspect_container(container))
         except DaemonError as exc:
             if exc.status == 404:
                 raise _Failed(f"no container {container} on {host}", "failed") from None
@@ -346,22 +347,20 @@ class Recreate(Resource):
         renamed = stopped = False
         try:
             step(f"renaming the old container to {aside}")
-            await self._call(host, lambda c: c._query_json(f"containers/{old_id}/rename", "POST",
-                                                          params={"name": aside}))
+            await self._call(host, lambda c: c.rename_container(old_id, aside))
             renamed = True
             step("creating the replacement")
-            created = await self._call(host, lambda c: c._query_json(
-                "containers/create", "POST", params={"name": spec.name}, data=spec.body))
+            created = await self._call(host, lambda c: c.create_container(spec.body, name=spec.name))
             new_id = str(created["Id"])
             for network, endpoint in spec.extra_networks.items():
-                await self._call(host, lambda c, n=network, e=endpoint: c._query_json(
-                    f"networks/{n}/connect", "POST", data={"Container": new_id, "EndpointConfig": e}))
+                await self._call(host, lambda c, n=network, e=endpoint: c.connect_network(n, new_id, endpoint=e))
             if spec.running:
                 step("stopping the old container")
-                await self._call(host, lambda c: c.container_action(old_id, "stop"), long=True)
+                limit = self.fleet.host_config(host).request_timeout + STOP_ALLOWANCE
+                await self._call(host, lambda c: c.container_action(old_id, "stop", limit=limit), long=True)
                 stopped = True
                 step("starting the replacement")
-                await self._call(host, lambda c: c._query_json(f"containers/{new_id}/start", "POST"))
+                await self._call(host, lambda c: c.container_action(new_id, "start"))
                 problem = await self._watch(host, new_id, step)
                 if problem is not None:
                     step(f"rolling back: {problem}")
@@ -386,17 +385,16 @@ class Recreate(Resource):
         old_id = spec.info["Id"]
         if new_id is not None:
             await self._call(host, lambda c: c.container_action(new_id, "remove", force=True))
-        await self._call(host, lambda c: c._query_json(f"containers/{old_id}/rename", "POST",
-                                                      params={"name": spec.name}))
+        await self._call(host, lambda c: c.rename_container(old_id, spec.name))
         if stopped or spec.running:
-            info = await self._call(host, lambda c: c._query_json(f"containers/{old_id}/json"))
+            info = await self._call(host, lambda c: c.inspect_container(old_id))
             if not (info.get("State") or {}).get("Running"):
-                await self._call(host, lambda c: c._query_json(f"containers/{old_id}/start", "POST"))
+                await self._call(host, lambda c: c.container_action(old_id, "start"))
 
     async def _watch(self, host: str, cid: str, step: Callable[[str], None]) -> str | None:
         """None when the new container held; otherwise what went wrong, in words."""
         started = time.monotonic()
-        first = await self._call(host, lambda c: c._query_json(f"containers/{cid}/json"))
+        first = await self._call(host, lambda c: c.inspect_container(cid))
         test = ((first.get("Config") or {}).get("Healthcheck") or {}).get("Test") or []
         # Podman reports an empty Health for a container without a healthcheck: judge by the check itself
         has_health = bool(((first.get("State") or {}).get("Health") or {}).get("Status")) or (
@@ -422,7 +420,7 @@ class Recreate(Resource):
                     return f"the replacement was not healthy after {limit:g}s (health: {health or 'unknown'})"
                 return None
             await asyncio.sleep(min(POLL_INTERVAL, max(0.0, limit - elapsed)))
-            info = await self._call(host, lambda c: c._query_json(f"containers/{cid}/json"))
+            info = await self._call(host, lambda c: c.inspect_container(cid))
 
     async def _last_logs(self, host: str, cid: str, tty: bool) -> tuple[str, ...]:
         async def read(c: DockerClient) -> bytes:
@@ -437,7 +435,7 @@ class Recreate(Resource):
 
     async def _call(self, host: str, fn: Callable[[DockerClient], Awaitable[Any]], long: bool = False) -> Any:
         """One request within the host's request timeout; `long` allows for a stop's grace period."""
-        timeout = self.fleet.host_config(host).request_timeout + (120 if long else 0)
+        timeout = self.fleet.host_config(host).request_timeout + (STOP_ALLOWANCE if long else 0)
         return await self.fleet.call(host, fn, timeout=timeout)
 
 

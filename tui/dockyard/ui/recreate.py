@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from dockyard.fleet import Container, HostState
+from dockyard.fleet import Container
 from dockyard.textfmt import short_id
 from dockyard.ui.dialogs.confirm import ConfirmDialog, Option
 from dockyard.ui.dialogs.progress import ProgressScreen, Reporter
@@ -38,16 +38,7 @@ def ask_recreate(pane: Pane, targets: list[Container]) -> None:
     if not targets:
         pane.flash("no container selected", error=True)
         return
-    if pane.fleet.readonly:
-        pane.flash("read-only mode: no changes are made", error=True)
-        return
-    offline = [c for c in targets if pane.fleet.host(c.host).state != HostState.ONLINE]
-    readonly = [c for c in targets if c not in offline and pane.fleet.host(c.host).readonly]
-    targets = [c for c in targets if c not in offline and c not in readonly]
-    if offline:
-        pane.flash(f"skipped {len(offline)} container(s) on hosts that are not online", error=True)
-    if readonly:
-        pane.flash(f"skipped {len(readonly)} container(s) on read-only hosts: no changes are made there", error=True)
+    targets = pane.changeable(targets)  # read-only fleet refused, read-only or offline hosts skipped: said first
     if not targets:
         return
     hosts = Counter(c.host for c in targets)

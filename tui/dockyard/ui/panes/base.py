@@ -35,7 +35,7 @@ from textual.widgets.data_table import Column as TableColumn
 from textual.widgets.data_table import ColumnKey, DuplicateKey, RowKey
 from textual.widgets.data_table import Row as TableRow
 
-from dockyard.fleet import FleetError, HostState
+from dockyard.fleet import FleetError, HostState, ReadOnlyError
 from dockyard.registry import RegistryError
 from dockyard.textfmt import clock, natural_key, safe
 from dockyard.ui import filtering
@@ -453,6 +453,28 @@ class Pane(Vertical):
     def online_hosts(self, writable: bool = True) -> list[str]:
         """Hosts that answer now (and take changes, unless `writable` is False)."""
         return self.fleet.online_hosts(writable=writable)
+
+    def changeable(self, targets: list[Any]) -> list[Any]:
+        """The targets (objects with a `host`) a change may go to now, in the fleet's words: none in
+        a read-only fleet; those on read-only hosts and on hosts that are not online left out. Each
+        refusal is flashed before any dialog asks."""
+        refused: dict[str, str] = {}
+        for host in sorted({t.host for t in targets}):
+            try:
+                self.fleet.check_writable(host)
+            except ReadOnlyError as exc:
+                refused[host] = str(exc)
+        if refused and self.fleet.readonly:
+            self.flash(next(iter(refused.values())), error=True)
+            return []
+        skipped = [t for t in targets if t.host in refused]
+        if skipped:
+            self.flash(f"skipped {len(skipped)} container(s) on read-only hosts ({'; '.join(refused.values())})",
+                       error=True)
+        offline = [t for t in targets if t.host not in refused and not self.fleet.is_online(t.host)]
+        if offline:
+            self.flash(f"skipped {len(offline)} container(s) on hosts that are not online", error=True)
+        return [t for t in targets if t.host not in refused and t not in offline]
 
     def default_hosts(self) -> list[str]:
         """The hosts a dialog preselects: the scope, else every online host."""

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.message import Message
 
-from dockyard.fleet import (ActionResult, Container, ContainerStats, FleetError, HostStatus, ReadOnlyError,
-                            RunSpec)
+from dockyard.fleet import ActionResult, Container, ContainerStats, FleetError, HostStatus, RunSpec
 from dockyard.imageref import split_tag
 from dockyard.textfmt import clock, human_bytes_iec, natural_key, short_id, truncate
 from dockyard.ui import freshness as freshness_ui
@@ -443,16 +442,7 @@ class ContainersPane(Pane):
     def run_action(self, targets: list[Container], action: str) -> None:
         """Stop/start/… containers across hosts. Removing, killing, several at once, and a single stop
         or restart (unless `[ui.confirm]` turns that off) ask first, naming each container and host."""
-        try:  # the fleet's words for a refusal (read-only fleet or host), before anything is asked
-            for host in sorted({c.host for c in targets}):
-                self.fleet.check_writable(host)
-        except ReadOnlyError as exc:
-            self.flash(str(exc), error=True)
-            return
-        offline = [c for c in targets if not self.fleet.is_online(c.host)]
-        targets = [c for c in targets if c not in offline]
-        if offline:
-            self.flash(f"skipped {len(offline)} container(s) on hosts that are not online", error=True)
+        targets = self.changeable(targets)  # read-only refused, offline hosts left out: said before asking
         if not targets:
             return
         confirm = self.fleet.config.ui.confirm
