@@ -14,13 +14,13 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from dockyard.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from dockyard.cli.targets import Ambiguous, add_target_options, resolve
 from dockyard.textfmt import safe
 
 if TYPE_CHECKING:
     from dockyard.fleet import Fleet
 
-from dockyard.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 # command -> (fleet action, help)
 ACTIONS = {

@@ -16,13 +16,12 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from dockyard.cli.exits import EXIT_FAILED, EXIT_USAGE
 from dockyard.cli.targets import Ambiguous, add_target_options, resolve
 from dockyard.textfmt import safe
 
 if TYPE_CHECKING:
     from dockyard.fleet import ExecSession, Fleet
-
-from dockyard.cli.exits import EXIT_FAILED, EXIT_USAGE
 
 
 def add_exec_parser(sub: argparse._SubParsersAction) -> None:

@@ -14,14 +14,13 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from dockyard.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from dockyard.cli.output import colour_enabled, paint, safe_line, source_colour
 from dockyard.cli.targets import Ambiguous, add_target_options, resolve
 from dockyard.textfmt import safe
 
 if TYPE_CHECKING:
     from dockyard.fleet import Fleet
-
-from dockyard.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
 def add_logs_parser(sub: argparse._SubParsersAction) -> None:

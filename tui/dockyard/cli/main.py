@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from dockyard import __version__
+from dockyard.cli.exits import EXIT_DRIFT, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_UNEXPECTED, EXIT_USAGE
 from dockyard.imageref import parse_image_ref
 from dockyard.textfmt import ago, human_bytes_iec, human_size, natural_key, safe, short_id, table, truncate
 from dockyard.config import Config, ConfigError, load_config, no_endpoint_help, select_contexts
@@ -34,8 +35,6 @@ from dockyard.cli.swarm_cmd import SWARM_COMMANDS, add_swarm_parser, run_swarm_c
 
 if TYPE_CHECKING:  # the fleet controller and the registry client load when a command needs them
     from dockyard.fleet import Fleet
-
-from dockyard.cli.exits import EXIT_DRIFT, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_UNEXPECTED, EXIT_USAGE
 
 
 class UsageError(Exception):

@@ -12,13 +12,12 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from dockyard.cli.exits import EXIT_OK, EXIT_PARTIAL
 from dockyard.textfmt import safe, short_id, table, truncate
 
 if TYPE_CHECKING:
     from dockyard.fleet import Fleet
     from dockyard.fleet.freshness import Freshness
-
-from dockyard.cli.exits import EXIT_OK, EXIT_PARTIAL
 
 
 def add_outdated_parser(sub: argparse._SubParsersAction) -> None:

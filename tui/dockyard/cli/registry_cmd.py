@@ -14,6 +14,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from dockyard.cli.exits import EXIT_OK, EXIT_REGISTRY, EXIT_USAGE
 from dockyard.config import Config
 from dockyard.registry import BadReference, CredentialError, ReadOnlyRegistry, RegistryError
 from dockyard.textfmt import human_size, natural_key, safe, table
@@ -21,7 +22,6 @@ from dockyard.textfmt import human_size, natural_key, safe, table
 if TYPE_CHECKING:  # what the commands use loads with them (the terminal UI builds this parser too)
     from dockyard.registry import CredentialSource, Manifest, RegistryClient, RegistryEntry
 
-from dockyard.cli.exits import EXIT_OK, EXIT_REGISTRY, EXIT_USAGE
 PING_TIMEOUT = 10.0
 
 

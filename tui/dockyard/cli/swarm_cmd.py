@@ -12,6 +12,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from dockyard.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from dockyard.fleet import FleetError, ReadOnlyError
 from dockyard.imageref import parse_image_ref
 from dockyard.fleet import models
@@ -22,7 +23,6 @@ if TYPE_CHECKING:  # the controller loads with the command (dockyard.fleet is la
     from dockyard.fleet import Fleet
     from dockyard.fleet.models import HostResult, SwarmService, SwarmSnapshot, SwarmTask
 
-from dockyard.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 SWARM_COMMANDS = ("services", "nodes", "service", "node")
 
 
