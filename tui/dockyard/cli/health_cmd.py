@@ -14,6 +14,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from dockyard.cli.exits import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from dockyard.config.model import Config
 from dockyard.textfmt import safe, short_id, table, truncate
 
@@ -21,7 +22,6 @@ if TYPE_CHECKING:  # the controller loads with the command
     from dockyard.fleet import Fleet
     from dockyard.fleet.events import FleetEvent
 
-EXIT_OK, EXIT_USAGE, EXIT_PARTIAL = 0, 2, 3
 HEALTH_COMMANDS = ("problems", "events")
 
 
