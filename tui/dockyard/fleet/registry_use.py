@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from dockyard.imageref import DOCKER_HUB, parse_image_ref
 
 if TYPE_CHECKING:
-    from dockyard.fleet.controller import Fleet
+    from dockyard.fleet.resource import FleetAccess
 
 _HUB = {DOCKER_HUB, "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
 
@@ -40,7 +40,7 @@ def _insecure(registry: str, names: set[str], cidrs: list[ipaddress.IPv4Network 
     return address.is_loopback or any(address in net for net in cidrs)
 
 
-def registries_in_use(fleet: Fleet) -> list[RegistryUse]:
+def registries_in_use(fleet: FleetAccess) -> list[RegistryUse]:
     """The registries (not Docker Hub) named by the fleet's images and containers or configured as
     insecure on its daemons, each with the hosts that use it; most used first."""
     users: dict[str, set[str]] = {}

@@ -54,6 +54,10 @@ class FleetAccess(Protocol):
     async def gather(self, fn: Callable[[DockerClient], Awaitable[T]],
                      hosts: Iterable[str] | None = None) -> list[HostResult[T]]: ...
 
+    def cached(self, kind: str, hosts: Iterable[str] | None = None) -> list[Any]:
+        """The live cache's objects of `kind` (containers, images, …) from online hosts."""
+        ...
+
     def check_writable(self, host: str) -> None:
         """ReadOnlyError when the fleet or this host is read-only."""
         ...
