@@ -237,3 +237,22 @@ def test_an_air_gapped_config_leaves_docker_hub_out_and_registry_ls_exits_0(lab,
     assert result.returncode == 0, result.stderr
     names = [r["name"] for r in json.loads(result.stdout)["registries"]]
     assert names == ["lab"]  # the config's registry; no docker.io (nothing asked of it)
+
+
+# -------------------------------------------------------------------------------------- completion
+
+
+def test_completion_offers_the_fleet_s_container_names(lab, fleet_cfg):
+    twin, solo = "ctwin-" + uid(), "csolo-" + uid()
+    lab.d1.run_container(twin, "sleep", "300")
+    lab.d3.run_container(twin, "sleep", "300")
+    lab.d3.run_container(solo, "sleep", "300")
+    listed = dockyard("completion", "--list", "containers", env={"DOCKYARD_CONFIG": fleet_cfg}).stdout.split()
+    assert solo in listed and f"unix3/{solo}" in listed
+    assert f"unix1/{twin}" in listed and f"unix3/{twin}" in listed
+    assert twin not in listed  # on two hosts: the bare name would be refused, so it is not offered
+    script = dockyard("completion", "bash").stdout
+    assert "_dockyard_containers" in script  # what logs/stop/exec… complete with, asked at tab time
+    for name in (twin, solo):
+        lab.d1.docker("rm", "-f", name, check=False)
+        lab.d3.docker("rm", "-f", name, check=False)

@@ -2,8 +2,9 @@
 
 shtab writes the script from the parser itself, so every subcommand and option (new ones too) is
 completed without upkeep; `--pane` offers the pane registry's names. Names that live in the user's
-config (hosts, contexts, registries) are asked for when completing, by
-`dockyard completion --list hosts|contexts|registries` (hidden), so the script never goes stale:
+config (hosts, contexts, registries) — and the fleet's container names, from the daemons — are asked
+for when completing, by `dockyard completion --list hosts|contexts|registries|containers` (hidden),
+so the script never goes stale:
 
     eval "$(dockyard completion bash)"           # ~/.bashrc
     dockyard completion zsh > "${fpath[1]}/_dockyard"
@@ -13,6 +14,7 @@ config (hosts, contexts, registries) are asked for when completing, by
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 
@@ -20,13 +22,15 @@ from dockyard.cli.exits import EXIT_OK, EXIT_USAGE
 from dockyard.cli.options import subparsers
 
 SHELLS = ("bash", "zsh", "fish")
-LISTS = ("hosts", "contexts", "registries")
+LISTS = ("hosts", "contexts", "registries", "containers")
+CONTAINERS_WAIT = 2.0  # seconds the fleet has to answer a tab press; a host that does not is left out
 
 # Which argument completes with which list, by argparse dest (global options' subcommand copies too).
 _NAMES_FOR_DEST = {
     "host": "hosts", "source": "hosts", "targets": "hosts",
     "context": "contexts", "sub_context": "contexts",
     "registry": "registries",
+    "containers": "containers", "container": "containers",  # logs, stop|start|restart|rm, exec
 }
 _FILE_DESTS = ("config", "sub_config")
 
@@ -98,11 +102,36 @@ def names(which: str) -> list[str]:
         config = load_config(None)
         if which == "hosts":
             return [h.name for h in config.hosts]
+        if which == "containers":
+            return asyncio.run(_container_names(config))
         from dockyard.registry import known_registries
 
         return [entry.name for entry in known_registries(config)]
     except (ConfigError, OSError, ValueError):
         return []
+
+
+async def _container_names(config) -> list[str]:
+    """NAME and HOST/NAME of every container the fleet lists within CONTAINERS_WAIT (as docker's own
+    completion asks the daemon); names on several hosts only as HOST/NAME, since the bare name is refused."""
+    from dockyard.fleet import Fleet
+
+    found: list[tuple[str, str]] = []
+    async with Fleet(config, live=False) as fleet:
+        async def collect() -> None:
+            async for result in fleet.containers.list(all=True):
+                if result.ok:
+                    found.extend((c.host, c.name) for c in result.value or [])
+
+        try:
+            await asyncio.wait_for(collect(), CONTAINERS_WAIT)
+        except asyncio.TimeoutError:
+            pass
+    hosts_of: dict[str, set[str]] = {}
+    for host, name in found:
+        hosts_of.setdefault(name, set()).add(host)
+    plain = sorted(name for name, hosts in hosts_of.items() if len(hosts) == 1)
+    return plain + sorted(f"{host}/{name}" for host, name in found)
 
 
 def cmd_completion(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
