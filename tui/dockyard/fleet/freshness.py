@@ -102,6 +102,7 @@ class FreshnessReport:
     requests: int = 0  # registry requests this check sent
     started: float = 0.0
     finished: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: list, inspect, registry, judge
 
 
 @dataclass
@@ -177,8 +178,10 @@ class FreshnessChecker:
         self._task: asyncio.Task | None = None
         self.requests = 0
         self.last_check: float | None = None
+        self.last_started: float | None = None  # epoch s when the last (or current) check began
         self.checking = False
         self.last_errors: list[dict[str, str]] = []
+        self.last_phases: dict[str, float] = {}  # the last check's seconds per phase (bench, status lines)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -313,13 +316,17 @@ class FreshnessChecker:
         `refresh`: ask again even what is cached (not a registry that rate limited us: that waits
         for its Retry-After). Never raises for a host or registry failure: those are `errors`."""
         report = FreshnessReport(started=time.time())
+        self.last_started = report.started
         before = self.requests
         self.checking = True
         try:
             sessions = self.fleet.selected(hosts)
             names = [s.name for s in sessions]
+            t0 = time.perf_counter()
             containers = await self._gather(names, report)
+            t1 = time.perf_counter()
             await self._resolve_created_as(containers, report)
+            t2 = time.perf_counter()
             due = self._due(containers, refresh)
             users: dict[str, list[Container]] = {key: [] for key in due}
             for c in containers:
@@ -334,6 +341,7 @@ class FreshnessChecker:
 
             await asyncio.gather(*(one(key) for key in due))
             await self._read_indexes(containers)
+            t3 = time.perf_counter()
             seen_errors: set[str] = set()
             for c in containers:
                 state = self.state_of(c.host, c.id)
@@ -344,11 +352,14 @@ class FreshnessChecker:
                     report.errors.append({"registry": state.reference.partition("/")[0],
                                           "reference": state.reference, "error": state.reason})
                 report.rows.append(FreshnessRow(c, state))
+            report.phases = {"list": t1 - t0, "inspect": t2 - t1, "registry": t3 - t2,
+                             "judge": time.perf_counter() - t3}
         finally:
             self.checking = False
         report.requests = self.requests - before
         report.finished = self.last_check = time.time()
         self.last_errors = list(report.errors)
+        self.last_phases = dict(report.phases)
         judged = {(row.container.host, row.container.id): row.freshness for row in report.rows}
         changed = {host for (host, cid), state in judged.items() if self._judged.get((host, cid)) != state}
         changed |= {host for (host, cid) in self._judged if host in names and (host, cid) not in judged}

@@ -516,8 +516,8 @@ class ContainersPane(Pane):
 
     def action_check_updates(self) -> None:
         """Ask the registries now (cached answers too) which images are outdated (fleet/freshness.py)."""
+        self._check_updates()  # first: the notice's toast must not hold the check back
         self.flash("checking the registries for newer images…")
-        self._check_updates()
 
     @work(group="freshness", exclusive=True)
     async def _check_updates(self) -> None:
