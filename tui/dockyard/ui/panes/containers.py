@@ -203,6 +203,7 @@ class ContainersPane(Pane):
         self._memo: dict[tuple[str, str], tuple[object, Row]] = {}
         # (host, id) -> (what its STATE says meanwhile, the container when it began, when the call returned)
         self.pending: dict[tuple[str, str], tuple[str, Container, float | None]] = {}
+        self._pending_timers: dict[str, object] = {}  # the repaints that end "…ing" rows (see _pending_soon)
         self.preview = None  # the `v` preview beside the table (ui/preview.py), made when first asked for
         self._sorted_at = 0.0  # monotonic time of the last (re-)sort
         self._resort_timer = None
@@ -496,9 +497,8 @@ class ContainersPane(Pane):
                     self.pending[key] = (self.pending[key][0], self.pending[key][1], time.time())
                 else:
                     del self.pending[key]
-                self.stale = True
-                self.set_timer(PENDING_GRACE + 0.1, self._pending_tick)
-                self._pending_tick()
+                self._pending_soon(0.05)  # (one repaint for a burst of results, not one each)
+                self._pending_soon(PENDING_GRACE + 0.1, grace=True)
             return result
 
         results = await asyncio.gather(*(one(c) for c in targets))
@@ -528,8 +528,20 @@ class ContainersPane(Pane):
         for err in report.errors[:3]:
             self.flash(f"{err.get('host') or err.get('reference')}: {err['error']}", error=True)
 
-    def _pending_tick(self) -> None:
+    def _pending_soon(self, delay: float, grace: bool = False) -> None:
+        """Repaint once, `delay` s from now, unless such a repaint is already coming (the grace one
+        is moved later, so it follows the last result)."""
+        timers = self._pending_timers
+        slot = "grace" if grace else "soon"
+        if timers.get(slot) is not None:
+            if not grace:
+                return
+            timers[slot].stop()
+        timers[slot] = self.set_timer(delay, lambda: self._pending_tick(slot))
+
+    def _pending_tick(self, slot: str) -> None:
         """Repaint the rows of actions that ended (their "…ing" goes), if the pane is in sight."""
+        self._pending_timers[slot] = None
         if self.display and not self.covered and self.is_mounted:
             self.refresh_data()
 
