@@ -154,6 +154,8 @@ def scenario(lab, podman):
             server.stop()
         for hold in held:
             hold.close()
+        if s.login_ref:
+            d1.docker("logout", s.login_ref.partition("/")[0], check=False)
 
 
 def fleet_config(lab, s: Scenario, **kw):

@@ -119,7 +119,8 @@ class _Probe:
 
 @dataclass
 class _View:
-    """One host's containers and images, as a non-live fleet listed them for a check."""
+    """One host's containers and images as a check listed them (non-live fleets; a live host whose
+    images the cache did not hold yet: images only)."""
 
     containers: dict[str, Container]
     images: dict[str, Image]
@@ -139,10 +140,14 @@ def _repository_of(name: str) -> str:
 
 
 def _is_image_id(text: str, image_id: str = "") -> bool:
+    """Whether a container's IMAGE is an image ID rather than a reference: `sha256:…`, 64 hex, or a
+    prefix of the container's own image ID (a 12-hex-character repository name stays a name)."""
     if not _IMAGE_ID.match(text):
         return False
     bare = text.removeprefix("sha256:")
-    return not image_id or image_id.removeprefix("sha256:").startswith(bare) or text.startswith("sha256:")
+    if text.startswith("sha256:") or len(bare) == 64:
+        return True
+    return bool(image_id) and image_id.removeprefix("sha256:").startswith(bare)
 
 
 def _category(exc: Exception) -> str:
