@@ -37,7 +37,8 @@ from typing import Any
 from dockyard.fleet.docker_api import DockerClient
 from dockyard.fleet.errors import DaemonError, FleetError
 from dockyard.fleet.models import Container, HostResult, Record, StreamEvent
-from dockyard.fleet.resource import Resource
+from dockyard.fleet.images import Images
+from dockyard.fleet.resource import FleetAccess, Resource
 from dockyard.imageref import parse_image_ref
 from dockyard.textfmt import short_id
 
@@ -132,8 +133,10 @@ class _Failed(Exception):
 class Recreate(Resource):
     """`fleet.recreate`: find, plan (dry run) and run recreations."""
 
-    def __init__(self, fleet: Any, grace: float = DEFAULT_GRACE, health_timeout: float = DEFAULT_HEALTH_TIMEOUT):
+    def __init__(self, fleet: FleetAccess, grace: float = DEFAULT_GRACE,
+                 health_timeout: float = DEFAULT_HEALTH_TIMEOUT):
         super().__init__(fleet)
+        self.images = Images(fleet)  # pulls as `dockyard pull` does (progress, the login's header)
         self.grace = grace
         self.health_timeout = health_timeout
         self._background: set[asyncio.Task[Any]] = set()  # recreations finishing after their caller left
@@ -321,7 +324,7 @@ class Recreate(Resource):
         emit(RecreateEvent(host, name, "step", f"pulling {reference}"))
         credentials = await auth(reference) if auth is not None else None
         result = None
-        async for ev in self.fleet.images.pull(reference, [host], auth=credentials):
+        async for ev in self.images.pull(reference, [host], auth=credentials):
             if ev.done:
                 result = ev
             elif ev.kind == "layer" and ev.layer:
