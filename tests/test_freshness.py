@@ -217,6 +217,25 @@ def write_config(lab, s: Scenario, tmp_path, podman) -> str:
     return str(lab.write_config(tmp_path / "dockyard.toml", hosts))
 
 
+class TestBackground:
+    async def test_a_live_fleet_checks_by_itself_after_its_first_delay(self, lab, scenario):
+        s = scenario
+        async with Fleet(fleet_config(lab, s), live=True) as fleet:
+            await fleet.wait_settled(15)
+            await until(lambda: all(session.cache.counts() is not None for session in fleet.sessions.values()),
+                        15, "every host listed")
+            assert fleet.freshness.last_check is None  # the first minute belongs to the rows and stats
+            ssh = next(c for c in fleet.cached("containers", ["ssh"]) if c.name == s.names["ssh"])
+            assert fleet.freshness.known("ssh", ssh.id) is None
+            await fleet.freshness.close()  # the same background loop, without the minute's wait
+            heard = []
+            fleet.subscribe(lambda change: heard.append(change.hosts("freshness")))
+            fleet.freshness.start(delay=0.1)
+            await until(lambda: fleet.freshness.known("ssh", ssh.id) is not None, 20, "a background check")
+            assert fleet.freshness.known("ssh", ssh.id).state == OUTDATED
+            await until(lambda: any("ssh" in hosts for hosts in heard), 5, "observers told")
+
+
 class TestCLI:
     def test_outdated_json_and_table(self, lab, scenario, podman, tmp_path):
         s = scenario
