@@ -256,3 +256,18 @@ def test_completion_offers_the_fleet_s_container_names(lab, fleet_cfg):
     for name in (twin, solo):
         lab.d1.docker("rm", "-f", name, check=False)
         lab.d3.docker("rm", "-f", name, check=False)
+
+
+def test_logs_since_takes_what_docker_logs_takes(lab, fleet_cfg):
+    tag = uid()
+    name = f"ls-{tag}"
+    lab.d1.run_container(name, "sh", "-c", f"echo {tag} old; sleep 2; echo {tag} new", detach=False)
+    stamped = dockyard("--config", fleet_cfg, "logs", "-t", name).stdout.splitlines()
+    new_at = next(ln.split()[0] for ln in stamped if ln.endswith("new"))
+    since = dockyard("--config", fleet_cfg, "logs", "--since", new_at[:19] + "Z", name)  # an RFC 3339 time
+    assert since.returncode == 0 and since.stdout == f"{tag} new\n", since.stdout
+    recent = dockyard("--config", fleet_cfg, "logs", "--since", "10m", name)  # a duration ago, as docker logs
+    assert recent.stdout == f"{tag} old\n{tag} new\n"
+    bad = dockyard("--config", fleet_cfg, "logs", "--since", "yesterday", name)
+    assert bad.returncode == 2 and "--since" in bad.stderr
+    lab.d1.docker("rm", name)
