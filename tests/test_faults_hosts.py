@@ -151,13 +151,14 @@ def test_cli_with_a_silent_port_exits_3_with_the_others_results(lab, lab_config,
                     "connect_timeout = 1.5\n")
     name = "beside-silent-" + uuid.uuid4().hex[:6]
     lab.d1.run_container(name, "sleep", "300")
-    start = time.perf_counter()
-    result = dockyard("--config", str(path), "ps", "--json")
-    took = time.perf_counter() - start
+    result = dockyard("--config", str(path), "ps", "--json", timeout=60)  # a hang fails here
     lab.d1.docker("rm", "-f", name)
     data = json.loads(result.stdout)
     assert result.returncode == 3 and [e["host"] for e in data["errors"]] == ["silent"]
-    assert "Traceback" not in result.stderr and took < 10
+    # given up after its own budget, not the others' (a wall-clock bound on the whole process failed
+    # beside CPU-heavy jobs, where starting Python alone took 9 s; the speed is the benchmarks' job)
+    assert data["errors"][0]["error"].endswith("no answer within connect_timeout (1.5s)")
+    assert "Traceback" not in result.stderr
     assert name in {c["name"] for c in data["containers"]}
 
 
