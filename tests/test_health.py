@@ -165,6 +165,24 @@ async def test_problems_view_shows_rows_worst_first_and_enter_opens_the_containe
         assert troubled["sick"] in str(app.screen.container.name)
 
 
+async def test_an_unreachable_host_is_the_worst_problem_and_enter_goes_to_its_row(lab, tmp_path):
+    from dockyard.config.model import HostConfig
+
+    cfg = config(unix_host(lab.d1, "unix1"), HostConfig(name="gone", url=f"unix://{tmp_path}/no.sock"))
+    app, _ = make_app(cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("!")
+        await until(lambda: any(r["HOST"] == "gone" for r in table_rows(app, "problems")), 15, "the host's row")
+        first = table_rows(app, "problems")[0]
+        assert (first["SEVERITY"], first["HOST"], first["PROBLEM"]) == ("CRITICAL", "gone", "host-unreachable")
+        assert "no.sock" in first["DETAIL"] or "unreachable" in first["DETAIL"]
+        app.panes["problems"].table.move_cursor(row=0)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app._active == "hosts"
+        assert app.panes["hosts"].cursor_row_data().data.name == "gone"
+
+
 async def test_swarm_service_that_cannot_be_placed_is_degraded(swarm, swarm_services, tmp_path):
     name = swarm_services(_name("nowhere"), replicas=1, wait=False,
                           args=("--constraint", "node.labels.nosuch==yes"))

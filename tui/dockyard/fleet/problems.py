@@ -469,7 +469,7 @@ class ProblemWatch:
             self._inspected.pop(key, None)
             return
         self.notes.setdefault(key, ContainerNote()).feed(event)
-        if event.action in ("die", "oom", "start") or event.action.startswith("health_status"):
+        if event.action in ("die", "oom") or event.action.startswith("health_status"):
             self._to_inspect.add(key)
             self._wake()
 

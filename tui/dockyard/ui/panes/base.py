@@ -179,6 +179,7 @@ class PaneTable(DataTable):
     """
 
     _looks: tuple | None = None  # see notify_style_update
+    _last_size = None  # see _on_resize
     DEFAULT_CSS = """
     PaneTable:focus { background-tint: 0%; }
     PaneTable:focus > .datatable--header { background-tint: 0%; }
@@ -206,6 +207,15 @@ class PaneTable(DataTable):
             return (self.rich_style, *(self.get_component_rich_style(name, partial=True) for name in _AWAY_CLASSES))
         except Exception:  # noqa: BLE001 - not mounted yet: nothing cached to keep
             return None
+
+    def _on_resize(self, event) -> None:
+        """Textual drops every rendered row on a resize, and a pane shown again (the switcher hid
+        it) gets one at the size it had: with 5,000 rows that re-render and the row-offset table
+        rebuilt cost ~50 ms per pane switch. Only a real change of size drops them."""
+        if event.size == self._last_size:
+            event.prevent_default()  # (Textual calls each class's own handler unless told not to)
+            return
+        self._last_size = event.size
 
     def _update_dimensions(self, new_rows) -> None:
         if not self._measure_quickly(new_rows):

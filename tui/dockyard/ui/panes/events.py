@@ -81,6 +81,12 @@ class EventsPane(Pane):
         return rows
 
     def refresh_data(self, full: bool = True) -> None:
+        # shown again with nothing new (same history, filter, scope): nothing to rebuild
+        seen = (self.fleet.history.seq, self.match, self.scope)
+        if seen == getattr(self, "_seen", None):
+            self.stale = False
+            return
+        self._seen = seen
         self.stale = False
         self.stale_kinds = set()
         rows = self.build_rows()
@@ -100,7 +106,7 @@ class EventsPane(Pane):
             self.fit_columns()
         else:
             self.sync_table([(r.key, r.cells) for r in rows])
-        if following and rows:
+        if following and rows and table.cursor_row != len(rows) - 1:
             table.move_cursor(row=len(rows) - 1, animate=False)
         self.say_why_empty()
         self.show_cursor_detail()
