@@ -101,8 +101,9 @@ async def test_a_host_that_is_down_is_not_seeded(tmp_path):
 
 
 async def test_the_first_frame_shows_the_prefetched_rows_as_the_pane_will(lab, made):
-    """Phase one's table (before the fleet layer loads) holds the running containers of the
-    prefetched hosts, hosts in config order then by name, as the Containers pane orders them."""
+    """Phase one's table (before the fleet layer loads) holds every container of the prefetched
+    hosts as the Containers pane orders them: running first (hosts in config order, then by
+    name), stopped ones after."""
     from textual.app import App
 
     from dockyard.ui.app import BootTable
@@ -124,4 +125,4 @@ async def test_the_first_frame_shows_the_prefetched_rows_as_the_pane_will(lab, m
         table = pilot.app.query_one(BootTable)
         rows = [(str(table.get_row_at(i)[1]), str(table.get_row_at(i)[2])) for i in range(table.row_count)]
     mine = [r for r in rows if r[1].endswith(tag)]
-    assert mine == [("unix1", f"a-{tag}"), ("unix1", f"c-{tag}"), ("tcp2", f"b-{tag}")]  # not the stopped one
+    assert mine == [("unix1", f"a-{tag}"), ("unix1", f"c-{tag}"), ("tcp2", f"b-{tag}"), ("unix1", f"stopped-{tag}")]
