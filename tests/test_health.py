@@ -8,7 +8,6 @@ within 15 s, in the CLI and in the app; healthy containers never do; stopping th
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess

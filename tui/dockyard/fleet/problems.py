@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from dockyard.config.model import ProblemsConfig
 from dockyard.fleet.errors import FleetError
-from dockyard.fleet.events import FleetEvent, event_from_api, read_history
+from dockyard.fleet.events import FleetEvent, read_history
 from dockyard.fleet.models import HostState, HostStatus
 from dockyard.fleet.resource import FleetAccess
 from dockyard.tasks import cancel_and_wait
@@ -40,17 +40,16 @@ from dockyard.textfmt import human_size, rfc3339_seconds
 if TYPE_CHECKING:
     from dockyard.fleet.events import EventHistory
     from dockyard.fleet.models import Container, SwarmSnapshot
+    from dockyard.fleet.session import HostSession
     from dockyard.fleet.swarm import SwarmController
 
 
 class HealthFleet(FleetAccess, Protocol):
-    """What problems need of the fleet beyond a resource's part: its hosts' states, the event
-    history, the swarms (and `freshness`, when the fleet has it)."""
+    """What problems need of the fleet beyond a resource's part: the event history, the swarms
+    (and `freshness`, when the fleet has it)."""
 
     history: EventHistory
     swarm: SwarmController
-
-    def hosts(self) -> list[HostStatus]: ...
 
 log = logging.getLogger("dockyard.problems")
 
@@ -121,8 +120,10 @@ def sort_problems(problems: Iterable[Problem], host_order: Mapping[str, int] | N
 # ---------------------------------------------------------------------- hosts
 
 
-def host_problem(status: HostStatus) -> Problem | None:
-    """A host that cannot be asked: unreachable, refusing (auth, host key) or an unsupported API."""
+def host_problem(status: HostStatus | HostSession) -> Problem | None:
+    """A host that cannot be asked: unreachable, refusing (auth, host key) or an unsupported API.
+    (Its name, state, reason and down_since: a HostStatus, or the session itself, which costs
+    nothing to read — a status counts the host's containers.)"""
     down = status.state in _DOWN_STATES or (status.state == HostState.CONNECTING and status.down_since)
     if not down:
         return None
@@ -494,7 +495,7 @@ class ProblemWatch:
     # ------------------------------------------------------------------ computing
 
     def _hosts_changed(self) -> None:
-        self._by_source["hosts"] = [p for p in map(host_problem, self.fleet.hosts()) if p is not None]
+        self._by_source["hosts"] = [p for p in map(host_problem, self.fleet.sessions.values()) if p is not None]
         self._publish()
 
     def _scan(self, host: str) -> None:
@@ -717,4 +718,4 @@ async def check(fleet: HealthFleet, hosts: Sequence[str] | None, limits: Problem
 
 
 __all__ = ["CheckResult", "ContainerNote", "Problem", "ProblemWatch", "check", "container_problems",
-           "event_from_api", "host_problem", "reclaimable_problem", "swarm_problems"]
+           "host_problem", "outdated_problem", "reclaimable_problem", "swarm_problems"]
