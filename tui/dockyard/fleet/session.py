@@ -552,10 +552,20 @@ class HostSession:
 
     async def _refresh(self, kind: str) -> None:
         if kind == "info":
-            self.info = await self.call(lambda c: c.get("info"))
-            self._notify("host")
+            info, before = await self.call(lambda c: c.get("info")), self.info
+            self.info = info
+            if _steady(info) != _steady(before):  # every /info differs (its clock): only news repaint
+                self._notify("host")
         else:
             self.cache.replace(kind, await self.call(LISTINGS[kind]))
+
+
+# /info fields that change on every call or with every connection, and mean nothing to a pane.
+_VOLATILE_INFO = frozenset({"SystemTime", "NGoroutines", "NFd", "NEventsListener"})
+
+
+def _steady(info: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in info.items() if k not in _VOLATILE_INFO}
 
 
 def _shows(row: Any, implied: str) -> bool:

@@ -365,8 +365,12 @@ class DockyardApp(App[int]):
         if "host" in kinds:
             self._check_host_keys()
         first = {h for h, k in change.changed if k == "containers"} - self._hosts_shown
+        pane = self.active_pane
         if first:  # a host's first rows go on screen at once, not after the throttle interval
             self._hosts_shown |= first
+        if first and len(pane.rows) < max(pane.table.size.height, 1):
+            # ...while the screen still has room for them: past that, hundreds of hosts answering
+            # one by one would each repaint thousands of rows (200 hosts: a minute to all online)
             if self._paint_timer is not None:
                 self._paint_timer.stop()
                 self._paint_timer = None
