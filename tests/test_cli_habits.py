@@ -179,16 +179,17 @@ def test_json_is_printed_when_the_registry_fails(lab, tmp_path):
     assert unknown.returncode == 2 and "no registry named 'nosuch'" in json.loads(unknown.stdout)["errors"][0]["error"]
 
 
-def test_registry_tags_keep_one_order_in_text_and_json(lab, tmp_path):
+def test_registry_tags_keep_one_natural_order_in_text_and_json(lab, tmp_path):
+    """Text and JSON list tags in one order, numbers in them compared as numbers (1.9 before 1.10)."""
     repo = "order/" + uuid.uuid4().hex[:6]
-    for tag in ("b", "c", "a"):
+    for tag in ("b", "1.10", "c", "1.9", "a", "1.2"):
         ref = f"{lab.registry.host}/{repo}:{tag}"
         lab.d1.docker("tag", "dockyard-test/busybox:latest", ref)
         lab.d1.docker("push", ref)
     cfg = str(lab.write_config(tmp_path / "c.toml", hosts=("unix1",)))
     text = dockyard("--config", cfg, "registry", "tags", "lab", repo)
     data = dockyard("--config", cfg, "registry", "tags", "lab", repo, "--json")
-    assert text.stdout.split() == json.loads(data.stdout)["tags"] == ["a", "b", "c"]
+    assert text.stdout.split() == json.loads(data.stdout)["tags"] == ["1.2", "1.9", "1.10", "a", "b", "c"]
 
 
 def test_read_only_refusals_exit_2_with_one_line(lab, two_hosts):

@@ -1,14 +1,14 @@
 """Names that hold numbers sort as people count them (web-1, web-2, …, web-10), as `ls -v` and k9s
-do: in the panes (their own order and a sort by a column) and in the CLI tables."""
+do: in the panes (their own order and a sort by a column) and in the CLI tables (the registry
+tags case is in test_cli_habits.py)."""
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 
 from fleet_hosts import config, unix_host
-from helpers import dockyard, make_app, table_rows, until
+from helpers import make_app, table_rows, until
 from dockyard.textfmt import natural_key
 
 
@@ -37,15 +37,3 @@ async def test_the_containers_pane_lists_names_in_natural_order(lab, made):
             await pilot.press("colon", *"sort name", "enter")
             await until(lambda: pane.sort_key == "name", 3, "sorted by NAME")
             await until(lambda: [r["NAME"] for r in table_rows(app)] == expected, 3, f"rows in order {expected}")
-
-
-def test_cli_registry_tags_are_in_natural_order(lab, tmp_path):
-    repo = "natural/" + uuid.uuid4().hex[:6]
-    for tag in ("1.10", "1.9", "1.2"):
-        ref = f"{lab.registry.host}/{repo}:{tag}"
-        lab.d1.docker("tag", "dockyard-test/busybox:latest", ref)
-        lab.d1.docker("push", ref)
-    cfg = str(lab.write_config(tmp_path / "c.toml", hosts=("unix1",)))
-    text = dockyard("--config", cfg, "registry", "tags", "lab", repo)
-    data = dockyard("--config", cfg, "registry", "tags", "lab", repo, "--json")
-    assert text.stdout.split() == json.loads(data.stdout)["tags"] == ["1.2", "1.9", "1.10"]
