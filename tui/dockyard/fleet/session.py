@@ -403,145 +403,7 @@ class HostSession:
     async def _follow(self) -> str:
         """Follow events into the cache until the link is lost; returns why it ended."""
         assert self.client is not None
-        client = self.client
-        subscribed = asyncio.Event()
-        # container id -> (the state its last event implies or None, rechecks done for that event)
-        dirty: dict[str, tuple[str | None, int]] = {}
-        rechecks: dict[str, asyncio.TimerHandle] = {}  # at most one pending recheck per container
-        dirty_kinds: set[str] = set()
-        kick = asyncio.Event()
-        # Loops also check this flag: asyncio.wait_for (3.10/3.11) swallows a cancellation that
-        # arrives as its answer does, and a loop that lost its cancel would run on for ever.
-        stopping = asyncio.Event()
-        settled = asyncio.Event()  # the first full listing is done
-
-        def opened() -> None:
-            subscribed.set()
-            self._stream_changed(True)
-
-        async def events() -> str:
-            async for ev in client.event_stream(on_open=opened, on_bad=self._bad_event):
-                self.heard = time.monotonic()
-                if self.on_event is not None:
-                    self.on_event(self.name, ev)
-                kind, action, actor = ev.get("Type"), ev.get("Action") or "", ev.get("Actor") or {}
-                if not (isinstance(kind, str) and isinstance(action, str) and isinstance(actor, dict)):
-                    self._bad_event(f"an event of the wrong shape: {str(ev)[:80]!r}")
-                    continue
-                if kind == "container":
-                    cid = actor.get("ID") or ev.get("id")
-                    if not isinstance(cid, str) or not cid or action.startswith(_QUIET_ACTIONS):
-                        continue
-                    if "com.docker.swarm.task.id" in ((ev.get("Actor") or {}).get("Attributes") or {}):
-                        self._notify("swarm-event")  # a swarm task's container: its swarm reloads now
-                    if action == "destroy":  # gone now; the listing below undoes a stale one in flight
-                        self.cache.remove_container(cid)
-                    with contextlib.suppress(KeyError):
-                        rechecks.pop(cid).cancel()  # this event's listing comes first
-                    dirty[cid] = (_IMPLIED_STATE.get(action), 0)
-                    kick.set()
-                elif f"{kind}s" in LISTINGS:
-                    dirty_kinds.add(f"{kind}s")
-                    kick.set()
-                elif kind in ("service", "node", "secret", "config"):
-                    self._notify("swarm-event")  # the swarm controller reloads that swarm
-                elif kind == "daemon":
-                    dirty_kinds.add("info")
-                    kick.set()
-            return "events stream closed by the daemon"
-
-        async def apply_dirty() -> None:
-            while not stopping.is_set():
-                await kick.wait()
-                await asyncio.sleep(self.timing.dirty_delay)
-                kick.clear()
-                asked, kinds = dict(dirty), set(dirty_kinds)
-                dirty.clear()
-                dirty_kinds.clear()
-                if asked:
-                    ids = list(asked)
-                    found = await self.call(lambda c: c.list_containers(all=True, filters={"id": ids}))
-                    self.cache.update_containers(ids, found)
-                    rows = {c.id: c for c in found}
-                    for cid, (implied, done) in asked.items():
-                        if (implied is not None and not _shows(rows.get(cid), implied)
-                                and done < len(self.timing.recheck_delays) and cid not in dirty):
-                            rechecks[cid] = asyncio.get_running_loop().call_later(
-                                self.timing.recheck_delays[done], recheck, cid, implied, done + 1)
-                for kind in kinds:
-                    await self._refresh(kind)
-
-        def recheck(cid: str, implied: str, done: int) -> None:
-            log.debug("%s: listing %.12s again (%d): its event said %s", self.name, cid, done, implied)
-            rechecks.pop(cid, None)
-            dirty.setdefault(cid, (implied, done))
-            kick.set()
-
-        async def reconcile() -> None:
-            await subscribed.wait()
-            while not stopping.is_set():
-                await self._reconcile_all()
-                settled.set()
-                # ±20 %: a fleet that connected together must not reconcile in one wave for ever
-                await asyncio.sleep(self.timing.reconcile_every * random.uniform(0.8, 1.2))
-
-        async def watchdog() -> str:
-            """Probe when silent for ping_every (and for LATENCY every latency_every); silence for
-            frozen_after since the daemon was last heard means down. The first probe waits a random
-            part of ping_every: a fleet's probes spread over time instead of coming in waves.
-            LATENCY shows the idle ping: only once the first listing (the start-up rush) is done."""
-            timing = self.timing
-            self.heard = time.monotonic()
-            measured = 0.0
-            await asyncio.sleep(random.uniform(0.2, 1.0) * timing.ping_every)
-            while not stopping.is_set():
-                now = time.monotonic()
-                due = min(self.heard + timing.ping_every, measured + timing.latency_every)
-                if due > now:
-                    await asyncio.sleep(due - now)
-                    continue
-                left = max(0.2, self.heard + timing.frozen_after - now)
-                sent = time.monotonic()
-                try:
-                    latency = await self.call(lambda c: c.ping(), timeout=left)
-                except RequestTimeout:
-                    if time.monotonic() - sent > left + STARVED:
-                        # the timeout itself came late: this process was starved of CPU (a loaded
-                        # machine), and the silence may be ours, not the daemon's; ask again
-                        log.info("%s: probe timed out %.1fs late; not taken as the daemon's silence",
-                                 self.name, time.monotonic() - sent - left)
-                        continue
-                    try:  # once more, briefly: a reply stuck behind a busy loop gets through now
-                        latency = await self.call(lambda c: c.ping(), timeout=timing.confirm_timeout)
-                    except RequestTimeout:
-                        return f"no answer for {time.monotonic() - self.heard:.1f}s (daemon frozen or overloaded)"
-                measured = time.monotonic()
-                if settled.is_set():
-                    shown, self.latency_ms = self.latency_ms, latency
-                    if shown is None or round(shown, 1) != round(latency, 1):
-                        self._notify("ping")  # only the Hosts pane shows it
-            return "stopped"
-
-        tasks = [asyncio.create_task(events()), asyncio.create_task(apply_dirty()),
-                 asyncio.create_task(reconcile()), asyncio.create_task(self._lost.wait()),
-                 asyncio.create_task(watchdog())]
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            first = done.pop()
-            if first is not tasks[3] and not first.cancelled() and first.exception() is not None:
-                # a stream that broke may be the first sign of a lost link (a jump host's, shared by
-                # many hosts): its reason, said by the transport a moment later, is the one to show
-                await asyncio.wait({tasks[3]}, timeout=LINK_NEWS_WAIT)
-                if self._lost.is_set():
-                    first = tasks[3]
-            if first is tasks[3]:
-                return getattr(self, "_lost_reason", "link lost")
-            return first.result() or "stopped"
-        finally:
-            stopping.set()
-            for handle in rechecks.values():
-                handle.cancel()
-            await cancel_and_wait(tasks, self.name)
+        return await _LiveLoop(self, self.client).run()
 
     def _bad_event(self, what: str) -> None:
         self.warn(f"events: skipped {what}")
@@ -558,6 +420,208 @@ class HostSession:
                 self._notify("host")
         else:
             self.cache.replace(kind, await self.call(LISTINGS[kind]))
+
+
+class _Silent(Exception):
+    """The daemon answered neither probe: the live loop ends with this reason."""
+
+
+class _LiveLoop:
+    """One connection's live loop: the events stream, the listings it triggers, the periodic
+    reconcile and the liveness watchdog, run side by side until one of them ends.
+
+    It lives as long as one connection: what it holds (containers waiting to be listed again,
+    pending rechecks) means nothing after a reconnect, whose reconcile starts from scratch.
+    """
+
+    def __init__(self, session: HostSession, client: DockerClient):
+        self.session = session
+        self.client = client
+        self.subscribed = asyncio.Event()
+        # container id -> (the state its last event implies or None, rechecks done for that event)
+        self.dirty: dict[str, tuple[str | None, int]] = {}
+        self.rechecks: dict[str, asyncio.TimerHandle] = {}  # at most one pending recheck per container
+        self.dirty_kinds: set[str] = set()
+        self.kick = asyncio.Event()
+        # Loops also check this flag: asyncio.wait_for (3.10/3.11) swallows a cancellation that
+        # arrives as its answer does, and a loop that lost its cancel would run on for ever.
+        self.stopping = asyncio.Event()
+        self.settled = asyncio.Event()  # the first full listing is done
+
+    async def run(self) -> str:
+        """Run the loop's parts until the first ends; returns why the live loop ended."""
+        session = self.session
+        tasks = [asyncio.create_task(self.read_events()), asyncio.create_task(self.apply_dirty()),
+                 asyncio.create_task(self.reconcile()), asyncio.create_task(session._lost.wait()),
+                 asyncio.create_task(self.watchdog())]
+        lost = tasks[3]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            return await self.why_ended(done.pop(), lost)
+        finally:
+            self.stopping.set()
+            for handle in self.rechecks.values():
+                handle.cancel()
+            await cancel_and_wait(tasks, session.name)
+
+    async def why_ended(self, first: asyncio.Task[Any], lost: asyncio.Task[Any]) -> str:
+        """The reason to show for the part that ended first (raises what it raised)."""
+        session = self.session
+        if first is not lost and not first.cancelled() and first.exception() is not None:
+            # a stream that broke may be the first sign of a lost link (a jump host's, shared by
+            # many hosts): its reason, said by the transport a moment later, is the one to show
+            await asyncio.wait({lost}, timeout=LINK_NEWS_WAIT)
+            if session._lost.is_set():
+                first = lost
+        if first is lost:
+            return getattr(session, "_lost_reason", "link lost")
+        return first.result() or "stopped"
+
+    # ---------------------------------------------------------------- events
+
+    def opened(self) -> None:
+        """The daemon accepted the subscription: the reconcile may start (no event is missed)."""
+        self.subscribed.set()
+        self.session._stream_changed(True)
+
+    async def read_events(self) -> str:
+        """Take every event the daemon sends; ends when the daemon closes the stream."""
+        session = self.session
+        async for ev in self.client.event_stream(on_open=self.opened, on_bad=session._bad_event):
+            session.heard = time.monotonic()
+            if session.on_event is not None:
+                session.on_event(session.name, ev)
+            self.take_event(ev)
+        return "events stream closed by the daemon"
+
+    def take_event(self, ev: dict[str, Any]) -> None:
+        """Mark what one event changed (a container, a listing, /info) to be listed again soon,
+        or tell the swarm controller; the listing itself is `apply_dirty`'s, so a burst costs one."""
+        session = self.session
+        kind, action, actor = ev.get("Type"), ev.get("Action") or "", ev.get("Actor") or {}
+        if not (isinstance(kind, str) and isinstance(action, str) and isinstance(actor, dict)):
+            session._bad_event(f"an event of the wrong shape: {str(ev)[:80]!r}")
+            return
+        if kind == "container":
+            cid = actor.get("ID") or ev.get("id")
+            if not isinstance(cid, str) or not cid or action.startswith(_QUIET_ACTIONS):
+                return
+            if "com.docker.swarm.task.id" in ((ev.get("Actor") or {}).get("Attributes") or {}):
+                session._notify("swarm-event")  # a swarm task's container: its swarm reloads now
+            if action == "destroy":  # gone now; the listing below undoes a stale one in flight
+                session.cache.remove_container(cid)
+            with contextlib.suppress(KeyError):
+                self.rechecks.pop(cid).cancel()  # this event's listing comes first
+            self.dirty[cid] = (_IMPLIED_STATE.get(action), 0)
+            self.kick.set()
+        elif f"{kind}s" in LISTINGS:
+            self.dirty_kinds.add(f"{kind}s")
+            self.kick.set()
+        elif kind in ("service", "node", "secret", "config"):
+            session._notify("swarm-event")  # the swarm controller reloads that swarm
+        elif kind == "daemon":
+            self.dirty_kinds.add("info")
+            self.kick.set()
+
+    # ---------------------------------------------------------------- listings
+
+    async def apply_dirty(self) -> None:
+        """List what events marked, a short while after the first of a burst (one request for many)."""
+        while not self.stopping.is_set():
+            await self.kick.wait()
+            await asyncio.sleep(self.session.timing.dirty_delay)
+            self.kick.clear()
+            asked, kinds = dict(self.dirty), set(self.dirty_kinds)
+            self.dirty.clear()
+            self.dirty_kinds.clear()
+            if asked:
+                await self.list_containers(asked)
+            for kind in kinds:
+                await self.session._refresh(kind)
+
+    async def list_containers(self, asked: dict[str, tuple[str | None, int]]) -> None:
+        """List the marked containers into the cache; one whose row contradicts its last event
+        (dockerd sends "die" before its list shows it) is listed again after a delay."""
+        session = self.session
+        ids = list(asked)
+        found = await session.call(lambda c: c.list_containers(all=True, filters={"id": ids}))
+        session.cache.update_containers(ids, found)
+        rows = {c.id: c for c in found}
+        delays = session.timing.recheck_delays
+        for cid, (implied, done) in asked.items():
+            if (implied is not None and not _shows(rows.get(cid), implied)
+                    and done < len(delays) and cid not in self.dirty):
+                self.rechecks[cid] = asyncio.get_running_loop().call_later(
+                    delays[done], self.recheck, cid, implied, done + 1)
+
+    def recheck(self, cid: str, implied: str, done: int) -> None:
+        """Mark a container whose listing disagreed with its event to be listed again."""
+        log.debug("%s: listing %.12s again (%d): its event said %s", self.session.name, cid, done, implied)
+        self.rechecks.pop(cid, None)
+        self.dirty.setdefault(cid, (implied, done))
+        self.kick.set()
+
+    async def reconcile(self) -> None:
+        """Take every listing again now and then: the safety net behind the events (a gap in the
+        stream, an event dockerd never sent). The first starts once subscribed, so nothing
+        that happens after it is missed."""
+        await self.subscribed.wait()
+        while not self.stopping.is_set():
+            await self.session._reconcile_all()
+            self.settled.set()
+            # ±20 %: a fleet that connected together must not reconcile in one wave for ever
+            await asyncio.sleep(self.session.timing.reconcile_every * random.uniform(0.8, 1.2))
+
+    # ---------------------------------------------------------------- liveness
+
+    async def watchdog(self) -> str:
+        """Probe when silent for ping_every (and for LATENCY every latency_every); silence for
+        frozen_after since the daemon was last heard means down. The first probe waits a random
+        part of ping_every: a fleet's probes spread over time instead of coming in waves.
+        LATENCY shows the idle ping: only once the first listing (the start-up rush) is done."""
+        session, timing = self.session, self.session.timing
+        session.heard = time.monotonic()
+        measured = 0.0
+        await asyncio.sleep(random.uniform(0.2, 1.0) * timing.ping_every)
+        while not self.stopping.is_set():
+            now = time.monotonic()
+            due = min(session.heard + timing.ping_every, measured + timing.latency_every)
+            if due > now:
+                await asyncio.sleep(due - now)
+                continue
+            try:
+                latency = await self.probe(max(0.2, session.heard + timing.frozen_after - now))
+            except _Silent as exc:
+                return str(exc)
+            if latency is None:
+                continue
+            measured = time.monotonic()
+            if self.settled.is_set():
+                shown, session.latency_ms = session.latency_ms, latency
+                if shown is None or round(shown, 1) != round(latency, 1):
+                    session._notify("ping")  # only the Hosts pane shows it
+        return "stopped"
+
+    async def probe(self, left: float) -> float | None:
+        """One _ping within `left` s, confirmed once if unanswered: its round trip (ms), or None
+        when the timeout came late because this process was starved of CPU (the silence may be
+        ours: ask again). Raises _Silent when the daemon counts as down."""
+        session = self.session
+        sent = time.monotonic()
+        try:
+            return await session.call(lambda c: c.ping(), timeout=left)
+        except RequestTimeout:
+            if time.monotonic() - sent > left + STARVED:
+                # the timeout itself came late: this process was starved of CPU (a loaded
+                # machine), and the silence may be ours, not the daemon's; ask again
+                log.info("%s: probe timed out %.1fs late; not taken as the daemon's silence",
+                         session.name, time.monotonic() - sent - left)
+                return None
+            try:  # once more, briefly: a reply stuck behind a busy loop gets through now
+                return await session.call(lambda c: c.ping(), timeout=session.timing.confirm_timeout)
+            except RequestTimeout:
+                raise _Silent(f"no answer for {time.monotonic() - session.heard:.1f}s"
+                              " (daemon frozen or overloaded)") from None
 
 
 # /info fields that change on every call or with every connection, and mean nothing to a pane.
