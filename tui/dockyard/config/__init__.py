@@ -13,19 +13,9 @@ stdlib only, so the CLI can report config errors without importing the UI or the
 from dockyard.config.contexts import load_docker_contexts, select_contexts
 from dockyard.config.errors import ConfigError
 from dockyard.config.loader import load_config, no_endpoint_help, resolve_config_path
-from dockyard.config.model import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_REMOTE_SOCKET,
-    DEFAULT_REQUEST_TIMEOUT,
-    Config,
-    HostConfig,
-    RegistryConfig,
-    RegistryTLS,
-    TLSConfig,
-    UIConfig,
-    ProblemsConfig,
-    EventsConfig,
-)
+# The loaded configuration's top and a host's entry; the other sections' classes (and the
+# defaults) are config.model's, imported from there by the few modules that build them.
+from dockyard.config.model import Config, HostConfig, TLSConfig
 
 
 def __getattr__(name: str):
@@ -39,18 +29,10 @@ def __getattr__(name: str):
 
 __all__ = [
     "CONFIG_SCHEMA",
-    "DEFAULT_CONNECT_TIMEOUT",
-    "DEFAULT_REMOTE_SOCKET",
-    "DEFAULT_REQUEST_TIMEOUT",
     "Config",
     "ConfigError",
     "HostConfig",
-    "RegistryConfig",
-    "RegistryTLS",
     "TLSConfig",
-    "UIConfig",
-    "ProblemsConfig",
-    "EventsConfig",
     "load_config",
     "load_docker_contexts",
     "no_endpoint_help",

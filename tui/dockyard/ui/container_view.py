@@ -7,7 +7,6 @@ Copying (`c` a value, `C` the whole document) uses OSC 52, which works over SSH.
 from __future__ import annotations
 
 import collections
-import json
 import math
 from typing import Any
 
@@ -24,7 +23,7 @@ from textual.widgets.tree import TreeNode
 from dockyard.fleet import Container, ContainerStats, FleetError
 from dockyard.textfmt import human_bytes_iec, safe, short_id
 from dockyard.ui import freshness as freshness_ui
-from dockyard.ui.json_tree import fill as _fill, walk as _walk
+from dockyard.ui.json_tree import copy_document, copy_value, fill as _fill, walk as _walk
 from dockyard.ui.guard import notice
 from dockyard.ui.focus import focus_now, typing
 from dockyard.ui.keyhints import KeyHints
@@ -317,19 +316,10 @@ class ContainerScreen(Screen[None]):
         self.call_after_refresh(show)
 
     def action_copy_value(self) -> None:
-        tree = self.query_one("#inspect-tree", Tree)
-        node = tree.cursor_node
-        if node is None or node.data is None:
-            return
-        value = node.data
-        text = value if isinstance(value, str) else json.dumps(value, indent=2)
-        self.app.copy_to_clipboard(text)
-        self.app.notify(f"copied {len(text)} characters", markup=False, timeout=2)
+        copy_value(self.app, self.query_one("#inspect-tree", Tree).cursor_node)
 
     def action_copy_all(self) -> None:
-        text = json.dumps(self.inspect, indent=2)
-        self.app.copy_to_clipboard(text)
-        self.app.notify(f"copied the whole inspect document ({len(text)} characters)", markup=False, timeout=2)
+        copy_document(self.app, self.inspect)
 
     def action_logs(self) -> None:
         self.post_message(ContainersPane.OpenLogs([self.container]))

@@ -6,12 +6,15 @@ Keys and values from daemons are data: escaped by `safe()`, never markup (rich T
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.widgets.tree import TreeNode
 
 from dockyard.textfmt import safe
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 
 def label(key: str, value: Any) -> Text:
@@ -44,3 +47,19 @@ def walk(node: TreeNode):
     for child in node.children:
         yield child
         yield from walk(child)
+
+
+def copy_value(app: App, node: TreeNode | None) -> None:
+    """Copy the value under the cursor (OSC 52): a string as it is, anything else as JSON."""
+    if node is None or node.data is None:
+        return
+    text = node.data if isinstance(node.data, str) else json.dumps(node.data, indent=2)
+    app.copy_to_clipboard(text)
+    app.notify(f"copied {len(text)} characters", markup=False, timeout=2)
+
+
+def copy_document(app: App, document: Any) -> None:
+    """Copy the whole inspect document as JSON (OSC 52)."""
+    text = json.dumps(document, indent=2)
+    app.copy_to_clipboard(text)
+    app.notify(f"copied the whole inspect document ({len(text)} characters)", markup=False, timeout=2)

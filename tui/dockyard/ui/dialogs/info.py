@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,7 +13,34 @@ from textual.widgets import Label, Static
 from dockyard.textfmt import safe
 
 
-class InspectDialog(ModalScreen[None]):
+class ReadingDialog(ModalScreen[None]):
+    """A framed read-only screen: a bold title with its keys' hint, a body; esc or q closes it.
+    Subclasses give `hint`, `compose_body` and their BINDINGS (each keeps its own binding ids)."""
+
+    hint = "esc to close"
+    DEFAULT_CSS = """
+    ReadingDialog { align: center middle; }
+    ReadingDialog > Vertical { width: 90%; max-width: 110; height: 90%; border: thick $primary;
+        background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, title: str):
+        super().__init__()
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(f"{self.title_text}   ({self.hint})", style="bold"))
+            yield from self.compose_body()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def action_dismiss_dialog(self) -> None:
+        self.dismiss(None)
+
+
+class InspectDialog(ReadingDialog):
     """An inspect document as a foldable tree, as the container view shows one: enter or space
     folds, `c` copies the value under the cursor and `C` the whole document (OSC 52)."""
 
@@ -26,23 +51,19 @@ class InspectDialog(ModalScreen[None]):
         Binding("C", "copy_all", "Copy JSON", id="inspect.copy_all"),
     ]
     DEFAULT_CSS = """
-    InspectDialog { align: center middle; }
-    InspectDialog > Vertical { width: 90%; max-width: 120; height: 90%; border: thick $primary;
-        background: $surface; padding: 0 1; }
+    InspectDialog > Vertical { max-width: 120; }
     InspectDialog Tree { height: 1fr; }
     """
+    hint = "esc to close, c / C copy"
 
     def __init__(self, title: str, data: dict | list):
-        super().__init__()
-        self.title_text = title
+        super().__init__(title)
         self.data = data
 
-    def compose(self) -> ComposeResult:
+    def compose_body(self) -> ComposeResult:
         from textual.widgets import Tree
 
-        with Vertical():
-            yield Label(Text(self.title_text + "   (esc to close, c / C copy)", style="bold"))
-            yield Tree(Text(safe(self.title_text)), id="inspect-tree")
+        yield Tree(Text(safe(self.title_text)), id="inspect-tree")
 
     def on_mount(self) -> None:
         from textual.widgets import Tree
@@ -59,47 +80,32 @@ class InspectDialog(ModalScreen[None]):
     def action_copy_value(self) -> None:
         from textual.widgets import Tree
 
-        node = self.query_one(Tree).cursor_node
-        if node is None or node.data is None:
-            return
-        text = node.data if isinstance(node.data, str) else json.dumps(node.data, indent=2)
-        self.app.copy_to_clipboard(text)
-        self.app.notify(f"copied {len(text)} characters", markup=False, timeout=2)
+        from dockyard.ui.json_tree import copy_value
+
+        copy_value(self.app, self.query_one(Tree).cursor_node)
 
     def action_copy_all(self) -> None:
-        text = json.dumps(self.data, indent=2)
-        self.app.copy_to_clipboard(text)
-        self.app.notify(f"copied the whole inspect document ({len(text)} characters)", markup=False, timeout=2)
+        from dockyard.ui.json_tree import copy_document
 
-    def action_dismiss_dialog(self) -> None:
-        self.dismiss(None)
+        copy_document(self.app, self.data)
 
 
-class TextDialog(ModalScreen[None]):
+class TextDialog(ReadingDialog):
     BINDINGS = [
         Binding("escape", "dismiss_dialog", "Close", id="dialog.close"),
         Binding("q", "dismiss_dialog", "Close", show=False, id="dialog.close_q"),
     ]
     DEFAULT_CSS = """
-    TextDialog { align: center middle; }
-    TextDialog > Vertical { width: 90%; max-width: 110; height: 90%; border: thick $primary;
-        background: $surface; padding: 0 1; }
     TextDialog VerticalScroll { height: 1fr; }
     """
 
     def __init__(self, title: str, body: Text | Table):
-        super().__init__()
-        self.title_text = title
+        super().__init__(title)
         self.body = body
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(self.title_text + "   (esc to close)", style="bold"))
-            with VerticalScroll():
-                yield Static(self.body, id="body")
-
-    def action_dismiss_dialog(self) -> None:
-        self.dismiss(None)
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(self.body, id="body")
 
 
 def keys_table(sections: list[tuple[str, list[tuple[str, str]]]]) -> Table:

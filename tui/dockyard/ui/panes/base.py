@@ -440,6 +440,7 @@ class Pane(Vertical):
         self.sort_key = self.default_sort
         self.sort_reverse = False
         self._follow_cursor = False  # the next sync keeps the cursor on its row even on the first row
+        self._lines_shown: dict[str, str | None] = {}  # the text of the lines under the table (None: hidden)
         self._natural: dict[str, int] = {}  # each column's widest cell now (fit_widths)
         self._fitted: tuple | None = None  # what the widths were last fitted to
         self.rows: list[Row] = []
@@ -644,13 +645,7 @@ class Pane(Vertical):
     def say_why_empty(self) -> None:
         """Under an empty table's header, why it is empty (its filter, its scope's host, or none on the
         hosts); gone with the first row."""
-        why = self.why_empty() if not self.rows and self.noun else None
-        if why == getattr(self, "_why", None):
-            return
-        self._why = why
-        if why is not None:
-            self.query_one(".empty-why", Static).update(Text(safe(why)))
-        self.set_class(why is not None, "-empty")
+        self._show_line(".empty-why", "-empty", self.why_empty() if not self.rows and self.noun else None)
 
     def cursor_detail(self) -> str | None:
         """Hook: a line under the table, wrapped whole, about the cursor's row (what a narrow column
@@ -658,13 +653,18 @@ class Pane(Vertical):
         return None
 
     def show_cursor_detail(self) -> None:
-        detail = self.cursor_detail()
-        if detail == getattr(self, "_detail", None):
+        self._show_line(".cursor-detail", "-detail", self.cursor_detail())
+
+    def _show_line(self, selector: str, shown_class: str, text: str | None) -> None:
+        """Put `text` (daemon text: literal) in the line `selector`, which the pane's class
+        `shown_class` shows, or hide it (None). Nothing when unchanged: this runs on every sync
+        and every cursor move."""
+        if text == self._lines_shown.get(selector):
             return
-        self._detail = detail
-        if detail is not None:
-            self.query_one(".cursor-detail", Static).update(Text(safe(detail)))
-        self.set_class(detail is not None, "-detail")
+        self._lines_shown[selector] = text
+        if text is not None:
+            self.query_one(selector, Static).update(Text(safe(text)))
+        self.set_class(text is not None, shown_class)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_cursor_detail()
