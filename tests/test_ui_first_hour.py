@@ -48,6 +48,13 @@ async def set_filter(pilot, text: str) -> None:
     await pilot.press("slash", *text, "enter")
 
 
+async def filtered_to(pilot, name: str) -> None:
+    """Wait for unix1's container `name`, then filter by its name until its row is the only one."""
+    await until(lambda: ("unix1", name) in names_on_screen(pilot.app), 8, "row")
+    await set_filter(pilot, name)
+    await until(lambda: len(table_rows(pilot.app)) == 1, 3, "one row")
+
+
 def row_of(app, name: str, pane: str = "containers") -> dict[str, str] | None:
     return next((r for r in table_rows(app, pane) if r.get("NAME") == name), None)
 
@@ -130,9 +137,7 @@ async def test_single_stop_asks_and_the_row_says_stopping_until_the_daemon_is_do
     run(made, lab.d1, name, stop_timeout=2)  # `sleep` ignores SIGTERM: the stop takes the 2 s grace
     app, notes = make_app(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: ("unix1", name) in names_on_screen(app), 8, "row")
-        await set_filter(pilot, name)
-        await until(lambda: len(table_rows(app)) == 1, 3, "one row")
+        await filtered_to(pilot, name)
         await pilot.press("s")
         await until(lambda: showing(app, ConfirmDialog), 3, "a stop asks first")
         assert f"Stop 1 container(s): 1 on unix1?" in screen_text(app.screen)
@@ -157,9 +162,7 @@ async def test_confirmation_of_a_single_restart_can_be_turned_off(lab, made):
     cfg = config(unix_host(lab.d1, "unix1"), ui=UIConfig(confirm={**UIConfig().confirm, "restart": False}))
     app, _ = make_app(cfg)
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: ("unix1", name) in names_on_screen(app), 8, "row")
-        await set_filter(pilot, name)
-        await until(lambda: len(table_rows(app)) == 1, 3, "one row")
+        await filtered_to(pilot, name)
         started = lab.d1.docker("inspect", "-f", "{{.State.StartedAt}}", name).stdout
         await pilot.press("r")
         await until(lambda: row_of(app, name)["STATE"] == "restarting…", 1, "restarting… at once, no dialog")
@@ -180,9 +183,7 @@ async def test_removing_a_running_container_says_so_and_preselects_force(lab, ma
     run(made, lab.d1, name)
     app, notes = make_app(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=SIZE, notifications=True) as pilot:  # toasts painted, as in a terminal
-        await until(lambda: ("unix1", name) in names_on_screen(app), 8, "row")
-        await set_filter(pilot, name)
-        await until(lambda: len(table_rows(app)) == 1, 3, "one row")
+        await filtered_to(pilot, name)
         await pilot.press("ctrl+d")
         await until(lambda: showing(app, ConfirmDialog), 3, "remove dialog")
         dialog = app.screen
@@ -215,9 +216,7 @@ async def test_removing_a_stopped_container_leaves_force_unticked(lab, made):
     exited(made, lab.d1, name, 0)
     app, _ = make_app(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: ("unix1", name) in names_on_screen(app), 8, "row")
-        await set_filter(pilot, name)
-        await until(lambda: len(table_rows(app)) == 1, 3, "one row")
+        await filtered_to(pilot, name)
         await pilot.press("ctrl+d")
         await until(lambda: showing(app, ConfirmDialog), 3, "remove dialog")
         assert app.screen.query_one("#opt-force", Checkbox).value is False
@@ -338,9 +337,7 @@ async def test_widths_shrink_back_after_a_regroup_and_the_footer_keeps_help(lab,
     run(made, lab.d1, name)
     app, _ = make_app(config(unix_host(lab.d1, "unix1")))
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(lambda: ("unix1", name) in names_on_screen(app), 8, "rows")
-        await set_filter(pilot, name)
-        await until(lambda: len(table_rows(app)) == 1, 3, "one row")
+        await filtered_to(pilot, name)
         table = app.panes["containers"].table
 
         def host_width() -> int:

@@ -31,6 +31,23 @@ def put_cursor(app, pane, column, value):
     app.panes[pane].table.move_cursor(row=index)
 
 
+async def on_node(pilot, node: str, key: str) -> None:
+    """Put the Nodes pane's cursor on `node` and press `key`."""
+    put_cursor(pilot.app, "nodes", "HOSTNAME", node)
+    await pilot.press(key)
+
+
+async def node_shows(app, node: str, column: str, value: str, what: str) -> None:
+    await until(lambda: row_named(app, "nodes", "HOSTNAME", node)[column] == value, 20, what)
+
+
+async def ask(pilot, field: str, value: str, what: str) -> None:
+    """Wait for the ask dialog, fill its `field`, and submit it (ctrl+r)."""
+    await until(lambda: showing(pilot.app, AskDialog), 5, what)
+    pilot.app.screen.query_one(field).value = value
+    await pilot.press("ctrl+r")
+
+
 async def test_services_pane_scale_update_tasks_logs_remove(swarm, swarm_services, swarm_registry, monkeypatch):
     """`u` updates to a private image: the app sends the `docker login` of its registry, the nodes pull it."""
     name = swarm_services("ui-" + uuid.uuid4().hex[:6], replicas=1,
@@ -48,16 +65,12 @@ async def test_services_pane_scale_update_tasks_logs_remove(swarm, swarm_service
 
         put_cursor(app, "services", "NAME", name)
         await pilot.press("s")
-        await until(lambda: showing(app, AskDialog), 5, "scale dialog")
-        app.screen.query_one("#ask-replicas").value = "2"
-        await pilot.press("ctrl+r")
+        await ask(pilot, "#ask-replicas", "2", "scale dialog")
         await until(lambda: row_named(app, "services", "NAME", name)["REPLICAS"] == "2/2", 20, "2/2 on screen")
 
         put_cursor(app, "services", "NAME", name)
         await pilot.press("u")
-        await until(lambda: showing(app, AskDialog), 5, "update dialog")
-        app.screen.query_one("#ask-image").value = private
-        await pilot.press("ctrl+r")
+        await ask(pilot, "#ask-image", private, "update dialog")
         seen_updating = []
 
         def done() -> bool:
@@ -110,53 +123,40 @@ async def test_nodes_tasks_stacks_hosts_panes(swarm, swarm_services):
         assert (nodes["a1"]["SWARM"], nodes["a1"]["MANAGER"], nodes["a3"]["ROLE"]) == ("a1", "leader", "worker")
         assert nodes["b1"]["SWARM"] == "b1"
 
-        put_cursor(app, "nodes", "HOSTNAME", "a3")
-        await pilot.press("d")
+        await on_node(pilot, "a3", "d")
         await until(lambda: showing(app, ConfirmDialog), 5, "drain confirmation")
         assert "node a3 of swarm a1" in app.screen.title_text  # names the node and its swarm
         await pilot.press("y")
         try:
-            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["AVAILABILITY"] == "drain", 20, "drained")
-            put_cursor(app, "nodes", "HOSTNAME", "a3")
-            await pilot.press("a")  # activate: no confirmation
-            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["AVAILABILITY"] == "active", 20, "active")
-            put_cursor(app, "nodes", "HOSTNAME", "a3")
-            await pilot.press("p")  # pause: no new tasks there, its tasks stay; not confirmed
-            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["AVAILABILITY"] == "pause", 20, "paused")
+            await node_shows(app, "a3", "AVAILABILITY", "drain", "drained")
+            await on_node(pilot, "a3", "a")  # activate: no confirmation
+            await node_shows(app, "a3", "AVAILABILITY", "active", "active")
+            await on_node(pilot, "a3", "p")  # pause: no new tasks there, its tasks stay; not confirmed
+            await node_shows(app, "a3", "AVAILABILITY", "pause", "paused")
             assert not showing(app, ConfirmDialog)
             assert swarm.a1.docker("node", "inspect", "a3", "--format", "{{.Spec.Availability}}").stdout.strip() \
                 == "pause"
-            put_cursor(app, "nodes", "HOSTNAME", "a3")
-            await pilot.press("a")
-            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["AVAILABILITY"] == "active", 20,
-                        "active again")
-            put_cursor(app, "nodes", "HOSTNAME", "a3")
-            await pilot.press("plus")
-            await until(lambda: showing(app, AskDialog), 5, "label dialog")
-            app.screen.query_one("#ask-label").value = "zone=east"
-            await pilot.press("ctrl+r")
-            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["LABELS"] == "zone=east", 20, "labelled")
-            put_cursor(app, "nodes", "HOSTNAME", "a3")
-            await pilot.press("minus")
-            await until(lambda: showing(app, AskDialog), 5, "unlabel dialog")
-            app.screen.query_one("#ask-key").value = "zone"
-            await pilot.press("ctrl+r")
-            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["LABELS"] == "", 20, "label gone")
+            await on_node(pilot, "a3", "a")
+            await node_shows(app, "a3", "AVAILABILITY", "active", "active again")
+            await on_node(pilot, "a3", "plus")
+            await ask(pilot, "#ask-label", "zone=east", "label dialog")
+            await node_shows(app, "a3", "LABELS", "zone=east", "labelled")
+            await on_node(pilot, "a3", "minus")
+            await ask(pilot, "#ask-key", "zone", "unlabel dialog")
+            await node_shows(app, "a3", "LABELS", "", "label gone")
 
-            put_cursor(app, "nodes", "HOSTNAME", "a3")
-            await pilot.press("P")  # promote: confirmed, naming the swarm
+            await on_node(pilot, "a3", "P")  # promote: confirmed, naming the swarm
             await until(lambda: showing(app, ConfirmDialog), 5, "promote confirmation")
             assert "swarm a1" in app.screen.title_text
             await pilot.press("y")
-            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["ROLE"] == "manager", 20, "promoted")
+            await node_shows(app, "a3", "ROLE", "manager", "promoted")
             # a new manager is demoted once it has joined the managers' quorum, as a user would see it
             await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["MANAGER"] in ("reachable", "leader"),
                         30, "a3 reachable as a manager")
-            put_cursor(app, "nodes", "HOSTNAME", "a3")
-            await pilot.press("D")
+            await on_node(pilot, "a3", "D")
             await until(lambda: showing(app, ConfirmDialog), 5, "demote confirmation")
             await pilot.press("y")
-            await until(lambda: row_named(app, "nodes", "HOSTNAME", "a3")["ROLE"] == "worker", 20, "demoted")
+            await node_shows(app, "a3", "ROLE", "worker", "demoted")
         finally:
             swarm.a1.docker("node", "update", "--availability", "active", "--label-rm", "zone", "a3", check=False)
             swarm.a1.docker("node", "demote", "a3", check=False)

@@ -25,15 +25,19 @@ class AuthFailed(TransportError):
 
 
 class HostKeyProblem(TransportError):
-    """Base for SSH host-key verification failures; `hop` says which hop of a jump chain."""
+    """Base for SSH host-key verification failures; `hop` says which hop of a jump chain. Each
+    kind says what happened in `words()` (the exception's message)."""
 
-    def __init__(self, hop: str, host: str, port: int, key_type: str, fingerprint: str, message: str):
-        super().__init__(message)
+    def __init__(self, hop: str, host: str, port: int, key_type: str, fingerprint: str):
         self.hop = hop
         self.host = host
         self.port = port
         self.key_type = key_type
         self.fingerprint = fingerprint
+        super().__init__(self.words())
+
+    def words(self) -> str:
+        raise NotImplementedError
 
 
 class HostKeyUnknown(HostKeyProblem):
@@ -41,34 +45,28 @@ class HostKeyUnknown(HostKeyProblem):
 
     def __init__(self, hop: str, host: str, port: int, key_type: str, fingerprint: str, key_line: str,
                  save_to: str | None = None, pattern: str | None = None):
-        super().__init__(
-            hop, host, port, key_type, fingerprint,
-            f"unknown host key for {hop}: {key_type} {fingerprint}",
-        )
+        super().__init__(hop, host, port, key_type, fingerprint)
         self.key_line = key_line  # "ssh-ed25519 AAAA…" for known_hosts
         self.save_to = save_to  # the user's first known_hosts file (None: UserKnownHostsFile none)
         self.pattern = pattern  # the name OpenSSH would record: HostKeyAlias, else [host]:port
+
+    def words(self) -> str:
+        return f"unknown host key for {self.hop}: {self.key_type} {self.fingerprint}"
 
 
 class HostKeyRefused(HostKeyProblem):
     """An unknown key under `StrictHostKeyChecking yes`: refused outright, never offered."""
 
-    def __init__(self, hop: str, host: str, port: int, key_type: str, fingerprint: str):
-        super().__init__(
-            hop, host, port, key_type, fingerprint,
-            f"unknown host key for {hop}: {key_type} {fingerprint}; refused because your SSH config sets "
-            "StrictHostKeyChecking yes (add the key to known_hosts yourself, e.g. by `ssh` to it once "
-            "after checking the fingerprint)",
-        )
+    def words(self) -> str:
+        return (f"unknown host key for {self.hop}: {self.key_type} {self.fingerprint}; refused because your SSH "
+                "config sets StrictHostKeyChecking yes (add the key to known_hosts yourself, e.g. by `ssh` to "
+                "it once after checking the fingerprint)")
 
 
 class HostKeyChanged(HostKeyProblem):
     """known_hosts holds a different key for this host: refused, never offered for acceptance."""
 
-    def __init__(self, hop: str, host: str, port: int, key_type: str, fingerprint: str):
-        super().__init__(
-            hop, host, port, key_type, fingerprint,
-            f"HOST KEY CHANGED for {hop}: it now offers {key_type} {fingerprint}, which does not "
-            "match known_hosts. This may be a man-in-the-middle attack; connection refused. "
-            "If the change is legitimate, remove the old key from known_hosts.",
-        )
+    def words(self) -> str:
+        return (f"HOST KEY CHANGED for {self.hop}: it now offers {self.key_type} {self.fingerprint}, which does "
+                "not match known_hosts. This may be a man-in-the-middle attack; connection refused. "
+                "If the change is legitimate, remove the old key from known_hosts.")
