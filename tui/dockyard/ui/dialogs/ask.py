@@ -76,8 +76,8 @@ class AskDialog(ModalScreen[dict | None]):
                 yield SelectionList[str](*((h, h, h in self.selected) for h in self.hosts), id="ask-hosts")
             yield Static("", id="ask-error")
             with Horizontal(id="ask-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button(self.ok, id="ok", variant="primary")
+                yield Button("Cancel", id="cancel", action="screen.cancel")
+                yield Button(self.ok, id="ok", variant="primary", action="screen.submit")
 
     def on_mount(self) -> None:
         if self.fields:
@@ -88,10 +88,6 @@ class AskDialog(ModalScreen[dict | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_submit() if event.button.id == "ok" else self.action_cancel()
 
     def action_submit(self) -> None:
         values: dict = {f.id: self.query_one(f"#ask-{f.id}", Input).value.strip() for f in self.fields}

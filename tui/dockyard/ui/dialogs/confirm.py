@@ -68,18 +68,11 @@ class ConfirmDialog(ModalScreen[dict[str, bool] | None]):
             for opt in self.options:
                 yield TickBox(opt.label, opt.value, id=f"opt-{opt.id}")
             with Horizontal():
-                yield Button("Cancel (n)", id="cancel")
-                yield Button(f"{self.verb} (y)", id="confirm", variant="error")
+                yield Button("Cancel (n)", id="cancel", action="screen.cancel")
+                yield Button(f"{self.verb} (y)", id="confirm", variant="error", action="screen.confirm")
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()  # the safe choice is the default
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "confirm":
-            self.action_confirm()
-        else:
-            self.action_cancel()
 
     def action_confirm(self) -> None:
         self.dismiss({o.id: self.query_one(f"#opt-{o.id}", Checkbox).value for o in self.options})

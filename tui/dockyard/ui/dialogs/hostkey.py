@@ -57,26 +57,20 @@ class HostKeyDialog(ModalScreen[str | None]):
                     f"{endpoint} from {self.known_hosts} and reconnect.", style="red"))
                 yield Static(facts)
                 with Horizontal():
-                    yield Button("Close", id="reject", variant="primary")
+                    yield Button("Close", id="reject", variant="primary", action="screen.reject")
             else:
                 yield Label(Text("Unknown SSH host key", style="bold"))
                 yield Static(Text("This host's key is not in known_hosts. Compare the fingerprint with "
                                   "one obtained from the host's owner before trusting it."))
                 yield Static(facts)
                 with Horizontal():
-                    yield Button("Reject (esc)", id="reject")
-                    yield Button("Accept once (o)", id="once", variant="warning")
-                    yield Button("Accept and save (s)", id="save", variant="success")
+                    yield Button("Reject (esc)", id="reject", action="screen.reject")
+                    yield Button("Accept once (o)", id="once", variant="warning", action="screen.choose('once')")
+                    yield Button("Accept and save (s)", id="save", variant="success",
+                                 action="screen.choose('save')")
 
     def on_mount(self) -> None:
         self.query_one("#reject", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "reject":
-            self.action_reject()
-        else:
-            self.action_choose(str(event.button.id))
 
     def action_choose(self, choice: str) -> None:
         if not self.offer.changed:  # a changed key is never accepted

@@ -75,18 +75,11 @@ class RunDialog(ModalScreen[tuple[list[str], RunSpec] | None]):
                 yield SelectionList[str](*((h, h, h in self.selected) for h in self.hosts), id="run-hosts")
                 yield Static("", classes="error", id="err-hosts")
             with Horizontal(id="run-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Run (ctrl+r)", id="run", variant="success")
+                yield Button("Cancel", id="cancel", action="screen.cancel")
+                yield Button("Run (ctrl+r)", id="run", variant="success", action="screen.submit")
 
     def on_mount(self) -> None:
         self.query_one("#run-image", Input).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "run":
-            self.action_submit()
-        else:
-            self.action_cancel()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
