@@ -24,7 +24,6 @@ ui          `dockyard --config CFG` in tmux (160x45, own tmux socket `-L dockyar
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 import subprocess
 import sys
@@ -201,22 +200,16 @@ def bench_ui(lab: Lab, runs: int = 5) -> None:
     print("\nlast screen (top 6 lines):\n```\n" + "\n".join(screen.splitlines()[:6]) + "\n```")
 
 
+BENCHES = {"controller": bench_controller, "ui": bench_ui}  # by name, in the order they run
+
+
 def main(argv: list[str]) -> int:
-    wanted = set(argv or ["all"])
-    if "all" in wanted:
-        wanted = {"controller", "ui"}
-    if wanted - {"controller", "ui"}:
-        print(__doc__)
-        return 2
-    if os.geteuid() != 0:
-        print("run as root (the lab starts dockerd)", file=sys.stderr)
+    wanted = bt.chosen_benches(argv, BENCHES, __doc__)
+    if wanted is None:
         return 2
     with bt.tmux_lab("registry benchmarks", "dybr-keeper") as lab:
         print(f"seeded {N_REPOS} repositories, one with {N_TAGS} tags, in {seed(lab):.1f} s")
-        if "controller" in wanted:
-            bench_controller(lab)
-        if "ui" in wanted:
-            bench_ui(lab)
+        bt.run_benches(BENCHES, wanted, lab)
     return 0
 
 

@@ -38,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -778,31 +778,45 @@ def tmux_lab(title: str, keeper: str) -> Iterator[Lab]:
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
 
 
-def main(argv: list[str]) -> int:
-    modes = {"launch", "idle", "keys", "first", "hangup"}
+def chosen_benches(argv: list[str], names: Iterable[str], doc: str | None) -> set[str] | None:
+    """The benchmarks named on the command line (none, or `all`: every one of `names`); None once
+    it has said why not (an unknown name, or not root: the lab starts dockerd)."""
+    known = set(names)
     wanted = set(argv or ["all"])
     if "all" in wanted:
-        wanted = modes
-    unknown = wanted - modes
+        wanted = known
+    unknown = wanted - known
     if unknown:
-        print(__doc__)
+        print(doc)
         print(f"unknown: {', '.join(sorted(unknown))}", file=sys.stderr)
-        return 2
+        return None
     if os.geteuid() != 0:
         print("run as root (the lab starts dockerd)", file=sys.stderr)
+        return None
+    return wanted
+
+
+def run_benches(benches: dict[str, Callable[[Lab], None]], wanted: set[str], lab: Lab) -> None:
+    """Run the `wanted` ones of `benches`, in the table's order."""
+    for name, bench in benches.items():
+        if name in wanted:
+            bench(lab)
+
+
+# By name, in the order they run.
+BENCHES: dict[str, Callable[[Lab], None]] = {
+    "first": bench_first, "hangup": bench_hangup, "launch": lambda lab: bench_launch(lab, with_300=True),
+    "idle": bench_idle, "keys": bench_keys,
+}
+
+
+def main(argv: list[str]) -> int:
+    wanted = chosen_benches(argv, BENCHES, __doc__)
+    if wanted is None:
         return 2
     compile_checkout()
     with tmux_lab("TUI benchmarks", "dyb-keeper") as lab:
-        if "first" in wanted:
-            bench_first(lab)
-        if "hangup" in wanted:
-            bench_hangup(lab)
-        if "launch" in wanted:
-            bench_launch(lab, with_300=True)
-        if "idle" in wanted:
-            bench_idle(lab)
-        if "keys" in wanted:
-            bench_keys(lab)
+        run_benches(BENCHES, wanted, lab)
     return 0
 
 

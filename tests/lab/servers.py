@@ -5,6 +5,7 @@ Shared by every component (dockerd, docker-registry, sshd, ssh-agent) and by tes
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -13,8 +14,6 @@ import threading
 import time
 from pathlib import Path
 from typing import Any, Iterable
-
-from dockyard.fleet.prefetch import UnixHTTPConnection
 
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
@@ -280,12 +279,23 @@ def _umount_under(path: str) -> None:
         subprocess.run(["umount", "-l", point], capture_output=True)
 
 
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float = 5.0):
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self._path)
+
+
 def unix_http(
     sock_path: str, method: str, path: str, body: bytes | None = None,
     headers: dict[str, str] | None = None, timeout: float = 5.0,
 ) -> tuple[int, bytes]:
     """One HTTP request over a unix socket (the Docker API without any client library)."""
-    conn = UnixHTTPConnection(sock_path, timeout=timeout)
+    conn = _UnixHTTPConnection(sock_path, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers=headers or {})
         resp = conn.getresponse()

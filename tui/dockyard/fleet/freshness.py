@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 from dockyard.fleet.models import Container, Image
 from dockyard.imageref import DOCKER_HUB, canonical_repository, parse_image_ref
+from dockyard.registry.models import INDEX_TYPES
 from dockyard.textfmt import natural_key
 
 if TYPE_CHECKING:
@@ -63,8 +64,6 @@ RATE_LIMIT_WAIT = 60.0  # after a 429 without Retry-After
 CONCURRENCY = 16  # registry requests in flight at once
 INSPECT_CONCURRENCY = 8  # per host, for containers listed by image ID
 _IMAGE_ID = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
-INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
-               "application/vnd.docker.distribution.manifest.list.v2+json")
 LOCAL_REASON = "no registry digest: built or loaded on this host (docker build, docker load, a host-to-host transfer)"
 
 

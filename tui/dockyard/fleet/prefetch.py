@@ -38,9 +38,7 @@ FIRST_FRAME_WAIT = 0.1  # s the first frame may wait for listings still on their
 MAX_BODY = 64 << 20
 
 
-class UnixHTTPConnection(http.client.HTTPConnection):
-    """Plain HTTP over a unix socket, standard library only (the lab's setup requests use it too)."""
-
+class _UnixConnection(http.client.HTTPConnection):
     def __init__(self, path: str, timeout: float):
         super().__init__("localhost", timeout=timeout)
         self._path = path
@@ -56,7 +54,7 @@ def _connection(host: HostConfig) -> http.client.HTTPConnection | None:
     timeout = min(TIMEOUT, host.connect_timeout)
     endpoint = host.endpoint
     if endpoint.scheme == "unix":
-        return UnixHTTPConnection(endpoint.socket_path, timeout)
+        return _UnixConnection(endpoint.socket_path, timeout)
     if endpoint.scheme == "tcp" and not endpoint.tls:
         return http.client.HTTPConnection(endpoint.address, endpoint.port, timeout=timeout)
     return None

@@ -11,26 +11,14 @@ Controller layer: aiohttp + stdlib, never Textual.
 """
 
 from dockyard.lazy import lazy_names
-from dockyard.registry.errors import (
-    BadReference,
-    CatalogUnsupported,
-    CredentialError,
-    DeletionDisabled,
-    Denied,
-    NotARegistry,
-    NotFound,
-    RateLimited,
-    ReadOnlyRegistry,
-    RegistryError,
-    RegistryTimeout,
-    TLSFailure,
-    Unauthorized,
-    Unreachable,
-)
 
-# The client and the registries list need aiohttp: loaded on first use. So are the models and the
-# credentials, which the terminal UI's first frame does not need (it reads the errors only).
+# Every name the package exports, and the module that holds it, imported on first use: the client
+# and the registries list need aiohttp, and the terminal UI's first frame reads the errors only
+# (standard library), not the models or the credentials.
 __getattr__ = lazy_names(__name__, globals(), {
+    **dict.fromkeys(("BadReference", "CatalogUnsupported", "CredentialError", "DeletionDisabled", "Denied",
+                     "NotARegistry", "NotFound", "RateLimited", "ReadOnlyRegistry", "RegistryError",
+                     "RegistryTimeout", "TLSFailure", "Unauthorized", "Unreachable"), "dockyard.registry.errors"),
     **dict.fromkeys(("Credentials", "CredentialSource", "Secret"), "dockyard.registry.credentials"),
     **dict.fromkeys(("Layer", "Manifest", "PingResult", "Platform", "Reference", "parse_reference"),
                     "dockyard.registry.models"),
