@@ -10,8 +10,9 @@ idle    2,000 containers over 3 hosts (300 running + 1,700 created), nothing hap
         pane; this checkout on the Containers pane; this checkout with the Problems pane open.
 events  this checkout, 5,000 events in the history (volume create/remove pairs sent to the three
         daemons while the app runs), the Events pane open: key press → first screen change and →
-        settled, for `j` (x60: 30 within the viewport, 30 scrolling), `E` from the Containers
-        pane (x10), and filter keystrokes (x30); median / p95 / max. The measurement floor (the
+        settled, for `j` (x60: 30 within the viewport, 30 scrolling), page down, `G`/`g`, `E`
+        from the Containers pane, `enter` on an event, filter keystrokes (x30), `enter` closing
+        the filter prompt and `esc` clearing the filter; median / p95 / max. The measurement floor (the
         same loop against `cat` echoing a key) is printed: on a loaded machine tmux dominates.
 inproc  the same pane in the app's own process (Textual's Pilot, headless): show_pane, `j`, the
         `/` filter with 5,000 events — what the app itself spends.
@@ -32,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent / "tests")]
+sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent / "tests"), str(HERE.parent / "tui")]  # this checkout's dockyard (inproc)
 
 import bench_tui as bt  # noqa: E402
 from installed import compile_checkout  # noqa: E402
@@ -151,25 +152,60 @@ def bench_events(lab, total: int = 5000) -> None:
         print(f"\n(sent {total + 200} volume events in {took:.1f} s; pane header: {header.strip()[:150]!r})")
         bt.send(name, "g")
         time.sleep(1)
+
+        def timed(label: str, keys: list[str], between=None) -> None:
+            results = []
+            for i, key in enumerate(keys):
+                if between is not None:
+                    between(i)
+                results.append(bt.press(name, key, escapes=key in ("j", "PageDown", "G", "g"), quiet=0.15))
+            f, s = [p[0] for p in results], [p[1] for p in results]
+            rows.append([label, str(len(results)), *bt.stats_ms(f), *bt.stats_ms(s)])
+
         results = [bt.press(name, "j", escapes=True, quiet=0.1) for _ in range(60)]
         for label, part in (("`j` within the viewport", results[:30]), ("`j` scrolling", results[30:])):
             f, s = [p[0] for p in part], [p[1] for p in part]
             rows.append([label, str(len(part)), *bt.stats_ms(f), *bt.stats_ms(s)])
-        switches = []
-        for _ in range(10):
+        bt.send(name, "g")
+        time.sleep(0.5)
+        timed("page down", ["PageDown"] * 10)
+        timed("`G` / `g` (bottom, top)", ["G", "g"] * 5)
+
+        def to_containers(_: int) -> None:
             bt.send(name, "2")
             time.sleep(0.5)
-            switches.append(bt.press(name, "E", escapes=False, quiet=0.15))
-        f, s = [p[0] for p in switches], [p[1] for p in switches]
-        rows.append(["`E` Containers → Events pane", str(len(switches)), *bt.stats_ms(f), *bt.stats_ms(s)])
+
+        timed("`E` Containers → Events pane", ["E"] * 10, to_containers)
+
+        def back_to_events(i: int) -> None:
+            if i:
+                bt.send(name, "E")
+                time.sleep(0.5)
+
+        timed("`enter` on an event → its object's pane", ["Enter"] * 5, back_to_events)
+        bt.send(name, "E")
+        time.sleep(0.5)
         bt.send(name, "/")
         time.sleep(0.5)
         word = "ev-"
         keys = ([*word, "1", "2"] + ["BSpace"] * 5) * 3
-        results = [bt.press(name, k, escapes=False, quiet=0.15) for k in keys]
-        f, s = [p[0] for p in results], [p[1] for p in results]
-        rows.append([f"filter typing (`{word}12` then ⌫, x3)", str(len(keys)), *bt.stats_ms(f), *bt.stats_ms(s)])
-        bt.send(name, "Escape")
+        timed(f"filter typing (`{word}12` then ⌫, x3)", keys)
+
+        def type_filter(_: int) -> None:
+            bt.send(name, "Escape")  # (the prompt closes, and esc on the pane clears the filter)
+            time.sleep(0.5)
+            bt.send(name, "Escape")
+            time.sleep(0.5)
+            bt.send(name, "/")
+            time.sleep(0.3)
+            for key in "ev-1":
+                bt.send(name, key)
+            time.sleep(0.8)
+
+        timed("`enter`: filter kept, prompt closed", ["Enter"] * 5, type_filter)
+        timed("`esc` on the pane: filter cleared, all rows back", ["Escape"] * 5,
+              lambda i: (bt.send(name, "/"), bt.send(name, "1"), time.sleep(0.8), bt.send(name, "Enter"),
+                         time.sleep(0.8)))
         rss = bt.rss_mb(pid)
     finally:
         bt.quit_app(name)

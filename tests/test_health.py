@@ -18,6 +18,7 @@ import pytest
 
 from fleet_hosts import config, unix_host
 from helpers import cli_env, dockyard, make_app, summary, table_rows, tabs, until
+from lab import unix_http
 from dockyard.config.model import ProblemsConfig
 from dockyard.fleet import Fleet
 from dockyard.fleet.events import EventHistory, event_from_api, parse_moment, rfc3339_ns
@@ -306,6 +307,83 @@ async def test_live_history_and_events_view_show_a_gap_row_when_a_daemon_restart
         await pilot.press("slash", *"host:unix1", "enter")
         await pilot.pause()
         assert all(r["HOST"] == "unix1" for r in table_rows(app, "events"))
+
+
+def _volume_events(daemon, names: list[str]) -> None:
+    """Two events per name, in order: the volume created, then removed."""
+    for name in names:
+        unix_http(daemon.socket, "POST", "/volumes/create", body=json.dumps({"Name": name}).encode(),
+                  headers={"Content-Type": "application/json"})
+        unix_http(daemon.socket, "DELETE", f"/volumes/{name}")
+
+
+def _painted(table) -> list[str]:
+    """The table's lines as it draws them now (header first), through its own render caches."""
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
+async def test_events_view_filter_narrows_and_widens_keeps_the_cursor_row_and_new_events_append(lab):
+    import asyncio
+
+    tag = uuid.uuid4().hex[:6]
+    names = [f"evf-{tag}-{i}" for i in range(150)]
+    app, _ = make_app(config(unix_host(lab.d1, "unix1")))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: all(h.state.value == "online" for h in app.fleet.hosts()), 15, "online")
+        await pilot.press("E")
+        pane, table = app.panes["events"], app.panes["events"].table
+
+        def mine() -> list[tuple[str, str]]:
+            return [(r["NAME"], r["ACTION"]) for r in table_rows(app, "events") if r["NAME"].startswith(f"evf-{tag}-")]
+
+        def cursor() -> tuple[str, str]:
+            row = table_rows(app, "events")[table.cursor_row]
+            return row["NAME"], row["ACTION"]
+
+        everything = [(n, a) for n in names for a in ("create", "destroy")]
+        await asyncio.to_thread(_volume_events, lab.d1, names)
+        await until(lambda: mine() == everything, 15, "all 300 rows in time order", pilot=pilot)
+        assert table.cursor_row == table.row_count - 1  # following the newest, like tail -f
+        assert f"evf-{tag}-149" in _painted(table)[-1]
+        await pilot.press("k", "k", "k")
+        chosen = cursor()
+        assert chosen == (f"evf-{tag}-148", "create")
+
+        # `/`: typing narrows (the rows follow a pause in typing), backspace widens, esc clears
+        await pilot.press("slash", *f"{tag}-14")
+        narrow = [(n, a) for n, a in everything if n.startswith(f"evf-{tag}-14")]
+        await until(lambda: [r["NAME"] for r in table_rows(app, "events")] == [n for n, _ in narrow], 5,
+                    "only the rows with the typed text", pilot=pilot)
+        assert cursor() == chosen and any(chosen[0] in line for line in _painted(table))
+        assert f"{len(narrow)} of" in tabs(app)
+        await pilot.press("backspace", "backspace")  # `{tag}` again: every row of mine, none lost
+        await until(lambda: table.row_count == len(table_rows(app, "events")) and mine() == everything
+                    and len(mine()) == table.row_count, 5, "the rows back", pilot=pilot)
+        assert cursor() == chosen
+        await pilot.press("enter", "escape")  # prompt closed, then the filter cleared
+        await until(lambda: app.filter_text == "" and mine() == everything, 5, "unfiltered", pilot=pilot)
+        assert cursor() == chosen
+
+        # another pane and back: the same rows, the cursor on its row, drawn the same
+        painted = _painted(table)
+        assert any(chosen[0] in line and "create" in line for line in painted)
+        await pilot.press("2")
+        await pilot.press("E")
+        await pilot.pause()
+        assert mine() == everything and cursor() == chosen and _painted(table) == painted
+
+        # new events append below; the cursor stays on its row (it is not on the last one) ...
+        more = [f"evf-{tag}-n{i}" for i in range(3)]
+        await asyncio.to_thread(_volume_events, lab.d1, more)
+        grown = everything + [(n, a) for n in more for a in ("create", "destroy")]
+        await until(lambda: mine() == grown, 10, "the new rows", pilot=pilot)
+        assert cursor() == chosen
+        # ... and on the last row it follows them
+        await pilot.press("G")
+        await asyncio.to_thread(_volume_events, lab.d1, [f"evf-{tag}-last"])
+        await until(lambda: mine()[-1] == (f"evf-{tag}-last", "destroy"), 10, "the last row", pilot=pilot)
+        await pilot.pause()
+        assert cursor() == (f"evf-{tag}-last", "destroy") and f"evf-{tag}-last" in _painted(table)[-1]
 
 
 # ---------------------------------------------------------------------- the rules, without a daemon

@@ -159,3 +159,65 @@ async def test_one_line_cells_are_drawn_as_textual_draws_them():
                                (cells[column if row == 0 else -1 - column], width, cursor, hover)
                         compared += 1
         assert compared == 2 * len(cells) * 7 * 3
+
+
+async def test_rows_in_screen_order_follow_every_change_of_rows_as_textual_does():
+    """PaneTable keeps its screen order (and line offsets) until rows come, go or move, instead of
+    rebuilding them on every cell or width change: each change of rows must show as Textual's own."""
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        fast, plain = app.filled(rows(30))
+        await pilot.pause(0.1)
+
+        def same() -> None:
+            assert [r.key for r in fast.ordered_rows] == [r.key for r in plain.ordered_rows]
+            assert fast._y_offsets == plain._y_offsets
+            assert painted(fast) == painted(plain)
+
+        same()
+        for table in (fast, plain):
+            table.update_cell("k3", "c0", Text("changed"))
+        await pilot.pause(0.1)
+        same()
+        for table in (fast, plain):
+            table.remove_row("k0")
+            table.remove_row("k17")
+        await pilot.pause(0.1)
+        same()
+        for table in (fast, plain):
+            table.sort("c1", key=lambda cell: cell.plain, reverse=True)
+        await pilot.pause(0.1)
+        same()
+        for table in (fast, plain):
+            table.add_row(Text("added"), Text(""), Text(""), Text(""), key="new")
+            table.move_cursor(row=table.row_count - 1)
+        await pilot.pause(0.1)
+        same()
+        assert "added" in "".join(painted(fast))
+        fast.clear()
+        fast.add_rows_at_once(rows(8, salt="z"))
+        plain.clear()
+        for key, cells in rows(8, salt="z"):
+            plain.add_row(*cells, key=key)
+        await pilot.pause(0.1)
+        same()
+
+
+async def test_a_table_that_only_grows_taller_keeps_drawing_its_rows_right():
+    """A change of height alone (a filter that empties the table, then fills it) keeps the rows
+    already drawn; a change of width draws them again."""
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        fast, plain = app.filled(rows(60))
+        for table in (fast, plain):
+            table.styles.height = 5
+        await pilot.pause(0.1)
+        assert painted(fast) == painted(plain) and len(painted(fast)) == 5
+        for table in (fast, plain):
+            table.styles.height = 12
+        await pilot.pause(0.1)
+        assert painted(fast) == painted(plain) and len(painted(fast)) == 12
+        for table in (fast, plain):
+            table.styles.width = 30
+        await pilot.pause(0.1)
+        assert painted(fast) == painted(plain)

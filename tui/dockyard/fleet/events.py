@@ -119,8 +119,10 @@ def event_from_api(host: str, raw: Any) -> FleetEvent | None:
         nanos = int(seconds * 1_000_000_000) if isinstance(seconds, (int, float)) else time.time_ns()
     attrs = actor.get("Attributes") or {}
     attributes = {str(k): str(v) for k, v in attrs.items()} if isinstance(attrs, dict) else {}
-    object_id = actor.get("ID") or raw.get("id") or ""
-    return FleetEvent(host, nanos, kind, action, str(object_id), attributes.get("name", ""), attributes)
+    object_id = str(actor.get("ID") or raw.get("id") or "")
+    # a volume's ID is its name (and it has no `name` attribute): shown whole, not cut like an ID
+    name = attributes.get("name") or (object_id if kind == "volume" else "")
+    return FleetEvent(host, nanos, kind, action, object_id, name, attributes)
 
 
 def folded(event: FleetEvent) -> bool:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from textual.message import Message
 
 from dockyard.fleet.events import local_clock
+from dockyard.ui import filtering
 from dockyard.ui.panes.base import Column, Pane, Row, cell, key_table
 
 if TYPE_CHECKING:
@@ -64,21 +66,48 @@ class EventsPane(Pane):
 
     def __init__(self, fleet: Fleet, registries: Registries) -> None:
         super().__init__(fleet, registries)
-        self._row_cache: dict[int, Row] = {}
+        # seq -> (its row, its texts lower-cased in one string for bare filter words, its auto
+        # columns' widths): an event never changes, so none of it is made twice
+        self._row_cache: dict[int, tuple[Row, tuple[str], tuple[int, ...]]] = {}
+
+    def _cached(self, e: FleetEvent) -> tuple[Row, tuple[str], tuple[int, ...]]:
+        row = event_row(e)
+        # one haystack: a bare word is a substring of one of the columns, and none holds "\x00"
+        haystack = ("\x00".join(row.texts).lower(),)
+        entry = self._row_cache[e.seq] = (row, haystack, self._lengths(row.cells))
+        return entry
 
     def build_rows(self) -> list[Row]:
-        cache = self._row_cache
-        rows = []
-        for e in self.fleet.history.events(self.scope_hosts()):
-            row = cache.get(e.seq)
-            if row is None:
-                row = cache[e.seq] = event_row(e)
-            if self.match(row.texts, row.fields):
-                rows.append(row)
+        cache, cached = self._row_cache, self._cached
+        entries = [cache.get(e.seq) or cached(e) for e in self.fleet.history.events(self.scope_hosts())]
+        terms = filtering.parse(self.filter_text) if self.filter_text else []
+        if not terms:
+            rows = [entry[0] for entry in entries]
+        elif all(t.field is None and not t.negate for t in terms):  # words only (most filters): substrings
+            needles = [t.value.lower() for t in terms]
+            rows = [entry[0] for entry in entries if all(n in entry[1][0] for n in needles)]
+        else:
+            match = self.match
+            rows = [entry[0] for entry in entries if match(entry[1], entry[0].fields)]
         if len(cache) > len(self.fleet.history) * 2 + 100:  # events the history dropped
-            kept = {row.data.seq for row in rows}
-            self._row_cache = {seq: row for seq, row in cache.items() if seq in kept}
+            kept = {e.seq for e in self.fleet.history.events()}
+            self._row_cache = {seq: entry for seq, entry in cache.items() if seq in kept}
         return rows
+
+    def _lengths(self, cells) -> tuple[int, ...]:
+        auto = [i for i, c in enumerate(self.active_columns) if c.width is None]
+        return tuple(len(cells[i].plain) if cells[i].plain.isascii() else cell_len(cells[i].plain) for i in auto)
+
+    def _measure(self, wanted) -> dict[str, int]:
+        """Each auto column's widest cell, from the widths measured once per event (a filter that
+        brings 5,000 rows back measures none of them again)."""
+        columns = self.active_columns
+        auto = [c.key for c in columns if c.width is None]
+        cache = self._row_cache
+        lengths = [cache[int(key[1:])][2] for key, _ in wanted]
+        if not lengths:
+            return {key: 0 for key in auto}
+        return {key: max(column) for key, column in zip(auto, zip(*lengths))}
 
     def refresh_data(self, full: bool = True) -> None:
         # shown again with nothing new (same history, filter, scope): nothing to rebuild
