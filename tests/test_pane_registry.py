@@ -10,7 +10,7 @@ import pytest
 
 from dockyard.ui.commands import COMMANDS, CommandSuggester
 from dockyard.ui.panes.base import key_table
-from dockyard.ui.panes.registry import PANES, command_owner, spec_for_verb
+from dockyard.ui.panes.registry import PANES, command_owner, spec_for_verb, spec_listing
 
 
 def test_number_keys_ids_and_titles_are_unique():
@@ -71,3 +71,13 @@ def test_key_table_builds_bindings_with_resource_ids():
         ("space", "mark", "Mark", "thing.mark", True),
         ("O", "sort(True)", "Reverse sort", "thing.sort_reverse", False),
         ("x", "prune", "Prune", "thing.prune", False)]
+
+
+def test_each_object_kind_goes_to_the_one_pane_that_lists_it():
+    """Enter on an event or a problem about a host, image, volume… shows the pane listing it."""
+    lists = [kind for spec in PANES for kind in spec.lists]
+    assert len(lists) == len(set(lists)), lists
+    assert {kind: spec_listing(kind).id for kind in lists} == {
+        "host": "hosts", "daemon": "hosts", "image": "images", "volume": "volumes", "network": "networks",
+        "service": "services", "swarm": "services", "node": "nodes"}
+    assert spec_listing("plugin") is None  # no pane lists plugins: the app says so instead

@@ -26,7 +26,10 @@ Adding a resource is one module:
    swarm_models.py and operation reports in reports.py load on first use, through models.py).
 2. One line in `Fleet.__init__`: `self.things = Things(self)`.
 3. Live rows (the UI reads the cache): one line in `cache.LISTINGS` (kind → how to list it); the
-   session then lists it on every reconcile and after each daemon event of that type.
+   session then lists it on every reconcile and after each daemon event of that type. The listing
+   is a `DockerClient.list_things()` (docker_api.py) turning each API dict into a model through a
+   `thing_from_api` (from_api.py, checked against tests/replies/); the model's `key` property,
+   (host, identity), is how the cache tells a listing's objects apart.
 """
 
 from dockyard.lazy import lazy_names

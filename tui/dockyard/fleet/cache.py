@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from dockyard.fleet.docker_api import DockerClient
 
 # Every cached kind and how the session lists it: on (re)connect, every reconcile, and after an
-# event of its type (`image` events refresh "images"). A new cached resource is one line here.
+# event of its type (`image` events refresh "images"). A new cached resource is one line here (its
+# model's `key` property says which objects are the same one from listing to listing).
 LISTINGS: dict[str, Callable[[DockerClient], Awaitable[list[Any]]]] = {
     "containers": lambda c: c.list_containers(all=True),
     "images": lambda c: c.list_images(),
@@ -99,7 +100,9 @@ class HostCache:
 
 
 def _key(obj: Any) -> str:
-    return obj.name if hasattr(obj, "mountpoint") else obj.id
+    """An object's identity on its host: every cached model's `key` is (host, identity) — a
+    volume's name, the id of the others."""
+    return obj.key[1]
 
 
 def _resolve(items: dict[str, Any], cid: str) -> str | None:

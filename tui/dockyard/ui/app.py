@@ -41,7 +41,7 @@ from dockyard.ui.keyhints import KeyHints
 from dockyard.ui.panes.base import Pane, PaneTable, flash
 from dockyard.ui.panes.containers import base_order, container_row
 from dockyard.ui.panes.containers import COLUMNS as CONTAINER_COLUMNS
-from dockyard.ui.panes.registry import PANE_SPECS, PANES, command_owner, spec_for_verb
+from dockyard.ui.panes.registry import PANE_SPECS, PANES, command_owner, spec_for_verb, spec_listing
 
 if TYPE_CHECKING:  # the controller and the registry client (aiohttp, aiodocker) load after the first frame;
     # so do the panes but the first frame's (panes/registry.py), the screens and the dialogs (when first opened)
@@ -761,11 +761,11 @@ class DockyardApp(App[int]):
 
                 self.push_screen(ContainerScreen(found))
             return
-        pane_id = {"host": "hosts", "daemon": "hosts", "service": "services", "node": "nodes", "swarm": "services",
-                   "image": "images", "volume": "volumes", "network": "networks"}.get(kind)
-        if pane_id is None:
+        spec = spec_listing(kind)
+        if spec is None:
             self.flash(f"{kind} {name}: nothing to show for it", error=True)
             return
+        pane_id = spec.id
         self.show_pane(pane_id)
         pane = self.panes[pane_id]
 

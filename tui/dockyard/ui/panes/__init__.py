@@ -13,8 +13,10 @@ Adding a pane (say Services) takes two things, nothing else:
    app handles (`on_containers_pane_open_logs`).
 2. One `PaneSpec` in `registry.PANES`: id, number key, title, where the class is ("module:Class",
    imported once the first frame is up), `:` aliases, the `:` commands it runs (`command_<verb>`
-   methods) and its palette entries (pane actions).
+   methods), its palette entries (pane actions) and `lists`, the object kinds whose rows it holds
+   (enter on an event or a problem about one goes there).
 
-From the registry the app builds its tabs, number keys, `:` completion and help, the palette and the
-binding ids `[keys]` may remap; nothing else lists panes.
+From the registry the app builds its tabs, number keys, `:` completion and help, the palette, the
+binding ids `[keys]` may remap and where "go to" lands; nothing else lists panes. The README's key
+tables are written by hand: a new pane adds its number key and its keys there.
 """

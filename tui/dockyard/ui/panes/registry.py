@@ -57,6 +57,8 @@ class PaneSpec:
     palette: tuple[PaletteEntry, ...] = ()
     when: Callable[[Fleet], bool] | None = None  # its tab shows only while this holds (its key always works)
     count: Callable[[Fleet], int] | None = None  # a number its tab shows (e.g. how many problems)
+    # the object kinds, as events and problems name them, whose rows it lists: their "go to" lands here
+    lists: tuple[str, ...] = ()
 
     @property
     def pane(self) -> type[Pane]:
@@ -97,7 +99,7 @@ def _has_swarm(fleet: Fleet) -> bool:
 
 
 PANES: tuple[PaneSpec, ...] = (
-    PaneSpec("hosts", "1", "Hosts", "dockyard.ui.panes.hosts:HostsPane"),
+    PaneSpec("hosts", "1", "Hosts", "dockyard.ui.panes.hosts:HostsPane", lists=("host", "daemon")),
     PaneSpec("containers", "2", "Containers", "dockyard.ui.panes.containers:ContainersPane",
              aliases=("container",), commands=(
         Command("group host|project|none", "group containers", choices=("host", "project", "none")),
@@ -114,12 +116,14 @@ PANES: tuple[PaneSpec, ...] = (
         PaletteEntry("containers: recreate selected", "recreate",
                      "Recreate the marked containers (or the cursor's) with the newer image, rolling back on failure"),
     )),
-    PaneSpec("images", "3", "Images", "dockyard.ui.panes.images:ImagesPane", aliases=("image",)),
-    PaneSpec("volumes", "4", "Volumes", "dockyard.ui.panes.volumes:VolumesPane", aliases=("volume",)),
-    PaneSpec("networks", "5", "Networks", "dockyard.ui.panes.networks:NetworksPane", aliases=("network",)),
+    PaneSpec("images", "3", "Images", "dockyard.ui.panes.images:ImagesPane", aliases=("image",), lists=("image",)),
+    PaneSpec("volumes", "4", "Volumes", "dockyard.ui.panes.volumes:VolumesPane", aliases=("volume",),
+             lists=("volume",)),
+    PaneSpec("networks", "5", "Networks", "dockyard.ui.panes.networks:NetworksPane", aliases=("network",),
+             lists=("network",)),
     PaneSpec("registries", "6", "Registries", "dockyard.ui.panes.registries:RegistriesPane"),
     PaneSpec("services", "7", "Services", "dockyard.ui.panes.services:ServicesPane",
-             aliases=("service", "svc"), when=_has_swarm, palette=(
+             aliases=("service", "svc"), when=_has_swarm, lists=("service", "swarm"), palette=(
         PaletteEntry("services: scale", "scale", "Set the replicas of the service under the cursor"),
         PaletteEntry("services: update image", "update", "Rolling update of the service under the cursor"),
         PaletteEntry("services: rollback", "rollback", "Back to the previous spec of the service under the cursor"),
@@ -127,7 +131,7 @@ PANES: tuple[PaneSpec, ...] = (
     )),
     PaneSpec("tasks", "8", "Tasks", "dockyard.ui.panes.tasks:TasksPane", aliases=("task",), when=_has_swarm),
     PaneSpec("nodes", "9", "Nodes", "dockyard.ui.panes.nodes:NodesPane",
-             aliases=("node",), when=_has_swarm, palette=(
+             aliases=("node",), when=_has_swarm, lists=("node",), palette=(
         PaletteEntry("nodes: drain", "availability", "Move every task off the node under the cursor", ("drain",)),
         PaletteEntry("nodes: activate", "availability", "Let the node under the cursor take tasks", ("active",)),
     )),
@@ -145,6 +149,11 @@ PANE_SPECS = {spec.id: spec for spec in PANES}
 def spec_for_verb(verb: str) -> PaneSpec | None:
     """The pane a `:` word shows (its id or an alias)."""
     return next((s for s in PANES if verb == s.id or verb in s.aliases), None)
+
+
+def spec_listing(kind: str) -> PaneSpec | None:
+    """The pane whose rows list objects of `kind` ("volume", "node"…, as events and problems say)."""
+    return next((s for s in PANES if kind in s.lists), None)
 
 
 def command_owner(verb: str) -> tuple[PaneSpec, Command] | None:
