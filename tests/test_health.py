@@ -344,7 +344,7 @@ async def test_events_view_filter_narrows_and_widens_keeps_the_cursor_row_and_ne
         await asyncio.to_thread(_volume_events, lab.d1, names)
         await until(lambda: mine() == everything, 15, "all 300 rows in time order", pilot=pilot)
         assert table.cursor_row == table.row_count - 1  # following the newest, like tail -f
-        assert f"evf-{tag}-149" in _painted(table)[-1]
+        await until(lambda: f"evf-{tag}-149" in _painted(table)[-1], 5, "the newest row drawn last", pilot=pilot)
         await pilot.press("k", "k", "k")
         chosen = cursor()
         assert chosen == (f"evf-{tag}-148", "create")
@@ -354,7 +354,8 @@ async def test_events_view_filter_narrows_and_widens_keeps_the_cursor_row_and_ne
         narrow = [(n, a) for n, a in everything if n.startswith(f"evf-{tag}-14")]
         await until(lambda: [r["NAME"] for r in table_rows(app, "events")] == [n for n, _ in narrow], 5,
                     "only the rows with the typed text", pilot=pilot)
-        assert cursor() == chosen and any(chosen[0] in line for line in _painted(table))
+        assert cursor() == chosen
+        await until(lambda: any(chosen[0] in line for line in _painted(table)), 5, "the cursor row drawn", pilot=pilot)
         assert f"{len(narrow)} of" in tabs(app)
         await pilot.press("backspace", "backspace")  # `{tag}` again: every row of mine, none lost
         await until(lambda: table.row_count == len(table_rows(app, "events")) and mine() == everything
@@ -382,8 +383,8 @@ async def test_events_view_filter_narrows_and_widens_keeps_the_cursor_row_and_ne
         await pilot.press("G")
         await asyncio.to_thread(_volume_events, lab.d1, [f"evf-{tag}-last"])
         await until(lambda: mine()[-1] == (f"evf-{tag}-last", "destroy"), 10, "the last row", pilot=pilot)
-        await pilot.pause()
-        assert cursor() == (f"evf-{tag}-last", "destroy") and f"evf-{tag}-last" in _painted(table)[-1]
+        assert cursor() == (f"evf-{tag}-last", "destroy")
+        await until(lambda: f"evf-{tag}-last" in _painted(table)[-1], 5, "the last row drawn last", pilot=pilot)
 
 
 # ---------------------------------------------------------------------- the rules, without a daemon

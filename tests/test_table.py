@@ -221,3 +221,28 @@ async def test_a_table_that_only_grows_taller_keeps_drawing_its_rows_right():
             table.styles.width = 30
         await pilot.pause(0.1)
         assert painted(fast) == painted(plain)
+
+
+async def test_rows_away_from_the_cursor_are_drawn_as_textual_draws_them():
+    """PaneTable draws a row away from the cursor with what every row shares worked out once a
+    frame: each such line of the screen must be Textual's, segment for segment, style for style
+    (the focus on the input: a focused PaneTable has no focus tint, by design)."""
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        fast, plain = app.filled(rows(60))
+        for table in (fast, plain):
+            table.move_cursor(row=5)
+        app.query_one(Input).focus()
+        await pilot.pause(0.1)
+
+        def drawn(table: DataTable) -> list[list[tuple[str, object]]]:
+            cursor_line = table.cursor_row + 1 - int(table.scroll_y)  # (the header is line 0)
+            return [[(seg.text, seg.style) for seg in table.render_line(y)] for y in range(table.size.height)
+                    if y != cursor_line]
+
+        assert drawn(fast) == drawn(plain)
+        for table in (fast, plain):  # scrolled: other rows, other row numbers in each cell's meta
+            table.scroll_to(y=20, animate=False, immediate=True)
+        await pilot.pause(0.1)
+        assert fast.scroll_y == plain.scroll_y == 20
+        assert drawn(fast) == drawn(plain)

@@ -168,6 +168,19 @@ _AWAY = "rows away from the cursor"  # the one pseudo-class state such rows are 
 _AWAY_CLASSES = ("datatable--header", "datatable--even-row", "datatable--odd-row", "datatable--fixed")
 
 
+@dataclass(frozen=True)
+class _CellStyles:
+    """What every body cell drawn in one frame shares (PaneTable._cell_styles)."""
+
+    console: Any
+    pad: int
+    fixed_rows: int
+    fixed_columns: int
+    pre: Style  # the row's style and the component style (each cell adds its own meta)
+    post: Style | None  # Styled's post style
+    after: dict  # a segment's own style -> that style + post
+
+
 class PaneTable(DataTable):
     """Textual's DataTable, made for thousands of one-line rows (the methods below say how).
 
@@ -182,10 +195,16 @@ class PaneTable(DataTable):
     _last_size = None  # see _on_resize
     _rows_version = 0  # bumped when rows come, go, move or change height (see ordered_rows)
     _ordered: tuple[tuple[int, int], list[TableRow], list[tuple[RowKey, int]]] | None = None
+    _framed: tuple[tuple, tuple[list[int], int, Style]] | None = None  # see _frame
     DEFAULT_CSS = """
     PaneTable:focus { background-tint: 0%; }
     PaneTable:focus > .datatable--header { background-tint: 0%; }
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._cell_frames: dict[tuple, _CellStyles] = {}  # see _cell_styles
+        self._cell_meta: dict[tuple[int, int], Style] = {}  # each cell's (row, column) meta, made once
 
     def notify_style_update(self) -> None:
         """Textual drops every rendered cell when the table's styles update, and focus moving to
@@ -376,13 +395,13 @@ class PaneTable(DataTable):
         row = self.rows.get(row_key)
         data = self._data.get(row_key)
         value = data.get(column_key) if data is not None else None
-        pad = self.cell_padding
+        styles = self._cell_styles(base_style, cursor, hover)
+        console, pad, fixed_rows, fixed_columns = styles.console, styles.pad, styles.fixed_rows, styles.fixed_columns
         inner = width - 2 * pad
         if (row is None or row.height != 1 or row.label is not None or type(value) is not Text or inner <= 0
-                or row_index < self.fixed_rows or column_index < self.fixed_columns
+                or row_index < fixed_rows or column_index < fixed_columns
                 or "\n" in value.plain or "\t" in value.plain):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        console = self.app.console
         blank = Style.null()
         plain = value.plain
         if value.spans or value.justify not in (None, "default") or not plain or value.overflow == "ignore":
@@ -406,20 +425,42 @@ class PaneTable(DataTable):
             segments.append(Segment(" " * (inner - used), blank))
         if pad:
             segments.append(Segment(" " * pad, blank))
-        component_style, post_style = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
-        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
-        post = post_style  # what Styled puts after the cell's own style (the cursor's, by default)
+        # Segment.apply_style(segments, pre, post), as Styled does, where pre is the row's style,
+        # the cell's meta and the component style, and post what Styled puts after the cell's own
+        # style (the cursor's, by default): (pre + style) + post, added as pre + (style + post),
+        # the part after pre shared by every cell of the frame (styles add associatively)
+        meta = self._cell_meta.get((row_index, column_index))
+        if meta is None:
+            if len(self._cell_meta) > 4096:  # (a few screenfuls of cells)
+                self._cell_meta.clear()
+            meta = self._cell_meta[(row_index, column_index)] = \
+                Style.from_meta({"row": row_index, "column": column_index})
+        pre = styles.pre + meta
+        after = styles.after
         line = []
-        for text, style, control in segments:  # Segment.apply_style(segments, pre, post), as Styled does
-            if pre:
-                style = pre + style
-            if post:
-                style = style + post if style else post
-            line.append(Segment(text, style, control))
+        for text, style, control in segments:
+            tail = after.get(style)
+            if tail is None:
+                tail = after[style] = (style + styles.post if style else styles.post) if styles.post else style
+            line.append(Segment(text, pre + tail if tail is not None else pre, control))
         lines = self._cell_render_cache[cache_key] = [line]
         return lines
+
+    def _cell_styles(self, base_style: Style, cursor: bool, hover: bool) -> _CellStyles:
+        """What the cells of a frame share (see `_render_cell`), kept until the table changes."""
+        key = (base_style, cursor, hover, self._update_count, self._pseudo_class_state, self.show_cursor,
+               self._show_hover_cursor, self.cursor_foreground_priority, self.cursor_background_priority)
+        styles = self._cell_frames.get(key)
+        if styles is None:
+            if len(self._cell_frames) > 64:
+                self._cell_frames.clear()
+            component_style, post_style = self._get_styles_to_render_cell(
+                False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+                self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+            styles = self._cell_frames[key] = _CellStyles(
+                self.app.console, self.cell_padding, self.fixed_rows, self.fixed_columns,
+                base_style + component_style, post_style, {})
+        return styles
 
     def _render_line_in_row(self, row_key, line_no, base_style, cursor_location, hover_location):
         """Textual keys each rendered row by the cursor's coordinate, so a cursor that moves one
@@ -436,9 +477,49 @@ class PaneTable(DataTable):
         state = self._pseudo_class_state
         self._pseudo_class_state = _AWAY
         try:
-            return super()._render_line_in_row(row_key, line_no, base_style, _ELSEWHERE, _ELSEWHERE)
+            return self._away_row(row_key, row, line_no, base_style)
         finally:
             self._pseudo_class_state = state
+
+    def _away_row(self, row_key, row_index, line_no, base_style):
+        """A row away from the cursor, drawn as Textual's `_render_line_in_row` draws it when the
+        table has no row labels, fixed columns or zebra stripes, with what every row shares worked
+        out once a frame: Textual asks the DOM for the header's style and each column's width
+        again for each row (a fresh screenful, as page down or a filter brings: ~50 ms here, half
+        of it that). Anything else: Textual's own. tests/test_table.py compares the two."""
+        cache_key = (row_key, line_no, base_style, _ELSEWHERE, _ELSEWHERE, self.cursor_type, self.show_cursor,
+                     self._show_hover_cursor, self._update_count, self._pseudo_class_state)  # Textual's key
+        drawn = self._row_render_cache.get(cache_key)
+        if drawn is not None:
+            return drawn
+        record = self.rows.get(row_key)
+        if (row_index is None or record is None or record.height != 1 or line_no != 0 or self.fixed_columns
+                or self.zebra_stripes or row_index < self.fixed_rows
+                or (self._labelled_row_exists and self.show_row_labels)):
+            return super()._render_line_in_row(row_key, line_no, base_style, _ELSEWHERE, _ELSEWHERE)
+        widths, remaining, extend_style = self._frame(base_style)
+        render_cell = self._render_cell
+        scrollable = [render_cell(row_index, i, base_style, width)[0] for i, width in enumerate(widths)]
+        # (the row's style, continued to the table's right edge, as Textual extends it)
+        out_of_bounds = Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        scrollable.append([Segment(" " * remaining, extend_style + out_of_bounds)])
+        drawn = self._row_render_cache[cache_key] = ([], scrollable)
+        return drawn
+
+    def _frame(self, base_style: Style) -> tuple[list[int], int, Style]:
+        """What every row away from the cursor shares in a frame: the columns' widths, the space
+        right of the last column, the style that space takes."""
+        key = (base_style, self._update_count, self._pseudo_class_state, self.show_cursor,
+               self._show_hover_cursor, self.size.width)
+        if self._framed is not None and self._framed[0] == key:
+            return self._framed[1]
+        widths = [column.get_render_width(self) for column in self.ordered_columns]
+        remaining = max(0, self.size.width - sum(widths) - self._row_label_column_width)
+        extend, _ = self._get_styles_to_render_cell(False, False, False, False, False, self.show_cursor,
+                                                    self._show_hover_cursor, False, False)
+        frame = (widths, remaining, base_style + extend)
+        self._framed = (key, frame)
+        return frame
 
 
 @dataclass
