@@ -246,3 +246,23 @@ async def test_rows_away_from_the_cursor_are_drawn_as_textual_draws_them():
         await pilot.pause(0.1)
         assert fast.scroll_y == plain.scroll_y == 20
         assert drawn(fast) == drawn(plain)
+
+
+async def test_rows_added_again_show_their_own_cells():
+    """add_rows_at_once reuses what it made for a row it saw before with the same cells: the
+    cells shown must be those given now, whatever the table changed in between."""
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        data = rows(20)
+        fast, _ = app.filled(data)
+        fast.update_cell("k3", "c0", Text("changed in the table"))
+        await pilot.pause(0.05)
+        fast.clear()
+        fast.add_rows_at_once(data[:5])  # (a filter: fewer rows) ...
+        fast.clear()
+        changed = [(key, (Text("new"), *cells[1:])) if key == "k4" else (key, cells) for key, cells in data]
+        fast.add_rows_at_once(changed)  # ... and all of them back, one with new cells
+        await pilot.pause(0.05)
+        assert [fast.get_row_at(i) for i in range(20)] == [list(cells) for _, cells in changed]
+        assert "changed in the table" not in "".join(painted(fast))
+        assert fast.virtual_size.height == 21  # (the header and 20 rows)

@@ -167,6 +167,7 @@ class DockyardApp(App[int]):
         self._active = "containers"
         self._hosts_shown: set[str] = set()
         self._filter_timer = None
+        self._filter_rows = 0  # the most rows the active pane showed while the `/` prompt is open
         self.hangup_guard: HangupGuard | None = None  # set by run_app in a real terminal
         self._fleet_closing: asyncio.Future | None = None
         self._early_keys: list[events.Key] | None = None  # typed before the panes were up (phase one)
@@ -518,6 +519,7 @@ class DockyardApp(App[int]):
         prompt.placeholder = (":command (tab completes) — hosts, containers, host NAME, all, sort COL, group, q"
                               if mode == "command" else "/filter — words, host:NAME state:running label:k=v image:…")
         prompt.suggester.enabled = mode == "command"  # type: ignore[union-attr]
+        self._filter_rows = len(self.active_pane.rows)
         prompt.value = value
         self.query_one(KeyHints).display = False  # the prompt takes the key bar's line: the table keeps
         prompt.display = True  # its size, and its rendered rows stay cached
@@ -543,7 +545,9 @@ class DockyardApp(App[int]):
             if self._filter_timer is not None:
                 self._filter_timer.stop()
                 self._filter_timer = None
-            if len(self.active_pane.rows) > 500:
+            # (big: the rows the pane showed as the prompt opened count too — backspace brings them back)
+            self._filter_rows = max(self._filter_rows, len(self.active_pane.rows))
+            if self._filter_rows > 500:
                 value = event.value
                 self._filter_timer = self.set_timer(0.15, lambda: self.set_filter(value))
             else:

@@ -83,7 +83,10 @@ class EventsPane(Pane):
         terms = filtering.parse(self.filter_text) if self.filter_text else []
         if not terms:
             rows = [entry[0] for entry in entries]
-        elif all(t.field is None and not t.negate for t in terms):  # words only (most filters): substrings
+        elif len(terms) == 1 and terms[0].field is None and not terms[0].negate:  # one word (most filters)
+            needle = terms[0].value.lower()
+            rows = [entry[0] for entry in entries if needle in entry[1][0]]
+        elif all(t.field is None and not t.negate for t in terms):  # words only: substrings
             needles = [t.value.lower() for t in terms]
             rows = [entry[0] for entry in entries if all(n in entry[1][0] for n in needles)]
         else:
