@@ -5,6 +5,8 @@
     python3 bench/bench_scale.py --hosts 200 --ssh jump        # N SSH hosts behind one bastion
     python3 bench/bench_scale.py --hosts 200 --ssh direct      # N SSH hosts, each its own connection
     python3 bench/bench_scale.py --hosts 200 --cli             # + `dockyard ps --json` vs `docker ps`
+    python3 bench/bench_scale.py --hosts 500 --quick --hangup  # launch → online, q, and a hang-up (SIGHUP)
+    python3 bench/bench_scale.py --hosts 500 --no-tui --soak 600   # RSS every 30 s for 10 minutes
 
 The scale lab (tests/lab/scale.py): one dockerd listening on N unix sockets `-H unix:///…/hN.sock`
 (`--bridge=none --iptables=false --ip-masq=false --ip-forward=false --ip6tables=false`), 10 running
@@ -24,6 +26,8 @@ process cannot raise it, the strictest case). Measured, in this order:
   p95 and max
 - RSS at the end
 - `q` → process gone
+- `--hangup`: a second launch, its terminal killed (SIGHUP) once all online → process gone
+- `--soak S`: a launch left alone on the Containers pane S s; RSS (and descriptors) every 30 s
 
 The docker CLI has no fleet view; where it applies (`--cli`): `docker ps` over the N sockets in 16
 parallel processes against `dockyard ps --json`, with its peak descriptors, under the same limit.
@@ -88,6 +92,9 @@ class ScaleLab:
         self.daemon.start(timeout=120)
         self.daemon.ensure_image()
         self.daemon.run_containers(CONTAINERS)
+        # dockerd's own start-up with hundreds of listeners keeps a core busy for seconds (9 s at
+        # 200 sockets, 30 s at 500): measured before it settles, the figures were the daemon's
+        quiet = self.daemon.wait_quiet()
         entries = self.daemon.host_entries()
         if self.ssh:
             ssh_dir = Path(self.root) / "ssh"
@@ -111,7 +118,8 @@ class ScaleLab:
         cfg = Path(self.root) / "scale.toml"
         cfg.write_text(toml(entries))
         print(f"scale lab: {self.n} hosts ({self.ssh or 'unix'}), {CONTAINERS} containers, "
-              f"ready in {time.monotonic() - t0:.1f} s", flush=True)
+              f"ready in {time.monotonic() - t0:.1f} s (of which {quiet:.0f} s waiting for dockerd to settle)",
+              flush=True)
         return cfg
 
     def stop(self) -> None:
@@ -125,25 +133,99 @@ def header_online(screen: str, n: int) -> bool:
     return f"hosts {n}/{n} online" in screen
 
 
+def launch(lab: ScaleLab, cfg: Path, name: str) -> tuple[int, float | None, float | None]:
+    """Start Dockyard in tmux under the descriptor limit: (pid, s to first rows, s to all online)."""
+    n = lab.n
+    t0 = time.perf_counter()
+    start_session(name, f"bash -c 'ulimit -n {NOFILE}; exec {DOCKYARD} --config {cfg}'")
+    pid = find_pid(name, str(cfg))
+    first = online = None
+    total = n * CONTAINERS
+    while time.perf_counter() - t0 < 120:
+        screen = capture(name)
+        now = time.perf_counter() - t0
+        if first is None and "sc0" in screen:
+            first = now
+        if header_online(screen, n) and f"containers {total}/{total} running" in screen:
+            online = now
+            break
+        time.sleep(0.02)
+    return pid, first, online
+
+
+def gone_after(pid: int, t0: float, limit: float = 15) -> float:
+    """Seconds from `t0` until `pid` has exited (or is a zombie)."""
+    while os.path.exists(f"/proc/{pid}") and time.perf_counter() - t0 < limit:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z"):
+                break
+        except OSError:
+            break
+        time.sleep(0.005)
+    return time.perf_counter() - t0
+
+
+def bench_hangup(lab: ScaleLab, cfg: Path) -> dict[str, str]:
+    """The terminal goes away (tmux session killed: SIGHUP) once every host is online."""
+    name = f"dys-hup-{lab.n}-{lab.ssh or 'unix'}"
+    try:
+        pid, _, online = launch(lab, cfg, name)
+        time.sleep(3)
+        t0 = time.perf_counter()
+        kill_session(name)
+        return {"hang-up (SIGHUP) → process gone": f"{gone_after(pid, t0):.2f} s"
+                + ("" if online else " (not all hosts were online)")}
+    finally:
+        kill_session(name)
+
+
+def bench_soak(lab: ScaleLab, cfg: Path, seconds: float, every: float = 30.0) -> dict[str, str]:
+    """RSS every `every` s for `seconds` s after all hosts are online (Containers pane, left alone)."""
+    name = f"dys-soak-{lab.n}-{lab.ssh or 'unix'}"
+    try:
+        pid, _, online = launch(lab, cfg, name)
+        samples = []
+        t0 = time.monotonic()
+        while True:
+            samples.append(rss_mb(pid))
+            print(f"  soak {time.monotonic() - t0:4.0f} s: RSS {samples[-1]:.0f} MB, {fds(pid)} descriptors",
+                  flush=True)
+            if time.monotonic() - t0 >= seconds:
+                break
+            time.sleep(every)
+        screen = capture(name)
+        header = next((line.strip() for line in screen.splitlines() if "hosts " in line and "online" in line), "")
+        return {f"RSS over {seconds / 60:.0f} min (every {every:.0f} s)":
+                f"first {samples[0]:.0f} MB, max {max(samples):.0f} MB, last {samples[-1]:.0f} MB "
+                f"({len(samples)} samples)" + ("" if online else ", not all hosts online at start"),
+                "header at the end of the soak": header[:60]}
+    finally:
+        kill_session(name)
+
+
+def bench_quick(lab: ScaleLab, cfg: Path) -> dict[str, str]:
+    """Launch → first rows → all online, descriptors and RSS 5 s later, `q` → process gone."""
+    name = f"dys-q-{lab.n}-{lab.ssh or 'unix'}"
+    try:
+        pid, first, online = launch(lab, cfg, name)
+        results = {"first rows": f"{first:.2f} s" if first else "never",
+                   "launch → all online": f"{online:.2f} s" if online else "not in 120 s"}
+        time.sleep(5)
+        results["descriptors, RSS 5 s after"] = f"{fds(pid)}, {rss_mb(pid):.0f} MB"
+        t_q = time.perf_counter()
+        send(name, "q")
+        results["q → process gone"] = f"{gone_after(pid, t_q):.2f} s"
+        return results
+    finally:
+        kill_session(name)
+
+
 def bench_tui(lab: ScaleLab, cfg: Path, idle: float) -> dict[str, str]:
     n = lab.n
     name = f"dys-{n}-{lab.ssh or 'unix'}"
     results: dict[str, str] = {}
-    t0 = time.perf_counter()
-    start_session(name, f"bash -c 'ulimit -n {NOFILE}; exec {DOCKYARD} --config {cfg}'")
     try:
-        pid = find_pid(name, str(cfg))
-        first = online = None
-        total = n * CONTAINERS
-        while time.perf_counter() - t0 < 120:
-            screen = capture(name)
-            now = time.perf_counter() - t0
-            if first is None and "sc0" in screen:
-                first = now
-            if header_online(screen, n) and f"containers {total}/{total} running" in screen:
-                online = now
-                break
-            time.sleep(0.02)
+        pid, first, online = launch(lab, cfg, name)
         results["first rows"] = f"{first:.2f} s" if first else "never"
         if online is None:
             last = [line for line in capture(name).splitlines() if "hosts" in line][:1]
@@ -183,14 +265,7 @@ def bench_tui(lab: ScaleLab, cfg: Path, idle: float) -> dict[str, str]:
         results["RSS"] = f"{rss_mb(pid):.0f} MB"
         t_q = time.perf_counter()
         send(name, "q")
-        while os.path.exists(f"/proc/{pid}") and time.perf_counter() - t_q < 15:
-            try:
-                if Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z"):
-                    break
-            except OSError:
-                break
-            time.sleep(0.005)
-        results["q → process gone"] = f"{time.perf_counter() - t_q:.2f} s"
+        results["q → process gone"] = f"{gone_after(pid, t_q):.2f} s"
     finally:
         kill_session(name)
     return results
@@ -243,6 +318,9 @@ def main() -> None:
     ap.add_argument("--cli", action="store_true", help="also dockyard ps --json vs docker ps")
     ap.add_argument("--idle", type=float, default=30.0)
     ap.add_argument("--no-tui", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="the TUI run: only launch → online, RSS and q")
+    ap.add_argument("--hangup", action="store_true", help="also a launch ended by a terminal hang-up (SIGHUP)")
+    ap.add_argument("--soak", type=float, metavar="S", help="also a launch left alone S s, RSS every 30 s")
     args = ap.parse_args()
     if subprocess.run(["tmux", "-V"], capture_output=True).returncode != 0:
         sys.exit("tmux is needed")
@@ -251,10 +329,18 @@ def main() -> None:
         cfg = lab.start()
         load = os.getloadavg()[0]
         if not args.no_tui:
-            results = bench_tui(lab, cfg, args.idle)
+            results = bench_quick(lab, cfg) if args.quick else bench_tui(lab, cfg, args.idle)
             md_table(f"{args.hosts} {args.ssh + ' SSH' if args.ssh else 'unix'} hosts × {CONTAINERS} containers, "
                      f"ulimit -n {NOFILE} (load average {load:.1f} at start)",
                      ["measure", "value"], [[k, v] for k, v in results.items()])
+        extra: dict[str, str] = {}
+        if args.hangup:
+            extra |= bench_hangup(lab, cfg)
+        if args.soak:
+            extra |= bench_soak(lab, cfg, args.soak)
+        if extra:
+            md_table(f"{args.hosts} {args.ssh + ' SSH' if args.ssh else 'unix'} hosts, ulimit -n {NOFILE} "
+                     f"(load average {os.getloadavg()[0]:.1f})", ["measure", "value"], [[k, v] for k, v in extra.items()])
         if args.cli:
             md_table(f"CLI over {args.hosts} hosts, ulimit -n {NOFILE}",
                      ["command", "wall", "containers", "errors", "peak descriptors"], bench_cli(lab, cfg))

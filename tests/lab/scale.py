@@ -12,6 +12,8 @@ For SSH, `ssh_hosts_toml` points hosts at the same sockets through an sshd (the 
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,26 @@ class ScaleDaemon(Daemon):
                 raise LabError(f"start {prefix}{i}: {status} {body[:200]!r}")
             ids.append(cid)
         return ids
+
+    def cpu_seconds(self) -> float:
+        """dockerd's own CPU time so far (user + system, from /proc/PID/stat)."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(") ", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def wait_quiet(self, timeout: float = 120.0, window: float = 1.0, busy: float = 0.05) -> float:
+        """Wait until dockerd uses less than `busy` of a core over `window` s; returns the seconds waited.
+
+        A dockerd with hundreds of listeners keeps a core busy for several seconds after it answers
+        its first `_ping` (9 s at 200 sockets here): a measurement started before then times the
+        daemon's own start-up, not the client."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            before = self.cpu_seconds()
+            time.sleep(window)
+            if self.cpu_seconds() - before < busy * window:
+                break
+        return time.monotonic() - start
 
     def host_entries(self, prefix: str = "h", count: int | None = None) -> list[dict[str, Any]]:
         return [{"name": f"{prefix}{i}", "url": f"unix://{path}"}
