@@ -2,6 +2,8 @@
 
 `FreezableProxy` forwards a unix socket to a real daemon until `freeze()`, after which it
 holds every byte: a daemon that was fine and then wedged (until `thaw()`: one that was slow).
+`hold("/images/json", "/info")` holds only the requests whose path contains one of those (one
+slow kind of reply) until `release()`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ class FreezableProxy:
         self._open.set()
         self._server: asyncio.AbstractServer | None = None
         self._writers: list[asyncio.StreamWriter] = []
+        self._held_paths: tuple[bytes, ...] = ()
+        self._released = asyncio.Event()
+        self._released.set()
+        self.held = 0  # requests held so far
 
     async def start(self) -> FreezableProxy:
         self._server = await asyncio.start_unix_server(self._handle, self.listen_path)
@@ -24,6 +30,21 @@ class FreezableProxy:
 
     def freeze(self) -> None:
         self._open.clear()
+
+    def hold(self, *paths: str) -> None:
+        self._held_paths = tuple(p.encode() for p in paths)
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def _holds(self, data: bytes) -> bool:
+        """Whether this chunk from the client starts a request for a held path."""
+        if not self._held_paths or self._released.is_set():
+            return False
+        line = data.split(b"\r\n", 1)[0]
+        parts = line.split(b" ")
+        return len(parts) == 3 and parts[2].startswith(b"HTTP/") and any(p in parts[1] for p in self._held_paths)
 
     def thaw(self) -> None:
         """Pass the held bytes on and forward again: a host that was slow, not dead."""
@@ -39,10 +60,13 @@ class FreezableProxy:
         up_reader, up_writer = await asyncio.open_unix_connection(self.target_path)
         self._writers += [writer, up_writer]
 
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, upstream: bool = False) -> None:
             try:
                 while data := await src.read(65536):
                     await self._open.wait()
+                    if upstream and self._holds(data):
+                        self.held += 1
+                        await self._released.wait()
                     dst.write(data)
                     await dst.drain()
             except (ConnectionError, asyncio.CancelledError):
@@ -50,4 +74,4 @@ class FreezableProxy:
             finally:
                 dst.close()
 
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer, upstream=True), pipe(up_reader, writer))

@@ -166,7 +166,7 @@ async def test_a_bug_in_the_live_loop_is_not_shown_as_online(lab, monkeypatch, c
     """An unexpected exception ends the loop as 'unreachable: internal error', logged, and it retries."""
     from dockyard.fleet.session import HostSession
 
-    async def broken(self) -> None:
+    async def broken(self, *args, **kwargs) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(HostSession, "_reconcile_all", broken)

@@ -169,6 +169,31 @@ class TestLiveCache:
             await until(lambda: cached_state() is None, 2, f"{name} removed")
 
 
+    async def test_rows_and_counts_do_not_wait_for_slow_images_or_info(self, lab, tmp_path):
+        """A host's container rows and its running/total counts show as soon as its containers are
+        listed: an images listing or `/info` that takes its time (a big fleet connecting together
+        defers them) holds back neither; they fill in when they come."""
+        proxy = await FreezableProxy(str(tmp_path / "slow.sock"), lab.d1.socket).start()
+        proxy.hold("/images/json", "/info")
+        try:
+            lab.d1.run_container("slowrows-" + uuid.uuid4().hex[:6], "sleep", "300")
+            truth = set(lab.d1.docker("ps", "-aq", "--no-trunc").stdout.split())
+            async with Fleet(config(HostConfig(name="slow", url=f"unix://{proxy.listen_path}")),
+                             live=True) as fleet:
+                await until(lambda: truth and {c.id for c in fleet.cached("containers")} == truth, 10, "rows")
+                status = fleet.host("slow")
+                assert status.state == HostState.ONLINE
+                assert status.containers == len(truth) and status.containers_running is not None
+                assert status.images is None and status.cpus is None  # not listed yet: not guessed
+                assert proxy.held >= 1
+                proxy.release()
+                await until(lambda: fleet.host("slow").images is not None and fleet.host("slow").cpus, 10,
+                            "images and /info once they answer")
+                assert fleet.host("slow").images == len(set(lab.d1.docker("images", "-q", "--no-trunc").stdout.split()))
+        finally:
+            await proxy.stop()
+
+
 class TestReadOnly:
     @pytest.mark.parametrize("where", ["fleet", "host"])
     async def test_mutating_calls_refuse(self, lab, where):

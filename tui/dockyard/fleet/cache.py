@@ -90,13 +90,14 @@ class HostCache:
                 self._notify(kind)
         self.loaded.clear()
 
-    def counts(self) -> tuple[int, int, int] | None:
-        """(containers, running, images) from the cache, or None before the first listing."""
-        if not {"containers", "images"} <= self.loaded:
+    def counts(self) -> tuple[int, int, int | None] | None:
+        """(containers, running, images) from the cache, or None before the first container listing;
+        images None until they are listed (a connecting fleet lists containers first)."""
+        if "containers" not in self.loaded:
             return None
         containers = self._items["containers"].values()
         running = sum(1 for c in containers if c.state == "running")
-        return len(containers), running, len(self._items["images"])
+        return len(containers), running, len(self._items["images"]) if "images" in self.loaded else None
 
 
 def _key(obj: Any) -> str:

@@ -265,7 +265,7 @@ class HostSession:
             cpus=info.get("NCPU"), memory=info.get("MemTotal"),
             containers=counts[0] if counts else info.get("Containers"),
             containers_running=counts[1] if counts else info.get("ContainersRunning"),
-            images=counts[2] if counts else self.image_count,
+            images=counts[2] if counts and counts[2] is not None else self.image_count,
             latency_ms=self.latency_ms, readonly=self.readonly, labels=dict(self.config.labels),
             source=self.config.source, down_since=self.down_since, warning=self.warning,
         )
@@ -408,9 +408,10 @@ class HostSession:
     def _bad_event(self, what: str) -> None:
         self.warn(f"events: skipped {what}")
 
-    async def _reconcile_all(self) -> None:
+    async def _reconcile_all(self, skip: tuple[str, ...] = ()) -> None:
         for kind in (*KINDS, "info"):
-            await self._refresh(kind)
+            if kind not in skip:
+                await self._refresh(kind)
 
     async def _refresh(self, kind: str) -> None:
         if kind == "info":
@@ -566,8 +567,16 @@ class _LiveLoop:
         stream, an event dockerd never sent). The first starts once subscribed, so nothing
         that happens after it is missed."""
         await self.subscribed.wait()
+        # The first view needs the rows only: the other listings and /info (the daemon's most
+        # expensive reply) wait for a background slot, so hundreds of hosts connecting together
+        # show their rows first instead of sharing the daemons' and this process's CPU with them.
+        session = self.session
+        await session._refresh("containers")
+        first = True
         while not self.stopping.is_set():
-            await self.session._reconcile_all()
+            async with session.links.background_slot():
+                await session._reconcile_all(skip=("containers",) if first else ())
+            first = False
             self.settled.set()
             # ±20 %: a fleet that connected together must not reconcile in one wave for ever
             await asyncio.sleep(self.session.timing.reconcile_every * random.uniform(0.8, 1.2))
@@ -578,10 +587,11 @@ class _LiveLoop:
         """Probe when silent for ping_every (and for LATENCY every latency_every); silence for
         frozen_after since the daemon was last heard means down. The first probe waits a random
         part of ping_every: a fleet's probes spread over time instead of coming in waves.
-        LATENCY shows the idle ping: only once the first listing (the start-up rush) is done."""
+        LATENCY shows the idle ping: only once the first listing (the start-up rush) is done, so
+        no probe is sent for it before (a connecting fleet's replies say the daemons are alive)."""
         session, timing = self.session, self.session.timing
         session.heard = time.monotonic()
-        measured = 0.0
+        measured = session.heard
         await asyncio.sleep(random.uniform(0.2, 1.0) * timing.ping_every)
         while not self.stopping.is_set():
             now = time.monotonic()

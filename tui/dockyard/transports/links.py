@@ -14,6 +14,8 @@ One `Links` per fleet. Hundreds of hosts make per-host costs add up:
 |                         | 100 hosts behind a bastion are one login to it, not 100 (as ControlMaster) |
 | `ssh_keepalive`         | seconds between SSH keepalives, longer for a big fleet                     |
 | `requests`              | requests in flight over the fleet (each may need a descriptor)             |
+| `background`            | hosts doing background work at once (BACKGROUND): a reconcile's listings   |
+|                         | and /info, a freshness check's image listings; 500 hosts never at once     |
 
 No asyncssh here: the jump pool holds whatever the SSH transport opens (`open_fn`).
 """
@@ -29,6 +31,7 @@ from dockyard.transports.errors import Unreachable
 
 DEFAULT_SSH_HANDSHAKES = 16
 DIRECT_CONNECTS = 32
+BACKGROUND = 8
 FAILED_ATTEMPT_SHARED_FOR = 1.0  # s: hosts asking for a hop right after its connect failed get that failure
 IDLE_HOP_LINGER = 10.0  # s a jump connection nobody uses stays open (a reconnect picks it up again)
 
@@ -59,6 +62,7 @@ class Links:
         self._handshakes: asyncio.Semaphore | None = None
         self._direct: asyncio.Semaphore | None = None
         self._requests: asyncio.Semaphore | None = None
+        self._background: asyncio.Semaphore | None = None
         self._hops: dict[Hashable, _Hop] = {}
         self.hop_connects = 0  # jump connections opened so far (tests and the bench read it)
 
@@ -78,6 +82,14 @@ class Links:
         if self._requests is None:
             self._requests = asyncio.Semaphore(self.requests)
         async with self._requests:
+            yield
+
+    @contextlib.asynccontextmanager
+    async def background_slot(self) -> AsyncIterator[None]:
+        """A slot for background work on one host (what no user is waiting for): BACKGROUND hosts at a time."""
+        if self._background is None:
+            self._background = asyncio.Semaphore(BACKGROUND)
+        async with self._background:
             yield
 
     # ------------------------------------------------------------------ shared jump hops
