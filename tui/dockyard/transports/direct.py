@@ -42,10 +42,11 @@ class TCPTransport(Transport):
 
 
 async def open_direct(host: HostConfig, keep_idle: int = 1) -> Transport:
-    """Build the connector; nothing is connected until the first request."""
+    """Build the connector; nothing is connected until the first request (a unix socket's failure
+    to connect is said in words by `_UnixConnector`: no connection just to try one, which was 500
+    extra connects to the daemons of a big fleet)."""
     endpoint = host.endpoint
     if endpoint.scheme == "unix":
-        await _probe_socket(endpoint.socket_path, host.connect_timeout)
         return UnixTransport(endpoint.socket_path, keep_idle)
     if host.tls is not None:
         try:
@@ -61,16 +62,6 @@ async def open_direct(host: HostConfig, keep_idle: int = 1) -> Transport:
     transport = TCPTransport(endpoint.http_base, connector)
     transport.kind = "tls" if host.tls is not None else "tcp"
     return transport
-
-
-async def _probe_socket(path: str, timeout: float) -> None:
-    """Connect once, so a socket we may not use is said in words, like docker's own message, not as
-    a failed HTTP request to "docker:80"."""
-    try:
-        _, writer = await asyncio.wait_for(asyncio.open_unix_connection(path), timeout)
-    except (OSError, asyncio.TimeoutError) as exc:
-        raise Unreachable(socket_words(path, exc)) from None
-    writer.close()
 
 
 def socket_words(path: str, exc: OSError | asyncio.TimeoutError) -> str:
