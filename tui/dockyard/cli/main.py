@@ -271,9 +271,9 @@ def _report(results: list[HostResult], as_json: bool, key: str, rows: list) -> i
 async def cmd_ps(fleet: Fleet, hosts, all_: bool, filters, as_json: bool, quiet: bool = False,
                  template: str | None = None) -> int:
     results = [r async for r in fleet.containers.list(all=all_, hosts=hosts, filters=filters or None)]
-    order = list(fleet.sessions)
+    order = {name: i for i, name in enumerate(fleet.sessions)}  # config order (a dict: 5,000 rows × 500 hosts)
     rows = sorted((c for r in results if r.ok for c in r.value),
-                  key=lambda c: (order.index(c.host), -c.created, natural_key(c.name)))
+                  key=lambda c: (order[c.host], -c.created, natural_key(c.name)))
     if quiet and not as_json:
         for c in rows:
             print(short_id(c.id))
@@ -292,9 +292,9 @@ async def cmd_ps(fleet: Fleet, hosts, all_: bool, filters, as_json: bool, quiet:
 
 async def cmd_images(fleet: Fleet, hosts, as_json: bool, quiet: bool = False, template: str | None = None) -> int:
     results = [r async for r in fleet.images.list(hosts=hosts)]
-    order = list(fleet.sessions)
+    order = {name: i for i, name in enumerate(fleet.sessions)}
     rows = sorted((i for r in results if r.ok for i in r.value),
-                  key=lambda i: (order.index(i.host), -i.created))
+                  key=lambda i: (order[i.host], -i.created))
     if quiet and not as_json:
         for image in rows:
             print(short_id(image.id))

@@ -58,8 +58,8 @@ async def resolve(fleet: Fleet, refs: list[str], hosts: list[str] | None, *, all
             listing.extend(r.value or [])
         else:
             result.host_errors[r.host] = r.error or "no answer"
-    order = list(fleet.sessions)
-    listing.sort(key=lambda c: (order.index(c.host), c.name))
+    order = {name: i for i, name in enumerate(fleet.sessions)}
+    listing.sort(key=lambda c: (order[c.host], c.name))
     problems: list[str] = []
     seen: set[tuple[str, str]] = set()
     for ref in refs:
