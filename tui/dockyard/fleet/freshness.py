@@ -46,6 +46,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dockyard.fleet.errors import FleetError
 from dockyard.fleet.models import Container, Image
 from dockyard.imageref import DOCKER_HUB, canonical_repository, parse_image_ref
 from dockyard.registry.models import INDEX_TYPES
@@ -406,11 +407,22 @@ class FreshnessChecker:
                 if "images" not in session.cache.loaded:
                     unlisted.append(name)  # its rows are up, its images not yet (a check asked for at once)
                 out.extend(session.cache.items("containers"))
-            async for result in self.fleet.fan_out(lambda client: client.list_images(), unlisted):
-                if result.ok:
-                    self._views[result.host] = _View({}, {i.id: i for i in result.value})
-                else:
-                    report.errors.append({"host": result.host, "error": str(result.error)})
+            # not a burst to every such host at once (a check soon after 500 hosts connected): a
+            # few hosts at a time, in the fleet's background slots, as their reconciles list them
+            async def listing_of(name: str) -> None:
+                session = self.fleet.session(name)
+                try:
+                    async with session.links.background_slot():
+                        images = await session.call(lambda client: client.list_images())
+                except FleetError as exc:
+                    report.errors.append({"host": name, "error": str(exc)})
+                    return
+                except Exception as exc:  # noqa: BLE001 - one host's surprise must not sink the check
+                    report.errors.append({"host": name, "error": f"unexpected error: {type(exc).__name__}: {exc}"})
+                    return
+                self._views[name] = _View({}, {i.id: i for i in images})
+
+            await asyncio.gather(*(listing_of(name) for name in unlisted))
             return out
 
         async def listing(client: Any) -> tuple[list[Container], list[Image]]:
