@@ -30,6 +30,11 @@ class HostCache:
         self._notify = notify
         self._items: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
         self.loaded: set[str] = set()  # kinds fetched at least once since (re)connect
+        self._counts: tuple[int, int, int | None] | None = None  # counts() until the next change
+
+    def _tell(self, kind: str) -> None:
+        self._counts = None
+        self._notify(kind)
 
     def items(self, kind: str) -> list[Any]:
         return list(self._items[kind].values())
@@ -46,7 +51,7 @@ class HostCache:
         self.loaded.add(kind)
         if fresh != self._items[kind] or first:
             self._items[kind] = fresh
-            self._notify(kind)
+            self._tell(kind)
 
     def _keep_unchanged(self, fresh: dict[str, Any]) -> dict[str, Any]:
         """The cached object for each container whose new listing differs only by time passed
@@ -75,29 +80,34 @@ class HostCache:
                 del items[full]
                 changed = True
         if changed:
-            self._notify("containers")
+            self._tell("containers")
 
     def remove_container(self, cid: str) -> None:
         full = _resolve(self._items["containers"], cid)
         if full is not None:
             del self._items["containers"][full]
-            self._notify("containers")
+            self._tell("containers")
 
     def clear(self) -> None:
         for kind in KINDS:
             if self._items[kind]:
                 self._items[kind] = {}
-                self._notify(kind)
+                self._tell(kind)
         self.loaded.clear()
+        self._counts = None
 
     def counts(self) -> tuple[int, int, int | None] | None:
         """(containers, running, images) from the cache, or None before the first container listing;
-        images None until they are listed (a connecting fleet lists containers first)."""
+        images None until they are listed (a connecting fleet lists containers first). Kept until
+        the cache changes: every host's status asks it, for every Hosts row and header repaint."""
         if "containers" not in self.loaded:
             return None
-        containers = self._items["containers"].values()
-        running = sum(1 for c in containers if c.state == "running")
-        return len(containers), running, len(self._items["images"]) if "images" in self.loaded else None
+        if self._counts is None:
+            containers = self._items["containers"].values()
+            running = sum(1 for c in containers if c.state == "running")
+            self._counts = (len(containers), running,
+                            len(self._items["images"]) if "images" in self.loaded else None)
+        return self._counts
 
 
 def _key(obj: Any) -> str:

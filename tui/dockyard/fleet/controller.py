@@ -38,7 +38,7 @@ from dockyard.fleet.volumes import Volumes
 from dockyard.textfmt import human_bytes_iec, human_size
 from dockyard.fleet.swarm import SwarmController
 from dockyard import transports  # transports.default_known_hosts: SSH code, loaded when first asked
-from dockyard.transports import HostKeyTrust, HostKeyUnknown, Links, PassphrasePrompt
+from dockyard.transports import HostKeyProblem, HostKeyTrust, HostKeyUnknown, Links, PassphrasePrompt
 
 if TYPE_CHECKING:
     from dockyard.fleet.prefetch import Prefetch
@@ -171,6 +171,11 @@ class Fleet:
 
     def hosts(self) -> list[HostStatus]:
         return [self.swarm.annotate(s.status()) for s in self.sessions.values()]
+
+    def hosts_awaiting_key_decision(self) -> list[str]:
+        """Hosts whose (or whose jump hop's) unknown or changed host key waits for the user; asked
+        after every batch of host changes, so it builds no status (500 of those were not cheap)."""
+        return [s.name for s in self.sessions.values() if isinstance(s.problem, HostKeyProblem)]
 
     def host(self, name: str) -> HostStatus:
         return self.swarm.annotate(self.session(name).status())

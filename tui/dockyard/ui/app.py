@@ -676,10 +676,10 @@ class DockyardApp(App[int]):
     def _check_host_keys(self) -> None:
         if self._hostkey_open:
             return
-        for status in self.fleet.hosts():
-            offer = status.host_key
-            if offer is not None and (status.name, offer.fingerprint) not in self._asked_keys:
-                self.ask_host_key(status.name)
+        for name in self.fleet.hosts_awaiting_key_decision():
+            offer = self.fleet.host(name).host_key
+            if offer is not None and (name, offer.fingerprint) not in self._asked_keys:
+                self.ask_host_key(name)
                 return
 
     def ask_host_key(self, name: str, force: bool = False) -> None:
