@@ -30,7 +30,7 @@ from typing import Any
 from dockyard.transports.errors import Unreachable
 
 DEFAULT_SSH_HANDSHAKES = 16
-DIRECT_CONNECTS = 32
+DIRECT_CONNECTS = 128
 BACKGROUND = 8
 FAILED_ATTEMPT_SHARED_FOR = 1.0  # s: hosts asking for a hop right after its connect failed get that failure
 IDLE_HOP_LINGER = 10.0  # s a jump connection nobody uses stays open (a reconnect picks it up again)
