@@ -266,6 +266,16 @@ def bench_events_inproc(lab, total: int = 5000) -> None:
             await to("events")
             await pilot.press("g")
             await timed("`j` (Pilot press: processed and painted)", None, lambda i: pilot.press("j"), 60)
+            await pilot.press("g")
+            await timed("page down", None, lambda i: pilot.press("pagedown"), 20)
+            await timed("`G` / `g`", None, lambda i: pilot.press("G" if i % 2 == 0 else "g"), 20)
+
+            async def back(i: int) -> None:
+                await to("events")
+                await pilot.press("G")
+
+            await timed("`enter` on an event → its object's pane", back, lambda i: pilot.press("enter"), 10)
+            await to("events")
             words = ("ev-1", "ev-12", "ev-123", "", "unix2", "") * 3
 
             async def filtered(i: int) -> None:
@@ -273,6 +283,28 @@ def bench_events_inproc(lab, total: int = 5000) -> None:
                 await pilot.pause()
 
             await timed("`/` filter applied (set_filter + paint)", None, filtered, len(words))
+            app.set_filter("")
+            await pilot.pause()
+            await pilot.press("slash")
+            keys = [*"ev-12", *["backspace"] * 5] * 2
+
+            async def typed(i: int) -> None:  # the key, and the rebuild its pause in typing brings
+                await pilot.press(keys[i])
+                await asyncio.sleep(0.25)
+                await pilot.pause()
+
+            await timed("filter keystroke (`ev-12`, ⌫ x5) + the rebuild after 0.15 s (incl. 0.25 s idle)",
+                        None, typed, len(keys))
+            await pilot.press("1", "enter")
+            await asyncio.sleep(0.3)
+
+            async def narrowed(i: int) -> None:
+                await pilot.press("slash", "1", "enter")
+                await asyncio.sleep(0.3)
+                await pilot.pause()
+
+            await timed("`esc` on the pane: filter cleared, every row back", narrowed,
+                        lambda i: pilot.press("escape"), 10)
             print(f"\n(history: {len(app.fleet.history)} events; load average {os.getloadavg()[0]:.1f})")
         return rows
 

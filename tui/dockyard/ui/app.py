@@ -422,9 +422,11 @@ class DockyardApp(App[int]):
             parts += ["  ", (f"{len(marked)} marked", "bold magenta")]
         if self.readonly:
             parts += ["  ", (" READ-ONLY ", "reverse bold")]
-        self.query_one("#summary", Static).update(Text.assemble(*parts, no_wrap=True, overflow="ellipsis"))
+        # (one line each, whatever they say: no layout of the whole screen for a new count)
+        self.query_one("#summary", Static).update(Text.assemble(*parts, no_wrap=True, overflow="ellipsis"),
+                                                  layout=False)
         tabs = self._tab_parts() + self.active_pane.header_parts()
-        self.query_one("#tabs", Static).update(Text.assemble(*tabs, no_wrap=True, overflow="ellipsis"))
+        self.query_one("#tabs", Static).update(Text.assemble(*tabs, no_wrap=True, overflow="ellipsis"), layout=False)
 
     # ------------------------------------------------------------------ scope, filter, panes
 

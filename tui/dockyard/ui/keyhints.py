@@ -88,7 +88,7 @@ class KeyHints(Static):
         for hint in hints:
             text.append_text(hint)
         self.text = text
-        self.update(text)
+        self.update(text, layout=False)  # (one line, docked: no layout of the screen for new keys)
 
 
 def _rich_colour(value: str | None) -> RichColor | None:
