@@ -307,10 +307,10 @@ class HostSession:
             budget = connect_budget(self.config)
             try:
                 # a bounded number of hosts connect at once (links.py); waiting is not the budget's
-                async with self.links.connect_slot(self.config.scheme == "ssh"):
+                async with self.links.connect_slot(self.config.scheme == "ssh") as release:
                     self._attempt_started, self._attempt_budget = time.monotonic(), budget
                     try:
-                        await asyncio.wait_for(self._connect(), budget)
+                        await asyncio.wait_for(self._connect(release), budget)
                     finally:
                         self._attempt_started = None
             except HostKeyUnknown as exc:
@@ -357,10 +357,12 @@ class HostSession:
         await self._teardown()
         log.info("%s: %s", self.name, self.describe_state())
 
-    async def _connect(self) -> None:
+    async def _connect(self, release_slot: Callable[[], None] = lambda: None) -> None:
         self._lost.clear()
         transport = await open_transport(self.config, self.trust, self._keys, self.links)
         self._transport = transport
+        if self.config.scheme == "ssh":
+            release_slot()  # the slot bounds SSH handshakes: they are done, the next host's may start
         transport.on_lost = self._on_transport_lost
         self.client = DockerClient(self.name, transport, self.config.request_timeout)
         try:

@@ -27,11 +27,13 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any
 
+from dockyard.tasks import within
 from dockyard.transports.errors import Unreachable
 
 DEFAULT_SSH_HANDSHAKES = 16
 DIRECT_CONNECTS = 128
 BACKGROUND = 8
+BACKGROUND_DEFER = 10.0  # s background work waits at most for the hosts queued to connect
 FAILED_ATTEMPT_SHARED_FOR = 1.0  # s: hosts asking for a hop right after its connect failed get that failure
 IDLE_HOP_LINGER = 10.0  # s a jump connection nobody uses stays open (a reconnect picks it up again)
 
@@ -63,18 +65,41 @@ class Links:
         self._direct: asyncio.Semaphore | None = None
         self._requests: asyncio.Semaphore | None = None
         self._background: asyncio.Semaphore | None = None
+        self._queued = 0  # hosts waiting for a connect slot (a fleet connecting together)
+        self._no_queue = asyncio.Event()
+        self._no_queue.set()
         self._hops: dict[Hashable, _Hop] = {}
         self.hop_connects = 0  # jump connections opened so far (tests and the bench read it)
 
     @contextlib.asynccontextmanager
-    async def connect_slot(self, ssh: bool) -> AsyncIterator[None]:
+    async def connect_slot(self, ssh: bool) -> AsyncIterator[Callable[[], None]]:
         """A slot to connect a host in (an SSH host's hops' handshakes and logins; a unix/tcp host's
-        first request). The wait for it is not part of the host's connect_timeout."""
+        first request). The wait for it is not part of the host's connect_timeout. Yields `release`,
+        to give the slot back before the block ends (an SSH host, once its handshakes are done)."""
         if self._handshakes is None or self._direct is None:
             self._handshakes = asyncio.Semaphore(self.ssh_handshakes)
             self._direct = asyncio.Semaphore(DIRECT_CONNECTS)
-        async with self._handshakes if ssh else self._direct:
-            yield
+        slots = self._handshakes if ssh else self._direct
+        self._queued += 1
+        self._no_queue.clear()
+        try:
+            await slots.acquire()
+        finally:
+            self._queued -= 1
+            if not self._queued:
+                self._no_queue.set()
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                slots.release()
+
+        try:
+            yield release
+        finally:
+            release()
 
     @contextlib.asynccontextmanager
     async def request_slot(self) -> AsyncIterator[None]:
@@ -86,7 +111,12 @@ class Links:
 
     @contextlib.asynccontextmanager
     async def background_slot(self) -> AsyncIterator[None]:
-        """A slot for background work on one host (what no user is waiting for): BACKGROUND hosts at a time."""
+        """A slot for background work on one host (what no user is waiting for): BACKGROUND hosts at a
+        time, and none while hosts queue to connect (at most BACKGROUND_DEFER s): a fleet connecting
+        together shows every host's rows before any host's details."""
+        if self._queued:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await within(self._no_queue.wait(), BACKGROUND_DEFER)
         if self._background is None:
             self._background = asyncio.Semaphore(BACKGROUND)
         async with self._background:
