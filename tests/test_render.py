@@ -212,3 +212,30 @@ def test_the_update_column_is_quiet_unless_outdated_or_unknown_and_the_filter_te
     assert matcher("!update:outdated")(current.texts, current.fields)
     image_row = image_rows(image(), 1, False, False, lambda ref: Freshness("outdated", ref))[0]
     assert shown(image_row)[3] == "↑" and matcher("update:outdated")(image_row.texts, image_row.fields)
+
+
+def test_the_hosts_pane_totals_are_sampled_slowly_and_each_host_at_its_own_moment():
+    """A slow wish (the Hosts pane's totals) is sampled at its own pace, unless a faster owner wants
+    the same container; from its third sample each host keeps its own phase, so ~400 containers
+    behind 40 hosts are not all asked in the same second."""
+    from dockyard.fleet.stats import StatsWatcher
+    from dockyard.ui.panes.hosts import TOTALS_EVERY
+
+    watcher = StatsWatcher(lambda host: None, lambda host, kind: None)  # (no sampling runs here)
+    watcher._wanted["hosts"] = ({("a", "1"), ("b", "2")}, TOTALS_EVERY)
+    assert watcher._plan("a") == {("a", "1"): TOTALS_EVERY}
+    watcher._wanted["containers"] = ({("a", "1")}, 0.0)  # the Containers pane shows it: its pace wins
+    assert watcher._plan("a") == {("a", "1"): watcher.refresh}
+    del watcher._wanted["containers"]
+    for key in (("a", "1"), ("b", "2")):
+        watcher._asked[key] = (100.0, 1)
+        assert watcher._due(key, TOTALS_EVERY) == (100.0 + watcher.tick, 0.0)  # CPU % needs a 2nd sample
+    phases = set()
+    for key in (("a", "1"), ("b", "2")):
+        watcher._asked[key] = (100.0, 2)
+        due, early = watcher._due(key, TOTALS_EVERY)
+        assert 100.0 + TOTALS_EVERY <= due < 100.0 + 2 * TOTALS_EVERY and early == 0.0
+        phases.add(due)
+        watcher._asked[key] = (due, 3)
+        assert watcher._due(key, TOTALS_EVERY)[0] == due + TOTALS_EVERY  # then at the pace, in that phase
+    assert len(phases) == 2

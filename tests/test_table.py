@@ -266,3 +266,34 @@ async def test_rows_added_again_show_their_own_cells():
         assert [fast.get_row_at(i) for i in range(20)] == [list(cells) for _, cells in changed]
         assert "changed in the table" not in "".join(painted(fast))
         assert fast.virtual_size.height == 21  # (the header and 20 rows)
+
+
+async def test_changed_cells_rows_that_come_and_go_and_a_sort_paint_what_textual_paints():
+    """Cells changed in place (`set_cells`), rows removed, added and sorted: the row list and the
+    line -> row table are kept per layout, not per changed cell, and must still follow every move."""
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        fast, plain = app.filled(rows(80))
+        await pilot.pause(0.1)
+        fast.move_cursor(row=5)
+        plain.move_cursor(row=5)
+        for step in range(3):
+            changes = [(f"k{r}", "c1", Text(f"changed {step} {r}", no_wrap=True)) for r in (0, 3, 5, 60)]
+            fast.set_cells(changes)
+            for key, column, value in changes:
+                plain.update_cell(key, column, value)
+            await pilot.pause(0.05)
+            assert painted(fast) == painted(plain)
+        for table in (fast, plain):
+            table.remove_row("k2")
+            table.add_row(Text("zz"), Text("new"), Text("row"), Text("!"), key="k-new")
+            table.sort("c0", key=lambda v: v.plain)
+        await pilot.pause(0.1)
+        assert [fast.get_row_at(i) for i in range(fast.row_count)] == \
+            [plain.get_row_at(i) for i in range(plain.row_count)]
+        assert fast.get_row_index("k-new") == plain.get_row_index("k-new")
+        for y in (0, 10, 40, 79):
+            fast.move_cursor(row=y)
+            plain.move_cursor(row=y)
+            await pilot.pause(0.05)
+            assert painted(fast) == painted(plain)

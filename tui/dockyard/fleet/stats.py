@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -87,7 +88,8 @@ class StatsWatcher:
     - a container seen for the first time is due at once (new keys wait `gather` seconds for
       others arriving with them: a scroll brings a screenful), and again one tick after its
       first burst, so CPU % shows ~2 s after a pane does;
-    - then every `interval` (`refresh` unless its owner asked for a faster one: a detail view).
+    - then every `interval` (`refresh` unless its owners asked otherwise: a detail view asks for
+      a faster one, the Hosts pane's totals for a slower one; the fastest wish wins).
 
     Owners (the Containers pane's visible rows, the Hosts pane's totals, a detail view)
     each state their whole wish; a host no owner wants has no task and costs nothing.
@@ -150,7 +152,7 @@ class StatsWatcher:
         for keys, interval in self._wanted.values():
             for key in keys:
                 if key[0] == host:
-                    plan[key] = min(plan.get(key, self.refresh), interval or self.refresh)
+                    plan[key] = min(plan.get(key, interval or self.refresh), interval or self.refresh)
         return plan
 
     def _due(self, key: Key, interval: float) -> tuple[float, float]:
@@ -163,6 +165,10 @@ class StatsWatcher:
         sent, attempts = asked
         if attempts < 2:
             return sent + self.tick, 0.0
+        if attempts == 2 and interval > self.refresh:
+            # A slow wish (the Hosts pane's totals: every running container of ~40 hosts) would
+            # sample all its hosts in one burst each period; each host keeps its own phase instead.
+            return sent + interval * (1 + zlib.crc32(key[0].encode()) % 1000 / 1000), 0.0
         return sent + interval, interval / 2
 
     async def _poll(self, host: str) -> None:

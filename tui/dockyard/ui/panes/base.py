@@ -297,6 +297,23 @@ class PaneTable(DataTable):
             self._update_count += 1  # noqa: SLF001 - drops the lines painted with the old widths
             self.refresh()
 
+    def set_cells(self, changes: Iterable[tuple[str, str, Text]]) -> None:
+        """Put new values in cells (row key, column key, value) and repaint those cells that are on
+        screen, nothing else. Textual's `update_cell` repaints the whole table for each one (a live
+        CPU column made an idle screen write 25 KB/s); the caches are dropped once for them all."""
+        changes = list(changes)
+        if not changes:
+            return
+        top = int(self.scroll_y)
+        bottom = top + self.size.height
+        for row_key, column_key, value in changes:
+            self._data[RowKey(row_key)][ColumnKey(column_key)] = value
+        self._update_count += 1  # noqa: SLF001 - drops the rendered rows that showed the old values
+        for row_key, column_key, _ in changes:
+            row = self._row_locations.get(RowKey(row_key))
+            if row is not None and top <= row <= bottom:  # (a row off screen is drawn anew when it shows)
+                self.refresh_coordinate(Coordinate(row, self._column_locations.get(ColumnKey(column_key))))
+
     def set_widths(self, widths: Mapping[str, int | None]) -> bool:
         """Give each column its width (None: hidden), as `fit_widths` computed; False if none changed."""
         changed = False
@@ -786,13 +803,15 @@ class Pane(Vertical):
         if [k for k, _ in wanted] == [k for k, _ in self._rendered]:
             columns = self.active_columns
             natural = self._natural
+            changes = []
             for (key, cells), (_, old) in zip(wanted, self._rendered):
-                if cells != old:
+                if cells is not old and cells != old:
                     for i, (new_cell, old_cell) in enumerate(zip(cells, old)):
                         if new_cell != old_cell:
-                            table.update_cell(key, columns[i].key, new_cell)
+                            changes.append((key, columns[i].key, new_cell))
                             if columns[i].width is None and new_cell.cell_len > natural.get(columns[i].key, 0):
                                 natural[columns[i].key] = new_cell.cell_len  # ("checking…" -> "logged in as …")
+            table.set_cells(changes)
             self._rendered = wanted
             self.fit_columns()
             return
@@ -875,12 +894,7 @@ class Pane(Vertical):
         screen write 25 KB/s). This sets the cell and refreshes only its region; it relies on
         DataTable internals of Textual 8 (pinned in pyproject).
         """
-        table = self.table
-        row_index = table.get_row_index(row_key)
-        column_index = table.get_column_index(column_key)
-        table._data[RowKey(row_key)][ColumnKey(column_key)] = value  # noqa: SLF001 - as update_cell does
-        table._update_count += 1  # noqa: SLF001 - invalidates the rendered-row caches
-        table.refresh_coordinate(Coordinate(row_index, column_index))
+        self.table.set_cells([(row_key, column_key, value)])
         if value.cell_len > self._natural.get(column_key, value.cell_len):  # "Up 9 seconds" -> "Up 10 seconds"
             self._natural[column_key] = value.cell_len
             self.fit_columns()
