@@ -46,6 +46,8 @@ def swarm_text(s: HostStatus) -> str:
 # are ~400 containers, sampled at the Containers pane's pace that was 80 requests a second.
 TOTALS_EVERY = 15.0
 
+SCROLL_SETTLE = 0.5
+
 Totals = tuple[float, int, int, int]  # summed CPU%, summed memory, containers sampled, containers running
 
 
@@ -145,7 +147,16 @@ class HostsPane(Pane):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.watch(self.table, "scroll_y", lambda _: self.after_refresh(), init=False)  # other hosts in view
+        self.watch(self.table, "scroll_y", lambda _: self._scrolled(), init=False)  # other hosts in view
+
+    _settle_timer = None
+
+    def _scrolled(self) -> None:
+        """Other hosts in view: sample theirs once the view rests (`SCROLL_SETTLE` s), not for every
+        page a user flips past (each page is ~400 containers to sample)."""
+        if self._settle_timer is not None:
+            self._settle_timer.stop()
+        self._settle_timer = self.set_timer(SCROLL_SETTLE, self.after_refresh)
 
     def after_refresh(self) -> None:
         """Per-host totals need every running container sampled: those of the hosts on screen only
