@@ -240,6 +240,13 @@ class PaneTable(DataTable):
         last, self._last_size = self._last_size, event.size
         if last is not None and event.size.width == last.width:
             event.prevent_default()  # (Textual calls each class's own handler unless told not to)
+        if last is not None and event.size != last:
+            # The pane fits its columns to the table's width less the scrollbar when the rows
+            # overflow: a table that grew taller inside a pane of the same size (its first rows:
+            # no longer `-empty`) must be fitted again, or it keeps a scrollbar's gap it never shows.
+            fit = getattr(self.parent, "fit_columns", None)
+            if fit is not None:
+                self.call_later(fit)
 
     @property
     def ordered_rows(self) -> list[TableRow]:
