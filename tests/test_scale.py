@@ -251,3 +251,18 @@ async def test_hosts_behind_one_jump_host_share_one_connection_and_come_back_tog
         await until(all_back, 30, "every host online again")
         assert max(back.values()) - min(back.values()) < 1.0, back
         assert fleet.links.hop_connects == 2  # one reconnect, for all of them
+
+
+def test_liveness_and_reconcile_stay_within_a_fleet_wide_budget_as_the_fleet_grows():
+    """A small fleet is probed often (a frozen daemon shown down within ~4 s); a big one keeps the
+    whole fleet's probes and reconciles per second bounded, while a frozen daemon is still shown
+    down within 10 s at 500 hosts (silence + the probe's timeout + the confirming probe)."""
+    from dockyard.fleet.session import Timing
+
+    small = Timing.for_hosts(10)
+    assert small.ping_every == 1.0 and small.frozen_after + small.confirm_timeout <= 5
+    for hosts in (200, 500):
+        timing = Timing.for_hosts(hosts)
+        assert hosts / timing.ping_every <= max(Timing.PROBES_PER_SECOND, hosts / Timing.PROBE_MAX_EVERY)
+        assert hosts / timing.reconcile_every <= Timing.RECONCILES_PER_SECOND
+        assert timing.frozen_after + timing.confirm_timeout <= 10
