@@ -206,6 +206,36 @@ async def test_swarm_service_that_cannot_be_placed_is_degraded(swarm, swarm_serv
                                 for p in fleet.problems.problems()), 15, "the degraded service")
 
 
+
+def test_a_worker_whose_daemon_stops_is_a_node_down_problem_within_15s(swarm, tmp_path):
+    """Swarm A's worker a3 with its dockerd stopped: the managers mark it down, and `dockyard
+    problems --json` (asking a1 only) names it; with its daemon back it is ready again and the
+    problem leaves."""
+    path = tmp_path / "swarm.toml"
+    path.write_text(swarm.config_toml(names=("a1",)))
+
+    def node_problems() -> list[dict]:
+        result = dockyard("--config", str(path), "problems", "--json")
+        assert result.returncode == 0, result.stderr
+        return [p for p in json.loads(result.stdout)["problems"] if p["kind"] == "node-down"]
+
+    assert node_problems() == []
+    swarm.a3.daemon.stop()
+    try:
+        deadline = time.monotonic() + 15
+        while not (found := node_problems()) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert [(p["host"], p["object"], p["name"], p["severity"]) for p in found] == \
+               [("a1", "node", "a3", "critical")], found
+    finally:
+        swarm.a3.daemon.start()
+        swarm.wait_nodes_ready(timeout=60)
+    deadline = time.monotonic() + 15
+    while (found := node_problems()) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert found == []
+
+
 # ---------------------------------------------------------------------- events
 
 
