@@ -138,8 +138,15 @@ class EventsPane(Pane):
             self.fit_columns()
         else:
             self.sync_table([(r.key, r.cells) for r in rows])
-        if following and rows and table.cursor_row != len(rows) - 1:
-            table.move_cursor(row=len(rows) - 1, animate=False)
+        if following and rows:
+            last = len(rows) - 1
+            if table._require_update_dimensions:  # noqa: SLF001 - not laid out: Textual scrolls once it is
+                table.move_cursor(row=last, animate=False)
+            else:  # the newest row in sight in this frame: a scroll after it drew the rows where the
+                # cursor was, then again at the end (two fresh screenfuls for one filter key)
+                if table.cursor_row != last:
+                    table.move_cursor(row=last, animate=False, scroll=False)
+                table.scroll_end(animate=False, immediate=True, x_axis=False)
         self.say_why_empty()
         self.show_cursor_detail()
         self.header_changed_if_needed()
