@@ -413,6 +413,8 @@ class FreshnessChecker:
                 session = self.fleet.session(name)
                 try:
                     async with session.links.background_slot():
+                        if "images" in session.cache.loaded:
+                            return  # its reconcile listed them while this waited: the cache has them
                         images = await session.call(lambda client: client.list_images())
                 except FleetError as exc:
                     report.errors.append({"host": name, "error": str(exc)})
