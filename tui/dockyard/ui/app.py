@@ -34,14 +34,13 @@ from dockyard.ui.focus import focus_now, typing
 from dockyard.ui.guard import controller_operation, host_of, notice, notice_for
 from dockyard.ui.hangup import HangupGuard
 
-QUIT_GRACE = 0.5  # s quitting waits for the daemons to see their connections closed
-
-QUIT_GRACE = 0.5  # s quitting waits for the daemons to see their connections closed
 from dockyard.ui.keyhints import KeyHints
 from dockyard.ui.panes.base import Pane, PaneTable, flash
 from dockyard.ui.panes.containers import base_order, container_row
 from dockyard.ui.panes.containers import COLUMNS as CONTAINER_COLUMNS
 from dockyard.ui.panes.registry import PANE_SPECS, PANES, command_owner, spec_for_verb, spec_listing
+
+QUIT_GRACE = 0.5  # s quitting waits for the daemons to see their connections closed
 
 if TYPE_CHECKING:  # the controller and the registry client (aiohttp, aiodocker) load after the first frame;
     # so do the panes but the first frame's (panes/registry.py), the screens and the dialogs (when first opened)
