@@ -47,8 +47,12 @@ async def test_malformed_replies_become_notices_and_the_app_keeps_running(kind, 
             await until(lambda: isinstance(app.screen, ContainerScreen), 5, "detail open")
             await until(lambda: any("inspect" in m for m in errors(notes)) and any("top" in m for m in errors(notes)),
                         10, f"notices about inspect and top: {notes}")
-            if kind != "empty":  # an empty stats reply is a stopped container's: nothing to say
+            if kind != "empty":
                 await until(lambda: any("stats" in m for m in errors(notes)), 10, f"a notice about stats: {notes}")
+            else:  # an empty stats reply is a stopped (or removed) container's: nothing to say
+                asked = len(app.fleet.stats.bursts)
+                await until(lambda: len(app.fleet.stats.bursts) >= asked + 2, 10, "two more stats samples asked")
+                assert not any("stats" in m for m in errors(notes)), notes
             assert all(m.startswith(f"{HOST}: ") for m in errors(notes)), notes
             assert "CPU" in screen_text(app.screen) and app.fleet.container_stats(HOST, VICTIM_ID) is None
 

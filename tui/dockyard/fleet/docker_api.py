@@ -176,9 +176,15 @@ class DockerClient(aiodocker.Docker):
         width = len(titles)
         return titles, [(r + ["-"] * width)[:width] if width else r for r in rows]
 
-    async def one_shot_stats(self, container_id: str) -> dict[str, Any]:
-        """One stats sample (`stream=0&one-shot=1`, no precpu): waits for the daemon's next collection."""
-        raw = await self.get(f"containers/{container_id}/stats", stream="0", **{"one-shot": "1"})
+    async def one_shot_stats(self, container_id: str) -> dict[str, Any] | None:
+        """One stats sample (`stream=0&one-shot=1`, no precpu): waits for the daemon's next collection.
+        None: the daemon ended the reply with no sample (the container stopped or was removed while
+        the request waited) — no sample, not a malformed reply."""
+        path = f"containers/{container_id}/stats"
+        raw = await self._query_json(path, params={"stream": "0", "one-shot": "1"})
+        if raw is None:
+            return None
+        raw = _expect(self.host_name, f"GET /{path}", raw, dict)
         problem = _shape_problem(raw, STATS_SHAPE)
         if problem:
             raise BadReply(self.host_name, f"GET /containers/{short_id(container_id)}/stats", problem)
