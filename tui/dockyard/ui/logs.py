@@ -277,6 +277,13 @@ class LogView(ScrollView, can_focus=True):
     class ScrolledAway(Message):
         """The user scrolled up from the end while following: the screen pauses (less +F style)."""
 
+    def action_scroll_up(self) -> None:
+        """k / up while following: pause at once. Waiting to see the view move up (below) loses a
+        race with arriving lines, which keep a following view at the end: the scroll may never show."""
+        if self.auto_scroll and self.max_scroll_y > 0:
+            self.post_message(self.ScrolledAway())
+        super().action_scroll_up()
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         # Our own moves keep a following view at the end (a resize or clear only clamps to it).
