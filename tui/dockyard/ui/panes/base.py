@@ -474,16 +474,10 @@ class PaneTable(DataTable):
                     set_cell_size(plain, inner)
                 used = inner
             if not value.style:  # no style of its own: padding, text and fill are one segment, one style
-                component_style, post_style = self._get_styles_to_render_cell(
-                    False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-                    self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
-                style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
-                if post_style:
-                    style = style + post_style
-                text = f"{' ' * pad}{plain}{' ' * (inner - used + pad)}"
-                lines = self._cell_render_cache[cache_key] = [[Segment(text, style)]]
-                return lines
-            segments = [Segment(plain, console.get_style(value.style, default=blank))]
+                segments = [Segment(f"{' ' * pad}{plain}{' ' * (inner - used + pad)}", None)]
+                used, pad = inner, 0  # (nothing left to add around it)
+            else:
+                segments = [Segment(plain, console.get_style(value.style, default=blank))]
         if pad:
             segments.insert(0, Segment(" " * pad, blank))
         if used < inner:  # Padding's own line, padded to its width
