@@ -235,4 +235,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    from lab import owner
+    owner.stop_on_signals()  # a SIGTERM or hang-up stops the labs this run started (tests/lab/owner.py)
     raise SystemExit(main(sys.argv[1:]))

@@ -58,7 +58,7 @@ from bench_tui import (  # noqa: E402
     CLK_TCK, DOCKYARD, capture, cpu_ticks, find_pid, kill_session, md_table, press, rss_mb, send,
     session_alive, start_session, stats_ms,
 )
-from lab import Sshd, _keygen  # noqa: E402
+from lab import Sshd, _keygen, owner  # noqa: E402
 from lab.scale import ScaleDaemon  # noqa: E402
 
 CONTAINERS = 10
@@ -85,6 +85,7 @@ def toml(entries: list[dict]) -> str:
 class ScaleLab:
     def __init__(self, n: int, ssh: str | None):
         self.root = tempfile.mkdtemp(prefix="dys", dir="/tmp")
+        owner.claim(self.root)  # a SIGTERM/SIGHUP stops it (owner.stop_on_signals); a SIGKILLed run's is reaped next time
         self.n, self.ssh = n, ssh
         self.daemon = ScaleDaemon(self.root, n)
         self.sshds: list[Sshd] = []
@@ -129,6 +130,7 @@ class ScaleLab:
             s.stop()
         self.daemon.stop()
         subprocess.run(["rm", "-rf", self.root], check=False)
+        owner.release(self.root)
 
 
 def header_online(screen: str, n: int) -> bool:
@@ -359,4 +361,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from lab import owner
+    owner.stop_on_signals()  # a SIGTERM or hang-up stops the labs this run started (tests/lab/owner.py)
     main()

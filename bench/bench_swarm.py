@@ -344,4 +344,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from lab import owner
+    owner.stop_on_signals()  # a SIGTERM or hang-up stops the labs this run started (tests/lab/owner.py)
     main()
