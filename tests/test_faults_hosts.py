@@ -173,3 +173,27 @@ async def test_a_bug_in_the_live_loop_is_not_shown_as_online(lab, monkeypatch, c
     async with Fleet(config(unix_host(lab.d1, "a")), live=True) as fleet:
         await until(lambda: "internal error: RuntimeError: boom" in (fleet.host("a").reason or ""), 5, "bug surfaced")
     assert "the live loop failed" in caplog.text
+
+
+async def test_a_bug_while_connecting_is_not_left_connecting(lab, monkeypatch, caplog):
+    """An unexpected exception while connecting (a bug, a broken SSH install's ImportError) shows the
+    host 'unreachable: internal error …', logged, and it retries; the other hosts are untouched."""
+    from dockyard.fleet import session
+
+    real = session.open_transport
+    calls = []
+
+    async def broken_for_b(host, *args, **kwargs):
+        if host.name == "b":
+            calls.append(host.name)
+            raise ImportError("cannot import name 'open_ssh'")
+        return await real(host, *args, **kwargs)
+
+    monkeypatch.setattr(session, "open_transport", broken_for_b)
+    async with Fleet(config(unix_host(lab.d1, "a"), unix_host(lab.d1, "b")), live=True) as fleet:
+        await until(lambda: "internal error: ImportError: cannot import name 'open_ssh'" in (fleet.host("b").reason or ""),
+                    5, "bug surfaced")
+        assert fleet.host("b").state.value == "unreachable"
+        await until(lambda: fleet.host("a").state.value == "online", 5, "a online")
+        await until(lambda: len(calls) >= 2, 5, "retried")
+    assert "connecting failed" in caplog.text

@@ -334,6 +334,9 @@ class HostSession:
                 await self._failed(HostState.UNREACHABLE, f"no answer within connect_timeout ({budget:g}s)")
             except (TransportError, FleetError, aiohttp.ClientError, OSError) as exc:
                 await self._failed(HostState.UNREACHABLE, _reason(exc))
+            except Exception as exc:  # noqa: BLE001 - a bug (or a broken SSH install) must not leave it "connecting"
+                log.exception("%s: connecting failed", self.name)
+                await self._failed(HostState.UNREACHABLE, f"internal error: {type(exc).__name__}: {exc}")
             else:
                 delay = self.timing.backoff_initial
                 self._set_state(HostState.ONLINE)
