@@ -58,6 +58,7 @@ from bench_tui import (  # noqa: E402
     CLK_TCK, DOCKYARD, capture, cpu_ticks, find_pid, kill_session, md_table, press, rss_mb, send,
     session_alive, start_session, stats_ms,
 )
+from installed import compile_checkout  # noqa: E402
 from lab import Sshd, _keygen, owner  # noqa: E402
 from lab.scale import ScaleDaemon  # noqa: E402
 
@@ -336,6 +337,7 @@ def main() -> None:
     args = ap.parse_args()
     if subprocess.run(["tmux", "-V"], capture_output=True).returncode != 0:
         sys.exit("tmux is needed")
+    compile_checkout()  # launches then read .pyc as an installed dockyard does (installed.py)
     lab = ScaleLab(args.hosts, args.ssh)
     try:
         cfg = lab.start()
