@@ -423,6 +423,46 @@ async def test_events_view_filter_narrows_and_widens_keeps_the_cursor_row_and_ne
                     pilot=pilot)
 
 
+
+async def test_events_view_opens_on_the_daemons_recent_history_each_event_once(lab):
+    """Events from before the app started are read back from the daemon when the view first opens
+    (not before: no request for a view never opened), in time order before the live ones, none twice;
+    `[events] read_back = 0` shows only what happens after."""
+    import asyncio
+
+    from dockyard.config.model import EventsConfig
+
+    tag = uuid.uuid4().hex[:6]
+    before = [f"evb-{tag}-{i}" for i in range(3)]
+    await asyncio.to_thread(_volume_events, lab.d1, before)
+    app, _ = make_app(config(unix_host(lab.d1, "unix1")))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: app.fleet.host("unix1").state.value == "online", 15, "online")
+        await until(lambda: "unix1" in app.fleet.history.opened, 5, "the events stream open")
+        assert not any(e.name.startswith(f"evb-{tag}") for e in app.fleet.history.events())  # not asked yet
+        await pilot.press("E")
+
+        def mine() -> list[tuple[str, str, str]]:
+            return [(r["HOST"], r["NAME"], r["ACTION"]) for r in table_rows(app, "events") if tag in r["NAME"]]
+
+        earlier = [("unix1", n, a) for n in before for a in ("create", "destroy")]
+        await until(lambda: mine() == earlier, 10, "the earlier events, read back", pilot=pilot)
+        after = [f"eva-{tag}"]
+        await asyncio.to_thread(_volume_events, lab.d1, after)
+        await until(lambda: mine() == earlier + [("unix1", after[0], a) for a in ("create", "destroy")], 10,
+                    "live events after them", pilot=pilot)
+        seen = [(e.host, e.time_ns, e.type, e.action, e.id) for e in app.fleet.history.events()]
+        assert len(seen) == len(set(seen))  # the read-back and the live stream overlap nowhere
+
+    app, _ = make_app(config(unix_host(lab.d1, "unix1"), events=EventsConfig(read_back=0)))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: "unix1" in app.fleet.history.opened, 15, "the events stream open")
+        await pilot.press("E")
+        await asyncio.sleep(1.0)  # what a read-back would have had time to bring (it takes ~10 ms here)
+        await pilot.pause()
+        assert not any(tag in r["NAME"] for r in table_rows(app, "events"))
+
+
 # ---------------------------------------------------------------------- the rules, without a daemon
 
 
@@ -450,6 +490,32 @@ def test_history_folds_exec_events_keeps_time_order_and_its_limit():
     assert rfc3339_ns(base + 5) == "2025-12-06T05:46:40.000000005Z"
     event = event_from_api("a", raw("die", 7))
     assert event.to_json()["time"].endswith(".000000007Z")
+
+
+
+def test_read_back_history_keeps_time_order_skips_what_is_there_and_tells_no_listener():
+    heard, changed = [], []
+    history = EventHistory(keep=100, on_change=changed.append)
+    history.listen(heard.append)
+    base = 1_765_000_000_000_000_000
+
+    def raw(action, t, cid="c1"):
+        return {"Type": "container", "Action": action, "Actor": {"ID": cid, "Attributes": {"name": "web"}},
+                "timeNano": base + t}
+
+    history.record("a", raw("start", 50))
+    history.record("b", raw("start", 60))
+    heard.clear(), changed.clear()
+    older = [event_from_api("a", raw("create", 10)), event_from_api("a", raw("start", 50)),  # the last: live too
+             event_from_api("a", raw("die", 20))]
+    assert history.read_back("a", older) == 2
+    assert [(e.host, e.action, e.time_ns - base) for e in history.events()] == [
+        ("a", "create", 10), ("a", "die", 20), ("a", "start", 50), ("b", "start", 60)]
+    assert heard == [] and changed == ["a"]  # problems hear only live events; the view is told once
+    assert history.read_back("a", older) == 0 and changed == ["a"]
+    # more than it keeps: the oldest go, the newest live ones stay
+    assert history.read_back("c", [event_from_api("c", raw("create", -1000 + i, cid=f"x{i}")) for i in range(300)])
+    assert len(history) <= 110 and history.events()[-1].time_ns == base + 60
 
 
 def test_parse_moment():

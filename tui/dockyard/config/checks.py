@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
 from dockyard.config.contexts import load_docker_contexts
 from dockyard.config.model import (
@@ -29,6 +29,8 @@ from dockyard.config.model import (
 )
 from dockyard.config.report import KeyPath, Report
 from dockyard.config.urls import expand, parse_host_url, normalise_registry_url, registry_default_name
+
+T = TypeVar("T")
 
 SSH_ONLY = ("identity_file", "known_hosts", "jump", "socket", "passphrase_command", "ssh_config")
 
@@ -115,23 +117,22 @@ class Checker:
                 health_timeout=float(self.get(recreate, ("recreate",), "health_timeout",
                                               RecreateConfig.health_timeout)),
             ),
-            problems=self.problems(self.section(d, "problems", dict)),
-            events=EventsConfig(keep=int(self.get(self.section(d, "events", dict), ("events",), "keep",
-                                                  EventsConfig.keep))),
+            problems=self.defaults_or(self.section(d, "problems", dict), "problems", ProblemsConfig),
+            events=self.defaults_or(self.section(d, "events", dict), "events", EventsConfig),
             warnings=tuple(self.report.formatted(self.report.warnings) + warnings),
             ssh_handshakes=int(self.get(d, (), "ssh_handshakes", Config.ssh_handshakes)),
             current_context=current,
             freshness_cache_minutes=float(self.get(d, (), "freshness_cache_minutes", 15.0)),
         )
 
-    def problems(self, table: dict) -> ProblemsConfig:
-        """[problems]: each threshold the schema accepted, else its default."""
+    def defaults_or(self, table: dict, section: str, model: type[T]) -> T:
+        """A flat section ([problems], [events]): each key the schema accepted, else its default."""
         values = {}
-        for key, default in vars(ProblemsConfig()).items():
-            value = self.get(table, ("problems",), key)
+        for key, default in vars(model()).items():
+            value = self.get(table, (section,), key)
             if value is not None:
                 values[key] = type(default)(value)
-        return ProblemsConfig(**values)
+        return model(**values)
 
     def duplicates(self, items: list, section: str, what: str) -> None:
         seen: dict[str, int] = {}

@@ -131,6 +131,7 @@ class EventsConfig:
     """The fleet-wide event history ([events])."""
 
     keep: int = 5000  # events the TUI keeps (all hosts together)
+    read_back: float = 3600.0  # seconds before launch whose events each daemon is asked for (0: none)
 
 
 @dataclass(frozen=True)

@@ -293,6 +293,12 @@ CONFIG_SCHEMA: dict = {
                     "type": "integer", "minimum": 100, "maximum": 1000000, "default": 5000,
                     "description": "How many events (all hosts together) the Events view keeps; older ones drop off.",
                 },
+                "read_back": {
+                    "type": "number", "minimum": 0, "maximum": 604800, "default": 3600,
+                    "description": "Seconds before Dockyard connected whose events the Events view reads back from "
+                                   "each daemon when it first opens (what the daemon still holds: dockerd its last "
+                                   "256 events); 0 shows only what happens after.",
+                },
             },
         },
         "ui": {

@@ -30,7 +30,7 @@ from dockyard.fleet.images import Images
 from dockyard.fleet.models import FleetChange, HostResult, HostState, HostStatus
 from dockyard.fleet.networks import Networks
 from dockyard.fleet.recreate import Recreate
-from dockyard.fleet.events import EventHistory
+from dockyard.fleet.events import EventHistory, ReadBack
 from dockyard.fleet.problems import ProblemWatch
 from dockyard.fleet.session import HostSession, Timing
 from dockyard.fleet.stats import ContainerStats, StatsWatcher
@@ -93,6 +93,7 @@ class Fleet:
         self.recreate = Recreate(self, grace=config.recreate.grace, health_timeout=config.recreate.health_timeout)
         # live mode: every host's events kept fleet-wide (fleet/events.py), problems from them (fleet/problems.py)
         self.history = EventHistory(config.events.keep, on_change=lambda host: self.changed(host, "events"))
+        self.read_back = ReadBack(self, self.history, config.events.read_back)  # the Events view starts it
         self.problems = ProblemWatch(self, config.problems)
         if live:
             for session in self.sessions.values():
@@ -146,6 +147,7 @@ class Fleet:
         await self.recreate.wait_background()  # a recreate is finished or rolled back, never cut in half
         await self.stats.stop()
         await self.problems.close()
+        await self.read_back.close()
         await self.swarm.close()
         await self.freshness.close()
         await asyncio.gather(*(s.stop() for s in self.sessions.values()), return_exceptions=True)
@@ -357,6 +359,7 @@ class Fleet:
         try:
             if up:
                 self.history.stream_up(host)
+                self.read_back.stream_up(host)
             else:
                 self.history.stream_down(host, reason)
         except Exception:  # noqa: BLE001

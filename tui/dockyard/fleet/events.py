@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import json
+import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -28,8 +29,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from dockyard.tasks import cancel_and_wait
+
 if TYPE_CHECKING:
     from dockyard.fleet.resource import FleetAccess
+
+log = logging.getLogger("dockyard.events")
 
 DEFAULT_KEEP = 5000
 GAP = "gap"  # the `type` of a gap record
@@ -148,6 +153,7 @@ class EventHistory:
         self.seq = 0  # of the last kept event
         self.folded: dict[str, int] = {}  # host -> exec_* events folded away
         self._down: dict[str, tuple[int, str]] = {}  # host -> (when its stream broke, why)
+        self.opened: dict[str, int] = {}  # host -> when its events stream first opened (ns): read-back ends there
         self._listeners: list[Callable[[FleetEvent], None]] = []
 
     def listen(self, listener: Callable[[FleetEvent], None]) -> None:
@@ -172,6 +178,7 @@ class EventHistory:
 
     def stream_up(self, host: str) -> None:
         """`host`'s events stream is open: if it had broken before, the time between is a gap."""
+        self.opened.setdefault(host, time.time_ns())
         down = self._down.pop(host, None)
         if down is not None:
             self._keep(gap_event(host, down[0], time.time_ns(), down[1]))
@@ -180,14 +187,31 @@ class EventHistory:
         """`host`'s events stream ended (the first break counts until it is back)."""
         self._down.setdefault(host, (time.time_ns(), reason))
 
-    def _keep(self, event: FleetEvent) -> FleetEvent:
+    def read_back(self, host: str, events: Iterable[FleetEvent]) -> int:
+        """`host`'s history from before its stream opened, as its daemon still holds it (read once):
+        kept in time order among the rest, each event once (a daemon's clock may run ahead of ours,
+        so the live stream may already hold the last of them). No listener hears them: problems are
+        about now, and these events are older than the state the cache was listed in. Returns how
+        many were new."""
+        have = {(e.time_ns, e.type, e.action, e.id) for e in self._events if e.host == host}
+        added = 0
+        for event in events:
+            if (event.time_ns, event.type, event.action, event.id) in have:
+                continue
+            self._insert(event)
+            added += 1
+        if added and self._on_change is not None:
+            self._on_change(host)
+        return added
+
+    def _insert(self, event: FleetEvent) -> FleetEvent:
         self.seq += 1
         event = _with_seq(event, self.seq)
         key = (event.time_ns, event.seq)
         if not self._keys or key >= self._keys[-1]:
             self._events.append(event)
             self._keys.append(key)
-        else:  # another host's clock or stream ran a little behind: keep time order
+        else:  # another host's clock or stream ran a little behind (or read back): keep time order
             at = bisect.bisect(self._keys, key)
             self._events.insert(at, event)
             self._keys.insert(at, key)
@@ -195,6 +219,10 @@ class EventHistory:
             drop = len(self._events) - self.keep  # and rebuilds once per keep/10 events, not per event
             del self._events[:drop]
             del self._keys[:drop]
+        return event
+
+    def _keep(self, event: FleetEvent) -> FleetEvent:
+        event = self._insert(event)
         for listener in list(self._listeners):
             listener(event)
         if self._on_change is not None:
@@ -284,6 +312,55 @@ async def read_history(fleet: FleetAccess, host: str, since: float | None, until
 
         raise RequestTimeout(f"no answer within {limit:g}s") from None
     return out
+
+
+class ReadBack:
+    """Each host's own events from before Dockyard connected (`window` s back), read once from its
+    daemon into the history, so the Events view opens on the last hour rather than on nothing.
+
+    Started by the Events view's first opening, not at launch: hundreds of hosts would each send
+    up to 256 events while the fleet connects, for a view that may never open. A host whose events
+    stream opens later (it was down) is read when it does. In background slots, like every other
+    request no user waits for."""
+
+    def __init__(self, fleet: FleetAccess, history: EventHistory, window: float):
+        self.fleet, self.history, self.window = fleet, history, window
+        self.since = time.time() - window
+        self.started = False
+        self._tasks: dict[str, asyncio.Future[None]] = {}
+
+    def start(self) -> None:
+        if self.started or self.window <= 0:
+            return
+        self.started = True
+        for host in list(self.history.opened):
+            self.stream_up(host)
+
+    def stream_up(self, host: str) -> None:
+        """`host`'s events stream is open: read its history once, if the view asked for it."""
+        if self.started and host not in self._tasks:
+            self._tasks[host] = asyncio.ensure_future(self._read(host))
+
+    @property
+    def reading(self) -> int:
+        return sum(not t.done() for t in self._tasks.values())
+
+    async def _read(self, host: str) -> None:
+        until = self.history.opened[host] / 1e9
+        if until <= self.since:
+            return
+        try:
+            async with self.fleet.session(host).links.background_slot():
+                events = await read_history(self.fleet, host, self.since, until)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the live history goes on without it
+            log.info("%s: reading its event history back failed: %s", host, exc)
+            return
+        self.history.read_back(host, events)
+
+    async def close(self) -> None:
+        await cancel_and_wait(list(self._tasks.values()), "reading events back")
 
 
 def merge_in_time_order(per_host: Iterable[Iterable[FleetEvent]]) -> list[FleetEvent]:

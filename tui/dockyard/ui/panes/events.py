@@ -151,9 +151,14 @@ class EventsPane(Pane):
         self.show_cursor_detail()
         self.header_changed_if_needed()
 
+    def on_show(self) -> None:
+        self.fleet.read_back.start()  # each daemon's events from before Dockyard connected, once
+
     def none_here(self, where: str) -> str:
-        return (f"No events {where} since Dockyard connected (`dockyard events --since 10m` reads what the "
-                "daemons still hold).")
+        back = self.fleet.read_back
+        since = (f"since {local_clock(int(back.since * 1e9))} (what the daemons still hold) "
+                 if back.started else "since Dockyard connected ")
+        return f"No events {where} {since}(`dockyard events --since 2h` reads further back)."
 
     def header_changed_if_needed(self) -> None:
         folded = sum(self.fleet.history.folded.values())
