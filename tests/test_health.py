@@ -508,14 +508,18 @@ def test_read_back_history_keeps_time_order_skips_what_is_there_and_tells_no_lis
     heard.clear(), changed.clear()
     older = [event_from_api("a", raw("create", 10)), event_from_api("a", raw("start", 50)),  # the last: live too
              event_from_api("a", raw("die", 20))]
-    assert history.read_back("a", older) == 2
+    assert history.read_back([("a", older)]) == 2
     assert [(e.host, e.action, e.time_ns - base) for e in history.events()] == [
         ("a", "create", 10), ("a", "die", 20), ("a", "start", 50), ("b", "start", 60)]
     assert heard == [] and changed == ["a"]  # problems hear only live events; the view is told once
-    assert history.read_back("a", older) == 0 and changed == ["a"]
+    assert history.read_back([("a", older)]) == 0 and changed == ["a"]
     # more than it keeps: the oldest go, the newest live ones stay
-    assert history.read_back("c", [event_from_api("c", raw("create", -1000 + i, cid=f"x{i}")) for i in range(300)])
-    assert len(history) <= 110 and history.events()[-1].time_ns == base + 60
+    assert history.read_back([("c", [event_from_api("c", raw("create", -1000 + i, cid=f"x{i}")) for i in range(300)]),
+                              ("d", [event_from_api("d", raw("create", 55))])]) == 301
+    assert len(history) == 100 and changed == ["a", "c", "d"]
+    assert [(e.host, e.time_ns - base) for e in history.events()[-3:]] == [("a", 50), ("d", 55), ("b", 60)]
+    # full: what is older than everything kept is not taken in
+    assert history.read_back([("e", [event_from_api("e", raw("create", -5000))])]) == 0
 
 
 def test_parse_moment():

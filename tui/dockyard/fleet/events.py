@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import heapq
 import json
 import logging
 import re
@@ -187,22 +188,49 @@ class EventHistory:
         """`host`'s events stream ended (the first break counts until it is back)."""
         self._down.setdefault(host, (time.time_ns(), reason))
 
-    def read_back(self, host: str, events: Iterable[FleetEvent]) -> int:
-        """`host`'s history from before its stream opened, as its daemon still holds it (read once):
-        kept in time order among the rest, each event once (a daemon's clock may run ahead of ours,
-        so the live stream may already hold the last of them). No listener hears them: problems are
-        about now, and these events are older than the state the cache was listed in. Returns how
-        many were new."""
-        have = {(e.time_ns, e.type, e.action, e.id) for e in self._events if e.host == host}
-        added = 0
-        for event in events:
-            if (event.time_ns, event.type, event.action, event.id) in have:
+    def read_back(self, batches: Iterable[tuple[str, Iterable[FleetEvent]]]) -> int:
+        """Hosts' history from before their streams opened, as their daemons still hold it (read
+        once), as (host, its events) pairs: kept in time order among the rest, each event once (a
+        daemon's clock may run ahead of ours, so its live stream may already hold the last of them).
+        No listener hears them: problems are about now, and these events are older than the state
+        the cache was listed in. Returns how many were new.
+
+        All hosts' batches in one merge, and `on_change` once per host: hundreds of hosts read back
+        up to 256 events each into a history of `keep`, and a view rebuilds once, not per host.
+        Once the history is full, what is older than all it keeps is dropped at once."""
+        oldest = self._keys[0][0] if len(self._events) >= self.keep else None
+        new: list[FleetEvent] = []
+        hosts: list[str] = []
+        for host, events in batches:
+            events = [e for e in events if oldest is None or e.time_ns >= oldest]
+            if not events:
                 continue
-            self._insert(event)
-            added += 1
-        if added and self._on_change is not None:
-            self._on_change(host)
-        return added
+            # what this host already holds in the same span (only there can the two overlap)
+            lo = bisect.bisect_left(self._keys, (min(e.time_ns for e in events), 0))
+            hi = bisect.bisect_right(self._keys, (max(e.time_ns for e in events), self.seq + 1))
+            have = {(e.time_ns, e.type, e.action, e.id) for e in self._events[lo:hi] if e.host == host}
+            fresh = [e for e in events if (e.time_ns, e.type, e.action, e.id) not in have]
+            if fresh:
+                new += fresh
+                hosts.append(host)
+        if not new:
+            return 0
+        new.sort(key=lambda e: e.time_ns)  # stable: a host's own order kept for equal times
+        for event in new:
+            self.seq += 1
+            _with_seq(event, self.seq)
+        if not self._events or new[-1].time_ns < self._keys[0][0]:
+            merged = new + self._events  # all older than what is kept: the common case
+        else:
+            merged = list(heapq.merge(self._events, new, key=_time_order))
+        if len(merged) > self.keep:
+            del merged[:len(merged) - self.keep]
+        self._events = merged
+        self._keys = [_time_order(e) for e in merged]
+        if self._on_change is not None:
+            for host in hosts:
+                self._on_change(host)
+        return len(new)
 
     def _insert(self, event: FleetEvent) -> FleetEvent:
         self.seq += 1
@@ -229,6 +257,10 @@ class EventHistory:
             self._on_change(event.host)
         return event
 
+
+
+def _time_order(event: FleetEvent) -> tuple[int, int]:
+    return event.time_ns, event.seq
 
 
 def _with_seq(event: FleetEvent, seq: int) -> FleetEvent:
@@ -320,14 +352,21 @@ class ReadBack:
 
     Started by the Events view's first opening, not at launch: hundreds of hosts would each send
     up to 256 events while the fleet connects, for a view that may never open. A host whose events
-    stream opens later (it was down) is read when it does. In background slots, like every other
-    request no user waits for."""
+    stream opens later (it was down) is read when it does. Reads run in background slots, like every
+    request no user waits for; what they bring is merged in one go when the last read in flight
+    ends (or every APPLY_EVERY s while a slow host is still answering): one merge and one view
+    rebuild instead of one per host."""
+
+    APPLY_EVERY = 1.0
 
     def __init__(self, fleet: FleetAccess, history: EventHistory, window: float):
         self.fleet, self.history, self.window = fleet, history, window
         self.since = time.time() - window
         self.started = False
         self._tasks: dict[str, asyncio.Future[None]] = {}
+        self._in_flight = 0
+        self._read: list[tuple[str, list[FleetEvent]]] = []
+        self._apply_handle: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         if self.started or self.window <= 0:
@@ -339,27 +378,42 @@ class ReadBack:
     def stream_up(self, host: str) -> None:
         """`host`'s events stream is open: read its history once, if the view asked for it."""
         if self.started and host not in self._tasks:
-            self._tasks[host] = asyncio.ensure_future(self._read(host))
+            self._in_flight += 1
+            self._tasks[host] = asyncio.ensure_future(self._read_host(host))
 
     @property
     def reading(self) -> int:
-        return sum(not t.done() for t in self._tasks.values())
+        """Hosts whose history is being read or waits to be merged."""
+        return self._in_flight + len(self._read)
 
-    async def _read(self, host: str) -> None:
-        until = self.history.opened[host] / 1e9
-        if until <= self.since:
-            return
+    async def _read_host(self, host: str) -> None:
         try:
-            async with self.fleet.session(host).links.background_slot():
-                events = await read_history(self.fleet, host, self.since, until)
+            until = self.history.opened[host] / 1e9
+            if until > self.since:
+                async with self.fleet.session(host).links.background_slot():
+                    self._read.append((host, await read_history(self.fleet, host, self.since, until)))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - the live history goes on without it
             log.info("%s: reading its event history back failed: %s", host, exc)
-            return
-        self.history.read_back(host, events)
+        finally:
+            self._in_flight -= 1
+        if self._in_flight == 0:
+            self._apply()
+        elif self._apply_handle is None and self._read:
+            self._apply_handle = asyncio.get_running_loop().call_later(self.APPLY_EVERY, self._apply)
+
+    def _apply(self) -> None:
+        if self._apply_handle is not None:
+            self._apply_handle.cancel()
+            self._apply_handle = None
+        read, self._read = self._read, []
+        if read:
+            self.history.read_back(read)
 
     async def close(self) -> None:
+        if self._apply_handle is not None:
+            self._apply_handle.cancel()
         await cancel_and_wait(list(self._tasks.values()), "reading events back")
 
 
