@@ -299,3 +299,40 @@ async def test_changed_cells_rows_that_come_and_go_and_a_sort_paint_what_textual
             plain.move_cursor(row=y)
             await pilot.pause(0.05)
             assert painted(fast) == painted(plain)
+
+
+async def test_rows_set_in_place_are_the_rows_a_table_filled_anew_shows():
+    """`set_rows` keeps the rows it has and adds, removes, moves and changes the others: rows,
+    widths, height, cursor and the painted screen must be a table cleared and filled with them."""
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        data = rows(80)
+        fast, plain = app.filled(data)
+        await pilot.pause(0.1)
+        fast.move_cursor(row=30)
+        by_key = dict(data)
+        changed = {"k7": (Text("a much wider cell than any before it", no_wrap=True), *by_key["k7"][1:]),
+                   "k9": (Text("changed", style="bold"), *by_key["k9"][1:])}
+        steps = [
+            data[:10] + [("new-1", rows(1, salt="n")[0][1])] + data[10:],  # a row comes between others
+            [(k, changed.get(k, c)) for k, c in data if k not in ("k2", "k50")],  # rows go, cells change
+            list(reversed(data[:40])) + [(f"m{k}", c) for k, c in rows(3, salt="m")],  # rows move, others come
+            data[:5],  # most go: the cursor's index is past the end
+        ]
+        on_table = dict(data)
+        for wanted in steps:
+            changes = [(key, f"c{i}", value) for key, cells in wanted if key in on_table
+                       for i, value in enumerate(cells) if value is not on_table[key][i]]
+            fast.set_rows(wanted, changes)
+            on_table = dict(wanted)
+            plain.clear()
+            for key, cells in wanted:
+                plain.add_row(*cells, key=key)
+            plain.move_cursor(row=min(fast.cursor_row, len(wanted) - 1))
+            await pilot.pause(0.1)
+            assert [fast.get_row_at(i) for i in range(fast.row_count)] == [list(c) for _, c in wanted]
+            assert [r.key.value for r in fast.ordered_rows] == [k for k, _ in wanted]
+            assert [c.content_width for c in fast.ordered_columns] == [c.content_width for c in plain.ordered_columns]
+            assert fast.virtual_size == plain.virtual_size
+            assert fast.cursor_row == plain.cursor_row < len(wanted)
+            assert painted(fast) == painted(plain)

@@ -360,6 +360,7 @@ class DockyardApp(App[int]):
             if kinds & pane.kinds:
                 pane.stale = True
                 pane.stale_kinds |= kinds & pane.kinds
+                pane.stale_hosts.update(host for host, kind in change.changed if kind in pane.kinds)
         if kinds & {"host", "containers", "swarm", "problems"}:  # swarm: its tabs show once a swarm is known
             self._stale_summary = True
         if "host" in kinds:

@@ -19,7 +19,12 @@ SORT_RANK = {"outdated": 0, "unknown": 1, "pinned": 2, "current": 3, "local": 4}
 
 def mark(f: Freshness | None) -> Text:
     """The UPDATE column's cell: `↑` outdated, `?` unknown, blank otherwise (or not checked yet)."""
-    text, style = MARKS.get(f.state, ("", "")) if f is not None else ("", "")
+    return state_mark(f.state if f is not None else None)
+
+
+def state_mark(state: str | None) -> Text:
+    """`mark` for a freshness state (None: not checked yet)."""
+    text, style = MARKS.get(state, ("", "")) if state is not None else ("", "")
     return Text(text, style=style, no_wrap=True)
 
 
