@@ -194,6 +194,44 @@ class TestLiveCache:
             await proxy.stop()
 
 
+class TestLiveness:
+    @pytest.mark.faults
+    async def test_silent_hosts_are_probed_on_one_fleet_clock_and_a_wedged_one_is_shown_down(self, lab, tmp_path):
+        """Idle hosts (no events, no requests) are still probed, each about once per ping_every, all
+        by the fleet's one liveness clock (no timer per host); a host whose daemon stops answering
+        is shown down within frozen_after + the confirming probe + a tick, the others stay online."""
+        timing = fast_timing()
+        timing.ping_every, timing.frozen_after, timing.confirm_timeout = 0.4, 1.2, 0.5
+        timing.reconcile_every = 3600.0
+        proxy = await FreezableProxy(str(tmp_path / "p.sock"), lab.d2.socket).start()
+        names = [f"idle{i}" for i in range(12)]
+        fleet_config = config(*(unix_host(lab.d1, n) for n in names),
+                              HostConfig(name="wedged", url=f"unix://{proxy.listen_path}"))
+        try:
+            async with Fleet(fleet_config, live=True, timing=timing) as fleet:
+                await fleet.wait_settled(10)
+                await until(lambda: all(fleet.host(n).latency_ms is not None for n in [*names, "wedged"]), 5,
+                            "every idle host probed (LATENCY shown)")
+                rounds, started = fleet.liveness.rounds, time.monotonic()
+                await asyncio.sleep(2.0)
+                per_second = (fleet.liveness.rounds - rounds) / (time.monotonic() - started)
+                # 13 hosts, each silent for ping_every: ~32 probes a second, not one per event-loop timer
+                assert 13 / 0.4 * 0.5 <= per_second <= 13 / 0.4 * 1.5, per_second
+                clocks = [t for t in asyncio.all_tasks() if t.get_name() == "liveness"]
+                assert len(clocks) == 1
+                proxy.freeze()
+                frozen_at = time.monotonic()
+                await until(lambda: fleet.host("wedged").state != HostState.ONLINE, 5, "wedged host shown down")
+                took = time.monotonic() - frozen_at
+                assert took <= timing.frozen_after + timing.confirm_timeout + fleet.liveness.tick + 0.5, took
+                assert "no answer" in (fleet.host("wedged").reason or "")
+                assert all(fleet.host(n).state == HostState.ONLINE for n in names)
+            assert not [t for t in asyncio.all_tasks() if t.get_name() in ("liveness",) or
+                        t.get_name().startswith("probe:")]  # closed: the clock stopped with the last host
+        finally:
+            await proxy.stop()
+
+
 class TestReadOnly:
     @pytest.mark.parametrize("where", ["fleet", "host"])
     async def test_mutating_calls_refuse(self, lab, where):

@@ -32,7 +32,7 @@ from dockyard.fleet.networks import Networks
 from dockyard.fleet.recreate import Recreate
 from dockyard.fleet.events import EventHistory, ReadBack
 from dockyard.fleet.problems import ProblemWatch
-from dockyard.fleet.session import HostSession, Timing
+from dockyard.fleet.session import HostSession, Liveness, Timing
 from dockyard.fleet.stats import ContainerStats, StatsWatcher
 from dockyard.fleet.volumes import Volumes
 from dockyard.textfmt import human_bytes_iec, human_size
@@ -78,10 +78,11 @@ class Fleet:
         self.links = Links(keep_idle=self.descriptors.keep_idle, requests=self.descriptors.requests,
                            ssh_handshakes=config.ssh_handshakes,
                            ssh_keepalive=max(1.0, min(timing.ping_every, 5.0)))
+        self.liveness = Liveness.for_timing(timing)  # one probe clock for every host
         self.sessions: dict[str, HostSession] = {
             h.name: HostSession(h, live=live, trust=self.trust, notify=self.changed,
                                 passphrase_prompt=passphrase_prompt, timing=timing,
-                                readonly=self.readonly, links=self.links)
+                                readonly=self.readonly, links=self.links, liveness=self.liveness)
             for h in config.hosts
         }
         self.containers = Containers(self)

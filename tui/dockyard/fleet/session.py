@@ -10,7 +10,8 @@ Liveness costs no request per host per second: every reply and every event count
 being heard; a host silent for `ping_every` gets one `_ping` (at a random phase, so a fleet's
 probes spread over time), and one that stays silent for `frozen_after` is shown down (a
 SIGSTOPped daemon keeps its socket open: only silence tells). `Timing.for_hosts` stretches both
-with the fleet's size. The cache keeps the last-known objects of a host that went down
+with the fleet's size. One clock per fleet (`Liveness`) starts every due probe in one event-loop
+wake-up a tick: a timer per host cost more CPU than its probe. The cache keeps the last-known objects of a host that went down
 (`down_since` says since when) until a reconnect's reconcile replaces them.
 """
 
@@ -111,7 +112,8 @@ class Timing:
 class HostSession:
     def __init__(self, config: HostConfig, *, live: bool, trust: HostKeyTrust,
                  notify: Callable[[str, str], None], passphrase_prompt: PassphrasePrompt | None = None,
-                 timing: Timing | None = None, readonly: bool = False, links: Links | None = None):
+                 timing: Timing | None = None, readonly: bool = False, links: Links | None = None,
+                 liveness: Liveness | None = None):
         self.config = config
         self.name = config.name
         self.live = live
@@ -119,6 +121,7 @@ class HostSession:
         self.trust = trust
         self.timing = timing or Timing()
         self.links = links or Links()  # what this host's transport shares with the fleet's others
+        self.liveness = liveness or Liveness.for_timing(self.timing)  # the fleet's probe clock
         self.heard = 0.0  # monotonic time the daemon last answered anything (a reply, an event)
         self._attempt_started: float | None = None  # when the current connect attempt got its slot
         self._attempt_budget = 0.0
@@ -455,6 +458,9 @@ class _LiveLoop:
         # arrives as its answer does, and a loop that lost its cancel would run on for ever.
         self.stopping = asyncio.Event()
         self.settled = asyncio.Event()  # the first full listing is done
+        # liveness (the fleet's `Liveness` clock reads `due`, runs `probe_round`)
+        self.first_due = self.measured = 0.0  # the first probe's time; the last LATENCY measured
+        self.verdict: asyncio.Future[str] | None = None  # set once the daemon counts as down
 
     async def run(self) -> str:
         """Run the loop's parts until the first ends; returns why the live loop ended."""
@@ -591,33 +597,50 @@ class _LiveLoop:
     # ---------------------------------------------------------------- liveness
 
     async def watchdog(self) -> str:
-        """Probe when silent for ping_every (and for LATENCY every latency_every); silence for
-        frozen_after since the daemon was last heard means down. The first probe waits a random
-        part of ping_every: a fleet's probes spread over time instead of coming in waves.
-        LATENCY shows the idle ping: only once the first listing (the start-up rush) is done, so
-        no probe is sent for it before (a connecting fleet's replies say the daemons are alive)."""
+        """Wait while the fleet's `Liveness` clock probes this host when it is due (see `due`);
+        ends when the daemon counts as down (or a probe failed otherwise: raises that). The first
+        probe waits a random part of ping_every: a fleet's probes spread over time instead of
+        coming in waves."""
         session, timing = self.session, self.session.timing
-        session.heard = time.monotonic()
-        measured = session.heard
-        await asyncio.sleep(random.uniform(0.2, 1.0) * timing.ping_every)
-        while not self.stopping.is_set():
-            now = time.monotonic()
-            due = min(session.heard + timing.ping_every, measured + timing.latency_every)
-            if due > now:
-                await asyncio.sleep(due - now)
-                continue
-            try:
-                latency = await self.probe(max(0.2, session.heard + timing.frozen_after - now))
-            except _Silent as exc:
-                return str(exc)
-            if latency is None:
-                continue
-            measured = time.monotonic()
-            if self.settled.is_set():
-                shown, session.latency_ms = session.latency_ms, latency
-                if shown is None or round(shown, 1) != round(latency, 1):
-                    session._notify("ping")  # only the Hosts pane shows it
-        return "stopped"
+        session.heard = self.measured = time.monotonic()
+        self.first_due = session.heard + random.uniform(0.2, 1.0) * timing.ping_every
+        self.verdict = verdict = asyncio.get_running_loop().create_future()
+        session.liveness.add(self)
+        try:
+            return await verdict
+        finally:
+            session.liveness.discard(self)
+
+    def due(self) -> float:
+        """When this host's next probe is due: once silent for ping_every, and (for LATENCY) at
+        least every latency_every; the first at its random phase."""
+        timing = self.session.timing
+        return min(self.first_due, self.session.heard + timing.ping_every, self.measured + timing.latency_every)
+
+    async def probe_round(self) -> None:
+        """One probe (and its confirmation) started by the fleet's clock; its verdict, if the
+        daemon counts as down or the probe failed, ends `watchdog`. LATENCY shows the idle ping:
+        only once the first listing (the start-up rush) is done, so no probe is sent for it before
+        (a connecting fleet's replies say the daemons are alive)."""
+        session, timing = self.session, self.session.timing
+        self.first_due = float("inf")
+        try:
+            latency = await self.probe(max(0.2, session.heard + timing.frozen_after - time.monotonic()))
+        except _Silent as exc:
+            if self.verdict is not None and not self.verdict.done():
+                self.verdict.set_result(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - the live loop ends with it, as with any part's failure
+            if self.verdict is not None and not self.verdict.done():
+                self.verdict.set_exception(exc)
+            return
+        if latency is None:
+            return
+        self.measured = time.monotonic()
+        if self.settled.is_set():
+            shown, session.latency_ms = session.latency_ms, latency
+            if shown is None or round(shown, 1) != round(latency, 1):
+                session._notify("ping")  # only the Hosts pane shows it
 
     async def probe(self, left: float) -> float | None:
         """One _ping within `left` s, confirmed once if unanswered: its round trip (ms), or None
@@ -639,6 +662,58 @@ class _LiveLoop:
             except RequestTimeout:
                 raise _Silent(f"no answer for {time.monotonic() - session.heard:.1f}s"
                               " (daemon frozen or overloaded)") from None
+
+
+class Liveness:
+    """The liveness clock of a fleet: one loop wake-up a tick starts every probe that is due, for
+    all hosts together, instead of a timer per host (200 hosts probed every 5 s were 40 wake-ups a
+    second, each costing more CPU than the probe's own bytes). A probe starts up to half a tick
+    early; its deadline is still the host's own (`frozen_after` since last heard), so the tick
+    moves no detection bound."""
+
+    def __init__(self, tick: float = 1.0):
+        self.tick = tick
+        self._loops: set[_LiveLoop] = set()
+        self._probes: dict[_LiveLoop, asyncio.Task[None]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.rounds = 0  # probes started so far (tests and the bench read it)
+
+    @classmethod
+    def for_timing(cls, timing: Timing) -> Liveness:
+        """Ticks of at most a second, and at least two per `ping_every` (tests shorten it)."""
+        return cls(min(1.0, timing.ping_every / 2))
+
+    def add(self, live: _LiveLoop) -> None:
+        self._loops.add(live)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="liveness")
+
+    def discard(self, live: _LiveLoop) -> None:
+        self._loops.discard(live)
+        probe = self._probes.pop(live, None)
+        if probe is not None:
+            probe.cancel()
+        if not self._loops and self._task is not None:
+            self._task.cancel()  # nothing left to watch: no wake-ups at all
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            soon = time.monotonic() + self.tick / 2
+            for live in self._loops:
+                if live not in self._probes and live.due() <= soon:
+                    self._start(live)
+            await asyncio.sleep(self.tick)
+
+    def _start(self, live: _LiveLoop) -> None:
+        self.rounds += 1
+        probe = asyncio.get_running_loop().create_task(live.probe_round(), name=f"probe:{live.session.name}")
+        self._probes[live] = probe
+
+        def done(_: asyncio.Task[None]) -> None:
+            if self._probes.get(live) is probe:
+                del self._probes[live]
+        probe.add_done_callback(done)
 
 
 # /info fields that change on every call or with every connection, and mean nothing to a pane.
