@@ -33,6 +33,7 @@ from dockyard.ui.commands import COMMANDS, CommandSuggester, FleetCommands, sort
 from dockyard.ui.focus import focus_now, typing
 from dockyard.ui.guard import controller_operation, host_of, notice, notice_for
 from dockyard.ui.hangup import HangupGuard
+from dockyard.ui.idlegc import IdleCollector
 
 from dockyard.ui.keyhints import KeyHints
 from dockyard.ui.panes.base import Pane, PaneTable, flash
@@ -172,6 +173,7 @@ class DockyardApp(App[int]):
         self.hangup_guard: HangupGuard | None = None  # set by run_app in a real terminal
         self._fleet_closing: asyncio.Future | None = None
         self._early_keys: list[events.Key] | None = None  # typed before the panes were up (phase one)
+        self._idle_gc: IdleCollector | None = None  # in a terminal: full collections between keys
         if config.ui.theme:
             self.theme = config.ui.theme
 
@@ -263,7 +265,9 @@ class DockyardApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         """Keys typed while phase one shows its rows (~0.3 s before the panes are up) are kept and
         replayed once the panes are: `/web` typed at once filters, instead of being lost. Quitting
-        works at once."""
+        works at once. (Each key or click also puts off the collector's full pass: ui/idlegc.py.)"""
+        if self._idle_gc is not None and isinstance(event, (events.Key, events.MouseDown)):
+            self._idle_gc.input_seen()
         if (self._early_keys is not None and isinstance(event, events.Key) and not event.is_forwarded
                 and event.key not in ("q", "ctrl+q", "ctrl+c")):
             self._early_keys.append(events.Key(event.key, event.character))
@@ -298,6 +302,9 @@ class DockyardApp(App[int]):
             # takes ~20 ms instead of ~120 ms, and key presses stop waiting behind it. (Not headless:
             # a test process runs many apps and must keep collecting their garbage.)
             self.call_after_refresh(gc.freeze)
+            self._idle_gc = IdleCollector()
+            self._idle_gc.install()
+            self.set_interval(1.0, self._idle_gc.maybe_collect)
         early, self._early_keys = self._early_keys, None
         for key in early or []:
             self.post_message(key)
@@ -305,6 +312,8 @@ class DockyardApp(App[int]):
     async def on_unmount(self) -> None:
         if self._paint_timer is not None:
             self._paint_timer.stop()
+        if self._idle_gc is not None:
+            self._idle_gc.uninstall()
         if self.registries is not None:
             await self.registries.close()
         if self.fleet is not None:
