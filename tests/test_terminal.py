@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -46,6 +47,19 @@ def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
             if needle in seen:
                 return seen
     raise AssertionError(f"{needle!r} not on screen within {timeout}s; got {seen[-500:]!r}")
+
+
+def _read_text_until(fd: int, needle: str, timeout: float) -> str:
+    """`_read_until` for text that styles may cut up (a notice): the screen's bytes without escapes."""
+    seen, text = b"", ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.1)[0]:
+            seen += os.read(fd, 65536)
+            text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode(errors="replace"))
+            if needle in text:
+                return text
+    raise AssertionError(f"{needle!r} not on screen within {timeout}s; got {text[-3000:]!r}")
 
 
 def _end(pid: int, fd: int) -> None:
@@ -154,6 +168,32 @@ def test_keys_typed_while_the_first_rows_show_are_not_lost(lab, tmp_path, chatty
         painted += _read_until(fd, b"online", 20)
         assert b"Container " + chatty.encode() not in painted  # no detail view opened instead
         assert b"filter:" in painted and chatty.encode() in painted[painted.index(b"filter:"):]
+    finally:
+        _end(pid, fd)
+
+
+def test_a_lone_escape_is_the_escape_key_and_a_key_sequence_is_still_that_key(lab, tmp_path, chatty):
+    """The escape key is handed over after a short wait for the rest of a sequence, not after
+    Textual's 100 ms (ui/driver.py): a lone ESC still clears the filter, and an arrow key's
+    sequence (ESC [ D, in one write as a terminal sends it) is still the arrow key, not an
+    escape and two letters."""
+    cfg = str(lab.write_config(tmp_path / "c.toml", hosts=("unix1",)))
+    pid, fd = _spawn(cfg, ignore_hup=False)
+    try:
+        _read_until(fd, chatty.encode(), 20)
+        _read_until(fd, b"hosts 1/1 online", 20)
+        os.write(fd, b"/abc")
+        time.sleep(0.3)
+        os.write(fd, b"\x1b[D")  # left arrow, in one write as a terminal sends it: not esc (which
+        time.sleep(0.3)  # would close the prompt) then `[` and `D`
+        os.write(fd, b"x\r")
+        _read_text_until(fd, "match the filter “abxc”", 10)  # the cursor moved left, the prompt stayed open
+        os.write(fd, b"\x1b")  # esc on the pane: the filter goes, every row comes back
+        _read_until(fd, chatty.encode(), 10)
+        os.write(fd, b"/zzq-no-such-row\r")
+        _read_until(fd, "No containers match the filter “zzq-no-such-row”".encode(), 10)
+        os.write(fd, b"\x1b")  # esc on the pane: the filter goes, every row comes back
+        _read_until(fd, chatty.encode(), 10)
     finally:
         _end(pid, fd)
 

@@ -177,6 +177,15 @@ class DockyardApp(App[int]):
         if config.ui.theme:
             self.theme = config.ui.theme
 
+    def get_driver_class(self):
+        """Textual's Linux driver with a quicker escape key (ui/driver.py); any other as Textual picks."""
+        driver_class = super().get_driver_class()
+        if driver_class.__name__ == "LinuxDriver" and driver_class.__module__ == "textual.drivers.linux_driver":
+            from dockyard.ui.driver import QuickEscapeDriver
+
+            return QuickEscapeDriver
+        return driver_class
+
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
