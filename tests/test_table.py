@@ -336,3 +336,32 @@ async def test_rows_set_in_place_are_the_rows_a_table_filled_anew_shows():
             assert fast.virtual_size == plain.virtual_size
             assert fast.cursor_row == plain.cursor_row < len(wanted)
             assert painted(fast) == painted(plain)
+
+
+async def test_lines_kept_across_cursor_moves_and_scrolls_are_the_lines_textual_draws_now():
+    """PaneTable keeps a painted line away from the cursor whatever the cursor does (Textual keys
+    it by the cursor's place): after moves and scrolls, each frame's lines (drawn through
+    `render_lines`, as the compositor draws them) must be a plain DataTable's, the cursor's too
+    (the focus on the input: a focused PaneTable has no focus tint, by design)."""
+    from textual.geometry import Region
+
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        fast, plain = app.filled(rows(80))
+        fast.styles.height = plain.styles.height = 14
+        await pilot.pause(0.2)
+
+        def frame(table: DataTable) -> list[list[tuple[str, object]]]:
+            strips = table.render_lines(Region(0, 0, table.size.width, table.size.height))
+            return [[(seg.text, seg.style) for seg in strip] for strip in strips]
+
+        app.query_one(Input).focus()
+        await pilot.pause(0.05)
+        for moves in (["down"] * 3, ["down"] * 12, ["up"] * 2, ["page_down"], ["up"], ["scroll_bottom"], ["scroll_top"]):
+            for table in (fast, plain):
+                frame(table)  # the lines before the move, cached
+                for move in moves:
+                    getattr(table, f"action_{move}" if move.startswith(("scroll", "page")) else f"action_cursor_{move}")()
+            await pilot.pause(0.05)
+            assert fast.cursor_coordinate == plain.cursor_coordinate and fast.scroll_y == plain.scroll_y
+            assert frame(fast) == frame(plain), moves

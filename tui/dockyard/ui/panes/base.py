@@ -29,6 +29,7 @@ from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import Column as TableColumn
@@ -196,6 +197,7 @@ class PaneTable(DataTable):
     _rows_version = 0  # bumped when rows come, go, move or change height (see ordered_rows)
     _ordered: tuple[tuple[int, int], list[TableRow], list[tuple[RowKey, int]]] | None = None
     _framed: tuple[tuple, tuple[list[int], int, Style]] | None = None  # see _frame
+    _frame_style: Style | None = None  # see render_lines
     _plain_new_rows = True  # every row not measured yet came from add_rows_at_once (see _measure_quickly)
     DEFAULT_CSS = """
     PaneTable:focus { background-tint: 0%; }
@@ -580,6 +582,46 @@ class PaneTable(DataTable):
                 self.app.console, self.cell_padding, self.fixed_rows, self.fixed_columns,
                 base_style + component_style, post_style, {})
         return styles
+
+    def render_lines(self, crop):
+        """The table's style once a frame, not once a line (Textual asks the DOM for it on every
+        line: ~0.1 ms each, a screenful's worth on every key that moves or scrolls)."""
+        self._frame_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_style = None
+
+    def render_line(self, y: int) -> Strip:
+        style = self._frame_style
+        if style is None or self.fixed_rows:
+            return super().render_line(y)
+        scroll_x, scroll_y = self.scroll_offset
+        if y >= (self.header_height if self.show_header else 0):
+            y += scroll_y
+        return self._render_line(y, scroll_x, scroll_x + self.size.width, style)
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """Textual keys each painted line by the cursor's coordinate and the focus: `j` re-assembled
+        every line of the screen, and so did a pane switch. A body line away from the cursor (see
+        `_render_line_in_row`) is the same wherever the cursor is: keyed without it, a cursor move
+        assembles two lines, and a scroll by one row one."""
+        if self.cursor_type != "row" or self.fixed_rows or self.fixed_columns:
+            return super()._render_line(y, x1, x2, base_style)
+        try:
+            row_key, line_no = self._get_offsets(y)
+        except LookupError:
+            return super()._render_line(y, x1, x2, base_style)
+        row = self._row_locations.get(row_key)  # noqa: SLF001 - (None: the header)
+        if row is None or row == self.cursor_coordinate.row or row == self.hover_coordinate.row:
+            return super()._render_line(y, x1, x2, base_style)
+        width = self.size.width
+        cache_key = (y, x1, x2, width, _AWAY, _AWAY, base_style, self.cursor_type, self._show_hover_cursor,
+                     self.show_cursor, self._update_count, _AWAY)
+        strip = self._line_cache.get(cache_key)
+        if strip is None:
+            strip = self._line_cache[cache_key] = super()._render_line(y, x1, x2, base_style)
+        return strip
 
     def _render_line_in_row(self, row_key, line_no, base_style, cursor_location, hover_location):
         """Textual keys each rendered row by the cursor's coordinate, so a cursor that moves one
