@@ -115,3 +115,31 @@ async def test_containers_coming_and_going_on_a_live_tick_show_as_a_full_rebuild
         gone = shown(app)
         assert cursor_container(app) == target
         assert gone == await rebuilt(app, pilot)
+
+
+async def test_a_page_down_asks_for_its_rows_stats_once_the_view_rests(lab, made):
+    """Flipping pages asks for no stats of the pages flipped past: the rows a page down brings
+    get their STATUS at once and are sampled once the view rests (not ~40 requests per page)."""
+    for i in range(4):
+        name = f"pg{i}-{uuid.uuid4().hex[:8]}"
+        made.append((lab.d1, name))
+        lab.d1.run_container(name, "sleep", "300")
+    cfg = config(*(unix_host(lab.d1, f"h{i:02d}") for i in range(12)))  # 12 hosts on one socket: 48+ rows
+    app, _ = make_app(cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.panes["containers"]
+        await until(lambda: "hosts 12/12 online" in summary(app), 30, "hosts online")
+        await until(lambda: pane.table.row_count >= 48, 30, "every row")
+        await pilot.pause(0.5)
+
+        def sampled() -> set[tuple[str, str]]:
+            return set(app.fleet.stats._wanted.get("containers", (set(), 0))[0])
+
+        first_page = {(r.data.host, r.data.id) for r in pane.visible_rows() if r.data.state == "running"}
+        assert sampled() == first_page
+        await pilot.press("pagedown")
+        await pilot.pause()
+        second_page = {(r.data.host, r.data.id) for r in pane.visible_rows() if r.data.state == "running"}
+        assert second_page and second_page != first_page
+        assert sampled() == first_page  # not yet: the view may be flipping on
+        await until(lambda: sampled() == second_page, 2, "the page's stats asked for once it rests")

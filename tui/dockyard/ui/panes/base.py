@@ -1032,9 +1032,19 @@ class Pane(Vertical):
         screen write 25 KB/s). This sets the cell and refreshes only its region; it relies on
         DataTable internals of Textual 8 (pinned in pyproject).
         """
-        self.table.set_cells([(row_key, column_key, value)])
-        if value.cell_len > self._natural.get(column_key, value.cell_len):  # "Up 9 seconds" -> "Up 10 seconds"
-            self._natural[column_key] = value.cell_len
+        self.set_cells([(row_key, column_key, value)])
+
+    def set_cells(self, changes: list[tuple[str, str, Text]]) -> None:
+        """`set_cell` for several cells (row key, column key, value): the table's caches drop once."""
+        if not changes:
+            return
+        self.table.set_cells(changes)
+        natural, widened = self._natural, False
+        for _, column_key, value in changes:
+            if value.cell_len > natural.get(column_key, value.cell_len):  # "Up 9 seconds" -> "Up 10 seconds"
+                natural[column_key] = value.cell_len
+                widened = True
+        if widened:
             self.fit_columns()
 
     def cursor_key(self) -> str | None:

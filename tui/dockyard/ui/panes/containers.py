@@ -41,6 +41,7 @@ GROUPINGS = ("none", "host", "project")
 LIVE_COLUMNS = ("status", "cpu", "mem", "update")  # what changes without the container changing (update: freshness)
 STATS_SORTS = ("cpu", "mem")  # sorting by these samples every running container the filter lets through
 RESORT_EVERY = 1.0  # s: a stats sort re-sorts at most this often (each host's burst lands on its own)
+SCROLL_SETTLE = 0.3  # s the view rests after a scroll before its new rows' stats are asked for
 # What a row's STATE says from the key press until the daemon's event ends the action.
 PENDING_WORDS = {"stop": "stopping…", "start": "starting…", "restart": "restarting…", "pause": "pausing…",
                  "unpause": "unpausing…", "kill": "killing…", "remove": "removing…"}
@@ -388,10 +389,11 @@ class ContainersPane(Pane):
         Called on a stats change and once a second ("Up 5 seconds" counts up, "Up 5 minutes" turns
         into "Up 6 minutes"); a row scrolled into view is brought up to date here too. Rows off
         screen are left as they are (their STATUS catches up when they show)."""
-        by_key = {r.key: i for i, r in enumerate(self.rows)}
         positions = {col: [k.key for k in self.columns].index(col) for col in LIVE_COLUMNS}
         now = time.time()
-        for row in self.visible_rows():
+        top = int(self.table.scroll_y)
+        changes = []
+        for index, row in enumerate(self.visible_rows(), start=top):  # (visible_rows: self.rows from `top`)
             c = row.data
             if c is None:
                 continue
@@ -404,13 +406,12 @@ class ContainersPane(Pane):
                 continue
             fresh = self._row(c, None, signature)
             self._memo[key] = (signature, fresh)
-            index = by_key[row.key]
             self.rows[index] = fresh
-            for col, position in positions.items():
-                if fresh.cells[position].plain != row.cells[position].plain:  # repaint only what shows a change
-                    self.set_cell(row.key, col, fresh.cells[position])
+            changes += [(row.key, col, fresh.cells[position]) for col, position in positions.items()
+                        if fresh.cells[position].plain != row.cells[position].plain]  # repaint only what shows a change
             if index < len(self._rendered):
                 self._rendered[index] = (fresh.key, fresh.cells)
+        self.set_cells(changes)  # (one repaint of those cells for all of them)
         self.watch_visible()
 
     def none_here(self, where: str) -> str:
@@ -438,8 +439,9 @@ class ContainersPane(Pane):
 
     def watch_visible(self) -> None:
         """Sample stats for the running containers on screen — or, sorted by CPU% or MEM, for every
-        running row (a top-N of the rows on screen would be no top-N)."""
-        if not self.display or self.covered:  # the switcher shows only the active pane
+        running row (a top-N of the rows on screen would be no top-N). While the view scrolls, once
+        it rests (see `_scrolled`)."""
+        if not self.display or self.covered or self._settle_timer is not None:  # (the switcher shows only the active pane)
             return
         if not self.table.size.height:
             return  # not laid out yet: no rows "on screen" to speak of; the wish stated at start-up stands
@@ -473,8 +475,23 @@ class ContainersPane(Pane):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.watch(self.table, "scroll_y", lambda _: self._live_tick(), init=False)  # wheel, page keys
+        self.watch(self.table, "scroll_y", lambda _: self._scrolled(), init=False)  # wheel, page keys
         self.set_interval(1.0, self._live_tick)
+
+    _settle_timer = None
+
+    def _scrolled(self) -> None:
+        """Rows scrolled into view: their STATUS at once, their stats once the view rests
+        (`SCROLL_SETTLE` s), not for every page a user flips past: each page was ~40 one-shot
+        requests whose replies, landing a second later, repainted under the next keys."""
+        if self._settle_timer is not None:
+            self._settle_timer.stop()
+        self._settle_timer = self.set_timer(SCROLL_SETTLE, self._settled)
+        self._live_tick()
+
+    def _settled(self) -> None:
+        self._settle_timer = None
+        self.watch_visible()
 
     def _live_tick(self) -> None:
         if self.display and self._rendered and not self.covered:  # the switcher shows only the active pane
