@@ -143,3 +143,49 @@ async def test_a_page_down_asks_for_its_rows_stats_once_the_view_rests(lab, made
         assert second_page and second_page != first_page
         assert sampled() == first_page  # not yet: the view may be flipping on
         await until(lambda: sampled() == second_page, 2, "the page's stats asked for once it rests")
+
+
+def hosts_shown(app) -> list[tuple[str, ...]]:
+    """The Hosts table's rows as drawn from its data, LATENCY aside (it changes with every probe)."""
+    table = app.panes["hosts"].table
+    labels = [column.key.value for column in table.ordered_columns]
+    return [tuple(f"{c.plain}|{c.style}" for label, c in zip(labels, table.get_row_at(i)) if label != "latency")
+            for i in range(table.row_count)]
+
+
+def hosts_made_anew(app) -> list[tuple[str, ...]]:
+    """What the Hosts table holds when every row is made from the fleet now (a full build)."""
+    from dockyard.ui.panes.hosts import host_row, host_totals
+
+    fleet, table = app.fleet, app.panes["hosts"].table
+    totals = host_totals(fleet.cached("containers"), fleet.container_stats)
+    labels = [column.key.value for column in table.ordered_columns]
+    return [tuple(f"{c.plain}|{c.style}" for label, c in zip(labels, host_row(s, totals.get(s.name, (0.0, 0, 0, 0))).cells)
+                  if label != "latency") for s in fleet.hosts()]
+
+
+async def test_the_hosts_pane_on_a_live_tick_shows_what_a_full_rebuild_shows(lab, made, tmp_path):
+    """A container started on one daemon changes its hosts' CONTAINERS (two hosts on its socket),
+    a host whose daemon goes away turns unreachable: the rows made again for those hosts alone
+    must come to read as the whole table made anew (the live ticks alone: no full rebuild)."""
+    gone = tmp_path / "gone.sock"
+    os.symlink(lab.d1.socket, gone)
+    cfg = config(unix_host(lab.d1, "a"), unix_host(lab.d2, "b"), unix_host(lab.d1, "c"),
+                 HostConfig(name="d", url=f"unix://{gone}"))
+    app, _ = make_app(cfg, pane="hosts")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: "hosts 4/4 online" in summary(app), 30, "hosts online")
+        await until(lambda: hosts_shown(app) == hosts_made_anew(app), 10, "rows as made anew", pilot=pilot)
+        before = hosts_shown(app)
+
+        name = f"hp-{uuid.uuid4().hex[:8]}"
+        made.append((lab.d1, name))
+        lab.d1.run_container(name, "sleep", "300")
+        await until(lambda: hosts_shown(app)[0] != before[0] and hosts_shown(app)[2] != before[2], 30,
+                    "a's and c's CONTAINERS", pilot=pilot)
+        await until(lambda: hosts_shown(app) == hosts_made_anew(app), 10, "rows as made anew", pilot=pilot)
+
+        os.unlink(gone)
+        await app.fleet.reconnect("d")
+        await until(lambda: "online" not in hosts_shown(app)[3][2], 30, "d down", pilot=pilot)
+        await until(lambda: hosts_shown(app) == hosts_made_anew(app), 10, "rows as made anew", pilot=pilot)

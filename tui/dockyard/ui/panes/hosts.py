@@ -88,9 +88,12 @@ def host_row(s: HostStatus, totals: Totals = (0.0, 0, 0, 0)) -> Row:
         {"host": s.name, "state": s.state.value, "labels": s.labels, "name": s.name})
 
 
+LIVE_KINDS = frozenset({"host", "containers", "images", "stats", "ping"})  # each about its own host's row
+
+
 class HostsPane(Pane):
     pane_id = "hosts"
-    kinds = frozenset({"host", "containers", "images", "stats", "ping"})  # ping: LATENCY
+    kinds = LIVE_KINDS | {"swarm"}  # ping: LATENCY; swarm: a node's role in REASON
     default_sort = ""
     # Narrow terminals (see Column): the REASON a host is down is what one needs most: it always shows,
     # takes the width left over, and the extras (VERSION, then TRANSPORT and IMAGES, then the machine's
@@ -125,14 +128,33 @@ class HostsPane(Pane):
             self.host = host
 
     _memo: dict[str, tuple[HostStatus, Totals, Row]] = {}
+    _changed_hosts: set[str] | None = None  # a live tick's changed hosts (None: every host, a full build)
+    _built_for = None  # the filter the rows were last fully built for
+
+    def refresh_data(self, full: bool = True) -> None:
+        """A live tick that knows which hosts changed (and no swarm change: a role shows on every
+        node's row) makes only their rows again: 500 hosts made 500 statuses and summed 5,000
+        containers' stats twice a second while their stats trickled in (~15 ms a tick)."""
+        self._changed_hosts = None if full or not self.stale_kinds <= LIVE_KINDS else set(self.stale_hosts)
+        try:
+            super().refresh_data()
+        finally:
+            self._changed_hosts = None
 
     def build_rows(self) -> list[Row]:
         """Every host's row; a host whose status and totals are as before keeps its row as it was
         (500 hosts: the cells of the one whose latency changed are made, not 6,000)."""
-        totals = host_totals(self.fleet.cached("containers"), self.fleet.container_stats)
-        memo: dict[str, tuple[HostStatus, Totals, Row]] = {}
-        rows = []
-        for status in self.fleet.hosts():
+        changed, self._changed_hosts = self._changed_hosts, None
+        if changed is None or self._built_for is not self.match or set(self._memo) != set(self.fleet.sessions):
+            self._built_for = self.match
+            totals = host_totals(self.fleet.cached("containers"), self.fleet.container_stats)
+            statuses = self.fleet.hosts()
+        else:
+            names = [name for name in changed if name in self._memo]
+            totals = host_totals(self.fleet.cached("containers", names), self.fleet.container_stats) if names else {}
+            statuses = [self.fleet.host(name) for name in names]
+        memo = dict(self._memo) if changed is not None else {}
+        for status in statuses:
             total = totals.get(status.name, (0.0, 0, 0, 0))
             cached = self._memo.get(status.name)
             if cached is not None and cached[0] == status and cached[1] == total:
@@ -140,10 +162,9 @@ class HostsPane(Pane):
             else:
                 row = host_row(status, total)
             memo[status.name] = (status, total, row)
-            if self.match(row.texts, row.fields):
-                rows.append(row)
         self._memo = memo
-        return rows
+        return [entry[2] for name in self.fleet.sessions if (entry := memo.get(name)) is not None
+                and self.match(entry[2].texts, entry[2].fields)]
 
     def on_mount(self) -> None:
         super().on_mount()
