@@ -24,7 +24,7 @@ process cannot raise it, the strictest case). Measured, in this order:
   (Containers pane: its visible rows' CPU/MEM sampled), % of one core
 - descriptors (/proc/PID/fd) at all-online, after the 30 s idle, after 20 s on the Hosts pane and
   back on the Containers pane 10 s later (it must not keep what the Hosts pane opened)
-- `j` ×40 then `G`, `pagedown`, `k` in the Hosts and Containers panes: key → first screen change,
+- `j` ×40 then `G`, `pageup`, `pagedown`, `g`, `j`, `k` in the Hosts and Containers panes: key → first screen change,
   p95 and max
 - RSS at the end
 - `q` → process gone
@@ -262,7 +262,9 @@ def bench_tui(lab: ScaleLab, cfg: Path, idle: float, settle: float = 0.0) -> dic
                 send(name, key)
                 time.sleep(1.5)
             times = [press(name, "j", escapes=True, quiet=0.05)[0] for _ in range(40)]
-            for k in ("G", "PageUp", "PageDown", "g", "k", "j"):
+            # (`j` before `k`: a `k` on the first row, where `g` leaves the cursor, moves nothing,
+            # and its "time" was that of whatever repainted next: up to a second, or none)
+            for k in ("G", "PageUp", "PageDown", "g", "j", "k"):
                 times.append(press(name, k, escapes=True, quiet=0.05)[0])
             times = [t for t in times if t == t]
             med, p95, worst = stats_ms(times)
