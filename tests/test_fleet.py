@@ -232,6 +232,62 @@ class TestLiveness:
             await proxy.stop()
 
 
+    async def test_the_probe_keeps_one_raw_connection_open_and_reuses_it(self, lab):
+        """A live host's probe goes over a connection of its own, opened once and reused (no
+        request object, no pooled connection checked out each time), and measures LATENCY."""
+        timing = fast_timing()
+        timing.reconcile_every = 3600.0
+        async with Fleet(config(unix_host(lab.d1, "unix1"), ssh_host(lab, lab.d2, name="ssh")), live=True,
+                         timing=timing) as fleet:
+            await fleet.wait_settled(10)
+            for host in ("unix1", "ssh"):
+                client = fleet.session(host).client
+                first = await fleet.call(host, lambda c: c.probe())
+                stream = client._ping_stream
+                assert stream is not None and not stream.closed and first > 0
+                for _ in range(3):
+                    assert await fleet.call(host, lambda c: c.probe()) > 0
+                assert client._ping_stream is stream and client._ping_raw
+
+    async def test_a_ping_reply_the_probe_cannot_read_falls_back_to_ordinary_requests(self, lab, tmp_path):
+        """A daemon whose `_ping` reply is chunked (dockerd's isn't; a purpose-built server that
+        forwards everything else to the lab's daemon): the probe says the same through aiohttp."""
+        path = str(tmp_path / "chunked.sock")
+
+        async def serve(reader, writer):
+            head = await reader.readuntil(b"\r\n\r\n")
+            if b" /_ping " in head.split(b"\r\n", 1)[0] and b"aiohttp" not in head.lower():
+                writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nOK\r\n0\r\n\r\n")
+                await writer.drain()
+                await asyncio.sleep(5)  # keeps the connection: the probe must not wait on it
+                writer.close()
+                return
+            up_reader, up_writer = await asyncio.open_unix_connection(lab.d1.socket)
+            up_writer.write(head)
+
+            async def pump(src, dst):
+                with contextlib.suppress(OSError):
+                    while data := await src.read(65536):
+                        dst.write(data)
+                        await dst.drain()
+                dst.close()
+            await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+
+        server = await asyncio.start_unix_server(serve, path)
+        try:
+            timing = fast_timing()
+            timing.reconcile_every = 3600.0
+            async with Fleet(config(HostConfig(name="odd", url=f"unix://{path}")), live=True, timing=timing) as fleet:
+                await fleet.wait_settled(10)
+                assert await fleet.call("odd", lambda c: c.probe(), timeout=2) > 0
+                client = fleet.session("odd").client
+                assert not client._ping_raw and client._ping_stream is not None and client._ping_stream.closed
+                assert fleet.host("odd").state == HostState.ONLINE
+                assert await fleet.call("odd", lambda c: c.probe(), timeout=2) > 0
+        finally:
+            server.close()
+
+
 class TestReadOnly:
     @pytest.mark.parametrize("where", ["fleet", "host"])
     async def test_mutating_calls_refuse(self, lab, where):

@@ -136,8 +136,8 @@ def test_a_hundred_hosts_online_with_bounded_descriptors_and_a_fast_quit(scale_d
         for _ in range(8):
             screen.read(0.5)
             after.append(_fds(pid))
-        # at rest (between the Containers pane's sampling bursts): an events stream and at most one
-        # idle connection per host, nothing left over from the Hosts pane (was: ~10 per host, kept)
+        # at rest (between the Containers pane's sampling bursts): an events stream and the probe's
+        # stream per host, nothing left over from the Hosts pane (was: ~10 per host, kept)
         assert max(after) <= bound and min(after) <= 2 * HOSTS + RESERVE, (at_online, peak, after)
 
         os.write(fd, b"q")
@@ -162,10 +162,17 @@ def _hosts(n: int, url: str = "unix:///run/h{}.sock", **kw) -> list:
 def test_descriptor_plan_keeps_one_idle_connection_per_host_when_it_fits_and_none_when_not():
     from dockyard.fleet.descriptors import plan
 
-    roomy = plan(_hosts(100), live=True, limit=1024)
-    assert (roomy.keep_idle, roomy.warning) == (1, None) and roomy.need <= 1024
+    roomy = plan(_hosts(100), live=True, limit=1024)  # an events stream and a probe's stream each
+    assert (roomy.keep_idle, roomy.probe_streams, roomy.warning) == (1, True, None) and roomy.need <= 1024
+    assert roomy.need - roomy.requests - 64 == 2 * 100
+    tcp = plan(_hosts(100, "tcp://10.0.0.{}:2375"), live=True, limit=1024)  # + one idle (a TLS handshake is dear)
+    assert tcp.probe_streams and tcp.need - tcp.requests - 64 == 3 * 100
+    cli = plan(_hosts(100), live=False, limit=1024)  # the CLI follows no events and probes nothing
+    assert (cli.keep_idle, cli.probe_streams) == (1, False) and cli.need - cli.requests - 64 == 100
+    snug = plan(_hosts(450), live=True, limit=1024)  # the probe's streams would leave too few requests
+    assert (snug.keep_idle, snug.probe_streams, snug.warning) == (1, False, None) and snug.need <= 1024
     tight = plan(_hosts(500), live=True, limit=1024)  # 500 events streams + 500 idle would not fit
-    assert (tight.keep_idle, tight.warning) == (0, None) and tight.need <= 1024
+    assert (tight.keep_idle, tight.probe_streams, tight.warning) == (0, False, None) and tight.need <= 1024
     # behind one jump host, 200 SSH hosts hold one socket between them
     jumped = plan(_hosts(200, "ssh://root@10.0.0.{}", jump=("bastion",)), live=True, limit=1024)
     assert jumped.warning is None and jumped.keep_idle == 1

@@ -76,6 +76,7 @@ class Fleet:
         enabled = sum(1 for h in config.hosts if h.enabled)
         timing = timing or Timing.for_hosts(enabled)
         self.links = Links(keep_idle=self.descriptors.keep_idle, requests=self.descriptors.requests,
+                           probe_streams=self.descriptors.probe_streams,
                            ssh_handshakes=config.ssh_handshakes,
                            ssh_keepalive=max(1.0, min(timing.ping_every, 5.0)))
         self.liveness = Liveness.for_timing(timing)  # one probe clock for every host

@@ -649,7 +649,7 @@ class _LiveLoop:
         session = self.session
         sent = time.monotonic()
         try:
-            return await session.call(lambda c: c.ping(), timeout=left)
+            return await session.call(lambda c: c.probe(), timeout=left)
         except RequestTimeout:
             if time.monotonic() - sent > left + STARVED:
                 # the timeout itself came late: this process was starved of CPU (a loaded
@@ -658,7 +658,7 @@ class _LiveLoop:
                          session.name, time.monotonic() - sent - left)
                 return None
             try:  # once more, briefly: a reply stuck behind a busy loop gets through now
-                return await session.call(lambda c: c.ping(), timeout=session.timing.confirm_timeout)
+                return await session.call(lambda c: c.probe(), timeout=session.timing.confirm_timeout)
             except RequestTimeout:
                 raise _Silent(f"no answer for {time.monotonic() - session.heard:.1f}s"
                               " (daemon frozen or overloaded)") from None

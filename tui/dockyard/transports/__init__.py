@@ -59,7 +59,7 @@ async def open_transport(host: HostConfig, trust: HostKeyTrust, keys: Callable[[
     saying why not."""
     links = links or Links()
     if host.scheme in ("unix", "tcp"):
-        return await open_direct(host, links.keep_idle)
+        return await open_direct(host, links.keep_idle, links.probe_streams)
     if host.scheme == "ssh":
         from dockyard.transports.ssh import open_ssh
 

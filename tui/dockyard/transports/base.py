@@ -11,6 +11,7 @@ behind, not one per request until aiohttp's keep-alive timeout.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Callable
 
@@ -58,6 +59,12 @@ class Transport:
 
     async def close(self) -> None:
         await self.connector.close()
+
+    async def open_stream(self, factory: Callable[[], asyncio.Protocol]) -> asyncio.Protocol | None:
+        """A new raw byte stream to the daemon for `factory`'s protocol (the liveness probe keeps
+        one open: a few bytes a probe, without the HTTP client's machinery), or None where this
+        transport has none to spare (then the probe is an ordinary request)."""
+        return None
 
     def _lost(self, reason: str) -> None:
         """Tell the owner once: the first reason is the one (the links under it die after it)."""

@@ -8,6 +8,7 @@ import os
 import pwd
 import socket
 import ssl
+from collections.abc import Callable
 
 import aiohttp
 
@@ -19,11 +20,21 @@ from dockyard.transports.errors import InWords, Unreachable
 class UnixTransport(Transport):
     kind = "unix"
 
-    def __init__(self, path: str, keep_idle: int = 1):
+    def __init__(self, path: str, keep_idle: int = 1, probe_stream: bool = True):
         connector = _UnixConnector(path, limit=0)
-        connector.keep_idle = keep_idle
+        # the probe's stream is the connection this host keeps: requests open their own (a connect
+        # on a unix socket is cheap), so an idle host holds its events stream and that stream only
+        connector.keep_idle = 0 if probe_stream else keep_idle
         super().__init__("http://docker", connector)
         self.path = path
+        self.probe_stream = probe_stream
+
+    async def open_stream(self, factory: Callable[[], asyncio.Protocol]) -> asyncio.Protocol | None:
+        """Only where the descriptor plan has room for it (`Links.probe_streams`)."""
+        if not self.probe_stream:
+            return None
+        _, protocol = await asyncio.get_running_loop().create_unix_connection(factory, self.path)
+        return protocol
 
 
 class _UnixConnector(PooledUnixConnector):
@@ -40,14 +51,30 @@ class _UnixConnector(PooledUnixConnector):
 class TCPTransport(Transport):
     kind = "tcp"
 
+    def __init__(self, base_url: str, connector: aiohttp.BaseConnector, address: str = "", port: int = 0,
+                 ssl_context: ssl.SSLContext | bool = False, probe_stream: bool = False):
+        super().__init__(base_url, connector)
+        self.address, self.port, self.ssl_context = address, port, ssl_context
+        self.probe_stream = probe_stream
 
-async def open_direct(host: HostConfig, keep_idle: int = 1) -> Transport:
+    async def open_stream(self, factory: Callable[[], asyncio.Protocol]) -> asyncio.Protocol | None:
+        """Only where the descriptor plan has room for it (`Links.probe_streams`)."""
+        if not self.probe_stream or not self.address:
+            return None
+        ssl_context = self.ssl_context or None
+        _, protocol = await asyncio.get_running_loop().create_connection(
+            factory, self.address, self.port, ssl=ssl_context,
+            server_hostname=self.address if ssl_context is not None else None)
+        return protocol
+
+
+async def open_direct(host: HostConfig, keep_idle: int = 1, probe_stream: bool = True) -> Transport:
     """Build the connector; nothing is connected until the first request (a unix socket's failure
     to connect is said in words by `_UnixConnector`: no connection just to try one, which was 500
     extra connects to the daemons of a big fleet)."""
     endpoint = host.endpoint
     if endpoint.scheme == "unix":
-        return UnixTransport(endpoint.socket_path, keep_idle)
+        return UnixTransport(endpoint.socket_path, keep_idle, probe_stream)
     if host.tls is not None:
         try:
             ctx: ssl.SSLContext | bool = make_ssl_context(
@@ -59,7 +86,7 @@ async def open_direct(host: HostConfig, keep_idle: int = 1) -> Transport:
         ctx = False
     connector = PooledTCPConnector(ssl=ctx, limit=0, family=socket.AF_UNSPEC)
     connector.keep_idle = keep_idle
-    transport = TCPTransport(endpoint.http_base, connector)
+    transport = TCPTransport(endpoint.http_base, connector, endpoint.address, endpoint.port or 0, ctx, probe_stream)
     transport.kind = "tls" if host.tls is not None else "tcp"
     return transport
 

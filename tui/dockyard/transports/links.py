@@ -4,6 +4,7 @@ One `Links` per fleet. Hundreds of hosts make per-host costs add up:
 
 | shared thing            | why                                                                        |
 |-------------------------|----------------------------------------------------------------------------|
+| `probe_streams`         | a unix/tcp host's liveness probe keeps a connection of its own (if it fits) |
 | `keep_idle`             | idle connections pooled per daemon (1, or 0 when the descriptor limit is    |
 |                         | too low to hold one per host: every request then opens its own)            |
 | `handshakes`            | SSH hosts connecting at once (default 16): sshd's default `MaxStartups      |
@@ -56,8 +57,9 @@ class Links:
     """Fleet-wide transport state; see the module docstring."""
 
     def __init__(self, *, keep_idle: int = 1, ssh_handshakes: int = DEFAULT_SSH_HANDSHAKES,
-                 ssh_keepalive: float = 1.0, requests: int = 256) -> None:
+                 ssh_keepalive: float = 1.0, requests: int = 256, probe_streams: bool = True) -> None:
         self.keep_idle = keep_idle
+        self.probe_streams = probe_streams
         self.ssh_handshakes = max(1, ssh_handshakes)
         self.ssh_keepalive = ssh_keepalive
         self.requests = max(1, requests)

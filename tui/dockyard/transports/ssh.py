@@ -310,7 +310,8 @@ class KeyLoader:
 
 
 class _ChannelSession(asyncssh.SSHUNIXSession):
-    """Feeds an SSH channel's bytes to aiohttp's ResponseHandler; the channel acts as its transport."""
+    """Feeds an SSH channel's bytes to aiohttp's ResponseHandler (or the liveness probe's stream);
+    the channel acts as its transport."""
 
     def __init__(self, proto: ResponseHandler):
         self.proto = proto
@@ -512,6 +513,20 @@ class SSHTransport(Transport):
 
     def jump_lost(self, reason: str) -> None:
         self._lost(reason)
+
+    async def open_stream(self, factory: Callable[[], asyncio.Protocol]) -> asyncio.Protocol | None:
+        """One more channel to the Docker socket (no descriptor: it rides the SSH connection);
+        closed by itself if the caller gave up while it opened, as the connector's channels."""
+        connector = self.connector
+        assert isinstance(connector, SSHChannelConnector)
+        opening = asyncio.ensure_future(connector._conn.create_unix_connection(
+            lambda: _ChannelSession(factory()), connector._socket_path, encoding=None))
+        try:
+            _, session = await asyncio.shield(opening)
+        except BaseException:
+            opening.add_done_callback(_close_unwanted_channel)
+            raise
+        return session.proto
 
     def target_lost(self, reason: str) -> None:
         """The target's link died; when a jump hop under it died too, that is the one reason to give
