@@ -246,6 +246,11 @@ async def test_mark_across_hosts_and_stop_with_confirm(lab, made):
         assert len(pane.marked) == 2
         assert all(r[" "] == "●" for r in table_rows(app))
         assert "2 marked" in summary(app)
+        # and both names in the marked colour (a cell whose style alone changed is repainted too)
+        table = pane.table
+        name_at = [plain(c.label) for c in table.ordered_columns].index("NAME")
+        for i in range(table.row_count):
+            assert app.console.get_style(table.get_row_at(i)[name_at].style or "none").color.name == "magenta"
 
         await pilot.press("s")
         await until(lambda: showing(app, ConfirmDialog), 2, "confirm dialog")

@@ -920,9 +920,9 @@ class Pane(Vertical):
             natural = self._natural
             changes = []
             for (key, cells), (_, old) in zip(wanted, self._rendered):
-                if cells is not old and cells != old:
+                if cells is not old:
                     for i, (new_cell, old_cell) in enumerate(zip(cells, old)):
-                        if new_cell != old_cell:
+                        if _differs(new_cell, old_cell):  # (a style alone: a marked container's NAME)
                             changes.append((key, columns[i].key, new_cell))
                             if columns[i].width is None and new_cell.cell_len > natural.get(columns[i].key, 0):
                                 natural[columns[i].key] = new_cell.cell_len  # ("checking…" -> "logged in as …")
