@@ -358,15 +358,8 @@ class PaneTable(DataTable):
         forward, reverse = self._row_locations._forward, self._row_locations._reverse  # noqa: SLF001
         data, table_rows, new_rows = self._data, self.rows, self._new_rows
         for offset, (key, cells) in enumerate(rows):
-            known = made.get(key)
-            if known is not None and known[0] is cells and known[3] == columns:
-                _, row_key, row_data, _ = known
-            else:
-                if len(cells) > len(columns):
-                    raise ValueError("More values provided than there are columns.")
-                row_key = RowKey(key)
-                row_data = dict(zip_longest(columns, cells))
-                known = (cells, row_key, row_data, columns)
+            known = _known_row(made, key, cells, columns)
+            _, row_key, row_data, _ = known
             if row_key in forward:
                 raise DuplicateKey(f"The row key {row_key!r} already exists.")
             seen[key] = known
@@ -414,15 +407,8 @@ class PaneTable(DataTable):
             if row is not None:
                 order.append(row.key)
                 continue
-            known = made.get(key)
-            if known is not None and known[0] is cells and known[3] == columns:
-                _, row_key, row_data, _ = known
-            else:
-                if len(cells) > len(columns):
-                    raise ValueError("More values provided than there are columns.")
-                row_key = RowKey(key)
-                row_data = dict(zip_longest(columns, cells))
-                known = (cells, row_key, row_data, columns)
+            known = _known_row(made, key, cells, columns)
+            _, row_key, row_data, _ = known
             seen[key] = known
             data[row_key] = row_data.copy()
             table_rows[row_key] = TableRow(row_key, 1, None, False)
@@ -1207,6 +1193,17 @@ class SwarmPane(Pane):
         if not self.fleet.swarm.swarms():
             return [("no swarm manager among the hosts (yet)", "dim")]
         return [(safe(f"{snap.error}  "), "bold red") for snap in self.fleet.swarm.snapshots() if snap.error]
+
+
+def _known_row(made: dict, key: str, cells: tuple, columns: list) -> tuple:
+    """(cells, RowKey, cell dict, columns) for a row: the one made before for these very cells
+    (Textual's keys hash in Python: a filter bringing 5,000 unchanged rows back), or made now."""
+    known = made.get(key)
+    if known is not None and known[0] is cells and known[3] == columns:
+        return known
+    if len(cells) > len(columns):
+        raise ValueError("More values provided than there are columns.")
+    return cells, RowKey(key), dict(zip_longest(columns, cells)), columns
 
 
 def _differs(new: Text, old: Text) -> bool:
