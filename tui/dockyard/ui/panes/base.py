@@ -373,21 +373,24 @@ class PaneTable(DataTable):
         if not rows:
             return
         self._rows_version += 1
+        self._measure_new_rows()
+        if start == 0 and self.columns and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()  # a cursor where there was none: Textual says which row it is on
+        self._update_count += 1
+        self.check_idle()
+
+    def _measure_new_rows(self) -> None:
+        """New rows measured now, not when the table is next idle: a cursor then moved to a new row
+        (the newest event, the row a filter kept) scrolls to it before the next frame, instead of
+        one frame later — two fresh screenfuls drawn for one key. (Not laid out yet: a cursor waits
+        for the table's size, as Textual's does.)"""
         if self.size.height:
-            # measured now, not when the table is next idle: a cursor then moved to a new row (the
-            # newest event, the row a filter kept) scrolls to it before the next frame, instead of
-            # one frame later — two fresh screenfuls drawn for one key. (Not laid out yet: a
-            # cursor waits for the table's size, as Textual's does.)
             self._require_update_dimensions = False
             added, self._new_rows = self._new_rows, set()
             self._update_dimensions(added)
         else:
             self._require_update_dimensions = True
         self.cursor_coordinate = self.cursor_coordinate
-        if start == 0 and self.columns and self.show_cursor and self.cursor_type != "none":
-            self._highlight_cursor()  # a cursor where there was none: Textual says which row it is on
-        self._update_count += 1
-        self.check_idle()
 
     def set_rows(self, rows: Sequence[tuple[str, tuple[Text, ...]]],
                  changes: Iterable[tuple[str, str, Text]] = ()) -> None:
@@ -431,13 +434,7 @@ class PaneTable(DataTable):
         self._made = made if len(made) <= 25_000 else seen
         self._rows_version += 1
         self._new_rows.update(added)
-        if self.size.height:  # (as add_rows_at_once: measured now; new widths, or only a new height)
-            self._require_update_dimensions = False
-            added_now, self._new_rows = self._new_rows, set()
-            self._update_dimensions(added_now)
-        else:
-            self._require_update_dimensions = True
-        self.cursor_coordinate = self.cursor_coordinate
+        self._measure_new_rows()  # (new widths, or only a new height)
         self._update_count += 1
         self.refresh()
         self.check_idle()
