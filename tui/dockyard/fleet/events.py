@@ -268,7 +268,7 @@ def _with_seq(event: FleetEvent, seq: int) -> FleetEvent:
     return event
 
 
-# ---------------------------------------------------------------------- reading a daemon's events (CLI)
+# ---------------------------------------------------------------------- reading a daemon's events (CLI, read-back)
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -381,20 +381,13 @@ class ReadBack:
             self._in_flight += 1
             self._tasks[host] = asyncio.ensure_future(self._read_host(host))
 
-    @property
-    def reading(self) -> int:
-        """Hosts whose history is being read or waits to be merged."""
-        return self._in_flight + len(self._read)
-
     async def _read_host(self, host: str) -> None:
         try:
             until = self.history.opened[host] / 1e9
             if until > self.since:
                 async with self.fleet.session(host).links.background_slot():
                     self._read.append((host, await read_history(self.fleet, host, self.since, until)))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the live history goes on without it
+        except Exception as exc:  # noqa: BLE001 - the live history goes on without it (a cancel is not one)
             log.info("%s: reading its event history back failed: %s", host, exc)
         finally:
             self._in_flight -= 1
