@@ -4,6 +4,11 @@ ports, so their tasks run on `--bridge=none` daemons).
 
     A   a1 manager (leader), a2 manager, a3 worker     -> config hosts "a1", "a2", "a3"
     B   b1, a one-node swarm (manager)                  -> config host "b1"
+    C   c1 manager, c2 worker on an OLDER dockerd       -> config hosts "c1", "c2"
+        (only when a test asks: `start_skewed()`; the version-skew test)
+
+C's c2 runs Debian 11's dockerd 20.10.5 (fetched, not installed, by tests/lab/fetch_old_dockerd.sh
+into OLD_DOCKERD_DIR) beside the machine's dockerd: a real swarm whose daemons differ in version.
 
 Each node is a `lab.Daemon` (same loopback-only flags, same stop-by-pid rules) with the busybox
 image built in. What swarm would otherwise do to the machine is kept in check:
@@ -38,14 +43,42 @@ from lab import IMAGE, Daemon, LabError, free_port, unix_http
 NODES = ("a1", "a2", "a3", "b1")
 MANAGERS = ("a1", "a2", "b1")
 SWARM_OF = {"a1": "A", "a2": "A", "a3": "A", "b1": "B"}
+SKEWED = ("c1", "c2")  # swarm C: c1 manager (this machine's dockerd), c2 worker (the older dockerd)
+
+OLD_DOCKERD_DIR = os.environ.get("DOCKYARD_OLD_DOCKERD_DIR", "/var/cache/dockyard-tests/dockerd-bullseye")
+FETCH_OLD_DOCKERD = Path(__file__).resolve().parent / "lab" / "fetch_old_dockerd.sh"
+
+
+def old_dockerd() -> str:
+    """The older dockerd's path, fetched first when missing (the script is a no-op when it is
+    there); LabError with the script's output when it cannot be had."""
+    binary = os.path.join(OLD_DOCKERD_DIR, "usr", "sbin", "dockerd")
+    done = subprocess.run(["bash", str(FETCH_OLD_DOCKERD)], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "DOCKYARD_OLD_DOCKERD_DIR": OLD_DOCKERD_DIR})
+    if done.returncode != 0 or not os.access(binary, os.X_OK):
+        raise LabError(f"no older dockerd for the version-skew swarm: {FETCH_OLD_DOCKERD} failed "
+                       f"(exit {done.returncode}; `bash .ci/run` runs it on install):\n{done.stdout}{done.stderr}")
+    return binary
+
+
+def dockerd_version(binary: str = "dockerd") -> str:
+    """`dockerd --version`'s number ("20.10.24+dfsg1"): what swarm reports as the node's EngineVersion."""
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout
+    return out.split("version", 1)[1].split(",", 1)[0].strip()
 
 
 class NodeDaemon(Daemon):
-    """A lab dockerd in its own UTS namespace, so each node has its own hostname (swarm's HOSTNAME)."""
+    """A lab dockerd in its own UTS namespace, so each node has its own hostname (swarm's HOSTNAME);
+    `dockerd` names the binary (another version's), else the machine's `dockerd` on PATH."""
+
+    def __init__(self, root: str | Path, name: str, *, dockerd: str = "dockerd", **kw: Any):
+        super().__init__(root, name, **kw)
+        self.dockerd = dockerd
 
     def command(self) -> list[str]:
+        dockerd, *args = super().command()
         return ["unshare", "--uts", "--", "sh", "-c", f'hostname {self.name} && exec "$@"', "sh",
-                *super().command()]
+                self.dockerd if dockerd == "dockerd" else dockerd, *args]
 
 
 class Node:
@@ -77,10 +110,12 @@ class Node:
     def info(self) -> dict[str, Any]:
         return self.api("GET", "/info")[1]
 
-    def prepare(self) -> None:
-        """Started dockerd with the image, and its own gateway bridge before swarm makes one."""
+    def prepare(self, image: bool = True) -> None:
+        """Started dockerd (with the image unless `image=False`: a node no task runs on), and its
+        own gateway bridge before swarm makes one."""
         self.daemon.start()
-        self.daemon.ensure_image()
+        if image:
+            self.daemon.ensure_image()
         status, body = self.api("POST", "/networks/create", {
             "Name": "docker_gwbridge", "Driver": "bridge", "CheckDuplicate": True,
             "Options": {"com.docker.network.bridge.name": self.bridge,
@@ -106,6 +141,11 @@ class Node:
         if self.daemon.running:
             self.docker("swarm", "leave", "-f", check=False, timeout=30)
 
+    @property
+    def node_id(self) -> str:
+        """Its swarm node ID ("" when it is in no swarm)."""
+        return (self.info().get("Swarm") or {}).get("NodeID") or ""
+
     def delete_bridge(self) -> None:
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
 
@@ -124,6 +164,8 @@ class SwarmLab:
             n: Node(NodeDaemon(self.root, n), f"gw{tag}{n}") for n in NODES  # <= 15 chars (IFNAMSIZ)
         }
         self.startup_seconds: float | None = None
+        self.skewed_seconds: float | None = None  # start_skewed()'s first start
+        self._leave_order = ["a3", "a2", "a1", "b1"]  # workers before their managers
         self._stopped = False
         _live.add(self)
 
@@ -159,6 +201,45 @@ class SwarmLab:
                     and all(n["Status"]["State"] == "ready" for n in a))
         _lab._wait_until(ready, what="swarm A nodes ready", proc=None, log_path=self.a1.daemon.log_path,
                          timeout=timeout)
+
+    # -- swarm C: one node on an older dockerd
+
+    def start_skewed(self) -> tuple[Node, Node]:
+        """Swarm C with c2 (the older dockerd) a ready worker of c1; started on first use, c2
+        joined again when a test made it leave. Other swarm tests never pay for it."""
+        if "c1" not in self.nodes:
+            t0 = time.monotonic()
+            old = old_dockerd()
+            tag = Path(self.root).name[-8:]
+            c1 = Node(NodeDaemon(self.root, "c1"), f"gw{tag}c1")
+            c2 = Node(NodeDaemon(self.root, "c2", dockerd=old), f"gw{tag}c2")
+            self.nodes.update(c1=c1, c2=c2)
+            self._leave_order = ["c2", *self._leave_order, "c1"]
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="swarm-c") as pool:
+                for f in [pool.submit(n.prepare, image=False) for n in (c1, c2)]:
+                    f.result()
+            self.c1.init()
+            self.skewed_seconds = time.monotonic() - t0
+        if not self.c2.node_id:
+            self.c2.join(self.c1, "worker")
+        self.wait_swarm_ready(self.c1, 2)
+        return self.c1, self.c2
+
+    def skewed_leave(self) -> None:
+        """c2 leaves swarm C and c1 forgets it (`node rm`): C is c1 alone, on one version."""
+        node_id = self.c2.node_id
+        self.c2.docker("swarm", "leave")
+        if node_id:  # --force: without it, rm waits for the managers to see the node down (~15 s)
+            self.c1.docker("node", "rm", "--force", node_id)
+        self.wait_swarm_ready(self.c1, 1)
+
+    def wait_swarm_ready(self, manager: Node, count: int, timeout: float = 30) -> None:
+        def ready() -> bool:
+            nodes = manager.api("GET", "/nodes")[1]
+            return (isinstance(nodes, list) and len(nodes) == count
+                    and all(n["Status"]["State"] == "ready" for n in nodes))
+        _lab._wait_until(ready, what=f"{count} nodes ready on {manager.name}", proc=None,
+                         log_path=manager.daemon.log_path, timeout=timeout)
 
     # -- services
 
@@ -231,7 +312,7 @@ class SwarmLab:
         if self._stopped:
             return
         self._stopped = True
-        for name in ("a3", "a2", "a1", "b1"):
+        for name in self._leave_order:
             _quiet(self.nodes[name].leave)
         with ThreadPoolExecutor(max_workers=len(NODES)) as pool:
             list(pool.map(lambda n: _quiet(n.daemon.stop), self.nodes.values()))
