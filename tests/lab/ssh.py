@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -135,10 +136,18 @@ class Agent:
 
     def start(self) -> "Agent":
         self.proc = _spawn(["ssh-agent", "-D", "-a", self.socket], Path(self.log_path))
-        _wait_until(lambda: os.path.exists(self.socket), what="ssh-agent", proc=self.proc,
-                    log_path=self.log_path, timeout=10)
+        # ssh-agent binds its socket before it listens: the file alone is not an agent yet
+        # (ssh-add in between fails with "Connection refused").
+        _wait_until(self._answers, what="ssh-agent", proc=self.proc, log_path=self.log_path, timeout=10)
         _run(["ssh-add", self.key], env=_clean_env(SSH_AUTH_SOCK=self.socket))
         return self
+
+    def _answers(self) -> bool:
+        if not os.path.exists(self.socket):
+            return False
+        with socket.socket(socket.AF_UNIX) as probe:
+            probe.connect(self.socket)
+        return True
 
     def stop(self) -> None:
         _stop_proc(self.proc)
