@@ -75,6 +75,8 @@ def test_problems_cli_names_the_skewed_swarm_its_versions_and_nodes_and_no_other
     skew = found[0]
     assert skew["swarm"] == skew["name"] and skew["id"] == swarm.c1.info()["Swarm"]["Cluster"]["ID"]
     assert f"{old} on c2" in skew["detail"] and f"{new} on c1" in skew["detail"], skew["detail"]
+    # oldest first, as versions compare (as text, 20.10.24 sorts before 20.10.5)
+    assert skew["detail"].index(f"{old} on c2") < skew["detail"].index(f"{new} on c1"), skew["detail"]
     # the old node leaves the swarm and the manager forgets it: one version again, no problem
     swarm.skewed_leave()
     assert _skews(path) == []

@@ -35,7 +35,7 @@ from dockyard.fleet.events import FleetEvent, read_history
 from dockyard.fleet.models import HostState, HostStatus
 from dockyard.fleet.resource import FleetAccess
 from dockyard.tasks import cancel_and_wait
-from dockyard.textfmt import human_size, rfc3339_seconds
+from dockyard.textfmt import human_size, natural_key, rfc3339_seconds
 
 if TYPE_CHECKING:
     from dockyard.fleet.events import EventHistory
@@ -350,8 +350,9 @@ def swarm_problems(snapshot: SwarmSnapshot, limits: ProblemsConfig, now: float,
         if node.engine:
             engines.setdefault(node.engine, []).append(node.hostname)
     if len(engines) > 1:
-        detail = "engine versions differ: " + "; ".join(f"{v} on {', '.join(sorted(h))}"
-                                                         for v, h in sorted(engines.items()))
+        detail = "engine versions differ: " + "; ".join(  # oldest first: 20.10.5 before 20.10.24
+            f"{v} on {', '.join(sorted(h, key=natural_key))}"
+            for v, h in sorted(engines.items(), key=lambda item: natural_key(item[0])))
         out.append(Problem("warning", "version-skew", via, "swarm", swarm.name, None, detail, id=swarm.id,
                            swarm=swarm.name))
     return out
