@@ -95,6 +95,33 @@ async def test_moving_the_cursor_and_the_focus_paints_what_textual_paints():
         assert styles[cursor_row] == styles[cursor_row + 1]
 
 
+async def test_a_focus_change_keeps_the_lines_painted_away_from_the_cursor():
+    """A pane switch moves the focus from one table to another: lines away from the cursor are
+    kept, not assembled again, and still match what Textual paints."""
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        fast, plain = app.filled(rows(60))
+        fast.styles.height = plain.styles.height = 12
+        await pilot.pause(0.2)
+        fast.focus()
+        fast.action_cursor_down()
+        await pilot.pause(0.1)
+        cursor_y = fast.cursor_row - int(fast.scroll_y) + 1  # + the header
+        away = [y for y in range(1, 12) if y != cursor_y]
+        before = [fast.render_line(y) for y in range(12)]
+        app.query_one(Input).focus()
+        await pilot.pause(0.1)
+        fast.focus()
+        await pilot.pause(0.1)
+        after = [fast.render_line(y) for y in range(12)]
+        assert [y for y in away if after[y] is before[y]] == away
+        app.query_one(Input).focus()  # neither table has the focus: they look alike
+        plain.move_cursor(row=fast.cursor_row)
+        await pilot.pause(0.1)
+        assert painted(fast) == painted(plain)
+        assert [looks(fast, y) for y in range(12)] == [looks(plain, y) for y in range(12)]
+
+
 async def test_a_new_theme_repaints_every_row():
     app = Tables()
     async with app.run_test(size=(120, 40)) as pilot:
