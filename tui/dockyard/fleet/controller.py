@@ -78,7 +78,7 @@ class Fleet:
         self.links = Links(keep_idle=self.descriptors.keep_idle, requests=self.descriptors.requests,
                            probe_streams=self.descriptors.probe_streams,
                            ssh_handshakes=config.ssh_handshakes,
-                           ssh_keepalive=max(1.0, min(timing.ping_every, 5.0)))
+                           ssh_keepalive=max(1.0, min(timing.ping_every, 5.0)), ssh_probed=live)
         self.liveness = Liveness.for_timing(timing)  # one probe clock for every host
         self.sessions: dict[str, HostSession] = {
             h.name: HostSession(h, live=live, trust=self.trust, notify=self.changed,

@@ -660,8 +660,11 @@ class _LiveLoop:
             try:  # once more, briefly: a reply stuck behind a busy loop gets through now
                 return await session.call(lambda c: c.probe(), timeout=session.timing.confirm_timeout)
             except RequestTimeout:
-                raise _Silent(f"no answer for {time.monotonic() - session.heard:.1f}s"
-                              " (daemon frozen or overloaded)") from None
+                # over SSH the probe is also the link's keepalive (transports/links.py): silence
+                # there may be the link's, the machine's or its sshd's as much as the daemon's
+                why = ("SSH link, host or daemon frozen" if session.config.scheme == "ssh"
+                       else "daemon frozen or overloaded")
+                raise _Silent(f"no answer for {time.monotonic() - session.heard:.1f}s ({why})") from None
 
 
 class Liveness:
