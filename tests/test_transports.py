@@ -319,6 +319,36 @@ class TestHostKeys:
             assert fleet.host("h").state == HostState.ONLINE
 
 
+class TestSshPackets:
+    """What one request costs on the wire behind a jump host, and who sends keepalives. (asyncssh's
+    send sequence numbers are read: they count every packet a connection encrypted and sent.)"""
+
+    async def test_a_probe_behind_a_jump_host_is_one_packet_on_each_connection(self, lab):
+        host = ssh_host(lab, lab.d1, name="h", jump=True)
+        async with Fleet(config(host), live=False) as fleet:  # no liveness clock probing meanwhile
+            await fleet.wait_settled(10)
+            session = fleet.sessions["h"]
+            await session.call(lambda c: c.probe())  # the probe's own channel is open from here on
+            transport = session._transport
+            jump, target = transport.conns
+            before = jump._send_seq, target._send_seq
+            await session.call(lambda c: c.probe())
+            # was 2 and 4: asyncssh put an empty MSG_IGNORE before every packet (a CBC countermeasure)
+            assert (jump._send_seq - before[0], target._send_seq - before[1]) == (1, 1)
+
+    async def test_keepalives_only_where_no_probe_crosses(self, lab):
+        host = ssh_host(lab, lab.d1, name="h", jump=True)
+        async with Fleet(config(host), live=True) as fleet:
+            await fleet.wait_settled(10)
+            jump, target = fleet.sessions["h"]._transport.conns
+            assert target._keepalive_interval == 0  # the fleet's probe crosses it
+            assert jump._keepalive_interval > 0  # shared by every host behind it: its loss is theirs
+        async with Fleet(config(host), live=False) as fleet:  # the CLI: no probe, keepalives on both
+            await fleet.wait_settled(10)
+            jump, target = fleet.sessions["h"]._transport.conns
+            assert target._keepalive_interval > 0 and jump._keepalive_interval > 0
+
+
 class TestKeepalive:
     @pytest.mark.faults
     async def test_frozen_sshd_is_detected_within_5_seconds(self, lab, fresh_sshd):
