@@ -33,6 +33,7 @@ from dockyard.ui.commands import COMMANDS, CommandSuggester, FleetCommands, sort
 from dockyard.ui.focus import focus_now, typing
 from dockyard.ui.guard import controller_operation, host_of, notice, notice_for
 from dockyard.ui.hangup import HangupGuard
+from dockyard.ui.covered import MainScreen, PaneSwitcher
 from dockyard.ui.idlegc import IdleCollector
 
 from dockyard.ui.keyhints import KeyHints
@@ -188,6 +189,9 @@ class DockyardApp(App[int]):
 
     # ------------------------------------------------------------------ layout
 
+    def get_default_screen(self) -> Screen:
+        return MainScreen(id="_default")
+
     def compose(self) -> ComposeResult:
         """In a terminal, phase one: the shell and the prefetched rows (BootTable), painted before the
         fleet layer is even imported; `_boot` then loads it, connects and mounts the panes. Headless
@@ -200,7 +204,7 @@ class DockyardApp(App[int]):
         if not booting:
             self._load_fleet()
             self.panes = {spec.id: spec.pane(self.fleet, self.registries) for spec in PANES}
-        with ContentSwitcher(initial="booting" if booting else "pane-containers", id="switcher"):
+        with PaneSwitcher(initial="booting" if booting else "pane-containers", id="switcher"):
             if booting:
                 yield BootTable(self.config, self.prefetch if self.initial_pane == "containers" else None)
             else:

@@ -39,6 +39,7 @@ from textual.widgets.data_table import Row as TableRow
 from dockyard.fleet import FleetError, HostState, ReadOnlyError
 from dockyard.registry import RegistryError
 from dockyard.textfmt import clock, natural_key, safe
+from dockyard.ui.covered import CoveredContainer
 from dockyard.ui import filtering
 
 if TYPE_CHECKING:  # the controller and the registry client load after the first frame
@@ -679,7 +680,7 @@ class Row:
     fields: Mapping[str, object] = field(default_factory=dict)  # host, state, labels, … for key:value terms
 
 
-class Pane(Vertical):
+class Pane(CoveredContainer, Vertical):
     """Base for the fleet panes (Hosts, Containers, …)."""
 
     pane_id: ClassVar[str] = ""
