@@ -36,12 +36,24 @@ def covered_by_children(widget, region: Region) -> bool:
     return reached >= region.bottom
 
 
+_blanks: dict[int, Strip] = {}
+
+
+def blank_lines(width: int, height: int) -> list[Strip]:
+    """The same blank strip for every width asked before: the compositor caches how it cut a
+    strip on the strip itself, so a fresh one on every frame would be cut again each time."""
+    strip = _blanks.get(width)
+    if strip is None:
+        strip = _blanks[width] = Strip.blank(width)
+    return [strip] * height
+
+
 class CoveredContainer:
     """Mixin for a container widget: blank lines where its children cover it (see the module)."""
 
     def render_lines(self, crop):
         if covered_by_children(self, self.region):
-            return [Strip.blank(crop.width)] * crop.height
+            return blank_lines(crop.width, crop.height)
         return super().render_lines(crop)  # type: ignore[misc]
 
 
@@ -54,5 +66,5 @@ class MainScreen(Screen):
 
     def render_lines(self, crop):
         if covered_by_children(self, self.size.region):
-            return [Strip.blank(crop.width)] * crop.height
+            return blank_lines(crop.width, crop.height)
         return super().render_lines(crop)
