@@ -203,8 +203,9 @@ def bench_events(lab, total: int = 5000) -> None:
             time.sleep(0.8)
 
         timed("`enter`: filter kept, prompt closed", ["Enter"] * 5, type_filter)
+        # narrowed to one host of three: esc brings the other two's rows (~2/3 of them) back
         timed("`esc` on the pane: filter cleared, all rows back", ["Escape"] * 5,
-              lambda i: (bt.send(name, "/"), bt.send(name, "1"), time.sleep(0.8), bt.send(name, "Enter"),
+              lambda i: (bt.send(name, "/"), bt.send(name, "unix3"), time.sleep(0.8), bt.send(name, "Enter"),
                          time.sleep(0.8)))
         rss = bt.rss_mb(pid)
     finally:
@@ -299,7 +300,7 @@ def bench_events_inproc(lab, total: int = 5000) -> None:
             await asyncio.sleep(0.3)
 
             async def narrowed(i: int) -> None:
-                await pilot.press("slash", "1", "enter")
+                await pilot.press("slash", *"unix3", "enter")  # one host of three: esc brings ~2/3 back
                 await asyncio.sleep(0.3)
                 await pilot.pause()
 
