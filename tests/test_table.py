@@ -122,6 +122,40 @@ async def test_a_focus_change_keeps_the_lines_painted_away_from_the_cursor():
         assert [looks(fast, y) for y in range(12)] == [looks(plain, y) for y in range(12)]
 
 
+async def test_the_pages_a_next_key_shows_are_drawn_while_the_table_rests():
+    """After a move, the rows page down / page up / `G` / `g` would bring are drawn once the table
+    rests: the next page key draws none of them cell by cell, and paints what Textual paints."""
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        fast, plain = app.filled(rows(300))
+        fast.styles.height = plain.styles.height = 12
+        await pilot.pause(0.2)
+        fast.focus()
+        fast.action_page_down()
+        await pilot.pause(0.5)  # rested: the pages around are drawn ahead
+        drawn = []
+        render_cell = fast._render_cell
+
+        def counted(row_index, *args, **kwargs):
+            drawn.append(row_index)
+            return render_cell(row_index, *args, **kwargs)
+
+        fast._render_cell = counted
+        for key, move in (("page down", fast.action_page_down), ("G", lambda: fast.move_cursor(row=299))):
+            drawn.clear()
+            move()
+            await pilot.pause(0.05)
+            assert set(drawn) <= {fast.cursor_row}, (key, sorted(set(drawn)))  # only the cursor's row
+            await pilot.pause(0.5)
+        plain.focus()
+        plain.action_page_down()
+        plain.action_page_down()
+        plain.move_cursor(row=299)
+        app.query_one(Input).focus()  # neither table has the focus: they look alike
+        await pilot.pause(0.2)
+        assert painted(fast) == painted(plain)
+
+
 async def test_a_new_theme_repaints_every_row():
     app = Tables()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from itertools import zip_longest
 from dataclasses import dataclass, field, replace
@@ -166,6 +167,8 @@ class FitColumn(TableColumn):
 
 
 _ELSEWHERE = Coordinate(-2, -2)  # a cursor on no row this table draws (-1 is the header row)
+AHEAD_AFTER = 0.05  # s the table rests after a move before it draws the pages a next key may show
+AHEAD_WHILE = 5.0  # s after the last move: drawing ahead stops (an idle table draws nothing)
 _AWAY = "rows away from the cursor"  # the one pseudo-class state such rows are cached under
 _AWAY_CLASSES = ("datatable--header", "datatable--even-row", "datatable--odd-row", "datatable--fixed")
 
@@ -200,6 +203,10 @@ class PaneTable(DataTable):
     _framed: tuple[tuple, tuple[list[int], int, Style]] | None = None  # see _frame
     _frame_style: Style | None = None  # see render_lines
     _plain_new_rows = True  # every row not measured yet came from add_rows_at_once (see _measure_quickly)
+    _spot: tuple | None = None  # the scroll offset and cursor last painted (see _draw_ahead_soon)
+    _moved_at = -1e9
+    _ahead_timer = None
+    _ahead: list[int] = []  # row indexes still to draw ahead
     DEFAULT_CSS = """
     PaneTable:focus { background-tint: 0%; }
     PaneTable:focus > .datatable--header { background-tint: 0%; }
@@ -576,6 +583,60 @@ class PaneTable(DataTable):
             return super().render_lines(crop)
         finally:
             self._frame_style = None
+            self._draw_ahead_soon()
+
+    def _draw_ahead_soon(self) -> None:
+        """While the user moves through the table, the rows the next page key, `G` or `g` would show
+        are drawn once it rests (`AHEAD_AFTER`), a page at a time between events: such a key then
+        finds them drawn, as `j` finds the rows already on screen (a fresh screenful of 5,000
+        containers' rows was most of a page key at 500 hosts). Only for `AHEAD_WHILE` s after a
+        move: a table nobody moves through, or one live ticks repaint, draws nothing ahead."""
+        spot = (self.scroll_offset, self.cursor_coordinate, self._update_count)
+        now = time.monotonic()
+        if spot[:2] != (self._spot or (None, None))[:2]:
+            self._moved_at = now
+        if spot == self._spot:
+            return
+        self._spot = spot
+        if now - self._moved_at > AHEAD_WHILE or self.cursor_type != "row" or self.fixed_rows or self.fixed_columns:
+            return
+        if self._ahead_timer is not None:
+            self._ahead_timer.stop()
+        self._ahead_timer = self.set_timer(AHEAD_AFTER, self._plan_ahead)
+
+    def _plan_ahead(self) -> None:
+        self._ahead_timer = None
+        height = self.size.height - (self.header_height if self.show_header else 0)
+        count = self.row_count
+        if height <= 0 or not count or not self.display:
+            return
+        top = int(self.scroll_y)
+        pages = [range(top + height, top + 2 * height), range(top - height, top),  # page down, page up
+                 range(count - height, count), range(0, height)]  # `G`, `g`
+        cursor = self.cursor_row
+        self._ahead = [i for page in pages for i in page if 0 <= i < count and i != cursor]
+        self._draw_ahead()
+
+    def _draw_ahead(self) -> None:
+        """Draw the next screenful of planned rows into the row cache (`_away_row`, as painting
+        would), then yield to the event loop before the next."""
+        ahead, self._ahead = self._ahead, []
+        if not ahead or not self.display:
+            return
+        height = max(1, self.size.height)
+        batch, rest = ahead[:height], ahead[height:]
+        style = self.rich_style
+        state = self._pseudo_class_state
+        self._pseudo_class_state = _AWAY
+        try:
+            for index in batch:
+                if index < self.row_count:
+                    self._away_row(self._row_locations.get_key(index), index, 0, style)
+        finally:
+            self._pseudo_class_state = state
+        if rest:
+            self._ahead = rest
+            self._ahead_timer = self.set_timer(0.01, self._draw_ahead)
 
     def render_line(self, y: int) -> Strip:
         style = self._frame_style
