@@ -6,6 +6,8 @@ the same widths, the same rows, the same painted screen (no lab: a table of made
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.app import App
 from textual.widgets import DataTable, Input
@@ -131,6 +133,7 @@ async def test_the_pages_a_next_key_shows_are_drawn_while_the_table_rests():
         fast.styles.height = plain.styles.height = 12
         await pilot.pause(0.2)
         fast.focus()
+        app.input_at = time.monotonic()  # as DockyardApp marks each key: someone is at the keys
         fast.action_page_down()
         await pilot.pause(0.5)  # rested: the pages around are drawn ahead
         drawn = []
@@ -142,6 +145,7 @@ async def test_the_pages_a_next_key_shows_are_drawn_while_the_table_rests():
 
         fast._render_cell = counted
         for key, move in (("page down", fast.action_page_down), ("G", lambda: fast.move_cursor(row=299))):
+            app.input_at = time.monotonic()
             drawn.clear()
             move()
             await pilot.pause(0.05)
@@ -154,6 +158,32 @@ async def test_the_pages_a_next_key_shows_are_drawn_while_the_table_rests():
         app.query_one(Input).focus()  # neither table has the focus: they look alike
         await pilot.pause(0.2)
         assert painted(fast) == painted(plain)
+
+
+async def test_a_table_nobody_moves_through_draws_nothing_ahead():
+    """Rows arriving, a cursor following them, live ticks: with no key for `AHEAD_WHILE` s (or
+    none yet), only what is on screen is drawn."""
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        fast, _ = app.filled(rows(300))
+        fast.styles.height = 12
+        await pilot.pause(0.2)
+        drawn = []
+        render_cell = fast._render_cell
+
+        def counted(row_index, *args, **kwargs):
+            drawn.append(row_index)
+            return render_cell(row_index, *args, **kwargs)
+
+        fast._render_cell = counted
+        for input_at in (None, time.monotonic() - 60):  # no key yet; the last one a minute ago
+            if input_at is not None:
+                app.input_at = input_at
+            drawn.clear()
+            fast.action_page_down()  # (the program moves it: the cursor following new rows)
+            await pilot.pause(0.5)
+            top = int(fast.scroll_y)
+            assert set(drawn) <= {-1, *range(top, top + 12)}, sorted(set(drawn))  # (-1: the header)
 
 
 async def test_a_new_theme_repaints_every_row():

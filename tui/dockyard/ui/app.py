@@ -279,8 +279,10 @@ class DockyardApp(App[int]):
         """Keys typed while phase one shows its rows (~0.3 s before the panes are up) are kept and
         replayed once the panes are: `/web` typed at once filters, instead of being lost. Quitting
         works at once. (Each key or click also puts off the collector's full pass: ui/idlegc.py.)"""
-        if self._idle_gc is not None and isinstance(event, (events.Key, events.MouseDown)):
-            self._idle_gc.input_seen()
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+            self.input_at = time.monotonic()  # tables draw ahead only while the user moves (PaneTable)
+            if self._idle_gc is not None:
+                self._idle_gc.input_seen()
         if (self._early_keys is not None and isinstance(event, events.Key) and not event.is_forwarded
                 and event.key not in ("q", "ctrl+q", "ctrl+c")):
             self._early_keys.append(events.Key(event.key, event.character))

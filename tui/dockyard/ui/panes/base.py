@@ -168,7 +168,7 @@ class FitColumn(TableColumn):
 
 _ELSEWHERE = Coordinate(-2, -2)  # a cursor on no row this table draws (-1 is the header row)
 AHEAD_AFTER = 0.05  # s the table rests after a move before it draws the pages a next key may show
-AHEAD_WHILE = 5.0  # s after the last move: drawing ahead stops (an idle table draws nothing)
+AHEAD_WHILE = 5.0  # s after the last key, click or wheel turn: drawing ahead stops
 _AWAY = "rows away from the cursor"  # the one pseudo-class state such rows are cached under
 _AWAY_CLASSES = ("datatable--header", "datatable--even-row", "datatable--odd-row", "datatable--fixed")
 
@@ -203,8 +203,7 @@ class PaneTable(DataTable):
     _framed: tuple[tuple, tuple[list[int], int, Style]] | None = None  # see _frame
     _frame_style: Style | None = None  # see render_lines
     _plain_new_rows = True  # every row not measured yet came from add_rows_at_once (see _measure_quickly)
-    _spot: tuple | None = None  # the scroll offset and cursor last painted (see _draw_ahead_soon)
-    _moved_at = -1e9
+    _spot: tuple | None = None  # the scroll offset, cursor and update count last painted (see _draw_ahead_soon)
     _ahead_timer = None
     _ahead: list[int] = []  # row indexes still to draw ahead
     DEFAULT_CSS = """
@@ -589,16 +588,16 @@ class PaneTable(DataTable):
         """While the user moves through the table, the rows the next page key, `G` or `g` would show
         are drawn once it rests (`AHEAD_AFTER`), a page at a time between events: such a key then
         finds them drawn, as `j` finds the rows already on screen (a fresh screenful of 5,000
-        containers' rows was most of a page key at 500 hosts). Only for `AHEAD_WHILE` s after a
-        move: a table nobody moves through, or one live ticks repaint, draws nothing ahead."""
+        containers' rows was most of a page key at 500 hosts). Only within `AHEAD_WHILE` s of a key,
+        a click or a wheel turn (the app's `input_at`): hosts answering at start, an event flood the
+        cursor follows or a live tick, with nobody at the keys, draw nothing ahead."""
         spot = (self.scroll_offset, self.cursor_coordinate, self._update_count)
-        now = time.monotonic()
-        if spot[:2] != (self._spot or (None, None))[:2]:
-            self._moved_at = now
         if spot == self._spot:
             return
         self._spot = spot
-        if now - self._moved_at > AHEAD_WHILE or self.cursor_type != "row" or self.fixed_rows or self.fixed_columns:
+        input_at = getattr(self.app, "input_at", None)
+        if (input_at is None or time.monotonic() - input_at > AHEAD_WHILE or self.cursor_type != "row"
+                or self.fixed_rows or self.fixed_columns):
             return
         if self._ahead_timer is not None:
             self._ahead_timer.stop()
