@@ -86,21 +86,26 @@ class ContainerPreview(VerticalScroll):
         self.container = container
         self._inspect, self._logs, self._error = {}, [], ""
         self._paint()
-        self._read(container)
+        self._start_read(container)
 
     def _tick(self) -> None:
         """Stats follow the pane's samples; a running container's log tail is read again now and then."""
         if not self.display or self.container is None:
             return
         if self.container.state == "running" and time.monotonic() - self._read_at > self.refresh_every:
-            self._read(self.container)
+            self._start_read(self.container)
         else:
             self._paint()
 
-    @work(exclusive=True, group="preview")
-    async def _read(self, container: Container) -> None:
+    def _start_read(self, container: Container) -> None:
+        """Count the read where it is decided, in the same turn as the name it paints: the worker
+        starts a turn later (a test that saw the name could look for the read before it began)."""
         self.reads = [*self.reads[-99:], container.key]
         self._read_at = time.monotonic()
+        self._read(container)
+
+    @work(exclusive=True, group="preview")
+    async def _read(self, container: Container) -> None:
         try:
             inspect = await self.fleet.containers.inspect(container.host, container.id)
             lines = []
