@@ -124,6 +124,19 @@ async def test_a_focus_change_keeps_the_lines_painted_away_from_the_cursor():
         assert [looks(fast, y) for y in range(12)] == [looks(plain, y) for y in range(12)]
 
 
+def cells_drawn(table: PaneTable) -> list[int]:
+    """From now on, the row index of each cell the table renders (not taken from its caches)."""
+    drawn: list[int] = []
+    render_cell = table._render_cell
+
+    def counted(row_index, *args, **kwargs):
+        drawn.append(row_index)
+        return render_cell(row_index, *args, **kwargs)
+
+    table._render_cell = counted  # type: ignore[method-assign]
+    return drawn
+
+
 async def test_the_pages_a_next_key_shows_are_drawn_while_the_table_rests():
     """After a move, the rows page down / page up / `G` / `g` would bring are drawn once the table
     rests: the next page key draws none of them cell by cell, and paints what Textual paints."""
@@ -136,14 +149,7 @@ async def test_the_pages_a_next_key_shows_are_drawn_while_the_table_rests():
         app.input_at = time.monotonic()  # as DockyardApp marks each key: someone is at the keys
         fast.action_page_down()
         await pilot.pause(0.5)  # rested: the pages around are drawn ahead
-        drawn = []
-        render_cell = fast._render_cell
-
-        def counted(row_index, *args, **kwargs):
-            drawn.append(row_index)
-            return render_cell(row_index, *args, **kwargs)
-
-        fast._render_cell = counted
+        drawn = cells_drawn(fast)
         for key, move in (("page down", fast.action_page_down), ("G", lambda: fast.move_cursor(row=299))):
             app.input_at = time.monotonic()
             drawn.clear()
@@ -168,14 +174,7 @@ async def test_a_table_nobody_moves_through_draws_nothing_ahead():
         fast, _ = app.filled(rows(300))
         fast.styles.height = 12
         await pilot.pause(0.2)
-        drawn = []
-        render_cell = fast._render_cell
-
-        def counted(row_index, *args, **kwargs):
-            drawn.append(row_index)
-            return render_cell(row_index, *args, **kwargs)
-
-        fast._render_cell = counted
+        drawn = cells_drawn(fast)
         for input_at in (None, time.monotonic() - 60):  # no key yet; the last one a minute ago
             if input_at is not None:
                 app.input_at = input_at
