@@ -97,14 +97,20 @@ async def test_moving_the_cursor_and_the_focus_paints_what_textual_paints():
         assert styles[cursor_row] == styles[cursor_row + 1]
 
 
+async def twelve_lines_high(app: Tables, pilot, count: int) -> tuple[PaneTable, DataTable]:
+    """Both tables filled with `count` rows and twelve lines high (a header and 11 rows)."""
+    fast, plain = app.filled(rows(count))
+    fast.styles.height = plain.styles.height = 12
+    await pilot.pause(0.2)
+    return fast, plain
+
+
 async def test_a_focus_change_keeps_the_lines_painted_away_from_the_cursor():
     """A pane switch moves the focus from one table to another: lines away from the cursor are
     kept, not assembled again, and still match what Textual paints."""
     app = Tables()
     async with app.run_test(size=(120, 40)) as pilot:
-        fast, plain = app.filled(rows(60))
-        fast.styles.height = plain.styles.height = 12
-        await pilot.pause(0.2)
+        fast, plain = await twelve_lines_high(app, pilot, 60)
         fast.focus()
         fast.action_cursor_down()
         await pilot.pause(0.1)
@@ -142,9 +148,7 @@ async def test_the_pages_a_next_key_shows_are_drawn_while_the_table_rests():
     rests: the next page key draws none of them cell by cell, and paints what Textual paints."""
     app = Tables()
     async with app.run_test(size=(120, 40)) as pilot:
-        fast, plain = app.filled(rows(300))
-        fast.styles.height = plain.styles.height = 12
-        await pilot.pause(0.2)
+        fast, plain = await twelve_lines_high(app, pilot, 300)
         fast.focus()
         app.input_at = time.monotonic()  # as DockyardApp marks each key: someone is at the keys
         fast.action_page_down()
