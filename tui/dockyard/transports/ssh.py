@@ -102,15 +102,20 @@ def known_hosts_files(host: HostConfig, options: dict[str, object]) -> tuple[lis
             [_expand_tokens(str(p), options) for p in global_])  # type: ignore[union-attr]
 
 
+def _stat_identity(path: str) -> tuple[int, int, int, int]:
+    """What changes when a file is written or replaced (OSError: no such file, or unreadable)."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def _file_identity(path: str) -> tuple[int, int, int, int] | None:
-    """What changes when a file is written, replaced or removed (None: no such file)."""
+    """A known_hosts file's `_stat_identity` (None: no such file)."""
     try:
-        st = os.stat(path)
+        return _stat_identity(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
         raise Unreachable(f"cannot read known_hosts {path}: {exc.strerror or exc}") from None
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
 # Parsed known_hosts, by their files and those files' identities: hundreds of hosts connecting
@@ -359,13 +364,12 @@ class KeyLoader:
 # Identity files without a passphrase, parsed, by the file's identity: a fleet of hundreds of hosts
 # sharing one key read and parsed it once per host (~4 % of a 200-host fleet's connect CPU). An
 # encrypted key is not kept here: each host's KeyLoader keeps what it decrypted.
-_plain_keys: dict[tuple[str, tuple[int, int, int, int] | None], asyncssh.SSHKey] = {}
+_plain_keys: dict[tuple[str, tuple[int, int, int, int]], asyncssh.SSHKey] = {}
 
 
 def _read_plain_key(path: str) -> asyncssh.SSHKey:
     """`asyncssh.read_private_key(path)`, parsed once while the file stays the same."""
-    st = os.stat(path)  # OSError: the caller says the file cannot be read
-    key = (path, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+    key = (path, _stat_identity(path))  # OSError: the caller says the file cannot be read
     cached = _plain_keys.get(key)
     if cached is None:
         cached = asyncssh.read_private_key(path)

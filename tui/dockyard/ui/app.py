@@ -30,10 +30,10 @@ from dockyard.fleet import Container, FleetChange, FleetError, HostState, LogSou
 from dockyard.textfmt import safe
 from dockyard.ui import filtering
 from dockyard.ui.commands import COMMANDS, CommandSuggester, FleetCommands, sort_names
+from dockyard.ui.covered import MainScreen, PaneSwitcher
 from dockyard.ui.focus import focus_now, typing
 from dockyard.ui.guard import controller_operation, host_of, notice, notice_for
 from dockyard.ui.hangup import HangupGuard
-from dockyard.ui.covered import MainScreen, PaneSwitcher
 from dockyard.ui.idlegc import IdleCollector
 
 from dockyard.ui.keyhints import KeyHints

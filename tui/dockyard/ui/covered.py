@@ -61,10 +61,5 @@ class PaneSwitcher(CoveredContainer, ContentSwitcher):
     """The switcher that shows one pane at a time."""
 
 
-class MainScreen(Screen):
+class MainScreen(CoveredContainer, Screen):
     """The app's screen: the summary, the tabs, the pane and the key bar cover it."""
-
-    def render_lines(self, crop):
-        if covered_by_children(self, self.size.region):
-            return blank_lines(crop.width, crop.height)
-        return super().render_lines(crop)
