@@ -117,9 +117,14 @@ async def test_containers_coming_and_going_on_a_live_tick_show_as_a_full_rebuild
         assert gone == await rebuilt(app, pilot)
 
 
-async def test_a_page_down_asks_for_its_rows_stats_once_the_view_rests(lab, made):
+async def test_a_page_down_asks_for_its_rows_stats_once_the_view_rests(lab, made, monkeypatch):
     """Flipping pages asks for no stats of the pages flipped past: the rows a page down brings
-    get their STATUS at once and are sampled once the view rests (not ~40 requests per page)."""
+    get their STATUS at once and are sampled once the view rests (not ~40 requests per page).
+    The rest is stretched to 2 s here so that a slow, loaded machine cannot pass it between the
+    key and the first look (0.3 s did once in CI)."""
+    from dockyard.ui.panes import containers
+
+    monkeypatch.setattr(containers, "SCROLL_SETTLE", 2.0)
     for i in range(4):
         name = f"pg{i}-{uuid.uuid4().hex[:8]}"
         made.append((lab.d1, name))
@@ -142,7 +147,7 @@ async def test_a_page_down_asks_for_its_rows_stats_once_the_view_rests(lab, made
         second_page = {(r.data.host, r.data.id) for r in pane.visible_rows() if r.data.state == "running"}
         assert second_page and second_page != first_page
         assert sampled() == first_page  # not yet: the view may be flipping on
-        await until(lambda: sampled() == second_page, 2, "the page's stats asked for once it rests")
+        await until(lambda: sampled() == second_page, 10, "the page's stats asked for once it rests")
 
 
 def hosts_shown(app) -> list[tuple[str, ...]]:
