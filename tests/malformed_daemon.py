@@ -78,10 +78,14 @@ class MalformedDaemon:
         self.requests.append(f"{request.method} {path}")
         parts = path.strip("/").split("/")
         if parts and parts[0].startswith("v1."):
+            asked = parts[0][1:]
             parts = parts[1:]
+            if (refused := self._refuses(asked)) is not None:
+                return web.json_response({"message": refused}, status=400)
         route = "/".join(parts)
-        if route == "_ping":
-            return web.Response(text="OK")
+        if route == "_ping":  # with the headers dockerd sends: its own API version among them
+            return web.Response(text="OK", headers={"Api-Version": self.api_version, "Ostype": "linux",
+                                                    "Server": "Docker/0.0-fake (linux)"})
         if route == "version":
             return web.json_response({"Version": "0.0-fake", "ApiVersion": self.api_version,
                                       "MinAPIVersion": self.min_api_version, "Os": "linux", "Arch": "amd64"})
@@ -99,6 +103,17 @@ class MalformedDaemon:
         if kind in self.replies:
             return await self._send(request, *self.replies[kind], hold=kind in ("events", "logs"))
         return web.json_response({"message": f"fake daemon: no {route}"}, status=404)
+
+    def _refuses(self, asked: str) -> str | None:
+        """dockerd's words for a request at an API version outside what it serves (api/server/middleware)."""
+        def key(v: str) -> tuple[int, ...]:
+            return tuple(int(p) for p in v.split("."))
+        if key(asked) < key(self.min_api_version):
+            return (f"client version {asked} is too old. Minimum supported API version is {self.min_api_version}, "
+                    "please upgrade your client to a newer version")
+        if key(asked) > key(self.api_version):
+            return f"client version {asked} is too new. Maximum supported API version is {self.api_version}"
+        return None
 
     async def _send(self, request: web.Request, status: int, content_type: str | None, body: bytes,
                     hold: bool) -> web.StreamResponse:

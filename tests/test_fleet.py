@@ -81,6 +81,28 @@ class TestFanOut:
         assert statuses["off"].state == HostState.DISABLED
         assert statuses["hung"].state == HostState.UNREACHABLE
 
+    async def test_connecting_does_not_ask_version_of_a_daemon_whose_ping_names_its_api(self, lab, tmp_path):
+        """dockerd answers `/version` by running `runc --version` and `docker-init --version`: 500
+        hosts connecting were 1,000 processes. The ping's headers name the API version: a host whose
+        `/version` never answers still connects, lists, and says which version it runs."""
+        proxy = await FreezableProxy(str(tmp_path / "p.sock"), lab.d1.socket).start()
+        proxy.hold("/version")
+        try:
+            fleet_config = config(HostConfig(name="pinged", url=f"unix://{proxy.listen_path}", connect_timeout=3))
+            async with Fleet(fleet_config, live=False) as fleet:
+                (result,) = [r async for r in fleet.containers.list()]
+                assert result.ok, result.error
+                await fleet.refresh_info()
+                status = fleet.host("pinged")
+        finally:
+            proxy.release()
+            await proxy.stop()
+        assert proxy.held == 0
+        assert {c.id for c in result.value} == set(lab.d1.docker("ps", "-aq", "--no-trunc").stdout.split())
+        version = lab.d1.docker("version", "-f", "{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Os}} "
+                                "{{.Server.Arch}}").stdout.split()
+        assert [status.server_version, status.api_version, status.os, status.arch] == version
+
     @pytest.mark.faults
     async def test_a_host_that_wedges_after_connecting_times_out_per_request(self, lab, tmp_path):
         """Connected fine, then the daemon stops answering: only its request fails, after request_timeout."""

@@ -98,6 +98,30 @@ async def test_a_daemon_with_an_old_api_is_shown_as_unsupported_not_as_errors(tm
             assert errors(notes) == [] and app.is_running
 
 
+async def test_a_daemon_newer_than_dockyard_is_spoken_to_at_the_newest_it_supports_or_named_unsupported(tmp_path):
+    """Its ping names a newer API than Dockyard speaks: only `/version` says whether it still serves
+    Dockyard's (`MinAPIVersion`); a daemon within SUPPORTED_API is never asked `/version` (dockerd
+    runs two processes to answer it)."""
+    low, high = (api_text(v) for v in SUPPORTED_API)
+    for theirs, their_min, spoken in (("1.52", "1.24", high), ("1.52", "1.50", None), (high, "1.24", high),
+                                      (low, "1.12", low)):
+        path = str(tmp_path / f"d{theirs}-{their_min}.sock")
+        async with MalformedDaemon(path, api_version=theirs, min_api_version=their_min) as daemon:
+            async with Fleet(fake_config(path), live=False) as fleet:
+                (result,) = [r async for r in fleet.containers.list()]
+                status = fleet.host(HOST)
+        asked_version = "GET /version" in daemon.requests
+        if spoken is None:
+            assert status.state == HostState.UNSUPPORTED and not result.ok
+            assert f"needs Docker Engine API {their_min} or newer; Dockyard supports Docker Engine API {low} to {high}" \
+                in status.reason
+        else:
+            assert result.ok and [c.name for c in result.value] == ["victim"], result.error
+            assert f"GET /v{spoken}/containers/json" in daemon.requests
+        newer = tuple(int(p) for p in theirs.split(".")) > SUPPORTED_API[1]
+        assert asked_version == newer, (theirs, their_min, daemon.requests)
+
+
 async def test_dockyard_hosts_reports_an_unsupported_api(tmp_path):
     import asyncio
 

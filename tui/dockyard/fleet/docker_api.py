@@ -14,7 +14,7 @@ import logging
 import os
 import struct
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -179,10 +179,22 @@ class DockerClient(aiodocker.Docker):
         await super().close()
 
     async def negotiate(self) -> dict[str, Any]:
-        """`/version`; pins the API version to the highest both sides speak, so no call asks again.
+        """Pins the API version to the highest both sides speak, so no call asks again; returns
+        what the daemon said of itself (`/version`'s fields, or those its ping's headers carry).
 
-        A daemon outside SUPPORTED_API raises UnsupportedAPI (the host shows that state)."""
-        version = await self.get("version", versioned_api=False)
+        `/_ping` first: its `Api-Version` header is the daemon's own version, and a daemon that
+        speaks one within SUPPORTED_API is spoken to at it (its minimum is at most its own).
+        dockerd answers `/version` by running `runc --version` and `docker-init --version`: ~5 ms
+        and two processes a request here, against 0.1 ms for a ping (500 hosts connecting were
+        1,000 processes on the machine). `/version` only when the ping names no version or a newer
+        one than Dockyard speaks: its `MinAPIVersion` then decides. A daemon outside
+        SUPPORTED_API raises UnsupportedAPI (the host shows that state)."""
+        async with self._query("_ping", versioned_api=False) as resp:
+            await resp.read()
+            version = version_from_ping(resp.headers)
+        theirs = _api_tuple(version.get("ApiVersion"))
+        if theirs is None or theirs > SUPPORTED_API[1]:
+            version = await self.get("version", versioned_api=False)
         self.api_version = "v" + negotiated_api(self.host_name, version)
         return version
 
@@ -552,6 +564,21 @@ def _api_tuple(value: Any) -> tuple[int, int] | None:
         return int(major), int(minor)
     except ValueError:
         return None
+
+
+def version_from_ping(headers: Mapping[str, str]) -> dict[str, Any]:
+    """`/version`'s fields that a ping's headers carry: `Api-Version`, `Ostype`, and the engine's
+    version from `Server: Docker/20.10.24 (linux)` (Podman: `Libpod/4.3.1 (linux)`; another
+    server's name there, a proxy's, says nothing about the daemon). No `Arch`: /info has it."""
+    version: dict[str, Any] = {}
+    if api := headers.get("Api-Version"):
+        version["ApiVersion"] = api.strip()
+    name, _, rest = (headers.get("Server") or "").partition("/")
+    if name in ("Docker", "Libpod") and (engine := rest.split(" ", 1)[0]):
+        version["Version"] = engine
+    if os_type := headers.get("Ostype"):
+        version["Os"] = os_type.strip()
+    return version
 
 
 def negotiated_api(host: str, version: dict[str, Any]) -> str:

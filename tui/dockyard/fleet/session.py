@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from dockyard.transports.ssh import KeyLoader
 
 log = logging.getLogger("dockyard.session")
+# /info's Architecture is the kernel's (uname -m); /version's Arch, what docker shows, is Go's name
+_GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "armv6l": "arm", "i686": "386", "i386": "386"}
 T = TypeVar("T")
 
 # What code that reads a reply raises when the reply's shape is not the documented one.
@@ -265,8 +267,11 @@ class HostSession:
         return HostStatus(
             name=self.name, url=self.config.url, transport=self.config.transport_name,
             state=self.state, reason=self.reason, host_key=offer,
-            server_version=self.version.get("Version"), api_version=self.version.get("ApiVersion"),
-            os=self.version.get("Os"), arch=self.version.get("Arch"),
+            # a ping's headers (fleet/docker_api.py: negotiate) carry no Arch; /info has it all
+            server_version=self.version.get("Version") or info.get("ServerVersion"),
+            api_version=self.version.get("ApiVersion"),
+            os=self.version.get("Os") or info.get("OSType"),
+            arch=self.version.get("Arch") or _GOARCH.get(info.get("Architecture"), info.get("Architecture")),
             cpus=info.get("NCPU"), memory=info.get("MemTotal"),
             containers=counts[0] if counts else info.get("Containers"),
             containers_running=counts[1] if counts else info.get("ContainersRunning"),
