@@ -336,6 +336,23 @@ class TestSshPackets:
             # was 2 and 4: asyncssh put an empty MSG_IGNORE before every packet (a CBC countermeasure)
             assert (jump._send_seq - before[0], target._send_seq - before[1]) == (1, 1)
 
+    async def test_a_shared_jump_connection_reads_the_same_way_however_many_hosts_connected_through_it(self, lab):
+        """Each host connecting through the shared jump hop wrapped the hop's reads again (its TCP
+        quick-ACK re-armed once per host: 200 hosts were 200 nested calls and setsockopts per read,
+        and every reconnect one more, towards Python's recursion limit)."""
+        hosts = [ssh_host(lab, lab.d1, name=f"h{i}", jump=True) for i in range(4)]
+        async with Fleet(config(*hosts), live=False) as fleet:
+            await fleet.wait_settled(15)
+            (jump,) = {fleet.sessions[h.name]._transport.conns[0] for h in hosts}  # one, shared
+            reads = jump.data_received
+            for h in hosts:
+                await fleet.sessions[h.name].reconnect()
+            await fleet.wait_settled(15)
+            assert {fleet.sessions[h.name]._transport.conns[0] for h in hosts} == {jump}
+            assert jump.data_received == reads
+            results = [r async for r in fleet.containers.list()]
+        assert all(r.ok for r in results) and len(results) == 4
+
     async def test_keepalives_only_where_no_probe_crosses(self, lab):
         host = ssh_host(lab, lab.d1, name="h", jump=True)
         async with Fleet(config(host), live=True) as fleet:

@@ -167,8 +167,9 @@ class _Client(asyncssh.SSHClient):
     """Records the key a server offered so a failed check can say unknown vs changed."""
 
     def __init__(self, hop: str, trust: HostKeyTrust, policy: HostKeyPolicy,
-                 on_lost: Callable[[str], None] | None):
+                 on_lost: Callable[[str], None] | None, outermost: bool = True):
         self.hop = hop
+        self.outermost = outermost  # its own socket (not tunnelled through another hop)
         self.trust = trust
         self.known = policy.known
         self.policy = policy
@@ -196,6 +197,8 @@ class _Client(asyncssh.SSHClient):
 
     def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
         _no_cbc_countermeasure(conn)
+        if self.outermost:  # once per socket: a shared jump hop is not wrapped again per host
+            _ack_promptly(conn)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.on_lost is not None:
@@ -489,17 +492,19 @@ def _close_unwanted_channel(opening: asyncio.Future) -> None:
 
 
 def _ack_promptly(conn: asyncssh.SSHClientConnection) -> None:
-    """Keep the SSH socket in TCP quick-ACK mode.
+    """Keep the SSH socket in TCP quick-ACK mode (the outermost hop's: the one with a socket).
 
     sshd sends channel data with Nagle on; a reply larger than one SSH packet (~32 KB)
     leaves its tail waiting for our ACK, which Linux delays up to 40 ms (measured: a
     37 KB `containers/json` took 47 ms over SSH, 3.7 ms direct). Re-arming TCP_QUICKACK
-    after each read makes the kernel ACK at once.
+    after each read makes the kernel ACK at once. Applied once, as the connection is made: every
+    host connecting through a shared jump hop used to wrap its reads again (200 hosts: 200
+    nested calls and setsockopts per read; each reconnect one more, towards a RecursionError).
     """
     sock = conn.get_extra_info("socket")
     quickack = getattr(socket, "TCP_QUICKACK", None)
-    if sock is None or quickack is None:
-        return
+    if sock is None or quickack is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return  # (a ProxyCommand's socket pair has no TCP to tune)
     received = conn.data_received
 
     def data_received(data: bytes, datatype: object = None) -> None:
@@ -675,7 +680,6 @@ async def open_ssh(host: HostConfig, trust: HostKeyTrust, keys: KeyLoader, links
                                          0.0 if links.ssh_probed else links.ssh_keepalive)
         conns.append(conn)
         proxies += [proxy] if proxy else []
-        _ack_promptly(jumps[0][1] if jumps else conn)  # the one hop with a real TCP socket
         transport = SSHTransport(conns, host.socket, proxies, links, jumps, where=target.spec)
         for reason in pending_lost:  # lost while the rest connected
             transport._lost(reason)
@@ -772,7 +776,7 @@ async def _connect_one(host, hop, tunnel, trust, paths, client_keys, on_lost, op
     timeout = hop_connect_timeout(host, options)
 
     def factory() -> _Client:
-        client = _Client(hop.spec, trust, policy, on_lost)
+        client = _Client(hop.spec, trust, policy, on_lost, outermost=tunnel is None)
         clients.append(client)
         return client
 
