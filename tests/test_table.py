@@ -432,6 +432,64 @@ async def test_rows_set_in_place_are_the_rows_a_table_filled_anew_shows():
             assert painted(fast) == painted(plain)
 
 
+async def test_rows_a_filter_hid_come_back_as_a_table_filled_anew_shows():
+    """A `set_rows` that hides rows keeps them, and the set that brings them back (with new rows
+    after them, or after a filter that matched nothing) takes them back whole: rows, widths,
+    height, cursor, row places and the painted screen must be a table filled anew with them.
+    A row whose cells changed meanwhile is not taken back stale."""
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        data = rows(80)
+        fast, plain = app.filled(data)
+        await pilot.pause(0.1)
+        fast.move_cursor(row=30)
+        whole = fast.rows
+        more = data + [(f"new{k}", c) for k, c in rows(4, salt="n")]
+        changed = [(k, (Text("changed", style="bold"), *c[1:]) if k == "k3" else c) for k, c in more]
+        steps = [
+            (data[::3], False),  # a filter hides rows: kept
+            (data, True),  # and brings them back
+            (data[10:20], False),
+            (more, True),  # back, with new rows after them
+            ([r for r in more if r[0].startswith("k1")], False),
+            ([], False),  # matches nothing
+            (more, True),  # back from nothing
+            (more[:6], False),
+            (changed, False),  # a row changed while hidden: made again, not taken back
+        ]
+        on_table = dict(data)
+        for wanted, taken_back in steps:
+            kept = fast._kept  # noqa: SLF001
+            changes = [(key, f"c{i}", value) for key, cells in wanted if key in on_table
+                       for i, value in enumerate(cells) if value is not on_table[key][i]]
+            fast.set_rows(wanted, changes)
+            on_table = dict(wanted)
+            assert (kept is not None and fast.rows is kept.rows) == taken_back, [k for k, _ in wanted][:3]
+            plain.clear()
+            for key, cells in wanted:
+                plain.add_row(*cells, key=key)
+            plain.move_cursor(row=min(fast.cursor_row, max(0, len(wanted) - 1)))
+            await pilot.pause(0.1)
+            assert [fast.get_row_at(i) for i in range(fast.row_count)] == [list(c) for _, c in wanted]
+            assert [r.key.value for r in fast.ordered_rows] == [k for k, _ in wanted]
+            assert [fast.get_row_index(k) for k, _ in wanted] == list(range(len(wanted)))
+            assert fast.virtual_size == plain.virtual_size
+            assert fast.cursor_row == plain.cursor_row
+            assert painted(fast) == painted(plain)
+        assert whole is not fast.rows
+
+
+async def test_a_rows_place_is_where_textual_puts_it():
+    """The cursor is scrolled into view by its row's region: one-line rows' regions are worked out
+    from their index, and must be Textual's (which sums the rows above)."""
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        fast, _ = app.filled(rows(300))
+        await pilot.pause(0.1)
+        for index in (0, 1, 17, 150, 299, 300, -1):
+            assert fast._get_row_region(index) == DataTable._get_row_region(fast, index), index  # noqa: SLF001
+
+
 async def test_lines_kept_across_cursor_moves_and_scrolls_are_the_lines_textual_draws_now():
     """PaneTable keeps a painted line away from the cursor whatever the cursor does (Textual keys
     it by the cursor's place): after moves and scrolls, each frame's lines (drawn through
