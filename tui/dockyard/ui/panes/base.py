@@ -17,7 +17,7 @@ import operator
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from itertools import zip_longest
+from itertools import count, zip_longest
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -26,6 +26,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.coordinate import Coordinate
 from textual.geometry import Region, Size
@@ -170,6 +171,7 @@ class FitColumn(TableColumn):
 _ELSEWHERE = Coordinate(-2, -2)  # a cursor on no row this table draws (-1 is the header row)
 AHEAD_AFTER = 0.05  # s the table rests after a move before it draws the pages a next key may show
 AHEAD_WHILE = 5.0  # s after the last key, click or wheel turn: drawing ahead stops
+_DRAW_NUMBERS = count(1)  # see PaneTable._update_count
 _AWAY = "rows away from the cursor"  # the one pseudo-class state such rows are cached under
 _AWAY_CLASSES = ("datatable--header", "datatable--even-row", "datatable--odd-row", "datatable--fixed")
 
@@ -214,8 +216,25 @@ class PaneTable(DataTable):
     PaneTable:focus > .datatable--header { background-tint: 0%; }
     """
 
+    _drawn_as = 0  # see _update_count
+
+    @property
+    def _update_count(self) -> int:
+        """Textual keys what it draws (lines, rows, cells) by `_update_count`, which it bumps on
+        every change. Here each bump takes a number no table state had before, so rows taken back
+        whole (`_take_back`) take back their own number, and the lines drawn for them: `esc` after
+        a filter finds the screen it left drawn, instead of drawing a screenful of rows again."""
+        return self._drawn_as
+
+    @_update_count.setter
+    def _update_count(self, _value: int) -> None:
+        self._drawn_as = next(_DRAW_NUMBERS)
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # rows and lines drawn before a filter stay cached through its keystrokes (Textual: 1,000)
+        self._row_render_cache = LRUCache(2000)
+        self._line_cache = LRUCache(2000)
         self._cell_frames: dict[tuple, _CellStyles] = {}  # see _cell_styles
         self._cell_meta: dict[tuple[int, int], Style] = {}  # each cell's (row, column) meta, made once
         self._made: dict[str, tuple] = {}  # see add_rows_at_once
@@ -446,7 +465,8 @@ class PaneTable(DataTable):
         if shown is not None and len(rows) < len(self.rows) and (self._kept is None or len(shown) > len(self._kept.shown)):
             self._kept = _KeptRows(shown, columns, self.rows, self._data, self._row_locations._forward,  # noqa: SLF001
                                    self._row_locations._reverse, set(self._new_rows),  # noqa: SLF001
-                                   self._ordered if self._ordered and self._ordered[0] == (len(self.rows), self._rows_version) else None)
+                                   self._ordered if self._ordered and self._ordered[0] == (len(self.rows), self._rows_version) else None,
+                                   self._drawn_as, self._drawn_with())
             self.rows, self._data = self.rows.copy(), self._data.copy()  # (the kept dicts stay as they are)
         made, seen = self._made, {}
         table_rows, data = self.rows, self._data
@@ -489,6 +509,10 @@ class PaneTable(DataTable):
         self.refresh()
         self.check_idle()
 
+    def _drawn_with(self) -> tuple:
+        """What a row is drawn with besides its cells and `_update_count`: the columns' widths."""
+        return self.size.width, tuple((column.key, column.get_render_width(self)) for column in self.ordered_columns)
+
     def _take_back(self, rows: Sequence[tuple[str, tuple[Text, ...]]], columns: list) -> bool:
         """The kept rows made the table again, if `rows` begins with them, each made from the very
         cells it was (then the rows after them are added); False if not (nothing changed)."""
@@ -509,8 +533,11 @@ class PaneTable(DataTable):
         if kept.ordered is not None:
             self._ordered = ((len(self.rows), self._rows_version), kept.ordered[1], kept.ordered[2])
         self._new_rows = kept.new_rows
+        if kept.drawn_with == self._drawn_with():  # (what was drawn for these rows is theirs again)
+            self._drawn_as = kept.drawn_as
+        else:  # (columns of other widths since: drawn anew)
+            self._update_count += 1
         self._measure_new_rows()
-        self._update_count += 1
         self.refresh()
         self.check_idle()
         if extra:
@@ -1338,6 +1365,8 @@ class _KeptRows:
     reverse: dict[int, RowKey]
     new_rows: set[RowKey]  # not measured yet
     ordered: tuple | None  # PaneTable._ordered for them, if it was made
+    drawn_as: int  # PaneTable._update_count for them
+    drawn_with: tuple  # PaneTable._drawn_with() then
 
 
 def _known_row(made: dict, key: str, cells: tuple, columns: list) -> tuple:
