@@ -4,9 +4,9 @@ A lone ESC byte may be the escape key or the start of a sequence (an arrow key, 
 key), so the parser waits `ESCAPE_DELAY` for more bytes. Textual's input thread checks that
 wait only when its `select` returns, after up to 100 ms: `esc` (close the prompt, clear the
 filter, go back) took 100 ms before anything else happened. Here the thread wakes when the
-wait ends, and the wait is 25 ms unless the user's `ESCDELAY` (Textual's own variable, in
+wait ends, and the wait is 10 ms unless the user's `ESCDELAY` (Textual's own variable, in
 milliseconds) says otherwise: a terminal writes a key's sequence in one go, so its bytes
-arrive together (tmux 3.5 waits 10 ms, Neovim 50 ms). Everything else is Textual 8's loop
+arrive together, in one SSH packet too (tmux 3.5's `escape-time` is 10 ms by default). Everything else is Textual 8's loop
 as it is (pinned in pyproject).
 """
 
@@ -23,7 +23,7 @@ from textual._time import get_time
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 
-ESCAPE_DELAY = 0.025  # s, when ESCDELAY is not set
+ESCAPE_DELAY = 0.010  # s, when ESCDELAY is not set
 IDLE_WAIT = 0.1  # s, Textual's own select timeout with nothing pending
 
 
