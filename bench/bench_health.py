@@ -11,7 +11,7 @@ idle    2,000 containers over 3 hosts (300 running + 1,700 created), nothing hap
 events  this checkout, 5,000 events in the history (volume create/remove pairs sent to the three
         daemons while the app runs), the Events pane open: key press → first screen change and →
         settled, for `j` (x60: 30 within the viewport, 30 scrolling), page down, `G`/`g`, `E`
-        from the Containers pane, `enter` on an event, filter keystrokes (x30), `enter` closing
+        from the Containers pane, `enter` on an event (its object's pane; a removed object's: a notice), filter keystrokes (x30), `enter` closing
         the filter prompt and `esc` clearing the filter; median / p95 / max. The measurement floor (the
         same loop against `cat` echoing a key) is printed: on a loaded machine tmux dominates.
 inproc  the same pane in the app's own process (Textual's Pilot, headless): show_pane, `j`, the
@@ -123,6 +123,16 @@ def make_events(lab, count: int) -> float:
     return time.monotonic() - t0
 
 
+KEPT_VOLUME = f"ev-kept-{os.getpid()}"
+
+
+def keep_volume(lab) -> None:
+    """One volume that stays (on the first daemon): the newest event is its create, and `enter`
+    on it goes to the Volumes pane. (The lab's end removes it with the daemon.)"""
+    body = ('{"Name": "%s"}' % KEPT_VOLUME).encode()
+    unix_http(lab.daemons[0].socket, "POST", "/volumes/create", body=body, headers={"Content-Type": "application/json"})
+
+
 def bench_events(lab, total: int = 5000) -> None:
     cfg = bt.new_config(lab)
     bt.start_session("dyh-floor", "cat")
@@ -140,6 +150,7 @@ def bench_events(lab, total: int = 5000) -> None:
                 raise RuntimeError("fleet not loaded:\n" + bt.capture(name))
             time.sleep(0.1)
         took = make_events(lab, total + 200)
+        keep_volume(lab)
         bt.send(name, "E")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -177,12 +188,19 @@ def bench_events(lab, total: int = 5000) -> None:
 
         timed("`E` Containers → Events pane", ["E"] * 10, to_containers)
 
-        def back_to_events(i: int) -> None:
-            if i:
-                bt.send(name, "E")
-                time.sleep(0.5)
+        def on_kept(_: int) -> None:  # the newest event: the kept volume's create
+            bt.send(name, "E")
+            time.sleep(0.5)
+            bt.send(name, "G")
+            time.sleep(0.5)
 
-        timed("`enter` on an event → its object's pane", ["Enter"] * 5, back_to_events)
+        def on_removed(_: int) -> None:  # the one before: a removed volume's destroy
+            on_kept(0)
+            bt.send(name, "k")
+            time.sleep(0.5)
+
+        timed("`enter` on an event → its object's pane (Volumes, cursor on it)", ["Enter"] * 8, on_kept)
+        timed("`enter` on a removed object's event → notice, pane stays", ["Enter"] * 8, on_removed)
         bt.send(name, "E")
         time.sleep(0.5)
         bt.send(name, "/")
@@ -240,6 +258,7 @@ def bench_events_inproc(lab, total: int = 5000) -> None:
             while any(h.state.value != "online" for h in app.fleet.hosts()):
                 await asyncio.sleep(0.2)
             await asyncio.get_running_loop().run_in_executor(None, make_events, lab, total + 200)
+            keep_volume(lab)
             while len(app.fleet.history) < total:
                 await asyncio.sleep(0.2)
             await pilot.press("E")
@@ -275,7 +294,14 @@ def bench_events_inproc(lab, total: int = 5000) -> None:
                 await to("events")
                 await pilot.press("G")
 
-            await timed("`enter` on an event → its object's pane", back, lambda i: pilot.press("enter"), 10)
+            async def back_to_removed(i: int) -> None:
+                await back(i)
+                await pilot.press("k")
+
+            await timed("`enter` on an event → its object's pane (Volumes, cursor on it)", back,
+                        lambda i: pilot.press("enter"), 10)
+            await timed("`enter` on a removed object's event → notice, pane stays", back_to_removed,
+                        lambda i: pilot.press("enter"), 10)
             await to("events")
             words = ("ev-1", "ev-12", "ev-123", "", "unix2", "") * 3
 

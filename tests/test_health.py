@@ -424,6 +424,45 @@ async def test_events_view_filter_narrows_and_widens_keeps_the_cursor_row_and_ne
 
 
 
+async def test_enter_on_an_event_goes_to_its_object_or_says_where_it_is_gone(lab):
+    """`enter` on a volume's event: the Volumes pane with the cursor on that volume; on the event
+    of a volume removed since, the Events pane stays and the notice names the volume and host."""
+    import asyncio
+
+    tag = uuid.uuid4().hex[:6]
+    kept, gone = f"evk-{tag}", f"evg-{tag}"
+    app, notes = make_app(config(unix_host(lab.d1, "unix1")))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(lambda: all(h.state.value == "online" for h in app.fleet.hosts()), 15, "online")
+            await pilot.press("E")
+            table = app.panes["events"].table
+            await asyncio.to_thread(_volume_events, lab.d1, [gone])
+            await asyncio.to_thread(unix_http, lab.d1.socket, "POST", "/volumes/create",
+                                    body=json.dumps({"Name": kept}).encode(), headers={"Content-Type": "application/json"})
+
+            def row_of(name: str, action: str) -> int | None:
+                return next((i for i, r in enumerate(table_rows(app, "events"))
+                             if r["NAME"] == name and r["ACTION"] == action), None)
+
+            await until(lambda: row_of(kept, "create") is not None and row_of(gone, "destroy") is not None, 10,
+                        "the volumes' events", pilot=pilot)
+            table.move_cursor(row=row_of(gone, "destroy"))
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app._active == "events"
+            assert any(f"volume {gone} on unix1 is not listed" in message for message, _ in notes)
+            table.move_cursor(row=row_of(kept, "create"))
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app._active == "volumes"
+            row = app.panes["volumes"].cursor_row_data()
+            volume = row.data[0] if isinstance(row.data, tuple) else row.data  # (the volume, what uses it)
+            assert (volume.name, volume.host) == (kept, "unix1")
+    finally:
+        unix_http(lab.d1.socket, "DELETE", f"/volumes/{kept}")
+
+
 async def test_events_view_opens_on_the_daemons_recent_history_each_event_once(lab):
     """Events from before the app started are read back from the daemon when the view first opens
     (not before: no request for a view never opened), in time order before the live ones, none twice;

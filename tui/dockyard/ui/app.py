@@ -814,7 +814,6 @@ class DockyardApp(App[int]):
             self.flash(f"{kind} {name}: nothing to show for it", error=True)
             return
         pane_id = spec.id
-        self.show_pane(pane_id)
         pane = self.panes[pane_id]
 
         def names(row) -> set[str]:
@@ -825,12 +824,21 @@ class DockyardApp(App[int]):
             return {v for v in values if isinstance(v, str) and v}
 
         wanted = {v for v in (object_id, name, host if pane_id == "hosts" else "") if v}
-        index = next((i for i, row in enumerate(pane.rows) if names(row) & wanted
-                      and (pane_id in ("hosts", "services", "nodes") or row.sort_values.get("host") in (host, None))),
-                     None)
-        if index is None:
-            self.flash(f"{kind} {name or object_id[:12]} is not listed (any more)", error=True)
-        else:
+
+        def index_in(rows) -> int | None:
+            return next((i for i, row in enumerate(rows) if names(row) & wanted
+                         and (pane_id in ("hosts", "services", "nodes") or row.sort_values.get("host") in (host, None))),
+                        None)
+
+        # An object that is gone (a removed volume's event) is said where the user is, as a gone
+        # container is: the pane is not left for one that cannot show it.
+        if index_in(pane.build_rows()) is None:
+            where = "" if pane_id == "hosts" else f" on {host}"
+            self.flash(f"{kind} {name or object_id[:12]}{where} is not listed (any more)", error=True)
+            return
+        self.show_pane(pane_id)
+        index = index_in(pane.rows)
+        if index is not None:
             pane.table.move_cursor(row=index)
 
     async def on_containers_pane_open_shell(self, message: ContainersPane.OpenShell) -> None:
