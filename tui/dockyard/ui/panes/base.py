@@ -339,6 +339,7 @@ class PaneTable(DataTable):
     def sort(self, *columns, **options):
         result = super().sort(*columns, **options)
         self._rows_version += 1
+        self._shown = None  # (in another order now)
         return result
 
     def _update_dimensions(self, new_rows) -> None:
