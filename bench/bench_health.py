@@ -220,9 +220,9 @@ def bench_events(lab, total: int = 5000) -> None:
                 bt.send(name, key)
             time.sleep(0.8)
 
-        timed("`enter`: filter kept, prompt closed", ["Enter"] * 5, type_filter)
+        timed("`enter`: filter kept, prompt closed", ["Enter"] * 10, type_filter)
         # narrowed to one host of three: esc brings the other two's rows (~2/3 of them) back
-        timed("`esc` on the pane: filter cleared, all rows back", ["Escape"] * 5,
+        timed("`esc` on the pane: filter cleared, all rows back", ["Escape"] * 12,
               lambda i: (bt.send(name, "/"), bt.send(name, "unix3"), time.sleep(0.8), bt.send(name, "Enter"),
                          time.sleep(0.8)))
         rss = bt.rss_mb(pid)
