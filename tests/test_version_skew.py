@@ -99,5 +99,14 @@ async def test_problems_view_shows_the_skew_and_drops_it_when_the_old_node_leave
         [row] = skew_rows()
         assert (row["SEVERITY"], row["HOST"]) == ("WARNING", "c1"), row
         assert f"{old} on c2" in row["DETAIL"] and f"{new} on c1" in row["DETAIL"], row
+        # enter: the swarm's nodes, the cursor on the one with the oldest engine (the one to upgrade)
+        problems = app.panes["problems"]
+        problems.table.move_cursor(row=table_rows(app, "problems").index(row))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app._active == "nodes"
+        node = app.panes["nodes"].cursor_row_data().data
+        assert (node.engine, node.swarm) == (old, problems.cursor_row_data().data.swarm), node
+        await pilot.press("!")
         swarm.skewed_leave()
         await until(lambda: not skew_rows(), 15, "the version-skew row to leave once c2 left the swarm")

@@ -27,7 +27,7 @@ from textual.worker import WorkerFailed, active_worker
 from dockyard.config import no_endpoint_help
 from dockyard.config.model import Config
 from dockyard.fleet import Container, FleetChange, FleetError, HostState, LogSource
-from dockyard.textfmt import safe
+from dockyard.textfmt import natural_key, safe
 from dockyard.ui import filtering
 from dockyard.ui.commands import COMMANDS, CommandSuggester, FleetCommands, sort_names
 from dockyard.ui.covered import MainScreen, PaneSwitcher
@@ -808,6 +808,15 @@ class DockyardApp(App[int]):
                 from dockyard.ui.container_view import ContainerScreen
 
                 self.push_screen(ContainerScreen(found))
+            return
+        if kind == "swarm" and "nodes" in self.panes:  # a swarm-wide problem (engines that differ):
+            self.show_pane("nodes")  # its nodes, the oldest engine's first (the one to upgrade)
+            nodes = self.panes["nodes"]
+            theirs = [(natural_key(row.data.engine), i) for i, row in enumerate(nodes.rows) if row.data.swarm == name]
+            if theirs:
+                nodes.table.move_cursor(row=min(theirs)[1])
+            else:
+                self.flash(f"swarm {name}: no node of it is listed", error=True)
             return
         spec = spec_listing(kind)
         if spec is None:
