@@ -7,6 +7,7 @@
     python3 bench/bench_scale.py --hosts 200 --cli             # + `dockyard ps --json` vs `docker ps`
     python3 bench/bench_scale.py --hosts 500 --no-tui --cli --cli-repeat 10   # ps --json 10 times in a row
     python3 bench/bench_scale.py --hosts 500 --quick --hangup  # launch → online, q, and a hang-up (SIGHUP)
+    python3 bench/bench_scale.py --hosts 200 --ssh jump --quick --repeat 10   # 10 launches in a row
     python3 bench/bench_scale.py --hosts 500 --no-tui --soak 600   # RSS every 30 s for 10 minutes
 
 The scale lab (tests/lab/scale.py): one dockerd listening on N unix sockets `-H unix:///…/hN.sock`
@@ -227,6 +228,22 @@ def bench_quick(lab: ScaleLab, cfg: Path) -> dict[str, str]:
         kill_session(name)
 
 
+def bench_quick_repeat(lab: ScaleLab, cfg: Path, repeat: int) -> list[list[str]]:
+    """`--quick` `repeat` times in one lab, one launch after the other: each run's figures and the load
+    as it started ("every time", not a best run)."""
+    rows, online = [], []
+    for i in range(repeat):
+        load = os.getloadavg()[0]
+        r = bench_quick(lab, cfg)
+        rows.append([str(i + 1), f"{load:.1f}", r["first rows"], r["launch → all online"],
+                     r["descriptors, RSS 5 s after"], r["q → process gone"]])
+        online.append(float(r["launch → all online"].split()[0]) if r["launch → all online"][0].isdigit() else 1e9)
+        time.sleep(2)
+    online.sort()
+    rows.append([f"{repeat} runs", "", "", f"median {online[len(online) // 2]:.2f} s, max {online[-1]:.2f} s", "", ""])
+    return rows
+
+
 def bench_tui(lab: ScaleLab, cfg: Path, idle: float, settle: float = 0.0) -> dict[str, str]:
     n = lab.n
     name = f"dys-{n}-{lab.ssh or 'unix'}"
@@ -360,6 +377,8 @@ def main() -> None:
                     help="s after all online before the steady idle window (0: none)")
     ap.add_argument("--no-tui", action="store_true")
     ap.add_argument("--quick", action="store_true", help="the TUI run: only launch → online, RSS and q")
+    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+                    help="with --quick: N launches in a row in one lab, each run's figures and load")
     ap.add_argument("--hangup", action="store_true", help="also a launch ended by a terminal hang-up (SIGHUP)")
     ap.add_argument("--soak", type=float, metavar="S", help="also a launch left alone S s, RSS every 30 s")
     args = ap.parse_args()
@@ -370,7 +389,12 @@ def main() -> None:
     try:
         cfg = lab.start()
         load = os.getloadavg()[0]
-        if not args.no_tui:
+        if not args.no_tui and args.quick and args.repeat > 1:
+            md_table(f"{args.hosts} {args.ssh + ' SSH' if args.ssh else 'unix'} hosts × {CONTAINERS} containers, "
+                     f"ulimit -n {NOFILE}, {args.repeat} launches in a row",
+                     ["run", "load at start", "first rows", "launch → all online", "descriptors, RSS 5 s after",
+                      "q → process gone"], bench_quick_repeat(lab, cfg, args.repeat))
+        elif not args.no_tui:
             results = bench_quick(lab, cfg) if args.quick else bench_tui(lab, cfg, args.idle, args.settle)
             md_table(f"{args.hosts} {args.ssh + ' SSH' if args.ssh else 'unix'} hosts × {CONTAINERS} containers, "
                      f"ulimit -n {NOFILE} (load average {load:.1f} at start)",
