@@ -248,6 +248,11 @@ def bench_tui(lab: ScaleLab, cfg: Path, idle: float, settle: float = 0.0) -> dic
     n = lab.n
     name = f"dys-{n}-{lab.ssh or 'unix'}"
     results: dict[str, str] = {}
+    # the lab's one dockerd answers every host: its CPU with nothing attached, for the idle window's
+    # "extra per host" below (the issue's "each daemon's extra idle CPU")
+    d0, w0 = lab.daemon.cpu_seconds(), time.monotonic()
+    time.sleep(idle if settle else 0)
+    daemon_alone = (lab.daemon.cpu_seconds() - d0) / max(1e-9, time.monotonic() - w0) * 100 if settle else None
     try:
         pid, first, online = launch(lab, cfg, name)
         results["first rows"] = f"{first:.2f} s" if first else "never"
@@ -264,10 +269,13 @@ def bench_tui(lab: ScaleLab, cfg: Path, idle: float, settle: float = 0.0) -> dic
         results[f"app CPU, {idle:.0f} s from 5 s after all online (Containers pane)"] = f"{cpu:.1f} %"
         if settle:  # idle proper: the connect's background listings and the first freshness check are over
             time.sleep(max(0.0, settle - (time.monotonic() - w0) - 5))
-            c0, w0 = cpu_ticks(pid), time.monotonic()
+            c0, d0, w0 = cpu_ticks(pid), lab.daemon.cpu_seconds(), time.monotonic()
             time.sleep(idle)
             cpu = (cpu_ticks(pid) - c0) / CLK_TCK / (time.monotonic() - w0) * 100
+            daemon = (lab.daemon.cpu_seconds() - d0) / (time.monotonic() - w0) * 100
             results[f"idle app CPU, {idle:.0f} s from {settle:.0f} s after all online"] = f"{cpu:.1f} %"
+            results["dockerd CPU: alone / same window / extra per host"] = (
+                f"{daemon_alone:.2f} % / {daemon:.2f} % / {(daemon - daemon_alone) / n:+.4f} %")
         fd_idle = fds(pid)
         send(name, "1")  # the Hosts pane: its CPU/MEM columns sample the visible hosts' containers
         time.sleep(20)
