@@ -395,15 +395,21 @@ async def test_changed_cells_rows_that_come_and_go_and_a_sort_paint_what_textual
             assert painted(fast) == painted(plain)
 
 
+async def eighty_rows_cursor_on_30(app: Tables, pilot) -> tuple[list, PaneTable, DataTable]:
+    """Both tables filled with the same 80 rows, the fast one's cursor on row 30."""
+    data = rows(80)
+    fast, plain = app.filled(data)
+    await pilot.pause(0.1)
+    fast.move_cursor(row=30)
+    return data, fast, plain
+
+
 async def test_rows_set_in_place_are_the_rows_a_table_filled_anew_shows():
     """`set_rows` keeps the rows it has and adds, removes, moves and changes the others: rows,
     widths, height, cursor and the painted screen must be a table cleared and filled with them."""
     app = Tables()
     async with app.run_test(size=(120, 40)) as pilot:
-        data = rows(80)
-        fast, plain = app.filled(data)
-        await pilot.pause(0.1)
-        fast.move_cursor(row=30)
+        data, fast, plain = await eighty_rows_cursor_on_30(app, pilot)
         by_key = dict(data)
         changed = {"k7": (Text("a much wider cell than any before it", no_wrap=True), *by_key["k7"][1:]),
                    "k9": (Text("changed", style="bold"), *by_key["k9"][1:])}
@@ -439,10 +445,7 @@ async def test_rows_a_filter_hid_come_back_as_a_table_filled_anew_shows():
     A row whose cells changed meanwhile is not taken back stale."""
     app = Tables()
     async with app.run_test(size=(120, 40)) as pilot:
-        data = rows(80)
-        fast, plain = app.filled(data)
-        await pilot.pause(0.1)
-        fast.move_cursor(row=30)
+        data, fast, plain = await eighty_rows_cursor_on_30(app, pilot)
         whole = fast.rows
         more = data + [(f"new{k}", c) for k, c in rows(4, salt="n")]
         changed = [(k, (Text("changed", style="bold"), *c[1:]) if k == "k3" else c) for k, c in more]
