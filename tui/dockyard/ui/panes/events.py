@@ -43,6 +43,16 @@ def event_row(e: FleetEvent) -> Row:
     return Row(f"e{e.seq}", cells, {"time": e.time_ns}, e, texts, fields)
 
 
+def _remembered(memo: dict, key: tuple, make, keep: int):
+    """`memo[key]`, made by `make()` the first time; past `keep` entries the oldest goes."""
+    known = memo.get(key)
+    if known is None:
+        known = memo[key] = make()
+        if len(memo) > keep:
+            memo.pop(next(iter(memo)))
+    return known
+
+
 class EventsPane(Pane):
     pane_id = "events"
     kinds = frozenset({"events"})
@@ -110,13 +120,7 @@ class EventsPane(Pane):
         if not wanted:
             return self._widest(wanted)
         mark = (self.fleet.history.seq, self.scope, len(wanted), wanted[0][0], wanted[-1][0], self.filter_text)
-        known = self._widths_known.get(mark)
-        if known is None:
-            known = self._widest(wanted)
-            if len(self._widths_known) >= 4:
-                self._widths_known.pop(next(iter(self._widths_known)))
-            self._widths_known[mark] = known
-        return dict(known)
+        return dict(_remembered(self._widths_known, mark, lambda: self._widest(wanted), keep=4))
 
     def _widest(self, wanted) -> dict[str, int]:
         columns = self.active_columns
@@ -138,15 +142,12 @@ class EventsPane(Pane):
         self.stale_kinds = set()
         # the rows of a history, scope and filter seen lately: `esc` after a filter brings back the
         # 5,000 rows shown before it (built again: ~4 ms of the key)
-        mark = (self.fleet.history.seq, self.scope, self.filter_text)
-        built = self._rows_known.get(mark)
-        if built is None:
+        def built() -> tuple[list[Row], list]:
             rows = self.build_rows()
-            built = (rows, [(r.key, r.cells) for r in rows])
-            if len(self._rows_known) >= 3:
-                self._rows_known.pop(next(iter(self._rows_known)))
-            self._rows_known[mark] = built
-        rows, wanted = built
+            return rows, [(r.key, r.cells) for r in rows]
+
+        mark = (self.fleet.history.seq, self.scope, self.filter_text)
+        rows, wanted = _remembered(self._rows_known, mark, built, keep=3)
         self.rows = rows
         old = self._rendered
         table = self.table
