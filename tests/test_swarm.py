@@ -20,7 +20,7 @@ from helpers import dockyard, until
 from dockyard.config.model import HostConfig
 from dockyard.fleet import Fleet, ReadOnlyError
 from dockyard.fleet.models import SwarmService, SwarmTask
-from dockyard.fleet.swarm import AmbiguousName, group_swarms, stacks
+from dockyard.fleet.swarm import AmbiguousName, group_swarms, match_nodes, stacks
 
 V2 = "dockyard-test/busybox:v2"
 
@@ -95,6 +95,23 @@ def test_grouping_by_cluster_id_names_and_workers():
         ("A", "m2", ("m2", "m1"), ("w",)),  # named after its first manager host in config order
         ("B", "blue", ("b",), ()),  # the host's `swarm` key names it
     ]
+
+
+def test_a_node_is_named_by_id_then_hostname_then_id_prefix():
+    """As `docker node inspect` resolves: a worker's hostname "a3" while a manager's random ID
+    begins "a3" names the worker (CI once drew such an ID and every `node update a3` failed)."""
+    def node(node_id, hostname):
+        return {"ID": node_id, "Description": {"Hostname": hostname}}
+    a1, a2, a3 = node("a3478nyqzmyt9cq1", "a1"), node("x8g65iafigt0wx2k", "a2"), node("q1w2e3r4t5y6u7i8", "a3")
+    b1 = node("a3zz0000000000b1", "b1")
+    listed = [("A", a1), ("A", a2), ("A", a3), ("B", b1)]
+    assert match_nodes(listed, "a3") == [("A", a3)]  # the hostname, not the two IDs beginning "a3"
+    assert match_nodes(listed, "a3478nyqzmyt9cq1") == [("A", a1)]  # a whole ID
+    assert match_nodes(listed, "x8g") == [("A", a2)]  # a prefix no hostname is
+    assert match_nodes(listed, "a3z") == [("B", b1)]
+    assert match_nodes(listed, "b") == []  # neither a hostname nor an ID's beginning
+    twin = node("m0000000000000a3", "a3")
+    assert match_nodes([*listed, ("B", twin)], "a3") == [("A", a3), ("B", twin)]  # asks for the ID
 
 
 async def test_hosts_grouped_into_swarms_with_roles(swarm):

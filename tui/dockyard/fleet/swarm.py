@@ -248,6 +248,18 @@ def _failover_worthy(exc: BaseException, mutating: bool) -> bool:
 # ---------------------------------------------------------------------- the controller
 
 
+def match_nodes(nodes: list[tuple[T, dict[str, Any]]], name: str) -> list[tuple[T, dict[str, Any]]]:
+    """The nodes `name` names: those with that exact ID, else that hostname, else an ID
+    beginning with it (the first of the three that matches any node, across all swarms)."""
+    for named in (lambda n: n["ID"] == name,
+                  lambda n: (n.get("Description") or {}).get("Hostname") == name,
+                  lambda n: n["ID"].startswith(name)):
+        hits = [(where, n) for where, n in nodes if named(n)]
+        if hits:
+            return hits
+    return []
+
+
 class SwarmController(Resource):
     """`fleet.swarm`: the swarms of a fleet, read and changed through their managers."""
 
@@ -550,9 +562,11 @@ class SwarmController(Resource):
         return hits[0]
 
     async def find_node(self, name: str, swarm: str | None = None) -> tuple[Swarm, dict[str, Any]]:
-        """A node by hostname or ID; a hostname shared by several nodes asks for the ID."""
+        """A node by ID, hostname or ID prefix, in that order as `docker node inspect` resolves
+        them (a hostname that happens to begin another node's ID is that host); a hostname shared
+        by several nodes asks for the ID."""
         targets = [self.find(swarm)] if swarm else self.swarms()
-        hits: list[tuple[Swarm, dict[str, Any]]] = []
+        listed: list[tuple[Swarm, dict[str, Any]]] = []
         errors = []
         for s in targets:
             try:
@@ -560,9 +574,8 @@ class SwarmController(Resource):
             except FleetError as exc:
                 errors.append(str(exc))
                 continue
-            exact = [n for n in nodes if n["ID"] == name]
-            hits += [(s, n) for n in exact or [n for n in nodes if (n.get("Description") or {}).get("Hostname") == name
-                                               or n["ID"].startswith(name)]]
+            listed += [(s, n) for n in nodes]
+        hits = match_nodes(listed, name)
         if len(hits) > 1:
             where = ", ".join(f"{n['ID'][:12]} in {s.name}" for s, n in hits)
             raise AmbiguousName(f"several nodes match {name!r} ({where}): give the node ID or --swarm")
