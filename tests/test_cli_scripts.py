@@ -75,6 +75,21 @@ def test_an_unknown_name_is_reported_and_the_others_still_go_ahead(lab, fleet_cf
     lab.d3.docker("rm", "-f", cid)
 
 
+def test_a_name_that_begins_another_id_names_that_container_with_or_without_its_host(lab, fleet_cfg):
+    """docker's rule: a name wins over an ID prefix, also written HOST/NAME."""
+    other = lab.d1.run_container("idof-" + uid(), "sleep", "300")
+    name = other[:8]  # a container named like the beginning of the other one's ID
+    lab.d1.run_container(name, "sleep", "300")
+    try:
+        for ref in (name, f"unix1/{name}"):
+            result = dockyard("--config", fleet_cfg, "stop", "-t", "1", ref)
+            assert result.returncode == 0 and result.stdout.splitlines() == [f"unix1/{name}"], result.stderr
+            assert (state(lab.d1, name), state(lab.d1, other)) == ("exited", "running")
+            lab.d1.docker("start", name)
+    finally:
+        lab.d1.docker("rm", "-f", name, other, check=False)
+
+
 def test_read_only_refuses_an_action_before_doing_anything(lab, fleet_cfg):
     name = "ro-" + uid()
     lab.d1.run_container(name, "sleep", "300")

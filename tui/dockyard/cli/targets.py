@@ -67,8 +67,8 @@ async def resolve(fleet: Fleet, refs: list[str], hosts: list[str] | None, *, all
         if sep and host in fleet.sessions:
             candidates = [c for c in listing if c.host == host and matches(c, name)]
         else:
-            candidates = [c for c in listing if matches(c, ref)]
-        exact = [c for c in candidates if c.name == ref.lstrip("/") or c.id == ref]
+            candidates, name = [c for c in listing if matches(c, ref)], ref
+        exact = [c for c in candidates if c.name == name.lstrip("/") or c.id == name]
         if exact:  # a name or full ID wins over prefixes of other IDs
             candidates = exact
         if not candidates:
