@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import os
 import pty
+import queue
 import re
 import select
 import signal
 import subprocess
 import sys
+import threading
 import time
+import tty
 import uuid
 from pathlib import Path
 
@@ -196,6 +199,68 @@ def test_a_lone_escape_is_the_escape_key_and_a_key_sequence_is_still_that_key(la
         _read_until(fd, chatty.encode(), 10)
     finally:
         _end(pid, fd)
+
+
+def _escape_keys(monkeypatch, wait: float, escdelay: str | None, writes: list[bytes]) -> list[tuple[str, float]]:
+    """The keys Dockyard's input thread makes of `writes` to a terminal (each its own write, 0.2 s
+    apart), and how long after its write each came, with the parser's wait for the rest of a
+    sequence set to `wait` s."""
+    from textual import constants
+    from dockyard.ui import driver as quick
+
+    monkeypatch.setattr(quick, "ESCAPE_DELAY", wait)
+    monkeypatch.setattr(constants, "ESCAPE_DELAY", wait)
+    if escdelay is None:
+        monkeypatch.delenv("ESCDELAY", raising=False)
+    else:
+        monkeypatch.setenv("ESCDELAY", escdelay)
+    primary, replica = pty.openpty()
+    tty.setraw(replica)
+    got: queue.Queue = queue.Queue()
+    reader = quick.QuickEscapeDriver.__new__(quick.QuickEscapeDriver)  # its input thread alone: the
+    reader.fileno, reader.exit_event, reader._debug = replica, threading.Event(), False  # keys go to `got`
+    reader.process_message = lambda message: got.put((getattr(message, "key", None), time.monotonic()))
+    thread = threading.Thread(target=reader.run_input_thread, daemon=True)
+    thread.start()
+    keys = []
+    try:
+        for data in writes:
+            sent = time.monotonic()
+            os.write(primary, data)
+            time.sleep(0.2)
+            while not got.empty():
+                key, at = got.get()
+                keys.append((key, at - sent))
+        deadline = time.monotonic() + wait + 1
+        while time.monotonic() < deadline and not any(k == "escape" for k, _ in keys):
+            try:
+                key, at = got.get(timeout=0.1)
+                keys.append((key, at - sent))
+            except queue.Empty:
+                pass
+    finally:
+        reader.exit_event.set()
+        thread.join(2)
+        os.close(primary)
+        os.close(replica)
+    return keys
+
+
+def test_a_lone_escape_at_the_end_of_a_read_is_the_escape_key_without_waiting(monkeypatch):
+    """A terminal writes a key's sequence in one go: an ESC that ends what was read, with nothing
+    more waiting, is the escape key at once, even with a 3 s wait for the rest of a sequence; an
+    arrow key's sequence in one write is still the arrow key."""
+    keys = _escape_keys(monkeypatch, 3.0, None, [b"\x1b[D", b"\x1b", b"j"])
+    assert [k for k, _ in keys] == ["left", "escape", "j"]
+    assert keys[1][1] < 0.2  # not after the 3 s wait
+
+
+def test_escdelay_set_by_the_user_waits_for_the_rest_of_a_sequence(monkeypatch):
+    """ESCDELAY (ms) keeps the wait, for a link that splits sequences: a lone ESC is the escape
+    key only after it."""
+    keys = _escape_keys(monkeypatch, 0.6, "600", [b"\x1b"])
+    assert [k for k, _ in keys] == ["escape"]
+    assert keys[0][1] >= 0.55
 
 
 # --------------------------------------------------------------------------- no terminal at all

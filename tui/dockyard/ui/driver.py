@@ -1,18 +1,21 @@
 """Textual's Linux driver, with the escape key handed over as soon as it can be told apart.
 
 A lone ESC byte may be the escape key or the start of a sequence (an arrow key, a function
-key), so the parser waits `ESCAPE_DELAY` for more bytes. Textual's input thread checks that
-wait only when its `select` returns, after up to 100 ms: `esc` (close the prompt, clear the
-filter, go back) took 100 ms before anything else happened. Here the thread wakes when the
-wait ends, and the wait is 10 ms unless the user's `ESCDELAY` (Textual's own variable, in
-milliseconds) says otherwise: a terminal writes a key's sequence in one go, so its bytes
-arrive together, in one SSH packet too (tmux 3.5's `escape-time` is 10 ms by default). Everything else is Textual 8's loop
-as it is (pinned in pyproject).
+key), so Textual's parser waits for more bytes, and its input thread checks that wait only when
+its `select` returns, after up to 100 ms: `esc` (close the prompt, clear the filter, go back)
+took 100 ms before anything else happened. A terminal writes a key's whole sequence in one go,
+so its bytes arrive together, in one read (in one SSH packet too). Here, a read that ends with
+ESC while nothing more is waiting to be read is the escape key at once, as crossterm (helix,
+gitui) decides it; an ESC that more bytes follow is parsed as before, and the thread wakes
+when the parser's wait ends (10 ms) instead of after 100 ms. A user's `ESCDELAY` (Textual's
+own variable, in milliseconds) turns the quick rule off and sets the wait, for a link that
+splits sequences. Everything else is Textual 8's loop as it is (pinned in pyproject).
 """
 
 from __future__ import annotations
 
 import os
+import select
 import selectors
 from codecs import getincrementaldecoder
 
@@ -47,6 +50,8 @@ class QuickEscapeDriver(LinuxDriver):
         decode = getincrementaldecoder("utf-8")().decode
         read = os.read
 
+        quick = not os.environ.get("ESCDELAY")
+
         def process_selector_events(selector_events, final: bool = False) -> None:
             for last, (_selector_key, mask) in loop_last(selector_events):
                 if mask & EVENT_READ:
@@ -55,8 +60,14 @@ class QuickEscapeDriver(LinuxDriver):
                         break  # (stdin piped)
                     for event in feed(unicode_data):
                         self.process_message(event)
+                    if quick and unicode_data.endswith("\x1b") and lone_escape():
+                        parser._timeout_time = get_time()  # noqa: SLF001 - the wait is over: tick() sends it
             for event in tick():
                 self.process_message(event)
+
+        def lone_escape() -> bool:
+            """Nothing follows the ESC that ended the read: no sequence is on its way."""
+            return not select.select([fileno], [], [], 0)[0]
 
         def wait() -> float:
             pending = parser._timeout_time  # noqa: SLF001 - when the ESC wait ends, or None
