@@ -40,6 +40,7 @@ from dockyard.ui.keyhints import KeyHints
 from dockyard.ui.panes.base import Pane, PaneTable, flash
 from dockyard.ui.panes.containers import base_order, container_row
 from dockyard.ui.panes.containers import COLUMNS as CONTAINER_COLUMNS
+from dockyard.ui.restyle import RestyleMemo
 from dockyard.ui.panes.registry import PANE_SPECS, PANES, command_owner, spec_for_verb, spec_listing
 
 QUIT_GRACE = 0.5  # s quitting waits for the daemons to see their connections closed
@@ -175,8 +176,20 @@ class DockyardApp(App[int]):
         self._fleet_closing: asyncio.Future | None = None
         self._early_keys: list[events.Key] | None = None  # typed before the panes were up (phase one)
         self._idle_gc: IdleCollector | None = None  # in a terminal: full collections between keys
+        self._restyles = RestyleMemo()  # see update_styles
         if config.ui.theme:
             self.theme = config.ui.theme
+
+    def update_styles(self, node, animate: bool = True) -> None:
+        """A pane's table or the prompt, restyled as focus comes and goes, takes back the styles it
+        had in that state before (ui/restyle.py); anything else as Textual does it."""
+        if isinstance(node, (PaneTable, Prompt)) and not node.children:
+            state = self._restyles.state(self.stylesheet, node)
+            if not self._restyles.take_back(node, state):
+                super().update_styles(node, animate)
+                self._restyles.keep(node, state)
+            return
+        super().update_styles(node, animate)
 
     def get_driver_class(self):
         """Textual's Linux driver with a quicker escape key (ui/driver.py); any other as Textual picks."""
