@@ -520,3 +520,47 @@ async def test_lines_kept_across_cursor_moves_and_scrolls_are_the_lines_textual_
             await pilot.pause(0.05)
             assert fast.cursor_coordinate == plain.cursor_coordinate and fast.scroll_y == plain.scroll_y
             assert frame(fast) == frame(plain), moves
+
+
+def _drawn(strips) -> list[list[tuple]]:
+    return [[(seg.text, seg.style) for seg in strip] for strip in strips]
+
+
+async def test_the_scrollbar_draws_each_thumb_place_as_textual_does_and_once():
+    """The table's vertical scrollbar keeps the lines drawn for each place of its thumb
+    (ui/scrollbars.py): at every scroll position, going down row by row, by pages and back up,
+    they are the lines Textual's own ScrollBar draws there; a place seen before is not drawn again."""
+    from textual.scrollbar import ScrollBar
+
+    app = Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        fast, _ = app.filled(rows(3000))
+        await pilot.pause(0.2)
+        bar = fast.vertical_scrollbar
+        whole = bar.size.region
+        drawn_by_textual = []
+        original = bar._styles_cache.render_widget
+
+        def counted(*args, **kwargs):
+            drawn_by_textual.append(1)
+            return original(*args, **kwargs)
+
+        bar._styles_cache.render_widget = counted
+        places = set()
+        for y in [*range(0, 60), *range(60, 3000, 37), 2999, *range(2999, 0, -411), 0, 5, 1500]:
+            fast.scroll_to(y=y, animate=False, immediate=True)
+            await pilot.pause()
+            kept = bar.render_lines(whole)
+            places.add(bar._place())
+            assert bar.position == fast.scroll_y or y > fast.max_scroll_y
+            drawn_by_textual.clear()
+            bar._styles_cache.clear()
+            assert _drawn(kept) == _drawn(ScrollBar.render_lines(bar, whole)), y
+            assert _drawn(bar.render_lines(whole)) == _drawn(kept)
+        assert len(places) < 120  # 230 positions
+        drawn_by_textual.clear()
+        for y in (0, 1500, 2999, 5):  # places seen before: given back, not drawn again
+            fast.scroll_to(y=y, animate=False, immediate=True)
+            await pilot.pause()
+            bar.render_lines(whole)
+        assert drawn_by_textual == []

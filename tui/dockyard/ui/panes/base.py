@@ -43,6 +43,7 @@ from dockyard.fleet import FleetError, HostState, ReadOnlyError
 from dockyard.registry import RegistryError
 from dockyard.textfmt import clock, natural_key, safe
 from dockyard.ui.covered import CoveredContainer
+from dockyard.ui.scrollbars import KeptScrollBar
 from dockyard.ui import filtering
 
 if TYPE_CHECKING:  # the controller and the registry client load after the first frame
@@ -238,6 +239,16 @@ class PaneTable(DataTable):
         self._cell_frames: dict[tuple, _CellStyles] = {}  # see _cell_styles
         self._cell_meta: dict[tuple[int, int], Style] = {}  # each cell's (row, column) meta, made once
         self._made: dict[str, tuple] = {}  # see add_rows_at_once
+
+    @property
+    def vertical_scrollbar(self) -> KeptScrollBar:
+        """Textual's own (Widget.vertical_scrollbar), made a KeptScrollBar (ui/scrollbars.py)."""
+        if self._vertical_scrollbar is None:
+            bar = self._vertical_scrollbar = KeptScrollBar(vertical=True, name="vertical",
+                                                           thickness=self.scrollbar_size_vertical)
+            bar.display = False
+            self.app._start_widget(self, bar)
+        return self._vertical_scrollbar
 
     def notify_style_update(self) -> None:
         """Textual drops every rendered cell when the table's styles update, and focus moving to
