@@ -142,3 +142,51 @@ async def test_the_suspend_key_is_remappable_and_listed_in_help(lab):
         await pilot.press("escape")
         await pilot.press("ctrl+x")
         await until_async(lambda: asked(), 5, "the suspend key's answer", pilot=pilot)
+
+
+def test_after_the_focus_moves_the_terminal_shows_what_a_full_repaint_shows(lab, tmp_path, terminal):
+    """Moving the focus no longer repaints the whole screen (ui/covered.py, MainScreen): what the
+    focus changes repaints itself. After `/` opens the prompt and `enter` closes it, and after a pane
+    switch, the terminal (colours included) is what a repaint of everything (a resize) then shows."""
+    names = [f"paint-{uuid.uuid4().hex[:6]}-{i}" for i in range(3)]
+    for name in names:
+        lab.d1.docker("volume", "create", name)
+    try:
+        cfg = lab.write_config(tmp_path / "c.toml", hosts=("unix1",))
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in cli_env(lab.env()).items() if k == "PYTHONPATH")
+        until(lambda: "shell$" in terminal.screen(), 10, "the shell's prompt")
+        terminal.type(f"{env} {shlex.join(DOCKYARD)} --config {cfg}")
+        terminal.keys("Enter")
+        until(lambda: "hosts 1/1 online" in terminal.screen(), 30, "Dockyard, its host online", terminal.screen)
+        terminal.keys("4")  # Volumes: nothing on it changes by itself
+        until(lambda: all(n in terminal.screen() for n in names), 10, "the volumes", terminal.screen)
+
+        def painted() -> str:
+            return terminal("capture-pane", "-p", "-e", "-t", terminal.session)
+
+        def settled() -> str:  # the same twice, 0.3 s apart
+            return until(lambda: (a := painted()) == (time.sleep(0.3) or painted()) and a, 5, "a still screen")
+
+        def repainted() -> str:
+            terminal("resize-window", "-t", terminal.session, "-x", str(COLS - 30))
+            until(lambda: painted() != before, 5, "the narrower screen", painted)
+            narrow = painted()
+            terminal("resize-window", "-t", terminal.session, "-x", str(COLS))
+            until(lambda: painted() != narrow, 5, "the screen at its width again", painted)
+            return settled()
+
+        terminal.keys("j", "/")
+        terminal.type("x")
+        until(lambda: "/x" in terminal.screen() or "x" in terminal.screen().splitlines()[-1], 5, "the prompt")
+        terminal.keys("BSpace", "Enter")
+        before = settled()
+        assert names[1] in before and "/x" not in before
+        assert repainted() == before
+        terminal.keys("5")  # Networks: another pane's table takes the focus
+        until(lambda: "DRIVER" in terminal.screen(), 10, "the Networks pane", terminal.screen)
+        before = settled()
+        assert repainted() == before
+        terminal.keys("q")
+    finally:
+        for name in names:
+            lab.d1.docker("volume", "rm", "-f", name, check=False)

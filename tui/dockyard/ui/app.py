@@ -72,8 +72,17 @@ class Prompt(Input):
         self.display = False  # until `:` or `/` opens it
         self._cycle: tuple[list[str], int] | None = None  # tab's completions of what was typed, and which is shown
 
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key in ("enter", "escape"):  # the prompt closes: Input would restart the cursor's
+            event.prevent_default()  # blink, a paint of the prompt as it was before the closed one
+
     def action_cancel(self) -> None:
         self.app.close_prompt(cancelled=True)  # type: ignore[attr-defined]
+
+    async def action_submit(self) -> None:
+        """Input posts `Submitted` for the app to close the prompt: Textual painted between the
+        two (the prompt as it was), and the closed prompt only a frame later."""
+        self.app.submit_prompt(self)  # type: ignore[attr-defined]
 
     def action_complete(self) -> None:
         """Tab takes the first completion (the greyed one) instead of moving focus; tab again the next,
@@ -610,12 +619,14 @@ class DockyardApp(App[int]):
             else:
                 self.set_filter(event.value)
 
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id != "prompt":
-            return
-        mode = event.input.mode  # type: ignore[attr-defined]
-        value = event.value
+    def submit_prompt(self, prompt: Prompt) -> None:
+        """`enter` on the prompt: it closes within the key's own handling, so the next paint shows
+        it gone and the key bar back; its command or filter then runs from the app's queue."""
+        mode, value = prompt.mode, prompt.value
         self.close_prompt()
+        self.call_later(self._run_prompt, mode, value)
+
+    async def _run_prompt(self, mode: str, value: str) -> None:
         if mode == "command":
             await self.run_command(value)
         else:

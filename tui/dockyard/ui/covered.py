@@ -11,9 +11,13 @@ hidden one) draws itself as Textual does.
 from __future__ import annotations
 
 from textual.geometry import Region
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher
+
+from dockyard.ui.frames import FramePacer
 
 
 def covered_by_children(widget, region: Region) -> bool:
@@ -62,4 +66,28 @@ class PaneSwitcher(CoveredContainer, ContentSwitcher):
 
 
 class MainScreen(CoveredContainer, Screen):
-    """The app's screen: the summary, the tabs, the pane and the key bar cover it."""
+    """The app's screen: the summary, the tabs, the pane and the key bar cover it.
+
+    Textual repaints the whole screen whenever the focus moves (`Screen.focused` repaints), though
+    what focus changes repaints itself: the widgets it leaves and reaches restyle and refresh, and
+    so do those with `:focus-within` rules. Closing the `/` prompt (its `enter`) wrote the whole
+    screen to the terminal for that, ~20 KB, after the table's own refresh. Here it does not.
+    """
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    _pacer: FramePacer | None = None
+
+    @property
+    def _update_timer(self) -> FramePacer:  # type: ignore[override]
+        """Textual's paint timer, as a FramePacer (ui/frames.py)."""
+        if self._pacer is None:
+            self._pacer = FramePacer(self._on_timer_update, self._paint_failed)
+        return self._pacer
+
+    def _paint_failed(self, error: BaseException) -> None:
+        self.app._handle_exception(error)
+
+    def _on_unmount(self) -> None:
+        if self._pacer is not None:
+            self._pacer.pause()
+        super()._on_unmount()
