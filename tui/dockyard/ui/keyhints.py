@@ -29,6 +29,7 @@ class KeyHints(Static):
     def __init__(self) -> None:
         super().__init__("", id="keyhints")
         self._queued = False
+        self._built = False
         self.text = Text()  # what the bar shows now (tests read it)
 
     def on_mount(self) -> None:
@@ -87,6 +88,9 @@ class KeyHints(Static):
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         for hint in hints:
             text.append_text(hint)
+        if self._built and text == self.text:
+            return  # the same keys (focus moved within a pane, back from the prompt): no repaint
+        self._built = True
         self.text = text
         self.update(text, layout=False)  # (one line, docked: no layout of the screen for new keys)
 
