@@ -1069,7 +1069,7 @@ class Pane(CoveredContainer, Vertical):
 
     def sync_table(self, wanted: list[tuple[str, tuple[Text, ...]]], follow_cursor: bool = False) -> None:
         table = self.table
-        if [k for k, _ in wanted] == [k for k, _ in self._rendered]:
+        if len(wanted) == len(self._rendered) and [k for k, _ in wanted] == [k for k, _ in self._rendered]:
             columns = self.active_columns
             natural = self._natural
             changes = []
@@ -1122,6 +1122,9 @@ class Pane(CoveredContainer, Vertical):
         table.scroll_to(y=scroll_y, animate=False, immediate=True)
 
     def _index_of(self, key: str) -> int | None:
+        index = self.table._row_locations.get(key)  # noqa: SLF001 - the table's own key -> row (5,000 rows: no scan)
+        if index is not None and index < len(self._rendered) and self._rendered[index][0] == key:
+            return index
         return next((i for i, (k, _) in enumerate(self._rendered) if k == key), None)
 
     def say_why_empty(self) -> None:
