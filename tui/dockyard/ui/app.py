@@ -40,8 +40,8 @@ from dockyard.ui.keyhints import KeyHints
 from dockyard.ui.panes.base import Pane, PaneTable, flash
 from dockyard.ui.panes.containers import base_order, container_row
 from dockyard.ui.panes.containers import COLUMNS as CONTAINER_COLUMNS
-from dockyard.ui.restyle import RestyleMemo
 from dockyard.ui.panes.registry import PANE_SPECS, PANES, command_owner, spec_for_verb, spec_listing
+from dockyard.ui.restyle import RestyleMemo
 
 QUIT_GRACE = 0.5  # s quitting waits for the daemons to see their connections closed
 ARRIVAL_FREEZES = 40  # paint ticks at most that freeze what the hosts brought (see _freeze_arrivals)

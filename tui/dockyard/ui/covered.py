@@ -87,7 +87,6 @@ class MainScreen(CoveredContainer, Screen):
     def _paint_failed(self, error: BaseException) -> None:
         self.app._handle_exception(error)
 
-    def _on_unmount(self) -> None:
+    def _on_unmount(self) -> None:  # (Textual calls Widget's own too)
         if self._pacer is not None:
             self._pacer.pause()
-        super()._on_unmount()
