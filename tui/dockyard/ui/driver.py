@@ -15,7 +15,6 @@ splits sequences. Everything else is Textual 8's loop as it is (pinned in pyproj
 from __future__ import annotations
 
 import os
-import select
 import selectors
 from codecs import getincrementaldecoder
 
@@ -67,7 +66,7 @@ class QuickEscapeDriver(LinuxDriver):
 
         def lone_escape() -> bool:
             """Nothing follows the ESC that ended the read: no sequence is on its way."""
-            return not select.select([fileno], [], [], 0)[0]
+            return not selector.select(0)
 
         def wait() -> float:
             pending = parser._timeout_time  # noqa: SLF001 - when the ESC wait ends, or None

@@ -12,7 +12,9 @@ stylesheet (a theme, a widget type's CSS added) starts afresh.
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
+from textual.cache import LRUCache
 from textual.css.stylesheet import Stylesheet
 from textual.dom import DOMNode
 from textual.widget import Widget
@@ -21,14 +23,14 @@ KEPT_STATES = 16  # per widget: focused or not, hovered or not, a few ancestors'
 
 
 class RestyleMemo:
-    """`App.update_styles` for the widgets given to `restyle`: from memory when it can."""
+    """The styles each widget had in each state (`state`), to `take_back` in that state again."""
 
     def __init__(self) -> None:
         self._rules_map: Any = None  # the stylesheet's rules the memory was made with
-        self._kept: dict[tuple, dict[tuple, _Looks]] = {}
+        self._kept: WeakKeyDictionary[Widget, LRUCache[tuple, _Looks]] = WeakKeyDictionary()
 
-    def state(self, sheet: Stylesheet, node: Widget) -> tuple | None:
-        """What the node's styles depend on (None: the stylesheet changed, nothing is kept)."""
+    def state(self, sheet: Stylesheet, node: Widget) -> tuple:
+        """What the node's styles depend on; a new stylesheet since the last call forgets all kept."""
         rules_map = sheet.rules_map
         if rules_map is not self._rules_map:
             self._rules_map = rules_map
@@ -39,21 +41,18 @@ class RestyleMemo:
 
     def take_back(self, node: Widget, state: tuple) -> bool:
         """Give the node the styles it had in `state` before (False: never seen in it)."""
-        looks = self._kept.get(_who(node), {}).get(state)
+        kept = self._kept.get(node)
+        looks = kept.get(state) if kept is not None else None
         if looks is None:
             return False
         looks.give(node)
         return True
 
     def keep(self, node: Widget, state: tuple) -> None:
-        kept = self._kept.setdefault(_who(node), {})
-        if len(kept) >= KEPT_STATES:
-            kept.pop(next(iter(kept)))
+        kept = self._kept.get(node)
+        if kept is None:
+            kept = self._kept[node] = LRUCache(KEPT_STATES)
         kept[state] = _Looks.of(node)
-
-
-def _who(node: Widget) -> tuple:
-    return (id(node), node._css_type_name)
 
 
 def _scrollbars(node: Widget) -> list[Widget]:

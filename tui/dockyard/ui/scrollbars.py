@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from math import ceil
 
+from textual.cache import LRUCache
 from textual.geometry import Region
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
@@ -37,7 +38,7 @@ class KeptScrollBar(ScrollBar):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._kept: dict[tuple, list[Strip]] = {}
+        self._kept: LRUCache[tuple, list[Strip]] = LRUCache(KEPT_PLACES)
 
     def _place(self) -> tuple | None:
         """What the drawn lines depend on (None: draw as Textual does, keep nothing)."""
@@ -57,10 +58,7 @@ class KeptScrollBar(ScrollBar):
         strips = self._kept.get(place)
         if strips is None:
             self._styles_cache.clear()  # (lines it holds may be of another place)
-            strips = super().render_lines(self.size.region)
-            if len(self._kept) >= KEPT_PLACES:
-                self._kept.pop(next(iter(self._kept)))
-            self._kept[place] = strips
+            strips = self._kept[place] = super().render_lines(self.size.region)
         if crop == self.size.region:
             return strips
         x1, x2 = crop.column_span
